@@ -1,0 +1,66 @@
+# memgate — build, test, bench, demo. See README.md.
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+PKGS     := jansson
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"'
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(filter-out gate/main.c,$(wildcard gate/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+IT_SRC   := $(wildcard tests/integration/it_*.c)
+
+# Two builds of the same sources: plain (build/) and sanitized (build/san/).
+define build_tree
+$(1)/obj/%.o: gate/%.c $$(wildcard gate/*.h) | $(1)/obj
+	$$(CC) $$(CFLAGS) $(2) -c $$< -o $$@
+$(1)/memgate: $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC) gate/main.c)
+	$$(CC) $$(CFLAGS) $(2) $$^ -o $$@ $$(LDLIBS)
+$(1)/tests/test_%: tests/unit/test_%.c $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) tests/unit/testutil.h | $(1)/tests
+	$$(CC) $$(CFLAGS) $(2) -Igate $$< $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) -o $$@ $$(LDLIBS) -lcmocka
+$(1)/tests/it_%: tests/integration/it_%.c tests/integration/itutil.h | $(1)/tests
+	$$(CC) $$(CFLAGS) $(2) -Igate $$< -o $$@ $$(LDLIBS) -lcmocka
+$(1)/obj $(1)/tests:
+	mkdir -p $$@
+endef
+$(eval $(call build_tree,build,))
+$(eval $(call build_tree,build/san,$(SANFLAGS)))
+
+UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRC))
+IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
+
+.PHONY: all test test-plain test-san unit-% bench demo deps install clean
+all: build/memgate
+
+# The workload is never sanitized: its memory is what the tests measure.
+build/workload: tests/workload.c | build/obj
+	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
+
+test: test-plain test-san
+
+test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build)
+	tests/run-suite build
+
+test-san: build/san/memgate build/workload $(call UNIT_BINS,build/san) $(call IT_BINS,build/san)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-suite build/san
+
+bench: build/memgate build/workload
+	tests/bench
+
+# Installs what is missing (Debian/Ubuntu), builds, runs the example config.
+demo: deps
+	$(MAKE) build/memgate build/workload
+	build/memgate run -c configs/demo.json --json build/demo-report.json
+
+deps:
+	tests/install-deps
+
+install: build/memgate
+	install -D -m 0755 build/memgate $(DESTDIR)$(PREFIX)/bin/memgate
+	install -D -m 0644 memgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/memgate.1
+
+clean:
+	rm -rf build

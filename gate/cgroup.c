@@ -1,0 +1,319 @@
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *kind_label(enum mg_method kind)
+{
+	return kind == MG_METHOD_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
+}
+
+static const struct mg_cgroup_ops *ops_of(enum mg_method kind)
+{
+	return kind == MG_METHOD_CGROUP_V2 ? &mg_cgroup_v2_ops : &mg_cgroup_v1_ops;
+}
+
+static const char *errname(int e)
+{
+	const char *n = strerrorname_np(e);
+	return n ? n : "unknown error";
+}
+
+int mg_parse_proc_cgroup(const char *text, enum mg_method kind, char *path, size_t len)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t l = nl ? (size_t)(nl - line) : strlen(line);
+		const char *c1 = memchr(line, ':', l);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', l - (size_t)(c1 + 1 - line)) : NULL;
+		if (c2) {
+			bool match = false;
+			if (kind == MG_METHOD_CGROUP_V2)
+				match = strncmp(line, "0::", 3) == 0;
+			else /* controllers are a comma list: "4:memory:/x", "3:cpu,memory:/x" */
+				for (const char *t = c1 + 1; t < c2;) {
+					const char *comma = memchr(t, ',', (size_t)(c2 - t));
+					size_t tl = comma ? (size_t)(comma - t) : (size_t)(c2 - t);
+					if (tl == 6 && strncmp(t, "memory", 6) == 0)
+						match = true;
+					t += tl + 1;
+				}
+			size_t plen = l - (size_t)(c2 + 1 - line);
+			if (match && plen > 0 && plen < len) {
+				memcpy(path, c2 + 1, plen);
+				path[plen] = '\0';
+				return 0;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+static bool has_option(char *opts, const char *want)
+{
+	char *save = NULL;
+	for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		if (strcmp(o, want) == 0)
+			return true;
+	return false;
+}
+
+/* mountinfo line: id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+int mg_parse_mountinfo(const char *text, enum mg_method kind, char *mnt, size_t mntlen,
+		       char *root, size_t rootlen)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t l = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[4096], *f[32];
+		int nf = 0, dash = -1;
+		if (l < sizeof buf) {
+			memcpy(buf, line, l);
+			buf[l] = '\0';
+			char *save = NULL;
+			for (char *t = strtok_r(buf, " ", &save); t && nf < 32; t = strtok_r(NULL, " ", &save)) {
+				if (dash < 0 && nf >= 6 && strcmp(t, "-") == 0)
+					dash = nf;
+				f[nf++] = t;
+			}
+		}
+		if (dash > 0 && dash + 3 < nf) {
+			const char *fstype = f[dash + 1];
+			bool match = kind == MG_METHOD_CGROUP_V2
+					     ? strcmp(fstype, "cgroup2") == 0
+					     : strcmp(fstype, "cgroup") == 0 && has_option(f[dash + 3], "memory");
+			if (match && strlen(f[4]) < mntlen && strlen(f[3]) < rootlen) {
+				strcpy(mnt, f[4]);
+				strcpy(root, f[3]);
+				return 0;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+int mg_cgroup_kind_of(const char *dir)
+{
+	struct statfs sf;
+	if (statfs(dir, &sf) < 0)
+		return -1;
+	if (sf.f_type == CGROUP2_SUPER_MAGIC)
+		return MG_METHOD_CGROUP_V2;
+	if (sf.f_type == CGROUP_SUPER_MAGIC)
+		return MG_METHOD_CGROUP_V1;
+	return -1;
+}
+
+/* memgate's own cgroup directory of the given kind. */
+static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *reason, size_t rlen)
+{
+	char cg[4096], mi[65536], mnt[PATH_MAX], mroot[PATH_MAX], path[PATH_MAX];
+	if (mg_read_small_file("/proc/self/cgroup", cg, sizeof cg) < 0 ||
+	    mg_read_small_file("/proc/self/mountinfo", mi, sizeof mi) < 0) {
+		snprintf(reason, rlen, "%s: cannot read /proc/self/cgroup or mountinfo: %s",
+			 kind_label(kind), errname(errno));
+		return -1;
+	}
+	if (mg_parse_mountinfo(mi, kind, mnt, sizeof mnt, mroot, sizeof mroot) < 0) {
+		snprintf(reason, rlen, "%s: no %s mounted", kind_label(kind),
+			 kind == MG_METHOD_CGROUP_V2 ? "cgroup2 filesystem" : "memory controller hierarchy");
+		return -1;
+	}
+	if (mg_parse_proc_cgroup(cg, kind, path, sizeof path) < 0) {
+		snprintf(reason, rlen, "%s: memgate's cgroup not listed in /proc/self/cgroup", kind_label(kind));
+		return -1;
+	}
+	/* The mount may show a subtree (containers): strip its root from our path. */
+	const char *rel = path;
+	size_t rl = strlen(mroot);
+	if (strcmp(mroot, "/") != 0) {
+		if (strncmp(path, mroot, rl) != 0 || (path[rl] != '/' && path[rl] != '\0')) {
+			snprintf(reason, rlen, "%s: memgate's cgroup %s is outside the mounted tree %s",
+				 kind_label(kind), path, mroot);
+			return -1;
+		}
+		rel = path + rl;
+	}
+	if (strcmp(rel, "/") == 0)
+		rel = "";
+	if ((size_t)snprintf(dir, len, "%s%s", mnt, rel) >= len) {
+		snprintf(reason, rlen, "%s: cgroup path too long", kind_label(kind));
+		return -1;
+	}
+	return 0;
+}
+
+int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg,
+		     char *reason, size_t len)
+{
+	char rootbuf[PATH_MAX];
+	memset(cg, 0, sizeof *cg);
+	cg->dirfd = -1;
+	cg->kind = kind;
+	if (!root) {
+		if (own_cgroup(kind, rootbuf, sizeof rootbuf, reason, len) < 0)
+			return -1;
+		root = rootbuf;
+	}
+	int actual = mg_cgroup_kind_of(root);
+	if (actual != (int)kind) {
+		snprintf(reason, len, "%s: %s is not a %s directory", kind_label(kind), root,
+			 actual < 0 ? "cgroup" : kind_label(kind));
+		return -1;
+	}
+	if (ops_of(kind)->prepare_root(root, reason, len) < 0)
+		return -1;
+	for (int seq = 0; seq < 1000; seq++) {
+		if ((size_t)snprintf(cg->path, sizeof cg->path, "%s/memgate-%d-%d", root, (int)getpid(), seq) >=
+		    sizeof cg->path) {
+			snprintf(reason, len, "%s: cgroup root path too long", kind_label(kind));
+			cg->path[0] = '\0';
+			return -1;
+		}
+		if (mkdir(cg->path, 0755) == 0)
+			break;
+		if (errno == EEXIST)
+			continue;
+		snprintf(reason, len, "%s root not writable: %s (mkdir %s)", kind_label(kind),
+			 errname(errno), cg->path);
+		cg->path[0] = '\0';
+		return -1;
+	}
+	cg->dirfd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->dirfd < 0) {
+		snprintf(reason, len, "%s: cannot open %s: %s", kind_label(kind), cg->path, errname(errno));
+		rmdir(cg->path);
+		cg->path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int mg_write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(value);
+	ssize_t w;
+	do
+		w = write(fd, value, n);
+	while (w < 0 && errno == EINTR);
+	int e = errno;
+	close(fd);
+	if (w != (ssize_t)n) {
+		errno = w < 0 ? e : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int mg_cg_write(const struct mg_cgroup *cg, const char *file, const char *value)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/%s", cg->path, file);
+	return mg_write_file(path, value);
+}
+
+int mg_cg_read(const struct mg_cgroup *cg, const char *file, char *buf, size_t cap)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/%s", cg->path, file);
+	return mg_read_small_file(path, buf, cap) < 0 ? -1 : 0;
+}
+
+int mg_cg_keyed(const char *text, const char *key, int64_t *value)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, kl) == 0 && p[kl] == ' ') {
+			char *end;
+			errno = 0;
+			long long v = strtoll(p + kl + 1, &end, 10);
+			if (errno || end == p + kl + 1)
+				return -1;
+			*value = v;
+			return 0;
+		}
+	return -1;
+}
+
+int mg_cgroup_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len)
+{
+	return ops_of(cg->kind)->set_limit(cg, bytes, err, len);
+}
+
+int mg_cgroup_attach(struct mg_cgroup *cg, pid_t pid, char *err, size_t len)
+{
+	char v[32];
+	snprintf(v, sizeof v, "%d\n", (int)pid);
+	if (mg_cg_write(cg, "cgroup.procs", v) < 0) {
+		snprintf(err, len, "%s: cannot move pid %d into %s: %s", kind_label(cg->kind), (int)pid,
+			 cg->path, errname(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int mg_cgroup_procs(struct mg_cgroup *cg, struct mg_pidset *out, char *err, size_t len)
+{
+	char buf[65536], why[128];
+	if (mg_cg_read(cg, "cgroup.procs", buf, sizeof buf) < 0) {
+		snprintf(err, len, "cannot read %s/cgroup.procs: %s", cg->path, errname(errno));
+		return -1;
+	}
+	if (mg_parse_pid_list(buf, out, why, sizeof why) < 0) {
+		snprintf(err, len, "%s/cgroup.procs: %s", cg->path, why);
+		return -1;
+	}
+	return 0;
+}
+
+int mg_cgroup_peak(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len)
+{
+	return ops_of(cg->kind)->peak(cg, bytes, err, len);
+}
+
+int mg_cgroup_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t len)
+{
+	return ops_of(cg->kind)->oom_kills(cg, count, err, len);
+}
+
+int mg_cgroup_kill(struct mg_cgroup *cg, char *err, size_t len)
+{
+	return ops_of(cg->kind)->kill(cg, err, len);
+}
+
+int mg_cgroup_destroy(struct mg_cgroup *cg, char *err, size_t len)
+{
+	if (cg->dirfd >= 0) {
+		close(cg->dirfd);
+		cg->dirfd = -1;
+	}
+	if (!cg->path[0])
+		return 0;
+	/* The last tasks may still be exiting: retry EBUSY for up to 2 s. */
+	for (int i = 0; i < 400; i++) {
+		if (rmdir(cg->path) == 0 || errno == ENOENT) {
+			cg->path[0] = '\0';
+			return 0;
+		}
+		if (errno != EBUSY)
+			break;
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	snprintf(err, len, "cannot remove %s: %s", cg->path, errname(errno));
+	return -1;
+}

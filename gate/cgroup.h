@@ -1,0 +1,71 @@
+/* cgroup: a fresh memory cgroup per fixture, on cgroup v2 or v1. It holds
+ * the fixture's processes (all of them, however they fork or daemonize),
+ * caps them (kill_above), and gives the kernel's exact peak and OOM count.
+ * The backends are cgroup_v2.c and cgroup_v1.c; this file finds where to put
+ * the cgroup and dispatches. */
+#ifndef MG_CGROUP_H
+#define MG_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "procfs.h"
+
+struct mg_cgroup {
+	enum mg_method kind;    /* MG_METHOD_CGROUP_V2 or MG_METHOD_CGROUP_V1 */
+	char path[PATH_MAX];    /* the fixture's cgroup directory */
+	int dirfd;              /* open on path (v2: CLONE_INTO_CGROUP), or -1 */
+};
+
+/* Create a fresh cgroup of the given kind under root (NULL: memgate's own
+ * cgroup of that kind). 0, or -1 with a reason such as
+ * "cgroup v2 root not writable: EACCES" that the report shows. */
+int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg,
+		     char *reason, size_t len);
+/* Hard cap: v2 memory.max (+ swap 0), v1 memory.limit_in_bytes (+ memsw). */
+int mg_cgroup_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len);
+/* Move a process in (v1 always; v2 when clone3 was not available). */
+int mg_cgroup_attach(struct mg_cgroup *cg, pid_t pid, char *err, size_t len);
+int mg_cgroup_procs(struct mg_cgroup *cg, struct mg_pidset *out, char *err, size_t len);
+/* Peak usage in bytes; 1 when the kernel has no such file (v2 before 5.19). */
+int mg_cgroup_peak(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len);
+int mg_cgroup_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t len);
+/* SIGKILL every process inside, once (v2: cgroup.kill when present). */
+int mg_cgroup_kill(struct mg_cgroup *cg, char *err, size_t len);
+/* rmdir; the caller has emptied it. Retries briefly on EBUSY. */
+int mg_cgroup_destroy(struct mg_cgroup *cg, char *err, size_t len);
+
+/* Which kind a directory is (statfs magic): V1, V2, or -1 if not a cgroup fs. */
+int mg_cgroup_kind_of(const char *dir);
+
+/* Parsers, tested on captured files. */
+/* From /proc/self/cgroup text: the path of the v2 entry ("0::/x") or of the
+ * v1 hierarchy that has the memory controller. 0 ok, -1 none. */
+int mg_parse_proc_cgroup(const char *text, enum mg_method kind, char *path, size_t len);
+/* From /proc/self/mountinfo text: mount point and mount root of the cgroup2
+ * fs, or of the v1 cgroup fs with the memory controller. */
+int mg_parse_mountinfo(const char *text, enum mg_method kind, char *mnt, size_t mntlen,
+		       char *root, size_t rootlen);
+
+/* Shared by the backends (cgroup.c). */
+int mg_write_file(const char *path, const char *value);
+int mg_cg_write(const struct mg_cgroup *cg, const char *file, const char *value);
+int mg_cg_read(const struct mg_cgroup *cg, const char *file, char *buf, size_t cap);
+/* "key value" lines (memory.events, memory.oom_control) */
+int mg_cg_keyed(const char *text, const char *key, int64_t *value);
+
+struct mg_cgroup_ops {
+	int (*prepare_root)(const char *root, char *reason, size_t len);
+	int (*set_limit)(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len);
+	int (*peak)(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len);
+	int (*oom_kills)(struct mg_cgroup *cg, int64_t *count, char *err, size_t len);
+	int (*kill)(struct mg_cgroup *cg, char *err, size_t len);
+};
+extern const struct mg_cgroup_ops mg_cgroup_v1_ops;
+extern const struct mg_cgroup_ops mg_cgroup_v2_ops;
+
+#endif

@@ -1,0 +1,132 @@
+/* cgroup v2 backend, written against Documentation/admin-guide/cgroup-v2.rst:
+ * memory.peak (5.19+), memory.events oom_kill, memory.max, cgroup.kill (5.14+). */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += wl)
+		if ((p == list || p[-1] == ' ') && (p[wl] == ' ' || p[wl] == '\n' || p[wl] == '\0'))
+			return true;
+	return false;
+}
+
+static int v2_prepare_root(const char *root, char *reason, size_t len)
+{
+	char path[PATH_MAX + 32], buf[512];
+	snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
+		snprintf(reason, len, "cgroup v2: cannot read %s: %s", path, strerrorname_np(errno));
+		return -1;
+	}
+	if (!has_word(buf, "memory")) {
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(reason, len, "cgroup v2: memory controller not available in %s (controllers: %s)", root,
+			 buf[0] ? buf : "none");
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/cgroup.subtree_control", root);
+	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
+		snprintf(reason, len, "cgroup v2: cannot read %s: %s", path, strerrorname_np(errno));
+		return -1;
+	}
+	if (has_word(buf, "memory"))
+		return 0;
+	/* Our child cgroup only gets memory.* files if the parent delegates the controller. */
+	if (mg_write_file(path, "+memory") < 0) {
+		int e = errno;
+		if (e == EBUSY)
+			snprintf(reason, len,
+				 "cgroup v2: cannot enable the memory controller in %s: it holds processes "
+				 "(no-internal-processes rule, EBUSY); pass --cgroup-root an empty delegated cgroup",
+				 root);
+		else
+			snprintf(reason, len, "cgroup v2 root not writable: %s (%s)", strerrorname_np(e), path);
+		return -1;
+	}
+	return 0;
+}
+
+static int v2_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len)
+{
+	char v[32];
+	snprintf(v, sizeof v, "%" PRId64, bytes);
+	if (mg_cg_write(cg, "memory.max", v) < 0) {
+		snprintf(err, len, "cannot set %s/memory.max: %s", cg->path, strerrorname_np(errno));
+		return -1;
+	}
+	/* The cap must end in an OOM kill, not in swapping. */
+	if (mg_cg_write(cg, "memory.swap.max", "0") < 0 && errno != ENOENT) {
+		snprintf(err, len, "cannot set %s/memory.swap.max: %s", cg->path, strerrorname_np(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int v2_peak(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len)
+{
+	char buf[64];
+	if (mg_cg_read(cg, "memory.peak", buf, sizeof buf) < 0) {
+		if (errno == ENOENT)
+			return 1; /* kernel before 5.19 */
+		snprintf(err, len, "cannot read %s/memory.peak: %s", cg->path, strerrorname_np(errno));
+		return -1;
+	}
+	char *end;
+	errno = 0;
+	long long x = strtoll(buf, &end, 10);
+	if (errno || end == buf || x < 0) {
+		snprintf(err, len, "%s/memory.peak: not a number: \"%.20s\"", cg->path, buf);
+		return -1;
+	}
+	*bytes = x;
+	return 0;
+}
+
+static int v2_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t len)
+{
+	char buf[512];
+	if (mg_cg_read(cg, "memory.events", buf, sizeof buf) < 0) {
+		snprintf(err, len, "cannot read %s/memory.events: %s", cg->path, strerrorname_np(errno));
+		return -1;
+	}
+	if (mg_cg_keyed(buf, "oom_kill", count) < 0)
+		return 1;
+	return 0;
+}
+
+static int v2_kill(struct mg_cgroup *cg, char *err, size_t len)
+{
+	if (mg_cg_write(cg, "cgroup.kill", "1") == 0)
+		return 0;
+	if (errno != ENOENT) {
+		snprintf(err, len, "cannot write %s/cgroup.kill: %s", cg->path, strerrorname_np(errno));
+		return -1;
+	}
+	/* Before 5.14: kill what is listed; the caller repeats until empty. */
+	struct mg_pidset s = {0};
+	int rc = mg_cgroup_procs(cg, &s, err, len);
+	for (size_t i = 0; rc == 0 && i < s.n; i++)
+		if (kill(s.v[i], SIGKILL) < 0 && errno != ESRCH) {
+			snprintf(err, len, "kill %d: %s", (int)s.v[i], strerrorname_np(errno));
+			rc = -1;
+		}
+	mg_pidset_free(&s);
+	return rc;
+}
+
+const struct mg_cgroup_ops mg_cgroup_v2_ops = {
+	.prepare_root = v2_prepare_root,
+	.set_limit = v2_set_limit,
+	.peak = v2_peak,
+	.oom_kills = v2_oom_kills,
+	.kill = v2_kill,
+};

@@ -1,0 +1,327 @@
+#include "procfs.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+ssize_t mg_read_small_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	while (len + 1 < cap) {
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return (ssize_t)len;
+}
+
+/* Find "Key:" at the start of a line; return the text after the colon. */
+static const char *field(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':')
+			return p + klen + 1;
+	}
+	return NULL;
+}
+
+/* "   1784 kB" -> bytes. The kernel always prints kB for these fields. */
+static int parse_kb(const char *v, int64_t *bytes)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long kb = strtoull(v, &end, 10);
+	if (errno || kb > (unsigned long long)(INT64_MAX / 1024))
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (strncmp(end, "kB", 2) != 0)
+		return -1;
+	*bytes = (int64_t)kb * 1024;
+	return 0;
+}
+
+int mg_parse_status(const char *text, struct mg_proc_status *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof *st);
+	const char *name = field(text, "Name");
+	const char *state = field(text, "State");
+	if (!name || !state) {
+		snprintf(err, errlen, "no %s line", name ? "State:" : "Name:");
+		return -1;
+	}
+	while (*name == '\t' || *name == ' ')
+		name++;
+	size_t n = strcspn(name, "\n");
+	if (n >= sizeof st->name)
+		n = sizeof st->name - 1;
+	memcpy(st->name, name, n);
+	while (*state == '\t' || *state == ' ')
+		state++;
+	st->state = *state;
+
+	const char *rss = field(text, "VmRSS"), *hwm = field(text, "VmHWM");
+	if (!rss && !hwm)
+		return 0; /* no mm: a zombie, or a task inside exit() after exit_mm */
+	if (!rss || !hwm || parse_kb(rss, &st->rss_bytes) < 0 || parse_kb(hwm, &st->hwm_bytes) < 0) {
+		snprintf(err, errlen, "malformed %s line", !rss || (rss && parse_kb(rss, &st->rss_bytes) < 0) ? "VmRSS" : "VmHWM");
+		return -1;
+	}
+	st->has_vm = true;
+	return 0;
+}
+
+int mg_parse_smaps_rollup_pss(const char *text, int64_t *pss_bytes, char *err, size_t errlen)
+{
+	const char *pss = field(text, "Pss");
+	if (!pss) {
+		snprintf(err, errlen, "no Pss: line");
+		return -1;
+	}
+	if (parse_kb(pss, pss_bytes) < 0) {
+		snprintf(err, errlen, "malformed Pss: line");
+		return -1;
+	}
+	return 0;
+}
+
+int mg_parse_stat_ppid(const char *text, pid_t *ppid)
+{
+	/* "pid (comm) S ppid ..." — comm may contain ") ", so use the last ')'. */
+	const char *p = strrchr(text, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(p + 4, &end, 10);
+	if (errno || end == p + 4 || v < 0)
+		return -1;
+	*ppid = (pid_t)v;
+	return 0;
+}
+
+static int gone(int e)
+{
+	return e == ENOENT || e == ESRCH;
+}
+
+int mg_read_status(pid_t pid, struct mg_proc_status *st, char *err, size_t errlen)
+{
+	char path[64], buf[8192], why[160];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
+		if (gone(errno))
+			return 1;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (mg_parse_status(buf, st, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s (unexpected format; please report with your kernel version)", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+int mg_read_pss(pid_t pid, int64_t *pss_bytes, char *err, size_t errlen)
+{
+	char path[64], buf[4096], why[160];
+	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+	ssize_t n = mg_read_small_file(path, buf, sizeof buf);
+	if (n < 0) {
+		if (gone(errno))
+			return 1;
+		snprintf(err, errlen, "cannot read %s: %s (PSS needs Linux >= 4.14)", path, strerror(errno));
+		return -1;
+	}
+	if (n == 0) { /* a zombie's smaps_rollup is empty */
+		*pss_bytes = 0;
+		return 0;
+	}
+	if (mg_parse_smaps_rollup_pss(buf, pss_bytes, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+int mg_pidset_add(struct mg_pidset *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == pid)
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		pid_t *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = pid;
+	return 0;
+}
+
+void mg_pidset_free(struct mg_pidset *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+int mg_parse_pid_list(const char *text, struct mg_pidset *out, char *err, size_t errlen)
+{
+	out->n = 0;
+	const char *p = text;
+	while (*p) {
+		if (*p == '\n') {
+			p++;
+			continue;
+		}
+		char *end;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (errno || end == p || v <= 0 || (*end != '\n' && *end != '\0')) {
+			snprintf(err, errlen, "not a pid list (at \"%.20s\")", p);
+			return -1;
+		}
+		if (mg_pidset_add(out, (pid_t)v) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		p = end;
+	}
+	return 0;
+}
+
+/* Children of one pid from /proc/PID/task/TID/children (all threads).
+ * Returns 1 when the kernel lacks the file (CONFIG_PROC_CHILDREN off). */
+static int children_of(pid_t pid, struct mg_pidset *out)
+{
+	char path[320], buf[8192];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return gone(errno) ? 0 : -1;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/children", (int)pid, de->d_name);
+		if (mg_read_small_file(path, buf, sizeof buf) < 0) {
+			if (errno == ENOENT && access("/proc/self/task", F_OK) == 0) {
+				char self[64];
+				snprintf(self, sizeof self, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+				if (access(self, F_OK) != 0) {
+					rc = 1; /* no such file anywhere: feature missing */
+					break;
+				}
+			}
+			continue; /* thread or process went away */
+		}
+		for (char *p = buf; *p;) {
+			char *end;
+			long v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (v > 0 && mg_pidset_add(out, (pid_t)v) < 0) {
+				rc = -1;
+				break;
+			}
+			p = end;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Fallback: one pass over /proc collecting (pid, ppid), then a walk down from root. */
+static int scan_descendants(pid_t root, struct mg_pidset *out, char *err, size_t errlen)
+{
+	DIR *d = opendir("/proc");
+	if (!d) {
+		snprintf(err, errlen, "cannot open /proc: %s", strerror(errno));
+		return -1;
+	}
+	struct pair { pid_t pid, ppid; } *pairs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	char path[300], buf[1024];
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		pid_t ppid;
+		if (mg_read_small_file(path, buf, sizeof buf) < 0 || mg_parse_stat_ppid(buf, &ppid) < 0)
+			continue; /* gone between readdir and read */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 512;
+			struct pair *np = realloc(pairs, cap * sizeof *np);
+			if (!np) {
+				rc = -1;
+				snprintf(err, errlen, "out of memory");
+				break;
+			}
+			pairs = np;
+		}
+		pairs[n].pid = (pid_t)atoi(de->d_name);
+		pairs[n].ppid = ppid;
+		n++;
+	}
+	closedir(d);
+	/* out grows as we find children; each found pid is itself a parent to look for. */
+	for (size_t i = 0; rc == 0 && i <= out->n; i++) {
+		pid_t parent = i == 0 ? root : out->v[i - 1];
+		for (size_t j = 0; j < n; j++)
+			if (pairs[j].ppid == parent && mg_pidset_add(out, pairs[j].pid) < 0) {
+				rc = -1;
+				snprintf(err, errlen, "out of memory");
+				break;
+			}
+	}
+	free(pairs);
+	return rc;
+}
+
+int mg_list_descendants(pid_t root, struct mg_pidset *out, char *err, size_t errlen)
+{
+	out->n = 0;
+	/* Breadth-first: out->v[i] are found pids; i walks them as parents. */
+	int rc = children_of(root, out);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		rc = children_of(out->v[i], out);
+	if (rc == 1) {
+		out->n = 0;
+		return scan_descendants(root, out, err, errlen);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list children of pid %d: %s", (int)root, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

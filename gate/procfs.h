@@ -1,0 +1,47 @@
+/* procfs: read what the kernel says about one process (/proc/PID/status,
+ * smaps_rollup, stat) and find the processes of a tree. Parsers take text so
+ * they are tested on captured files; readers add the I/O. */
+#ifndef MG_PROCFS_H
+#define MG_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct mg_proc_status {
+	char name[64];          /* Name: (comm) */
+	char state;             /* first letter of State: R S D Z T X ... */
+	bool has_vm;            /* VmRSS/VmHWM present (absent for zombies and exiting tasks) */
+	int64_t rss_bytes;      /* VmRSS */
+	int64_t hwm_bytes;      /* VmHWM: the kernel's own RSS high-water mark */
+};
+
+/* 0 ok, -1 malformed (err names the missing/bad field). */
+int mg_parse_status(const char *text, struct mg_proc_status *st, char *err, size_t errlen);
+int mg_parse_smaps_rollup_pss(const char *text, int64_t *pss_bytes, char *err, size_t errlen);
+/* ppid from /proc/PID/stat; comm may hold spaces and ')' */
+int mg_parse_stat_ppid(const char *text, pid_t *ppid);
+
+/* Readers: 0 ok, 1 the process is gone (ENOENT/ESRCH), -1 error in err. */
+int mg_read_status(pid_t pid, struct mg_proc_status *st, char *err, size_t errlen);
+int mg_read_pss(pid_t pid, int64_t *pss_bytes, char *err, size_t errlen);
+
+/* Read a whole small file (procfs, cgroupfs) into buf, NUL-terminated.
+ * Returns bytes read, or -1 with errno set. */
+ssize_t mg_read_small_file(const char *path, char *buf, size_t cap);
+
+struct mg_pidset {
+	pid_t *v;
+	size_t n, cap;
+};
+int mg_pidset_add(struct mg_pidset *s, pid_t pid);
+void mg_pidset_free(struct mg_pidset *s);
+/* cgroup.procs text: one pid per line */
+int mg_parse_pid_list(const char *text, struct mg_pidset *out, char *err, size_t errlen);
+
+/* Every live descendant of root (not root itself), via
+ * /proc/PID/task/TID/children when the kernel has it, else by scanning /proc. */
+int mg_list_descendants(pid_t root, struct mg_pidset *out, char *err, size_t errlen);
+
+#endif

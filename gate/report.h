@@ -1,0 +1,32 @@
+/* report: the renderers. They read results and judgements; they never
+ * measure. report_json.c writes the public JSON report (schema 1),
+ * report_text.c the human summary. */
+#ifndef MG_REPORT_H
+#define MG_REPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "result.h"
+#include "verdict.h"
+
+struct mg_report_entry {
+	const struct mg_fixture *fixture;
+	const struct mg_result *result;     /* NULL: not run (memgate was interrupted) */
+	const struct mg_judgement *judgement;
+};
+
+struct mg_report {
+	struct mg_report_entry *entries;
+	size_t n;
+	enum mg_verdict verdict;            /* worst of the entries */
+	int interrupted_by;                 /* signal, or 0 */
+};
+
+json_t *mg_report_json(const struct mg_report *rep);
+/* Atomic: written to PATH.tmp, then renamed. 0, or -1 with err. */
+int mg_report_write_json(const struct mg_report *rep, const char *path, char *err, size_t len);
+void mg_report_write_text(const struct mg_report *rep, FILE *out);
+
+#endif

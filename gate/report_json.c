@@ -1,0 +1,164 @@
+#include "report.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static json_t *bytes_or_null(int64_t v)
+{
+	return v == MG_UNKNOWN ? json_null() : json_integer(v);
+}
+
+static json_t *string_array(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *signal_name(int sig)
+{
+	const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
+	if (!abbrev)
+		return json_null();
+	char name[32];
+	snprintf(name, sizeof name, "SIG%s", abbrev);
+	return json_string(name);
+}
+
+static json_t *exit_json(const struct mg_result *r)
+{
+	return json_pack("{s:o, s:o, s:o, s:b, s:b}",
+			 "code", r->exited ? json_integer(r->exit_code) : json_null(),
+			 "signal", r->signal ? json_integer(r->signal) : json_null(),
+			 "signal_name", signal_name(r->signal),
+			 "timed_out", r->timed_out,
+			 "oom_killed", r->oom_killed);
+}
+
+static json_t *measurement_json(const struct mg_result *r)
+{
+	json_t *notes = json_array();
+	for (int i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, json_string(r->notes[i]));
+	return json_pack("{s:s, s:I, s:I, s:o, s:o}",
+			 "method", mg_method_name(r->method),
+			 "interval_ms", (json_int_t)r->interval_ms,
+			 "samples", (json_int_t)r->samples,
+			 "fallback_reason", r->fallback_reason[0] ? json_string(r->fallback_reason) : json_null(),
+			 "notes", notes);
+}
+
+static json_t *peak_json(const struct mg_result *r)
+{
+	return json_pack("{s:o, s:o, s:o, s:o}",
+			 "cgroup_bytes", bytes_or_null(r->cgroup_bytes),
+			 "tree_rss_bytes", bytes_or_null(r->tree_rss_bytes),
+			 "max_process_hwm_bytes", bytes_or_null(r->max_process_hwm_bytes),
+			 "tree_pss_bytes", bytes_or_null(r->tree_pss_bytes));
+}
+
+static json_t *limits_json(const struct mg_judgement *j)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < j->nchecks; i++) {
+		const struct mg_check *c = &j->checks[i];
+		json_array_append_new(a, json_pack("{s:s, s:I, s:o, s:b}",
+						   "metric", mg_metric_name(c->metric),
+						   "limit_bytes", (json_int_t)c->limit_bytes,
+						   "value_bytes", bytes_or_null(c->value_bytes),
+						   "ok", c->ok));
+	}
+	return a;
+}
+
+static json_t *processes_json(const struct mg_result *r)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < r->nprocs; i++) {
+		const struct mg_proc_figure *p = &r->procs[i];
+		json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:I}",
+						   "pid", (int)p->pid, "name", p->name,
+						   "hwm_bytes", (json_int_t)p->hwm_bytes,
+						   "rss_peak_bytes", (json_int_t)p->rss_peak_bytes));
+	}
+	return a;
+}
+
+static json_t *series_json(const struct mg_series *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, json_pack("[I, I]", (json_int_t)s->pts[i].ms, (json_int_t)s->pts[i].value));
+	return a;
+}
+
+static json_t *fixture_json(const struct mg_report_entry *e)
+{
+	const struct mg_fixture *f = e->fixture;
+	const struct mg_result *r = e->result;
+	const struct mg_judgement *j = e->judgement;
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(f->name));
+	json_object_set_new(o, "verdict", json_string(mg_verdict_name(j->verdict)));
+	json_t *reasons = json_array();
+	for (int i = 0; i < j->nreasons; i++)
+		json_array_append_new(reasons, json_string(j->reasons[i]));
+	json_object_set_new(o, "reasons", reasons);
+	json_object_set_new(o, "command", string_array(f->argv, f->argc));
+	if (!r) {
+		json_object_set_new(o, "exit", json_null());
+		json_object_set_new(o, "limits", limits_json(j));
+		return o;
+	}
+	json_object_set_new(o, "exit", exit_json(r));
+	json_object_set_new(o, "wall_ms", json_integer(r->wall_ms));
+	json_object_set_new(o, "measurement", measurement_json(r));
+	json_object_set_new(o, "peak", peak_json(r));
+	json_object_set_new(o, "limits", limits_json(j));
+	json_object_set_new(o, "kill_above_bytes", bytes_or_null(f->kill_above == MG_NO_LIMIT ? MG_UNKNOWN : f->kill_above));
+	json_object_set_new(o, "oom_kills", json_integer(r->oom_kills));
+	json_object_set_new(o, "leftover_processes", json_integer(r->leftover_processes));
+	json_object_set_new(o, "processes", processes_json(r));
+	json_object_set_new(o, "series", series_json(&r->series));
+	return o;
+}
+
+json_t *mg_report_json(const struct mg_report *rep)
+{
+	json_t *fixtures = json_array();
+	for (size_t i = 0; i < rep->n; i++)
+		json_array_append_new(fixtures, fixture_json(&rep->entries[i]));
+	return json_pack("{s:i, s:s, s:s, s:o, s:o}",
+			 "schema", 1,
+			 "memgate_version", MG_VERSION,
+			 "verdict", mg_verdict_name(rep->verdict),
+			 "interrupted_by", signal_name(rep->interrupted_by),
+			 "fixtures", fixtures);
+}
+
+int mg_report_write_json(const struct mg_report *rep, const char *path, char *err, size_t len)
+{
+	json_t *doc = mg_report_json(rep);
+	if (!doc) {
+		snprintf(err, len, "cannot build the JSON report (out of memory)");
+		return -1;
+	}
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		json_decref(doc);
+		snprintf(err, len, "%s: path too long", path);
+		return -1;
+	}
+	int rc = json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (rc != 0 || rename(tmp, path) != 0) {
+		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* result: what one supervised fixture run measured. Filled by the
+ * supervisor only; read by the verdict and the renderers. */
+#ifndef MG_RESULT_H
+#define MG_RESULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "series.h"
+
+#define MG_UNKNOWN ((int64_t)-1) /* a figure that is not available: null in JSON */
+#define MG_MAX_PROCS 64          /* per-process figures kept in the report */
+#define MG_MAX_NOTES 4
+
+struct mg_proc_figure {
+	pid_t pid;
+	char name[64];
+	int64_t rss_peak_bytes;  /* max sampled VmRSS */
+	int64_t hwm_bytes;       /* VmHWM / ru_maxrss: the kernel's high-water mark */
+};
+
+struct mg_result {
+	/* How it ended */
+	bool started;            /* exec succeeded */
+	bool exited;             /* main child exited normally: exit_code valid */
+	int exit_code;
+	int signal;              /* main child killed by this signal, or 0 */
+	bool timed_out;
+	bool oom_killed;
+	int interrupted_by;      /* SIGINT/SIGTERM received by memgate, or 0 */
+	int64_t wall_ms;
+	char error[512];         /* non-empty: could not measure (verdict error) */
+
+	/* How it was measured */
+	enum mg_method method;   /* backend used (never AUTO) */
+	char fallback_reason[512];
+	int64_t interval_ms;
+	int64_t samples;
+	char notes[MG_MAX_NOTES][256];
+	int nnotes;
+
+	/* Figures, bytes, MG_UNKNOWN when not available */
+	int64_t cgroup_bytes;
+	int64_t tree_rss_bytes;
+	int64_t max_process_hwm_bytes;
+	int64_t tree_pss_bytes;
+	int64_t oom_kills;
+	int leftover_processes;
+
+	struct mg_series series; /* (ms, tree RSS) */
+	struct mg_proc_figure procs[MG_MAX_PROCS]; /* largest hwm first after the run */
+	int nprocs;
+};
+
+void mg_result_init(struct mg_result *r);
+void mg_result_free(struct mg_result *r);
+/* Add a note (printf-style); silently dropped beyond MG_MAX_NOTES. */
+void mg_result_note(struct mg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,37 @@
+/* verdict: compare one fixture's result with its limits. Pure: no I/O.
+ * pass  = measured, exited 0, every limit met;
+ * fail  = a limit exceeded, non-zero exit, signal, timeout or OOM kill;
+ * error = could not measure (or a limit's figure is unavailable): never a pass. */
+#ifndef MG_VERDICT_H
+#define MG_VERDICT_H
+
+#include "config.h"
+#include "result.h"
+
+enum mg_verdict { MG_VERDICT_PASS, MG_VERDICT_FAIL, MG_VERDICT_ERROR };
+
+#define MG_MAX_REASONS 8
+
+struct mg_check {
+	enum mg_metric metric;
+	int64_t limit_bytes;
+	int64_t value_bytes;     /* MG_UNKNOWN when not measured */
+	bool ok;
+};
+
+struct mg_judgement {
+	enum mg_verdict verdict;
+	char reasons[MG_MAX_REASONS][320];
+	int nreasons;
+	struct mg_check checks[MG_METRIC_COUNT];
+	int nchecks;
+};
+
+const char *mg_verdict_name(enum mg_verdict v); /* "pass" "fail" "error" */
+enum mg_verdict mg_verdict_worst(enum mg_verdict a, enum mg_verdict b);
+int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m);
+void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j);
+/* 0 pass, 1 fail, 3 error; 128+signal when memgate was interrupted. */
+int mg_exit_status(enum mg_verdict overall, int interrupted_by);
+
+#endif

@@ -1,0 +1,298 @@
+/* Integration tests: the real memgate binary measuring real processes of
+ * known size (build/workload), in each measurement mode this host offers.
+ * Tolerances cover the libc/process baseline only, never the workload. */
+#include "itutil.h"
+
+#define RSS_BASE (3 * MiB) /* one small C process: libc, stack, loader */
+#define CG_BASE (6 * MiB)  /* + page tables and kernel memory in the cgroup */
+
+struct mode {
+	const char *name;  /* --measurement value */
+	bool cgroup;
+};
+static struct mode PROC = {"proc", false};
+static struct mode V1 = {"cgroup-v1", true};
+
+static int need_mode(void **state)
+{
+	struct mode *m = *state;
+	if (m->cgroup && !it_have_v1())
+		skip(); /* not root, or no v1 memory controller: the VM suite covers v2 */
+	return 0;
+}
+
+/* memgate measure --measurement MODE [extra...] -- workload ARGS... */
+static void measure(struct it_run *r, struct mode *m, const char *const *extra, const char *const *work)
+{
+	const char *args[48];
+	size_t n = 0;
+	args[n++] = "measure";
+	args[n++] = "--measurement";
+	args[n++] = m->name;
+	for (size_t i = 0; extra && extra[i]; i++)
+		args[n++] = extra[i];
+	args[n++] = "--";
+	args[n++] = it_workload_path();
+	for (size_t i = 0; work[i]; i++)
+		args[n++] = work[i];
+	args[n] = NULL;
+	it_memgate(r, args);
+	if (!r->report)
+		fail_msg("no JSON report; exit %d; stderr:\n%s", r->status, r->err);
+	assert_string_equal(it_str(r->report, "fixtures.0.measurement.method"), m->name);
+}
+
+static void assert_cgroup(struct it_run *r, struct mode *m, long long lo, long long hi)
+{
+	long long cg = it_int(r->report, "fixtures.0.peak.cgroup_bytes");
+	if (m->cgroup)
+		assert_between(cg, lo, hi);
+	else
+		assert_int_equal(cg, -1); /* null: no cgroup, no pretending */
+}
+
+static void test_hold(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, NULL, (const char *const[]){"hold", "64", "300", NULL});
+	assert_int_equal(r.status, 0);
+	assert_string_equal(it_str(r.report, "verdict"), "pass");
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 64 * MiB, 64 * MiB + RSS_BASE);
+	assert_between(it_int(r.report, "fixtures.0.peak.max_process_hwm_bytes"), 64 * MiB, 64 * MiB + RSS_BASE);
+	assert_cgroup(&r, m, 64 * MiB, 64 * MiB + CG_BASE);
+	assert_between(it_int(r.report, "fixtures.0.measurement.samples"), 10, 1000);
+	assert_int_equal(it_int(r.report, "fixtures.0.measurement.interval_ms"), 10);
+	assert_true(json_array_size(it_get(r.report, "fixtures.0.series")) >= 10);
+	assert_int_equal(it_int(r.report, "fixtures.0.leftover_processes"), 0);
+	assert_between(it_int(r.report, "fixtures.0.wall_ms"), 300, 5000);
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void test_tree(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, NULL, (const char *const[]){"tree", "4", "16", "300", NULL});
+	assert_int_equal(r.status, 0);
+	/* four children hold 16 MiB each at the same moment, plus the parent */
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 64 * MiB, 64 * MiB + 5 * RSS_BASE);
+	assert_between(it_int(r.report, "fixtures.0.peak.max_process_hwm_bytes"), 16 * MiB, 16 * MiB + RSS_BASE);
+	assert_cgroup(&r, m, 64 * MiB, 64 * MiB + CG_BASE);
+	assert_true(json_array_size(it_get(r.report, "fixtures.0.processes")) >= 5);
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* A spike between two samples: only the kernel's high-water marks see it. */
+static void test_spike(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--interval", "2s", NULL},
+		(const char *const[]){"spike", "64", "300", NULL});
+	assert_int_equal(r.status, 0);
+	assert_between(it_int(r.report, "fixtures.0.peak.max_process_hwm_bytes"), 64 * MiB, 64 * MiB + RSS_BASE);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 64 * MiB, 64 * MiB + RSS_BASE);
+	assert_cgroup(&r, m, 64 * MiB, 64 * MiB + CG_BASE);
+	/* two samples (at exec and after exit) never saw the spike itself */
+	assert_int_equal(it_int(r.report, "fixtures.0.measurement.samples"), 2);
+	json_t *series = it_get(r.report, "fixtures.0.series");
+	for (size_t i = 0; i < json_array_size(series); i++)
+		assert_true(json_integer_value(json_array_get(json_array_get(series, i), 1)) < 64 * MiB);
+	it_free(&r);
+}
+
+/* A double-forked daemon outlives the command: measured, counted, killed. */
+static void test_daemon(void **state)
+{
+	struct mode *m = *state;
+	char pidfile[64];
+	snprintf(pidfile, sizeof pidfile, "/tmp/memgate-it-daemon-%d", (int)getpid());
+	unlink(pidfile);
+	struct it_run r;
+	measure(&r, m, NULL, (const char *const[]){"daemon", "32", pidfile, NULL});
+	assert_int_equal(r.status, 0);
+	assert_int_equal(it_int(r.report, "fixtures.0.leftover_processes"), 1);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 32 * MiB, 32 * MiB + 3 * RSS_BASE);
+	assert_cgroup(&r, m, 32 * MiB, 32 * MiB + CG_BASE);
+	FILE *f = fopen(pidfile, "r");
+	assert_non_null(f);
+	int pid = 0;
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	unlink(pidfile);
+	assert_true(pid > 0);
+	assert_false(it_pid_alive(pid));
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void test_crash(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, NULL, (const char *const[]){"crash", "8", NULL});
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "fail");
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.signal"), SIGSEGV);
+	assert_string_equal(it_str(r.report, "fixtures.0.exit.signal_name"), "SIGSEGV");
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), -1);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "SIGSEGV");
+	assert_between(it_int(r.report, "fixtures.0.peak.max_process_hwm_bytes"), 8 * MiB, 8 * MiB + RSS_BASE);
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void test_hang_timeout(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--timeout", "300ms", NULL}, (const char *const[]){"hang", NULL});
+	assert_int_equal(r.status, 1);
+	assert_true(it_bool(r.report, "fixtures.0.exit.timed_out"));
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.signal"), SIGKILL);
+	assert_between(it_int(r.report, "fixtures.0.wall_ms"), 300, 5000);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "timed out after 300 ms");
+	long long pid = it_int(r.report, "fixtures.0.processes.0.pid");
+	assert_false(it_pid_alive((pid_t)pid));
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void test_exit_code(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, NULL, (const char *const[]){"exit", "3", NULL});
+	assert_int_equal(r.status, 1);
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 3);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "exited with code 3");
+	it_free(&r);
+}
+
+static void test_limit_exceeded(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--limit", "tree_rss=32MiB", "--limit", "max_process_hwm=1GiB", NULL},
+		(const char *const[]){"hold", "64", "100", NULL});
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "verdict"), "fail");
+	assert_string_equal(it_str(r.report, "fixtures.0.limits.0.metric"), "tree_rss");
+	assert_int_equal(it_int(r.report, "fixtures.0.limits.0.limit_bytes"), 32 * MiB);
+	assert_false(it_bool(r.report, "fixtures.0.limits.0.ok"));
+	assert_between(it_int(r.report, "fixtures.0.limits.0.value_bytes"), 64 * MiB, 64 * MiB + RSS_BASE);
+	assert_true(it_bool(r.report, "fixtures.0.limits.1.ok"));
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "> limit 32.0 MiB");
+	assert_contains(r.err, "FAIL");
+	it_free(&r);
+}
+
+static void test_kill_above(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--kill-above", "64MiB", NULL},
+		(const char *const[]){"grow", "16", "512", "30", NULL});
+	assert_int_equal(r.status, 1);
+	assert_true(it_bool(r.report, "fixtures.0.exit.oom_killed"));
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "OOM-killed");
+	if (m->cgroup) /* the kernel enforces the cap: the peak can't pass it */
+		assert_between(it_int(r.report, "fixtures.0.peak.cgroup_bytes"), 48 * MiB, 64 * MiB);
+	else /* sampled: killed at the first sample above the cap */
+		assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 64 * MiB, 96 * MiB);
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void interrupt_with(struct mode *m, int sig, int want_status, const char *want_name)
+{
+	struct it_run r;
+	const char *args[] = {"measure", "--measurement", m->name, "--", it_workload_path(), "hold", "16", "30000", NULL};
+	it_start(&r, args);
+	it_sleep_ms(400);
+	assert_int_equal(kill(r.pid, sig), 0);
+	it_wait(&r);
+	assert_int_equal(r.status, want_status);
+	assert_non_null(r.report);
+	assert_string_equal(it_str(r.report, "verdict"), "error");
+	assert_string_equal(it_str(r.report, "interrupted_by"), want_name);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "interrupted");
+	long long pid = it_int(r.report, "fixtures.0.processes.0.pid");
+	assert_true(pid > 0);
+	assert_false(it_pid_alive((pid_t)pid));
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void test_sigint(void **state)
+{
+	interrupt_with(*state, SIGINT, 130, "SIGINT");
+}
+
+static void test_sigterm(void **state)
+{
+	interrupt_with(*state, SIGTERM, 143, "SIGTERM");
+}
+
+/* Forked workers share pages: summed RSS counts them K+1 times, PSS once. */
+static void test_pss(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--pss", NULL}, (const char *const[]){"shared", "32", "3", "400", NULL});
+	assert_int_equal(r.status, 0);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 4 * 32 * MiB, 4 * 32 * MiB + 4 * RSS_BASE);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_pss_bytes"), 32 * MiB, 32 * MiB + 4 * RSS_BASE);
+	it_free(&r);
+}
+
+static void test_not_found(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	const char *args[] = {"measure", "--measurement", m->name, "--", "/nonexistent/memgate-no-such-cmd", NULL};
+	it_memgate(&r, args);
+	assert_int_equal(r.status, 3);
+	assert_string_equal(it_str(r.report, "verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "command not found");
+	assert_int_equal(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), -1);
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void test_not_executable(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	const char *args[] = {"measure", "--measurement", m->name, "--", "tests/workload.c", NULL};
+	it_memgate(&r, args);
+	assert_int_equal(r.status, 3);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "permission denied");
+	it_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define BOTH(fn) {"proc: " #fn, fn, need_mode, NULL, &PROC}, {"cgroup-v1: " #fn, fn, need_mode, NULL, &V1}
+		BOTH(test_hold),
+		BOTH(test_tree),
+		BOTH(test_spike),
+		BOTH(test_daemon),
+		BOTH(test_crash),
+		BOTH(test_hang_timeout),
+		BOTH(test_exit_code),
+		BOTH(test_limit_exceeded),
+		BOTH(test_kill_above),
+		BOTH(test_sigint),
+		BOTH(test_sigterm),
+		BOTH(test_pss),
+		BOTH(test_not_found),
+		BOTH(test_not_executable),
+	};
+	return cmocka_run_group_tests_name("measure (integration)", tests, NULL, NULL);
+}

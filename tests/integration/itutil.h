@@ -1,0 +1,243 @@
+/* Helpers for integration tests: run the real memgate binary on real
+ * processes (build/workload) and read its JSON report. */
+#ifndef MG_ITUTIL_H
+#define MG_ITUTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <jansson.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define MiB (1024LL * 1024LL)
+
+static inline const char *it_memgate_path(void)
+{
+	const char *p = getenv("MEMGATE");
+	return p ? p : "build/memgate";
+}
+
+static inline const char *it_workload_path(void)
+{
+	const char *p = getenv("WORKLOAD");
+	return p ? p : "build/workload";
+}
+
+struct it_run {
+	int status;          /* memgate's exit status, or 128+signal */
+	pid_t pid;           /* memgate's pid (cgroups are named after it) */
+	json_t *report;      /* parsed --json output, or NULL */
+	char err[32768];     /* memgate's stderr */
+	char json_path[64];
+	char err_path[64];
+};
+
+static inline void it_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Start memgate with argv (NULL-terminated, without the program name). Its
+ * stdout goes to /dev/null, stderr to a file read by it_wait. */
+static inline void it_start(struct it_run *r, const char *const *args)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->json_path, sizeof r->json_path, "/tmp/memgate-it-%d-XXXXXX", (int)getpid());
+	int jfd = mkstemp(r->json_path);
+	assert_true(jfd >= 0);
+	close(jfd);
+	unlink(r->json_path); /* memgate must create it */
+	snprintf(r->err_path, sizeof r->err_path, "/tmp/memgate-it-err-%d-XXXXXX", (int)getpid());
+	int efd = mkstemp(r->err_path);
+	assert_true(efd >= 0);
+	const char *argv[64];
+	size_t n = 0;
+	argv[n++] = it_memgate_path();
+	argv[n++] = args[0]; /* the subcommand, then --json before the rest */
+	argv[n++] = "--json";
+	argv[n++] = r->json_path;
+	for (size_t i = 1; args[i] && n < 62; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(efd, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(efd);
+	r->pid = pid;
+}
+
+static inline void it_wait(struct it_run *r)
+{
+	int st;
+	assert_int_equal(waitpid(r->pid, &st, 0), r->pid);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	FILE *f = fopen(r->err_path, "r");
+	if (f) {
+		size_t n = fread(r->err, 1, sizeof r->err - 1, f);
+		r->err[n] = '\0';
+		fclose(f);
+	}
+	unlink(r->err_path);
+	json_error_t je;
+	r->report = json_load_file(r->json_path, 0, &je);
+	unlink(r->json_path);
+}
+
+static inline void it_memgate(struct it_run *r, const char *const *args)
+{
+	it_start(r, args);
+	it_wait(r);
+}
+
+static inline void it_free(struct it_run *r)
+{
+	json_decref(r->report);
+	r->report = NULL;
+}
+
+/* Walk "a.b.0.c" through objects and arrays; fails the test when missing. */
+static inline json_t *it_get(json_t *root, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", path);
+	json_t *cur = root;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
+		if (json_is_array(cur))
+			cur = json_array_get(cur, (size_t)strtoul(tok, NULL, 10));
+		else
+			cur = json_object_get(cur, tok);
+		if (!cur)
+			fail_msg("report has no %s", path);
+	}
+	return cur;
+}
+
+/* Integer at path; -1 for JSON null. */
+static inline long long it_int(json_t *root, const char *path)
+{
+	json_t *v = it_get(root, path);
+	if (json_is_null(v))
+		return -1;
+	if (!json_is_integer(v))
+		fail_msg("%s is not an integer", path);
+	return json_integer_value(v);
+}
+
+static inline const char *it_str(json_t *root, const char *path)
+{
+	json_t *v = it_get(root, path);
+	if (!json_is_string(v))
+		fail_msg("%s is not a string", path);
+	return json_string_value(v);
+}
+
+static inline bool it_bool(json_t *root, const char *path)
+{
+	json_t *v = it_get(root, path);
+	if (!json_is_boolean(v))
+		fail_msg("%s is not a boolean", path);
+	return json_is_true(v);
+}
+
+#define assert_between(v, lo, hi)                                                              \
+	do {                                                                                   \
+		long long v_ = (v), lo_ = (lo), hi_ = (hi);                                    \
+		if (v_ < lo_ || v_ > hi_)                                                      \
+			fail_msg("%s = %lld (%.2f MiB), expected [%lld, %lld] ([%.2f, %.2f] MiB)", \
+				 #v, v_, v_ / 1048576.0, lo_, hi_, lo_ / 1048576.0, hi_ / 1048576.0); \
+	} while (0)
+
+#define assert_contains(haystack, needle)                                              \
+	do {                                                                           \
+		const char *h_ = (haystack), *n_ = (needle);                           \
+		if (!h_ || !strstr(h_, n_))                                            \
+			fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)"); \
+	} while (0)
+
+/* The v1 memory cgroup this test process (and so memgate) lives in. */
+static inline bool it_v1_dir(char *dir, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return false;
+	char line[1024];
+	bool ok = false;
+	while (fgets(line, sizeof line, f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2 || strncmp(c1 + 1, "memory:", 7) != 0)
+			continue;
+		c2[strcspn(c2, "\n")] = '\0';
+		snprintf(dir, len, "/sys/fs/cgroup/memory%s", strcmp(c2 + 1, "/") ? c2 + 1 : "");
+		ok = true;
+	}
+	fclose(f);
+	return ok;
+}
+
+/* Can this host give memgate a cgroup v1 memory controller to measure with? */
+static inline bool it_have_v1(void)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 32];
+	if (geteuid() != 0 || !it_v1_dir(dir, sizeof dir))
+		return false;
+	snprintf(probe, sizeof probe, "%s/memory.max_usage_in_bytes", dir);
+	return access(probe, R_OK) == 0 && access(dir, W_OK) == 0;
+}
+
+/* No cgroup directory of this memgate run may be left behind. */
+static inline void it_assert_no_cgroup_left(pid_t memgate_pid)
+{
+	char dir[PATH_MAX], pattern[PATH_MAX + 64];
+	if (!it_v1_dir(dir, sizeof dir))
+		return;
+	snprintf(pattern, sizeof pattern, "%s/memgate-%d-*", dir, (int)memgate_pid);
+	glob_t g;
+	int rc = glob(pattern, 0, NULL, &g);
+	size_t n = rc == 0 ? g.gl_pathc : 0;
+	if (n)
+		fail_msg("cgroup left behind: %s", g.gl_pathv[0]);
+	globfree(&g);
+}
+
+static inline bool it_pid_alive(pid_t pid)
+{
+	if (kill(pid, 0) == 0) {
+		/* a zombie is not alive; our tests never parent these */
+		char path[64], buf[512];
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return false;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		char *p = strrchr(buf, ')');
+		return !(p && p[1] == ' ' && p[2] == 'Z');
+	}
+	return errno != ESRCH;
+}
+
+#endif
