@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Read a whole file under tests/data/ (the suite runs from the repo root). */
 static inline char *tu_read_data(const char *name)
