@@ -110,6 +110,21 @@ int mg_parse_smaps_rollup_pss(const char *text, int64_t *pss_bytes, char *err, s
 	return 0;
 }
 
+int mg_parse_statm_rss(const char *text, long page_size, int64_t *rss_bytes)
+{
+	char *end;
+	errno = 0;
+	strtoull(text, &end, 10);
+	if (errno || end == text || *end != ' ')
+		return -1;
+	const char *p = end + 1;
+	unsigned long long pages = strtoull(p, &end, 10);
+	if (errno || end == p || (*end != ' ' && *end != '\n') || pages > (unsigned long long)(INT64_MAX / page_size))
+		return -1;
+	*rss_bytes = (int64_t)pages * page_size;
+	return 0;
+}
+
 int mg_parse_stat_ppid(const char *text, pid_t *ppid)
 {
 	/* "pid (comm) S ppid ..." — comm may contain ") ", so use the last ')'. */
@@ -142,6 +157,23 @@ int mg_read_status(pid_t pid, struct mg_proc_status *st, char *err, size_t errle
 	}
 	if (mg_parse_status(buf, st, why, sizeof why) < 0) {
 		snprintf(err, errlen, "%s: %s (unexpected format; please report with your kernel version)", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+int mg_read_statm_rss(pid_t pid, long page_size, int64_t *rss_bytes, char *err, size_t errlen)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
+		if (gone(errno))
+			return 1;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (mg_parse_statm_rss(buf, page_size, rss_bytes) < 0) {
+		snprintf(err, errlen, "%s: malformed (\"%.40s\")", path, buf);
 		return -1;
 	}
 	return 0;

@@ -44,12 +44,14 @@ static json_t *measurement_json(const struct mg_result *r)
 	json_t *notes = json_array();
 	for (int i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
-	return json_pack("{s:s, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:o, s:o, s:I, s:o}",
 			 "method", mg_method_name(r->method),
 			 "interval_ms", (json_int_t)r->interval_ms,
 			 "samples", (json_int_t)r->samples,
 			 "fallback_reason", r->fallback_reason[0] ? json_string(r->fallback_reason) : json_null(),
-			 "notes", notes);
+			 "notes", notes,
+			 "self_cpu_ms", (json_int_t)r->self_cpu_ms,
+			 "self_maxrss_bytes", bytes_or_null(r->self_maxrss_bytes));
 }
 
 static json_t *peak_json(const struct mg_result *r)

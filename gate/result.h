@@ -38,6 +38,8 @@ struct mg_result {
 	char fallback_reason[512];
 	int64_t interval_ms;
 	int64_t samples;
+	int64_t self_cpu_ms;     /* memgate's own CPU time while supervising */
+	int64_t self_maxrss_bytes; /* memgate's own peak RSS so far */
 	char notes[MG_MAX_NOTES][256];
 	int nnotes;
 

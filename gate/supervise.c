@@ -24,6 +24,7 @@
 
 #define TEARDOWN_MS 5000   /* how long a tree may take to die after SIGKILL */
 #define TRACKED_MAX 1024   /* processes remembered for per-process figures */
+#define FULL_EVERY 8       /* every 8th sample reads status (HWM) for every process */
 
 /* What the child reports through a close-on-exec pipe when it cannot exec. */
 enum child_stage { STAGE_HOLD = 1, STAGE_STDIN, STAGE_CWD, STAGE_ENV, STAGE_EXEC };
@@ -48,6 +49,7 @@ struct run {
 	int live;                       /* live processes in the last sample */
 	int64_t vm_reads;               /* status files that had VmRSS: 0 means /proc is unreadable to us */
 	int64_t pid_reads;
+	long page_size;
 };
 
 static int64_t now_ms(void)
@@ -297,11 +299,19 @@ static int spawn(struct run *run)
 
 /* ---- measuring --------------------------------------------------------- */
 
-static struct mg_proc_figure *track(struct run *run, pid_t pid)
+static struct mg_proc_figure *find_tracked(struct run *run, pid_t pid)
 {
 	for (size_t i = 0; i < run->ntracked; i++)
 		if (run->tracked[i].pid == pid)
 			return &run->tracked[i];
+	return NULL;
+}
+
+static struct mg_proc_figure *track(struct run *run, pid_t pid)
+{
+	struct mg_proc_figure *found = find_tracked(run, pid);
+	if (found)
+		return found;
 	size_t slot = run->ntracked;
 	if (slot == TRACKED_MAX) { /* full: reuse the smallest entry */
 		slot = 0;
@@ -330,8 +340,50 @@ static int list_tree(struct run *run, struct mg_pidset *out, char *err, size_t l
 	return mg_list_descendants(getpid(), out, err, len);
 }
 
+/* Read one process. A full read (status: RSS, HWM, name) happens for new
+ * processes and every FULL_EVERY samples; between them statm gives RSS at a
+ * third of the cost. A spike between full reads is not lost: VmHWM keeps it
+ * while the process lives, ru_maxrss once it is reaped.
+ * Returns 0 counted, 1 gone or without memory (zombie), -1 error. */
+static int sample_one(struct run *run, pid_t pid, bool full, int64_t *rss)
+{
+	char err[512];
+	struct mg_proc_figure *p = find_tracked(run, pid);
+	if (full || !p) {
+		struct mg_proc_status st;
+		int rc = mg_read_status(pid, &st, err, sizeof err);
+		if (rc != 0) {
+			if (rc < 0)
+				set_error(run->r, "%s", err);
+			return rc;
+		}
+		run->pid_reads++;
+		if (!st.has_vm)
+			return 1;
+		run->vm_reads++;
+		p = track(run, pid);
+		snprintf(p->name, sizeof p->name, "%s", st.name);
+		if (st.hwm_bytes > p->hwm_bytes)
+			p->hwm_bytes = st.hwm_bytes;
+		raise_hwm(run, st.hwm_bytes);
+		*rss = st.rss_bytes;
+	} else {
+		int rc = mg_read_statm_rss(pid, run->page_size, rss, err, sizeof err);
+		if (rc != 0) {
+			if (rc < 0)
+				set_error(run->r, "%s", err);
+			return rc;
+		}
+		if (*rss == 0)
+			return 1; /* zombie or exiting */
+	}
+	if (*rss > p->rss_peak_bytes)
+		p->rss_peak_bytes = *rss;
+	return 0;
+}
+
 /* One sample: every live process of the tree, summed. */
-static int sample(struct run *run)
+static int sample(struct run *run, bool full)
 {
 	struct mg_result *r = run->r;
 	char err[512];
@@ -339,33 +391,20 @@ static int sample(struct run *run)
 		set_error(r, "%s", err);
 		return -1;
 	}
+	full = full || r->samples % FULL_EVERY == 0;
 	int64_t rss = 0, pss = 0;
 	int live = 0;
 	for (size_t i = 0; i < run->pids.n; i++) {
 		pid_t pid = run->pids.v[i];
-		struct mg_proc_status st;
-		int rc = mg_read_status(pid, &st, err, sizeof err);
-		if (rc < 0) {
-			set_error(r, "%s", err);
+		int64_t one = 0;
+		int rc = sample_one(run, pid, full, &one);
+		if (rc < 0)
 			return -1;
-		}
 		if (rc == 1)
-			continue; /* exited since listing */
-		run->pid_reads++;
-		if (!st.has_vm)
-			continue; /* zombie or exiting */
-		run->vm_reads++;
+			continue;
 		live++;
-		rss += st.rss_bytes;
-		raise_hwm(run, st.hwm_bytes);
-		struct mg_proc_figure *p = track(run, pid);
-		snprintf(p->name, sizeof p->name, "%s", st.name);
-		if (st.rss_bytes > p->rss_peak_bytes)
-			p->rss_peak_bytes = st.rss_bytes;
-		if (st.hwm_bytes > p->hwm_bytes)
-			p->hwm_bytes = st.hwm_bytes;
+		rss += one;
 		if (run->f->pss) {
-			int64_t one = 0;
 			rc = mg_read_pss(pid, &one, err, sizeof err);
 			if (rc < 0) {
 				set_error(r, "%s", err);
@@ -430,11 +469,6 @@ static void teardown(struct run *run)
 	char err[512];
 	int64_t until = now_ms() + TEARDOWN_MS;
 	for (;;) {
-		if (kill_tree_once(run, err, sizeof err) < 0) {
-			set_error(run->r, "teardown: %s", err);
-			break;
-		}
-		sleep_ms(2);
 		reap(run);
 		if (list_tree(run, &run->pids, err, sizeof err) < 0) {
 			set_error(run->r, "teardown: %s", err);
@@ -447,6 +481,11 @@ static void teardown(struct run *run)
 				  run->pids.n, TEARDOWN_MS, run->pids.n ? (int)run->pids.v[0] : (int)run->main_pid);
 			break;
 		}
+		if (kill_tree_once(run, err, sizeof err) < 0) {
+			set_error(run->r, "teardown: %s", err);
+			break;
+		}
+		sleep_ms(1);
 	}
 }
 
@@ -493,7 +532,7 @@ static void watch(struct run *run)
 	for (;;) {
 		int64_t now = now_ms();
 		if (now >= next) {
-			if (sample(run) < 0)
+			if (sample(run, false) < 0)
 				return;
 			next += f->interval_ms;
 			if (next <= now)
@@ -529,9 +568,28 @@ static void watch(struct run *run)
 	}
 }
 
+static int64_t self_cpu_ms(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the image that
+ * exec'd us (a Python runner's 15 MiB would show up as ours). */
+static int64_t self_maxrss(void)
+{
+	struct mg_proc_status st;
+	char err[256];
+	return mg_read_status(getpid(), &st, err, sizeof err) == 0 && st.has_vm ? st.hwm_bytes : MG_UNKNOWN;
+}
+
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
-	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1};
+	int64_t cpu0 = self_cpu_ms();
+	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .page_size = sysconf(_SC_PAGESIZE)};
 	run.cg.dirfd = -1;
 	r->interval_ms = f->interval_ms;
 	run.tracked = calloc(TRACKED_MAX, sizeof *run.tracked);
@@ -548,7 +606,7 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 
 	if (!r->error[0] && spawn(&run) == 0) {
 		watch(&run); /* its first sample is taken right after exec */
-		if (run.main_done && !r->error[0] && sample(&run) == 0)
+		if (run.main_done && !r->error[0] && sample(&run, true) == 0)
 			r->leftover_processes = run.live; /* outlived the main process */
 		if (!run.main_done && r->started)
 			r->wall_ms = now_ms() - run.t0;
@@ -580,6 +638,8 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		set_error(r, "interrupted by SIG%s: the tree was killed", sigabbrev_np(r->interrupted_by));
 	mg_series_finish(&r->series);
 	keep_top_procs(&run);
+	r->self_cpu_ms = self_cpu_ms() - cpu0;
+	r->self_maxrss_bytes = self_maxrss();
 	mg_pidset_free(&run.pids);
 	free(run.tracked);
 }

@@ -85,6 +85,19 @@ static void stat_ppid_with_hostile_comm(void **state)
 	assert_int_equal(mg_parse_stat_ppid("42 (x) S", &ppid), -1);
 }
 
+static void statm_rss(void **state)
+{
+	(void)state;
+	int64_t rss = 0;
+	assert_int_equal(mg_parse_statm_rss("1933 581 454 5 0 122 0\n", 4096, &rss), 0);
+	assert_int_equal(rss, 581 * 4096);
+	assert_int_equal(mg_parse_statm_rss("0 0 0 0 0 0 0\n", 4096, &rss), 0); /* zombie */
+	assert_int_equal(rss, 0);
+	assert_int_equal(mg_parse_statm_rss("1933\n", 4096, &rss), -1);
+	assert_int_equal(mg_parse_statm_rss("", 4096, &rss), -1);
+	assert_int_equal(mg_parse_statm_rss("1 x 3", 4096, &rss), -1);
+}
+
 static void pid_lists(void **state)
 {
 	(void)state;
@@ -146,6 +159,7 @@ int main(void)
 		cmocka_unit_test(status_key_must_start_a_line),
 		cmocka_unit_test(smaps_rollup_pss),
 		cmocka_unit_test(stat_ppid_with_hostile_comm),
+		cmocka_unit_test(statm_rss),
 		cmocka_unit_test(pid_lists),
 		cmocka_unit_test(reads_this_process),
 		cmocka_unit_test(finds_descendants),

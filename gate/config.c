@@ -1,0 +1,904 @@
+/* config: strict loader for memgate's JSON config. Every error names the
+ * origin and the JSON path of the offending value, so a CI log line is
+ * enough to fix the file. Defaults are resolved here, once: the rest of
+ * memgate only ever sees complete fixtures. */
+#include "config.h"
+
+#include "units.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_LEN 256
+#define MAX_NAME_LEN 100
+#define MAX_FILE_SIZE ((size_t)16 << 20)
+#define MIN_KILL_ABOVE ((int64_t)1 << 20)
+#define MAX_INTERVAL_MS ((int64_t)10 * 1000)
+
+/* ------------------------------------------------------------------ names */
+
+static const char *const metric_names[MG_METRIC_COUNT] = {
+	"tree_rss", "cgroup", "max_process_hwm", "pss",
+};
+
+static const char *const method_names[] = { "auto", "cgroup-v2", "cgroup-v1", "proc" };
+#define NMETHODS (sizeof method_names / sizeof method_names[0])
+
+const char *mg_metric_name(enum mg_metric m)
+{
+	return (size_t)m < MG_METRIC_COUNT ? metric_names[m] : "unknown";
+}
+
+int mg_metric_from_name(const char *name, enum mg_metric *m)
+{
+	for (size_t i = 0; name && i < MG_METRIC_COUNT; i++) {
+		if (strcmp(name, metric_names[i]) == 0) {
+			if (m)
+				*m = (enum mg_metric)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *mg_method_name(enum mg_method m)
+{
+	return (size_t)m < NMETHODS ? method_names[m] : "unknown";
+}
+
+int mg_method_from_name(const char *name, enum mg_method *m)
+{
+	for (size_t i = 0; name && i < NMETHODS; i++) {
+		if (strcmp(name, method_names[i]) == 0) {
+			if (m)
+				*m = (enum mg_method)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* --------------------------------------------------------------- fixtures */
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void mg_fixture_init(struct mg_fixture *f)
+{
+	memset(f, 0, sizeof *f);
+	f->stdin_mode = MG_STDIN_NULL;
+	f->timeout_ms = MG_DEFAULT_TIMEOUT_MS;
+	f->interval_ms = MG_DEFAULT_INTERVAL_MS;
+	f->measurement = MG_METHOD_AUTO;
+	for (int i = 0; i < MG_METRIC_COUNT; i++)
+		f->limits[i] = MG_NO_LIMIT;
+	f->kill_above = MG_NO_LIMIT;
+	f->pss = false;
+}
+
+void mg_fixture_free(struct mg_fixture *f)
+{
+	if (!f)
+		return;
+	free(f->name);
+	free_strv(f->argv);
+	free(f->cwd);
+	free_strv(f->env);
+	free(f->stdin_path);
+	memset(f, 0, sizeof *f);
+}
+
+void mg_config_free(struct mg_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nfixtures; i++)
+		mg_fixture_free(&cfg->fixtures[i]);
+	free(cfg->fixtures);
+	free(cfg->cgroup_root);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+/* ----------------------------------------------------------------- errors */
+
+struct ctx {
+	const char *origin;
+	char *err;
+	size_t errlen;
+};
+
+/* The caller prints err as one line: never let a key or value from the
+ * file break it. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* "ORIGIN: PATH: message" (or "ORIGIN: message" without a path); returns -1 */
+__attribute__((format(printf, 3, 4)))
+static int fail(const struct ctx *c, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!c->err || !c->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (path && *path)
+		snprintf(c->err, c->errlen, "%s: %s: %s", c->origin, path, msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", c->origin, msg);
+	one_line(c->err);
+	return -1;
+}
+
+static int oom(const struct ctx *c, const char *path)
+{
+	return fail(c, path, "out of memory");
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* "parent.key", or just "key" at the top level */
+static void key_path(char *buf, const char *parent, const char *key)
+{
+	int n = *parent ? snprintf(buf, PATH_LEN, "%s.%s", parent, key)
+			: snprintf(buf, PATH_LEN, "%s", key);
+	if (n < 0)
+		buf[0] = '\0';
+}
+
+static void index_path(char *buf, const char *parent, size_t i)
+{
+	if (snprintf(buf, PATH_LEN, "%s[%zu]", parent, i) < 0)
+		buf[0] = '\0';
+}
+
+/* --------------------------------------------------------- did you mean */
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+/* Levenshtein distance; keys are short, longer words are never "close". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			row[j] = min3(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1]));
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest candidate within 2 edits (or a third of its length), or NULL.
+ * A candidate must keep at least one of its characters to count as close. */
+static const char *suggest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t bestd = (size_t)-1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, cands[i]), len = strlen(cands[i]);
+		if (d < bestd && d < len && (d <= 2 || d <= len / 3)) {
+			best = cands[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+static void join(char *buf, size_t len, const char *const *words, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", words[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static int unknown_key(const struct ctx *c, const char *path, const char *key,
+		       const char *const *valid, size_t n)
+{
+	const char *close = suggest(key, valid, n);
+	char list[256];
+
+	if (close)
+		return fail(c, path, "unknown key (did you mean \"%s\"?)", close);
+	join(list, sizeof list, valid, n);
+	return fail(c, path, "unknown key; valid keys: %s", list);
+}
+
+/* ------------------------------------------------------------ value types */
+
+static int want_string(const struct ctx *c, const char *path, const json_t *v,
+		       const char **s)
+{
+	if (!json_is_string(v))
+		return fail(c, path, "expected a string, got %s", type_name(v));
+	*s = json_string_value(v);
+	return 0;
+}
+
+static int want_nonempty(const struct ctx *c, const char *path, const json_t *v,
+			 const char **s)
+{
+	if (want_string(c, path, v, s))
+		return -1;
+	if (!**s)
+		return fail(c, path, "must not be empty");
+	return 0;
+}
+
+/* Replace *dst with a copy of s. */
+static int set_string(const struct ctx *c, const char *path, char **dst, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		return oom(c, path);
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int get_size(const struct ctx *c, const char *path, const json_t *v, int64_t *out)
+{
+	char uerr[256];
+
+	if (json_is_number(v))
+		return fail(c, path, "expected a size string like \"200MiB\", got a number "
+				     "(a size needs a unit: B, kB, MB, GB, KiB, MiB or GiB)");
+	if (!json_is_string(v))
+		return fail(c, path, "expected a size string like \"200MiB\", got %s",
+			    type_name(v));
+	if (mg_parse_size(json_string_value(v), out, uerr, sizeof uerr))
+		return fail(c, path, "%s", uerr);
+	return 0;
+}
+
+static int get_duration(const struct ctx *c, const char *path, const json_t *v,
+			int64_t *out)
+{
+	char uerr[256];
+
+	if (json_is_number(v))
+		return fail(c, path, "expected a duration string like \"30s\", got a number "
+				     "(a duration needs a unit: ms, s, min or h)");
+	if (!json_is_string(v))
+		return fail(c, path, "expected a duration string like \"30s\", got %s",
+			    type_name(v));
+	if (mg_parse_duration(json_string_value(v), out, uerr, sizeof uerr))
+		return fail(c, path, "%s", uerr);
+	return 0;
+}
+
+/* ------------------------------------------------------------ environment */
+
+/* Append entry ("K=V", owned) to f->env, keeping it NULL-terminated. */
+static int env_append(const struct ctx *c, const char *path, struct mg_fixture *f,
+		      char *entry)
+{
+	char **env = realloc(f->env, (f->envc + 2) * sizeof *env);
+
+	if (!env) {
+		free(entry);
+		return oom(c, path);
+	}
+	env[f->envc++] = entry;
+	env[f->envc] = NULL;
+	f->env = env;
+	return 0;
+}
+
+/* Set KEY=VALUE, replacing an earlier value of KEY (a fixture overrides
+ * the same variable from defaults). */
+static int env_set(const struct ctx *c, const char *path, struct mg_fixture *f,
+		   const char *key, const char *value)
+{
+	size_t klen = strlen(key);
+	char *entry = malloc(klen + strlen(value) + 2);
+
+	if (!entry)
+		return oom(c, path);
+	sprintf(entry, "%s=%s", key, value);
+	for (size_t i = 0; i < f->envc; i++) {
+		if (strncmp(f->env[i], entry, klen + 1) == 0) {
+			free(f->env[i]);
+			f->env[i] = entry;
+			return 0;
+		}
+	}
+	return env_append(c, path, f, entry);
+}
+
+/* -------------------------------------------------------- fixture fields */
+
+/* The name becomes a status context and a file name: keep it to a
+ * portable file-name alphabet. */
+static int check_name(const struct ctx *c, const char *path, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len > MAX_NAME_LEN)
+		return fail(c, path, "\"%.40s...\" is longer than %d characters", name,
+			    MAX_NAME_LEN);
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789._-") != len)
+		return fail(c, path, "\"%s\" may only contain letters, digits, '.', '_' and '-' "
+				     "(it is used as a file name)", name);
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return fail(c, path, "\"%s\" cannot be used as a file name", name);
+	return 0;
+}
+
+static int apply_name(const struct ctx *c, const char *path, const json_t *v,
+		      struct mg_fixture *f)
+{
+	const char *s = NULL;
+
+	if (want_nonempty(c, path, v, &s) || check_name(c, path, s))
+		return -1;
+	return set_string(c, path, &f->name, s);
+}
+
+static int command_arg(const struct ctx *c, const char *path, const json_t *v,
+		       size_t i, struct mg_fixture *f)
+{
+	char p[PATH_LEN];
+	const char *s = NULL;
+
+	index_path(p, path, i);
+	if (!json_is_string(v))
+		return fail(c, p, "expected a string, got %s", type_name(v));
+	s = json_string_value(v);
+	if (i == 0 && !*s)
+		return fail(c, p, "the program name must not be empty");
+	if (!(f->argv[i] = strdup(s)))
+		return oom(c, p);
+	f->argc = i + 1;
+	return 0;
+}
+
+static int apply_command(const struct ctx *c, const char *path, const json_t *v,
+			 struct mg_fixture *f)
+{
+	size_t n = json_array_size(v);
+
+	if (!json_is_array(v))
+		return fail(c, path, "expected an array of strings like [\"prog\", \"arg\"], "
+				     "got %s", type_name(v));
+	if (n == 0)
+		return fail(c, path, "empty command; give at least the program to run");
+	free_strv(f->argv);
+	f->argc = 0;
+	/* stored before it is filled, so a failure half way is freed with f */
+	if (!(f->argv = calloc(n + 1, sizeof *f->argv)))
+		return oom(c, path);
+	for (size_t i = 0; i < n; i++)
+		if (command_arg(c, path, json_array_get(v, i), i, f))
+			return -1;
+	return 0;
+}
+
+static int apply_cwd(const struct ctx *c, const char *path, const json_t *v,
+		     struct mg_fixture *f)
+{
+	const char *s = NULL;
+
+	if (want_nonempty(c, path, v, &s))
+		return -1;
+	return set_string(c, path, &f->cwd, s);
+}
+
+static int apply_env(const struct ctx *c, const char *path, const json_t *v,
+		     struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object of strings like {\"KEY\": \"value\"}, "
+				     "got %s", type_name(v));
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		if (!*key)
+			return fail(c, path, "a variable name must not be empty");
+		if (strchr(key, '='))
+			return fail(c, p, "a variable name must not contain '='");
+		if (!json_is_string(val))
+			return fail(c, p, "expected a string, got %s", type_name(val));
+		if (env_set(c, p, f, key, json_string_value(val)))
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_stdin(const struct ctx *c, const char *path, const json_t *v,
+		       struct mg_fixture *f)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || !*s)
+		return fail(c, path, "expected \"null\", \"inherit\" or a file path, got %s",
+			    s ? "an empty string" : type_name(v));
+	free(f->stdin_path);
+	f->stdin_path = NULL;
+	if (strcmp(s, "null") == 0)
+		f->stdin_mode = MG_STDIN_NULL;
+	else if (strcmp(s, "inherit") == 0)
+		f->stdin_mode = MG_STDIN_INHERIT;
+	else
+		f->stdin_mode = MG_STDIN_FILE;
+	return f->stdin_mode == MG_STDIN_FILE ? set_string(c, path, &f->stdin_path, s) : 0;
+}
+
+static int apply_timeout(const struct ctx *c, const char *path, const json_t *v,
+			 struct mg_fixture *f)
+{
+	int64_t ms;
+
+	if (get_duration(c, path, v, &ms))
+		return -1;
+	if (ms <= 0)
+		return fail(c, path, "must be greater than 0");
+	f->timeout_ms = ms;
+	return 0;
+}
+
+static int apply_interval(const struct ctx *c, const char *path, const json_t *v,
+			  struct mg_fixture *f)
+{
+	int64_t ms;
+
+	if (get_duration(c, path, v, &ms))
+		return -1;
+	if (ms < 1 || ms > MAX_INTERVAL_MS)
+		return fail(c, path, "must be between 1ms and 10s, got \"%.40s\"",
+			    json_string_value(v));
+	f->interval_ms = ms;
+	return 0;
+}
+
+static int apply_measurement(const struct ctx *c, const char *path, const json_t *v,
+			     struct mg_fixture *f)
+{
+	const char *s = NULL, *close;
+
+	if (want_string(c, path, v, &s))
+		return -1;
+	if (mg_method_from_name(s, &f->measurement) == 0)
+		return 0;
+	if ((close = suggest(s, method_names, NMETHODS)))
+		return fail(c, path, "unknown method \"%.40s\" (did you mean \"%s\"?)", s, close);
+	return fail(c, path, "unknown method \"%.40s\"; expected \"auto\", \"cgroup-v2\", "
+			     "\"cgroup-v1\" or \"proc\"", s);
+}
+
+static int apply_limits(const struct ctx *c, const char *path, const json_t *v,
+			struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+	enum mg_metric m;
+	int64_t bytes;
+
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"tree_rss\": \"200MiB\"}, got %s",
+			    type_name(v));
+	/* only the metrics named here change: the others keep the default */
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		if (mg_metric_from_name(key, &m))
+			return unknown_key(c, p, key, metric_names, MG_METRIC_COUNT);
+		if (get_size(c, p, val, &bytes))
+			return -1;
+		if (bytes == 0)
+			return fail(c, p, "a limit of 0 bytes can never pass");
+		f->limits[m] = bytes;
+	}
+	return 0;
+}
+
+static int apply_kill_above(const struct ctx *c, const char *path, const json_t *v,
+			    struct mg_fixture *f)
+{
+	int64_t bytes;
+
+	if (get_size(c, path, v, &bytes))
+		return -1;
+	if (bytes < MIN_KILL_ABOVE)
+		return fail(c, path, "must be at least 1MiB, got \"%.40s\"", json_string_value(v));
+	f->kill_above = bytes;
+	return 0;
+}
+
+static int apply_pss(const struct ctx *c, const char *path, const json_t *v,
+		     struct mg_fixture *f)
+{
+	if (!json_is_boolean(v))
+		return fail(c, path, "expected true or false, got %s", type_name(v));
+	f->pss = json_is_true(v);
+	return 0;
+}
+
+typedef int (*apply_fn)(const struct ctx *, const char *, const json_t *, struct mg_fixture *);
+
+static const struct field {
+	const char *key;
+	apply_fn apply;
+	bool fixture_only; /* not allowed in "defaults" */
+} fields[] = {
+	{ "name", apply_name, true },
+	{ "command", apply_command, true },
+	{ "cwd", apply_cwd, false },
+	{ "env", apply_env, false },
+	{ "stdin", apply_stdin, false },
+	{ "timeout", apply_timeout, false },
+	{ "interval", apply_interval, false },
+	{ "measurement", apply_measurement, false },
+	{ "limits", apply_limits, false },
+	{ "kill_above", apply_kill_above, false },
+	{ "pss", apply_pss, false },
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static const struct field *find_field(const char *key)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* The keys valid in a fixture, or in defaults (no name or command). */
+static size_t field_keys(bool in_defaults, const char **keys)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (!(in_defaults && fields[i].fixture_only))
+			keys[n++] = fields[i].key;
+	return n;
+}
+
+/* Apply every key of obj (a fixture or "defaults") on top of f. */
+static int apply_object(const struct ctx *c, const char *path, const json_t *obj,
+			struct mg_fixture *f, bool in_defaults)
+{
+	const char *key, *keys[NFIELDS];
+	json_t *v;
+	char p[PATH_LEN];
+
+	json_object_foreach((json_t *)obj, key, v) {
+		const struct field *fd = find_field(key);
+		key_path(p, path, key);
+		if (fd && in_defaults && fd->fixture_only)
+			return fail(c, p, "belongs in each fixture, not in defaults");
+		if (!fd)
+			return unknown_key(c, p, key, keys, field_keys(in_defaults, keys));
+		if (fd->apply(c, p, v, f))
+			return -1;
+	}
+	return 0;
+}
+
+/* dst (freshly initialised) becomes a deep copy of the defaults src. */
+static int fixture_copy(const struct ctx *c, const char *path, struct mg_fixture *dst,
+			const struct mg_fixture *src)
+{
+	*dst = *src;
+	dst->name = dst->cwd = dst->stdin_path = NULL;
+	dst->argv = dst->env = NULL;
+	dst->argc = dst->envc = 0;
+	if (src->cwd && set_string(c, path, &dst->cwd, src->cwd))
+		return -1;
+	if (src->stdin_path && set_string(c, path, &dst->stdin_path, src->stdin_path))
+		return -1;
+	for (size_t i = 0; i < src->envc; i++) {
+		char *e = strdup(src->env[i]);
+		if (!e)
+			return oom(c, path);
+		if (env_append(c, path, dst, e))
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- top level */
+
+static const char *const top_keys[] = { "version", "cgroup_root", "defaults", "fixtures",
+					"$schema" };
+#define NTOP (sizeof top_keys / sizeof top_keys[0])
+
+static int check_top_keys(const struct ctx *c, const json_t *root)
+{
+	const char *key;
+	json_t *v;
+	char p[PATH_LEN];
+
+	json_object_foreach((json_t *)root, key, v) {
+		size_t i = 0;
+		while (i < NTOP && strcmp(top_keys[i], key) != 0)
+			i++;
+		key_path(p, "", key);
+		if (i == NTOP)
+			return unknown_key(c, p, key, top_keys, NTOP);
+		if (strcmp(key, "$schema") == 0 && !json_is_string(v))
+			return fail(c, p, "expected a string, got %s", type_name(v));
+	}
+	return 0;
+}
+
+static int load_version(const struct ctx *c, const json_t *root, struct mg_config *cfg)
+{
+	const json_t *v = json_object_get(root, "version");
+
+	if (!v)
+		return fail(c, "version", "missing; this memgate reads version 1 "
+					  "(add \"version\": 1)");
+	if (!json_is_integer(v))
+		return fail(c, "version", "expected the integer 1, got %s", type_name(v));
+	if (json_integer_value(v) != 1)
+		return fail(c, "version", "unsupported version %lld; this memgate supports "
+					  "version 1", (long long)json_integer_value(v));
+	cfg->version = 1;
+	return 0;
+}
+
+static int load_cgroup_root(const struct ctx *c, const json_t *root, struct mg_config *cfg)
+{
+	const json_t *v = json_object_get(root, "cgroup_root");
+	const char *s = NULL;
+
+	if (!v)
+		return 0;
+	if (want_nonempty(c, "cgroup_root", v, &s))
+		return -1;
+	if (s[0] != '/')
+		return fail(c, "cgroup_root", "must be an absolute path, got \"%.60s\"", s);
+	return set_string(c, "cgroup_root", &cfg->cgroup_root, s);
+}
+
+static int load_defaults(const struct ctx *c, const json_t *root, struct mg_fixture *def)
+{
+	const json_t *v = json_object_get(root, "defaults");
+
+	if (!v)
+		return 0;
+	if (!json_is_object(v))
+		return fail(c, "defaults", "expected an object, got %s", type_name(v));
+	return apply_object(c, "defaults", v, def, true);
+}
+
+static int check_unique_name(const struct ctx *c, const char *path,
+			     const struct mg_config *cfg, size_t i)
+{
+	char p[PATH_LEN];
+
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(cfg->fixtures[j].name, cfg->fixtures[i].name) == 0) {
+			key_path(p, path, "name");
+			return fail(c, p, "duplicate fixture name \"%s\" (also fixtures[%zu])",
+				    cfg->fixtures[i].name, j);
+		}
+	}
+	return 0;
+}
+
+static int load_fixture(const struct ctx *c, const json_t *obj, size_t i,
+			const struct mg_fixture *def, struct mg_config *cfg)
+{
+	struct mg_fixture *f = &cfg->fixtures[i];
+	char p[PATH_LEN];
+
+	index_path(p, "fixtures", i);
+	if (!json_is_object(obj))
+		return fail(c, p, "expected an object, got %s", type_name(obj));
+	if (fixture_copy(c, p, f, def) || apply_object(c, p, obj, f, false))
+		return -1;
+	if (!f->name)
+		return fail(c, p, "missing required key \"name\"");
+	if (!f->argv)
+		return fail(c, p, "missing required key \"command\"");
+	/* A pss limit cannot be checked without sampling pss, so asking for
+	 * one turns sampling on (even over "pss": false) instead of failing. */
+	if (f->limits[MG_METRIC_PSS] != MG_NO_LIMIT)
+		f->pss = true;
+	return check_unique_name(c, p, cfg, i);
+}
+
+static int load_fixtures(const struct ctx *c, const json_t *root,
+			 const struct mg_fixture *def, struct mg_config *cfg)
+{
+	const json_t *v = json_object_get(root, "fixtures");
+	size_t n = json_array_size(v);
+
+	if (!v)
+		return fail(c, "fixtures", "missing; add an array of fixtures");
+	if (!json_is_array(v))
+		return fail(c, "fixtures", "expected an array of fixtures, got %s", type_name(v));
+	if (n == 0)
+		return fail(c, "fixtures", "empty; add at least one fixture");
+	if (!(cfg->fixtures = calloc(n, sizeof *cfg->fixtures)))
+		return oom(c, "fixtures");
+	/* all initialised up front, so mg_config_free can free any of them */
+	for (size_t i = 0; i < n; i++)
+		mg_fixture_init(&cfg->fixtures[i]);
+	cfg->nfixtures = n;
+	for (size_t i = 0; i < n; i++)
+		if (load_fixture(c, json_array_get(v, i), i, def, cfg))
+			return -1;
+	return 0;
+}
+
+static int load_root(const struct ctx *c, const json_t *root, struct mg_config *cfg)
+{
+	struct mg_fixture def;
+	int rc;
+
+	if (!json_is_object(root))
+		return fail(c, NULL, "the top level must be an object, got %s", type_name(root));
+	/* unknown keys first: a misspelt "version" is better reported as such */
+	if (check_top_keys(c, root) || load_version(c, root, cfg) ||
+	    load_cgroup_root(c, root, cfg))
+		return -1;
+	mg_fixture_init(&def);
+	rc = load_defaults(c, root, &def);
+	if (rc == 0)
+		rc = load_fixtures(c, root, &def, cfg);
+	mg_fixture_free(&def);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- loaders */
+
+static int load_buffer(const struct ctx *c, const char *buf, size_t len,
+		       struct mg_config *out)
+{
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	struct mg_config cfg = { 0 };
+	int rc;
+
+	if (!root) {
+		if (je.line < 1)
+			return fail(c, NULL, "%s", je.text);
+		if (c->err && c->errlen) {
+			snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->origin, je.line,
+				 je.column, je.text);
+			one_line(c->err);
+		}
+		return -1;
+	}
+	rc = load_root(c, root, &cfg);
+	json_decref(root);
+	if (rc) {
+		mg_config_free(&cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int mg_config_load_string(const char *text, const char *origin, struct mg_config *out,
+			  char *err, size_t errlen)
+{
+	struct ctx c = { origin ? origin : "<string>", err, errlen };
+
+	if (!out)
+		return fail(&c, NULL, "no place to store the config");
+	memset(out, 0, sizeof *out);
+	if (!text)
+		return fail(&c, NULL, "no config text");
+	return load_buffer(&c, text, strlen(text), out);
+}
+
+/* Make room for 64 KiB more; a config is never anywhere near 16 MiB, so a
+ * bigger file (or an endless one like /dev/zero) is refused. */
+static int grow(char **b, size_t *cap)
+{
+	char *nb;
+
+	if (*cap >= MAX_FILE_SIZE) {
+		errno = EFBIG;
+		return -1;
+	}
+	if (!(nb = realloc(*b, *cap + 65536))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	*b = nb;
+	*cap += 65536;
+	return 0;
+}
+
+/* Read all of path into a malloc'd buffer; -1 with errno set on failure. */
+static int read_all(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 0, n = 0, got;
+	char *b = NULL;
+	int e;
+
+	if (!f)
+		return -1;
+	do {
+		if (n == cap && grow(&b, &cap))
+			break;
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	e = errno;
+	if (n < cap && !ferror(f)) {
+		fclose(f);
+		*buf = b;
+		*len = n;
+		return 0;
+	}
+	fclose(f);
+	free(b);
+	errno = e;
+	return -1;
+}
+
+int mg_config_load_file(const char *path, struct mg_config *out, char *err, size_t errlen)
+{
+	struct ctx c = { path ? path : "<no path>", err, errlen };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!out)
+		return fail(&c, NULL, "no place to store the config");
+	memset(out, 0, sizeof *out);
+	if (!path)
+		return fail(&c, NULL, "no config path");
+	if (read_all(path, &buf, &len))
+		return fail(&c, NULL, "cannot read: %s", strerror(errno));
+	rc = load_buffer(&c, buf, len, out);
+	free(buf);
+	return rc;
+}
