@@ -69,8 +69,10 @@ static inline void it_start(struct it_run *r, const char *const *args)
 	size_t n = 0;
 	argv[n++] = it_memgate_path();
 	argv[n++] = args[0]; /* the subcommand, then --json before the rest */
-	argv[n++] = "--json";
-	argv[n++] = r->json_path;
+	if (!strcmp(args[0], "measure") || !strcmp(args[0], "run")) {
+		argv[n++] = "--json";
+		argv[n++] = r->json_path;
+	}
 	for (size_t i = 1; args[i] && n < 62; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

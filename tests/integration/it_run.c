@@ -1,0 +1,240 @@
+/* Integration tests of `memgate run` and `memgate validate` with config
+ * files, usage errors, and interruption between fixtures. */
+#include "itutil.h"
+
+static char cfg_path[64];
+
+static const char *write_config(const char *text)
+{
+	snprintf(cfg_path, sizeof cfg_path, "/tmp/memgate-it-cfg-%d.json", (int)getpid());
+	FILE *f = fopen(cfg_path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	return cfg_path;
+}
+
+static char *fmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *format, ...)
+{
+	static char buf[4096];
+	va_list ap;
+	va_start(ap, format);
+	vsnprintf(buf, sizeof buf, format, ap);
+	va_end(ap);
+	return buf;
+}
+
+static const char *two_fixtures(void)
+{
+	const char *w = it_workload_path();
+	return write_config(fmt("{\"version\": 1,\n"
+				" \"defaults\": {\"timeout\": \"20s\", \"limits\": {\"tree_rss\": \"48MiB\"}},\n"
+				" \"fixtures\": [\n"
+				"  {\"name\": \"small\", \"command\": [\"%s\", \"hold\", \"16\", \"100\"]},\n"
+				"  {\"name\": \"big\", \"command\": [\"%s\", \"hold\", \"64\", \"100\"]}\n"
+				" ]}\n", w, w));
+}
+
+static void run_judges_each_fixture(void **state)
+{
+	(void)state;
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"run", "-c", two_fixtures(), NULL});
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "verdict"), "fail");
+	assert_string_equal(it_str(r.report, "fixtures.0.name"), "small");
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "pass");
+	assert_string_equal(it_str(r.report, "fixtures.1.verdict"), "fail");
+	assert_int_equal(it_int(r.report, "fixtures.1.limits.0.limit_bytes"), 48 * MiB); /* from defaults */
+	assert_contains(it_str(r.report, "fixtures.1.reasons.0"), "> limit 48.0 MiB");
+	assert_contains(r.err, "memgate: FAIL");
+	it_free(&r);
+}
+
+static void only_selects(void **state)
+{
+	(void)state;
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"run", "-c", two_fixtures(), "--only", "small", NULL});
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_array_size(it_get(r.report, "fixtures")), 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.name"), "small");
+	it_free(&r);
+
+	it_memgate(&r, (const char *const[]){"run", "-c", two_fixtures(), "--only", "smol", NULL});
+	assert_int_equal(r.status, 2);
+	assert_null(r.report);
+	assert_contains(r.err, "--only smol: no such fixture");
+	assert_contains(r.err, "small big");
+	it_free(&r);
+}
+
+static void validate_good_and_bad(void **state)
+{
+	(void)state;
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"validate", "-c", two_fixtures(), NULL});
+	assert_int_equal(r.status, 0);
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"validate", "-c", "configs/demo.json", NULL});
+	assert_int_equal(r.status, 0);
+	it_free(&r);
+
+	write_config("{\"version\": 1, \"fixtures\": [{\"name\": \"a\", \"command\": [\"true\"],\n"
+		     "  \"limts\": {\"tree_rss\": \"1MiB\"}}]}");
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "fixtures[0].limts");
+	assert_contains(r.err, "did you mean \"limits\"");
+	it_free(&r);
+
+	write_config("{\"version\": 1,\n \"fixtures\": [}");
+	it_memgate(&r, (const char *const[]){"validate", "-c", cfg_path, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, fmt("%s:2:", cfg_path));
+	it_free(&r);
+
+	it_memgate(&r, (const char *const[]){"run", "-c", "/nonexistent/memgate.json", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "/nonexistent/memgate.json");
+	it_free(&r);
+}
+
+static void usage_errors(void **state)
+{
+	(void)state;
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"measure", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "no command given");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "rss=1MiB", "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "unknown metric \"rss\"");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "tree_rss=100", "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "needs a unit");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"measure", "--timeout", "0s", "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"frobnicate", NULL});
+	assert_int_equal(r.status, 2);
+	it_free(&r);
+}
+
+/* cwd, env and stdin reach the command */
+static void cwd_env_stdin(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-stdin-%d", (int)getpid());
+	FILE *f = fopen(in, "w");
+	assert_non_null(f);
+	fputs("hello\n", f);
+	fclose(f);
+	write_config(fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"ctx\", \"cwd\": \"/tmp\",\n"
+			 " \"env\": {\"MG_X\": \"42\"}, \"stdin\": \"%s\",\n"
+			 " \"command\": [\"sh\", \"-c\", \"read l && test \\\"$l\\\" = hello && test \\\"$MG_X\\\" = 42 "
+			 "&& test \\\"$(pwd)\\\" = /tmp\"]}]}",
+			 in));
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	unlink(in);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
+	it_free(&r);
+}
+
+/* SIGINT during the first fixture: it is killed, the second is not run. */
+static void interrupt_skips_the_rest(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	write_config(fmt("{\"version\": 1, \"fixtures\": [\n"
+			 " {\"name\": \"long\", \"command\": [\"%s\", \"hold\", \"8\", \"30000\"]},\n"
+			 " {\"name\": \"after\", \"command\": [\"%s\", \"exit\", \"0\"]}]}", w, w));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_sleep_ms(400);
+	kill(r.pid, SIGINT);
+	it_wait(&r);
+	assert_int_equal(r.status, 130);
+	assert_string_equal(it_str(r.report, "verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "interrupted by SIGINT");
+	assert_string_equal(it_str(r.report, "fixtures.1.verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.1.reasons.0"), "not run");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* A limit on a figure the backend cannot give is an error, never a pass. */
+static void unmeasurable_limit_is_error(void **state)
+{
+	(void)state;
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"measure", "--measurement", "proc", "--limit", "cgroup=1GiB", "--",
+					    it_workload_path(), "exit", "0", NULL});
+	assert_int_equal(r.status, 3);
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "cannot be checked");
+	it_free(&r);
+}
+
+static bool v2_memory_here(void)
+{
+	const char *files[] = {"/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/unified/cgroup.controllers"};
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+		char line[512] = "";
+		if (f) {
+			if (!fgets(line, sizeof line, f))
+				line[0] = '\0';
+			fclose(f);
+		}
+		if (strstr(line, "memory"))
+			return true;
+	}
+	return false;
+}
+
+/* A config that demands cgroup v2 where there is none: exit 3, not a downgrade. */
+static void forced_backend_unavailable(void **state)
+{
+	(void)state;
+	if (v2_memory_here())
+		skip();
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"measure", "--measurement", "cgroup-v2", "--", it_workload_path(),
+					    "exit", "0", NULL});
+	assert_int_equal(r.status, 3);
+	assert_string_equal(it_str(r.report, "fixtures.0.measurement.method"), "cgroup-v2");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "\"cgroup-v2\" is required");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "cgroup v2:");
+	assert_int_equal(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), -1);
+	it_free(&r);
+}
+
+static int cleanup(void **state)
+{
+	(void)state;
+	unlink(cfg_path);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(run_judges_each_fixture),
+		cmocka_unit_test(only_selects),
+		cmocka_unit_test(validate_good_and_bad),
+		cmocka_unit_test(usage_errors),
+		cmocka_unit_test(cwd_env_stdin),
+		cmocka_unit_test(interrupt_skips_the_rest),
+		cmocka_unit_test(unmeasurable_limit_is_error),
+		cmocka_unit_test(forced_backend_unavailable),
+	};
+	return cmocka_run_group_tests_name("run (integration)", tests, NULL, cleanup);
+}
