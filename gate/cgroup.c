@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,16 +117,17 @@ int mg_cgroup_kind_of(const char *dir)
 }
 
 /* memgate's own cgroup directory of the given kind. */
-static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *reason, size_t rlen)
+static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *mnt, size_t mntlen, char *reason,
+		      size_t rlen)
 {
-	char cg[4096], mi[65536], mnt[PATH_MAX], mroot[PATH_MAX], path[PATH_MAX];
+	char cg[4096], mi[65536], mroot[PATH_MAX], path[PATH_MAX];
 	if (mg_read_small_file("/proc/self/cgroup", cg, sizeof cg) < 0 ||
 	    mg_read_small_file("/proc/self/mountinfo", mi, sizeof mi) < 0) {
 		snprintf(reason, rlen, "%s: cannot read /proc/self/cgroup or mountinfo: %s",
 			 kind_label(kind), errname(errno));
 		return -1;
 	}
-	if (mg_parse_mountinfo(mi, kind, mnt, sizeof mnt, mroot, sizeof mroot) < 0) {
+	if (mg_parse_mountinfo(mi, kind, mnt, mntlen, mroot, sizeof mroot) < 0) {
 		snprintf(reason, rlen, "%s: no %s mounted", kind_label(kind),
 			 kind == MG_METHOD_CGROUP_V2 ? "cgroup2 filesystem" : "memory controller hierarchy");
 		return -1;
@@ -154,26 +156,9 @@ static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *reason, 
 	return 0;
 }
 
-int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg,
-		     char *reason, size_t len)
+/* mkdir a fresh memgate-PID-N under root (prepared already) and open it. */
+static int make_child(enum mg_method kind, const char *root, struct mg_cgroup *cg, char *reason, size_t len)
 {
-	char rootbuf[PATH_MAX];
-	memset(cg, 0, sizeof *cg);
-	cg->dirfd = -1;
-	cg->kind = kind;
-	if (!root) {
-		if (own_cgroup(kind, rootbuf, sizeof rootbuf, reason, len) < 0)
-			return -1;
-		root = rootbuf;
-	}
-	int actual = mg_cgroup_kind_of(root);
-	if (actual != (int)kind) {
-		snprintf(reason, len, "%s: %s is not a %s directory", kind_label(kind), root,
-			 actual < 0 ? "cgroup" : kind_label(kind));
-		return -1;
-	}
-	if (ops_of(kind)->prepare_root(root, reason, len) < 0)
-		return -1;
 	for (int seq = 0; seq < 1000; seq++) {
 		if ((size_t)snprintf(cg->path, sizeof cg->path, "%s/memgate-%d-%d", root, (int)getpid(), seq) >=
 		    sizeof cg->path) {
@@ -185,8 +170,8 @@ int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg
 			break;
 		if (errno == EEXIST)
 			continue;
-		snprintf(reason, len, "%s root not writable: %s (mkdir %s)", kind_label(kind),
-			 errname(errno), cg->path);
+		snprintf(reason, len, "%s root not writable: %s (mkdir %s)", kind_label(kind), errname(errno),
+			 cg->path);
 		cg->path[0] = '\0';
 		return -1;
 	}
@@ -198,6 +183,47 @@ int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg
 		return -1;
 	}
 	return 0;
+}
+
+static int try_root(enum mg_method kind, const char *root, bool may_enable, struct mg_cgroup *cg,
+		    char *reason, size_t len)
+{
+	int actual = mg_cgroup_kind_of(root);
+	if (actual != (int)kind) {
+		snprintf(reason, len, "%s: %s is not a %s directory", kind_label(kind), root,
+			 actual < 0 ? "cgroup" : kind_label(kind));
+		return -1;
+	}
+	if (ops_of(kind)->prepare_root(root, may_enable, reason, len) < 0)
+		return -1;
+	return make_child(kind, root, cg, reason, len);
+}
+
+int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg,
+		     char *reason, size_t len)
+{
+	memset(cg, 0, sizeof *cg);
+	cg->dirfd = -1;
+	cg->kind = kind;
+	if (root)
+		return try_root(kind, root, true, cg, reason, len);
+	char dir[PATH_MAX], mnt[PATH_MAX], why[512];
+	if (own_cgroup(kind, dir, sizeof dir, mnt, sizeof mnt, reason, len) < 0)
+		return -1;
+	if (try_root(kind, dir, true, cg, reason, len) == 0 || kind != MG_METHOD_CGROUP_V2)
+		return cg->path[0] ? 0 : -1;
+	/* cgroup v2: our own cgroup holds processes, so the memory controller
+	 * cannot be enabled below it. The nearest ancestor that already delegates
+	 * memory and lets us mkdir (a user's app.slice, or system.slice as root)
+	 * holds the fixture instead. The reason kept is our own cgroup's. */
+	size_t mlen = strlen(mnt);
+	for (char *slash; strlen(dir) > mlen && (slash = strrchr(dir, '/')) && slash >= dir + mlen;) {
+		*slash = '\0';
+		const char *up = dir[0] ? dir : "/";
+		if (try_root(kind, up, false, cg, why, sizeof why) == 0)
+			return 0;
+	}
+	return -1;
 }
 
 int mg_write_file(const char *path, const char *value)
@@ -247,6 +273,39 @@ int mg_cg_keyed(const char *text, const char *key, int64_t *value)
 			return 0;
 		}
 	return -1;
+}
+
+int mg_cg_kill_listed(struct mg_cgroup *cg, char *err, size_t len)
+{
+	struct mg_pidset s = {0};
+	int rc = mg_cgroup_procs(cg, &s, err, len);
+	for (size_t i = 0; rc == 0 && i < s.n; i++)
+		if (kill(s.v[i], SIGKILL) < 0 && errno != ESRCH) {
+			snprintf(err, len, "kill %d: %s", (int)s.v[i], errname(errno));
+			rc = -1;
+		}
+	mg_pidset_free(&s);
+	return rc;
+}
+
+int mg_cg_read_bytes(struct mg_cgroup *cg, const char *file, int64_t *v, char *err, size_t len)
+{
+	char buf[64];
+	if (mg_cg_read(cg, file, buf, sizeof buf) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, len, "cannot read %s/%s: %s", cg->path, file, errname(errno));
+		return -1;
+	}
+	char *end;
+	errno = 0;
+	long long x = strtoll(buf, &end, 10);
+	if (errno || end == buf || x < 0) {
+		snprintf(err, len, "%s/%s: not a byte count: \"%.20s\"", cg->path, file, buf);
+		return -1;
+	}
+	*v = x;
+	return 0;
 }
 
 int mg_cgroup_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len)

@@ -22,7 +22,8 @@ struct mg_cgroup {
 };
 
 /* Create a fresh cgroup of the given kind under root (NULL: memgate's own
- * cgroup of that kind). 0, or -1 with a reason such as
+ * cgroup of that kind; for v2, else the nearest ancestor that delegates the
+ * memory controller and is writable). 0, or -1 with a reason such as
  * "cgroup v2 root not writable: EACCES" that the report shows. */
 int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg,
 		     char *reason, size_t len);
@@ -55,11 +56,18 @@ int mg_parse_mountinfo(const char *text, enum mg_method kind, char *mnt, size_t 
 int mg_write_file(const char *path, const char *value);
 int mg_cg_write(const struct mg_cgroup *cg, const char *file, const char *value);
 int mg_cg_read(const struct mg_cgroup *cg, const char *file, char *buf, size_t cap);
+/* SIGKILL every pid in cgroup.procs (v1, and v2 before cgroup.kill) */
+int mg_cg_kill_listed(struct mg_cgroup *cg, char *err, size_t len);
+/* A file holding one byte count: 0 ok, 1 no such file, -1 error. */
+int mg_cg_read_bytes(struct mg_cgroup *cg, const char *file, int64_t *v, char *err, size_t len);
 /* "key value" lines (memory.events, memory.oom_control) */
 int mg_cg_keyed(const char *text, const char *key, int64_t *value);
 
 struct mg_cgroup_ops {
-	int (*prepare_root)(const char *root, char *reason, size_t len);
+	/* check root can hold a memory-accounted child; may_enable: allowed to
+	 * turn the memory controller on in root (only in memgate's own or a
+	 * named cgroup, never in an ancestor) */
+	int (*prepare_root)(const char *root, bool may_enable, char *reason, size_t len);
 	int (*set_limit)(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len);
 	int (*peak)(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len);
 	int (*oom_kills)(struct mg_cgroup *cg, int64_t *count, char *err, size_t len);

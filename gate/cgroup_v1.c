@@ -9,8 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int v1_prepare_root(const char *root, char *reason, size_t len)
+static int v1_prepare_root(const char *root, bool may_enable, char *reason, size_t len)
 {
+	(void)may_enable; /* v1: every cgroup of the memory hierarchy accounts memory */
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/memory.max_usage_in_bytes", root);
 	if (access(path, R_OK) < 0) {
@@ -37,27 +38,15 @@ static int v1_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t l
 	return 0;
 }
 
-static int read_int(struct mg_cgroup *cg, const char *file, int64_t *v, char *err, size_t len)
-{
-	char buf[64];
-	if (mg_cg_read(cg, file, buf, sizeof buf) < 0) {
-		snprintf(err, len, "cannot read %s/%s: %s", cg->path, file, strerrorname_np(errno));
-		return -1;
-	}
-	char *end;
-	errno = 0;
-	long long x = strtoll(buf, &end, 10);
-	if (errno || end == buf || x < 0) {
-		snprintf(err, len, "%s/%s: not a number: \"%.20s\"", cg->path, file, buf);
-		return -1;
-	}
-	*v = x;
-	return 0;
-}
-
+/* memory.max_usage_in_bytes: the peak since the cgroup was created */
 static int v1_peak(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len)
 {
-	return read_int(cg, "memory.max_usage_in_bytes", bytes, err, len);
+	int rc = mg_cg_read_bytes(cg, "memory.max_usage_in_bytes", bytes, err, len);
+	if (rc == 1) {
+		snprintf(err, len, "%s/memory.max_usage_in_bytes is missing", cg->path);
+		return -1;
+	}
+	return rc;
 }
 
 static int v1_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t len)
@@ -72,23 +61,10 @@ static int v1_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t 
 	return 0;
 }
 
-static int v1_kill(struct mg_cgroup *cg, char *err, size_t len)
-{
-	struct mg_pidset s = {0};
-	int rc = mg_cgroup_procs(cg, &s, err, len);
-	for (size_t i = 0; rc == 0 && i < s.n; i++)
-		if (kill(s.v[i], SIGKILL) < 0 && errno != ESRCH) {
-			snprintf(err, len, "kill %d: %s", (int)s.v[i], strerrorname_np(errno));
-			rc = -1;
-		}
-	mg_pidset_free(&s);
-	return rc;
-}
-
 const struct mg_cgroup_ops mg_cgroup_v1_ops = {
 	.prepare_root = v1_prepare_root,
 	.set_limit = v1_set_limit,
 	.peak = v1_peak,
 	.oom_kills = v1_oom_kills,
-	.kill = v1_kill,
+	.kill = mg_cg_kill_listed,
 };

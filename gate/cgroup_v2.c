@@ -19,7 +19,7 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
-static int v2_prepare_root(const char *root, char *reason, size_t len)
+static int v2_prepare_root(const char *root, bool may_enable, char *reason, size_t len)
 {
 	char path[PATH_MAX + 32], buf[512];
 	snprintf(path, sizeof path, "%s/cgroup.controllers", root);
@@ -40,6 +40,10 @@ static int v2_prepare_root(const char *root, char *reason, size_t len)
 	}
 	if (has_word(buf, "memory"))
 		return 0;
+	if (!may_enable) {
+		snprintf(reason, len, "cgroup v2: %s does not delegate the memory controller", root);
+		return -1;
+	}
 	/* Our child cgroup only gets memory.* files if the parent delegates the controller. */
 	if (mg_write_file(path, "+memory") < 0) {
 		int e = errno;
@@ -71,24 +75,10 @@ static int v2_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t l
 	return 0;
 }
 
+/* memory.peak: 1 when the kernel predates it (5.19) */
 static int v2_peak(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len)
 {
-	char buf[64];
-	if (mg_cg_read(cg, "memory.peak", buf, sizeof buf) < 0) {
-		if (errno == ENOENT)
-			return 1; /* kernel before 5.19 */
-		snprintf(err, len, "cannot read %s/memory.peak: %s", cg->path, strerrorname_np(errno));
-		return -1;
-	}
-	char *end;
-	errno = 0;
-	long long x = strtoll(buf, &end, 10);
-	if (errno || end == buf || x < 0) {
-		snprintf(err, len, "%s/memory.peak: not a number: \"%.20s\"", cg->path, buf);
-		return -1;
-	}
-	*bytes = x;
-	return 0;
+	return mg_cg_read_bytes(cg, "memory.peak", bytes, err, len);
 }
 
 static int v2_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t len)
@@ -112,15 +102,7 @@ static int v2_kill(struct mg_cgroup *cg, char *err, size_t len)
 		return -1;
 	}
 	/* Before 5.14: kill what is listed; the caller repeats until empty. */
-	struct mg_pidset s = {0};
-	int rc = mg_cgroup_procs(cg, &s, err, len);
-	for (size_t i = 0; rc == 0 && i < s.n; i++)
-		if (kill(s.v[i], SIGKILL) < 0 && errno != ESRCH) {
-			snprintf(err, len, "kill %d: %s", (int)s.v[i], strerrorname_np(errno));
-			rc = -1;
-		}
-	mg_pidset_free(&s);
-	return rc;
+	return mg_cg_kill_listed(cg, err, len);
 }
 
 const struct mg_cgroup_ops mg_cgroup_v2_ops = {
