@@ -47,8 +47,6 @@ struct run {
 	struct mg_proc_figure *tracked; /* per-process figures */
 	size_t ntracked;
 	int live;                       /* live processes in the last sample */
-	int64_t vm_reads;               /* status files that had VmRSS: 0 means /proc is unreadable to us */
-	int64_t pid_reads;
 	long page_size;
 };
 
@@ -357,10 +355,8 @@ static int sample_one(struct run *run, pid_t pid, bool full, int64_t *rss)
 				set_error(run->r, "%s", err);
 			return rc;
 		}
-		run->pid_reads++;
 		if (!st.has_vm)
-			return 1;
-		run->vm_reads++;
+			return 1; /* zombie, or inside exit() */
 		p = track(run, pid);
 		snprintf(p->name, sizeof p->name, "%s", st.name);
 		if (st.hwm_bytes > p->hwm_bytes)
@@ -598,8 +594,16 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		free(run.tracked);
 		return;
 	}
-	choose_backend(&run);
 	char err[512];
+	/* Processes without Vm lines are normal (zombies, exiting), so a /proc
+	 * that lost them altogether must be caught here, on ourselves. */
+	struct mg_proc_status self;
+	if (mg_read_status(getpid(), &self, err, sizeof err) < 0)
+		set_error(r, "cannot read memgate's own /proc status: %s", err);
+	else if (!self.has_vm)
+		set_error(r, "/proc/self/status has no VmRSS/VmHWM lines: cannot measure RSS here");
+	if (!r->error[0])
+		choose_backend(&run);
 	if (!r->error[0] && run.have_cg && f->kill_above != MG_NO_LIMIT &&
 	    mg_cgroup_set_limit(&run.cg, f->kill_above, err, sizeof err) < 0)
 		set_error(r, "kill_above: %s", err);
@@ -619,11 +623,6 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		if (mg_cgroup_destroy(&run.cg, err, sizeof err) < 0)
 			set_error(r, "%s", err);
 	}
-	/* A /proc whose status files never show VmRSS (changed format, hidepid
-	 * oddities) would read as 0 bytes: refuse to call that a measurement. */
-	if (r->started && run.pid_reads > 0 && run.vm_reads == 0)
-		set_error(r, "no /proc/PID/status of the tree had a VmRSS line (%" PRId64 " read): "
-			     "cannot measure RSS on this kernel", run.pid_reads);
 	/* Summed RSS is sampled; one process's kernel high-water mark is exact.
 	 * The tree can never have held less than its largest process. */
 	if (r->started && r->tree_rss_bytes < r->max_process_hwm_bytes)
