@@ -3,10 +3,10 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-PKGS     := jansson
+PKGS     := jansson libcurl
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"'
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl) -lm
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(filter-out gate/main.c,$(wildcard gate/*.c))
@@ -32,7 +32,7 @@ $(eval $(call build_tree,build/san,$(SANFLAGS)))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRC))
 IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
 
-.PHONY: all test test-plain test-san unit-% bench demo deps install clean
+.PHONY: all test test-plain test-san test-vm bench demo deps install clean
 all: build/memgate
 
 # The workload is never sanitized: its memory is what the tests measure.
@@ -46,6 +46,10 @@ test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,
 
 test-san: build/san/memgate build/workload $(call UNIT_BINS,build/san) $(call IT_BINS,build/san)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-suite build/san
+
+# cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
+test-vm: build/memgate build/workload build/tests/it_measure
+	tests/vm/run
 
 bench: build/memgate build/workload
 	tests/bench

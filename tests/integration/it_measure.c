@@ -10,15 +10,23 @@ struct mode {
 	const char *name;  /* --measurement value */
 	bool cgroup;
 };
-static struct mode PROC = {"proc", false};
-static struct mode V1 = {"cgroup-v1", true};
+static struct mode MODES[] = {{"proc", false}, {"cgroup-v1", true}, {"cgroup-v2", true}};
 
-static int need_mode(void **state)
+/* One test case in one mode; skipped where the host lacks the backend. */
+struct mode_case {
+	struct mode *mode;
+	CMUnitTestFunction fn;
+};
+
+static void dispatch(void **state)
 {
-	struct mode *m = *state;
-	if (m->cgroup && !it_have_v1())
-		skip(); /* not root, or no v1 memory controller: the VM suite covers v2 */
-	return 0;
+	struct mode_case *c = *state;
+	if (!strcmp(c->mode->name, "cgroup-v1") && !it_have_v1())
+		skip(); /* not root, or no v1 memory controller */
+	if (!strcmp(c->mode->name, "cgroup-v2") && !it_have_v2())
+		skip(); /* no v2 memory controller here: tests/vm boots kernels that have one */
+	void *m = c->mode;
+	c->fn(&m);
 }
 
 /* memgate measure --measurement MODE [extra...] -- workload ARGS... */
@@ -275,24 +283,42 @@ static void test_not_executable(void **state)
 	it_free(&r);
 }
 
+/* MG_IT_MODES (default "proc,cgroup-v1") picks the backends to test; the VM
+ * suite runs "proc,cgroup-v2" inside a cgroup-v2 guest. */
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-#define BOTH(fn) {"proc: " #fn, fn, need_mode, NULL, &PROC}, {"cgroup-v1: " #fn, fn, need_mode, NULL, &V1}
-		BOTH(test_hold),
-		BOTH(test_tree),
-		BOTH(test_spike),
-		BOTH(test_daemon),
-		BOTH(test_crash),
-		BOTH(test_hang_timeout),
-		BOTH(test_exit_code),
-		BOTH(test_limit_exceeded),
-		BOTH(test_kill_above),
-		BOTH(test_sigint),
-		BOTH(test_sigterm),
-		BOTH(test_pss),
-		BOTH(test_not_found),
-		BOTH(test_not_executable),
+	static const struct {
+		const char *name;
+		CMUnitTestFunction fn;
+	} cases[] = {
+#define CASE(fn) {#fn, fn}
+		CASE(test_hold), CASE(test_tree), CASE(test_spike), CASE(test_daemon),
+		CASE(test_crash), CASE(test_hang_timeout), CASE(test_exit_code), CASE(test_limit_exceeded),
+		CASE(test_kill_above), CASE(test_sigint), CASE(test_sigterm), CASE(test_pss),
+		CASE(test_not_found), CASE(test_not_executable),
 	};
-	return cmocka_run_group_tests_name("measure (integration)", tests, NULL, NULL);
+	const char *env = getenv("MG_IT_MODES");
+	char modes[128];
+	snprintf(modes, sizeof modes, "%s", env && *env ? env : "proc,cgroup-v1");
+	static struct CMUnitTest tests[64];
+	static struct mode_case states[64];
+	static char names[64][96];
+	size_t n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(modes, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct mode *m = NULL;
+		for (size_t i = 0; i < sizeof MODES / sizeof *MODES; i++)
+			if (!strcmp(MODES[i].name, tok))
+				m = &MODES[i];
+		if (!m) {
+			fprintf(stderr, "MG_IT_MODES: unknown mode %s\n", tok);
+			return 2;
+		}
+		for (size_t i = 0; i < sizeof cases / sizeof *cases && n < 64; i++, n++) {
+			snprintf(names[n], sizeof names[n], "%s: %s", m->name, cases[i].name);
+			states[n] = (struct mode_case){m, cases[i].fn};
+			tests[n] = (struct CMUnitTest){names[n], dispatch, NULL, NULL, &states[n]};
+		}
+	}
+	return _cmocka_run_group_tests("measure (integration)", tests, n, NULL, NULL);
 }

@@ -179,8 +179,9 @@ static inline bool it_bool(json_t *root, const char *path)
 			fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)"); \
 	} while (0)
 
-/* The v1 memory cgroup this test process (and so memgate) lives in. */
-static inline bool it_v1_dir(char *dir, size_t len)
+/* The cgroup this test process (and so memgate) lives in: v1 memory
+ * hierarchy or v2 unified one. Paths as mounted on the usual places. */
+static inline bool it_cgroup_dir(bool v2, char *dir, size_t len)
 {
 	FILE *f = fopen("/proc/self/cgroup", "r");
 	if (!f)
@@ -189,14 +190,28 @@ static inline bool it_v1_dir(char *dir, size_t len)
 	bool ok = false;
 	while (fgets(line, sizeof line, f)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2 || strncmp(c1 + 1, "memory:", 7) != 0)
+		if (!c2)
 			continue;
 		c2[strcspn(c2, "\n")] = '\0';
-		snprintf(dir, len, "/sys/fs/cgroup/memory%s", strcmp(c2 + 1, "/") ? c2 + 1 : "");
-		ok = true;
+		const char *rel = strcmp(c2 + 1, "/") ? c2 + 1 : "";
+		if (!v2 && strncmp(c1 + 1, "memory:", 7) == 0) {
+			snprintf(dir, len, "/sys/fs/cgroup/memory%s", rel);
+			ok = true;
+		} else if (v2 && strncmp(line, "0::", 3) == 0) {
+			/* hybrid hosts mount v2 at /sys/fs/cgroup/unified */
+			const char *mnt = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0
+						  ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+			snprintf(dir, len, "%s%s", mnt, rel);
+			ok = true;
+		}
 	}
 	fclose(f);
 	return ok;
+}
+
+static inline bool it_v1_dir(char *dir, size_t len)
+{
+	return it_cgroup_dir(false, dir, len);
 }
 
 /* Can this host give memgate a cgroup v1 memory controller to measure with? */
@@ -209,19 +224,37 @@ static inline bool it_have_v1(void)
 	return access(probe, R_OK) == 0 && access(dir, W_OK) == 0;
 }
 
-/* No cgroup directory of this memgate run may be left behind. */
+/* cgroup v2 with the memory controller available to our cgroup? */
+static inline bool it_have_v2(void)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 32], line[512] = "";
+	if (!it_cgroup_dir(true, dir, sizeof dir))
+		return false;
+	snprintf(probe, sizeof probe, "%s/cgroup.controllers", dir);
+	FILE *f = fopen(probe, "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	return strstr(line, "memory") != NULL && access(dir, W_OK) == 0;
+}
+
+/* No cgroup directory of this memgate run may be left behind (v1 or v2). */
 static inline void it_assert_no_cgroup_left(pid_t memgate_pid)
 {
-	char dir[PATH_MAX], pattern[PATH_MAX + 64];
-	if (!it_v1_dir(dir, sizeof dir))
-		return;
-	snprintf(pattern, sizeof pattern, "%s/memgate-%d-*", dir, (int)memgate_pid);
-	glob_t g;
-	int rc = glob(pattern, 0, NULL, &g);
-	size_t n = rc == 0 ? g.gl_pathc : 0;
-	if (n)
-		fail_msg("cgroup left behind: %s", g.gl_pathv[0]);
-	globfree(&g);
+	for (int v2 = 0; v2 < 2; v2++) {
+		char dir[PATH_MAX], pattern[PATH_MAX + 64];
+		if (!it_cgroup_dir(v2, dir, sizeof dir))
+			continue;
+		snprintf(pattern, sizeof pattern, "%s/memgate-%d-*", dir, (int)memgate_pid);
+		glob_t g;
+		int rc = glob(pattern, 0, NULL, &g);
+		if (rc == 0 && g.gl_pathc)
+			fail_msg("cgroup left behind: %s", g.gl_pathv[0]);
+		if (rc == 0)
+			globfree(&g);
+	}
 }
 
 static inline bool it_pid_alive(pid_t pid)
