@@ -1,0 +1,20 @@
+/* cmd: one function per memgate command, each in its own cmd_*.c file.
+ * Each returns the process exit status (see EXIT STATUS in mg_usage_text). */
+#ifndef MG_CMD_H
+#define MG_CMD_H
+
+#include <stdbool.h>
+
+#define EXIT_USAGE 2
+#define EXIT_ERROR 3
+
+extern const char mg_usage_text[];
+
+/* "memgate: <fmt with arg>" and a pointer to --help on stderr; returns EXIT_USAGE */
+int mg_usage_error(const char *fmt, const char *arg);
+
+int mg_cmd_measure(int argc, char **argv);
+/* run, or validate when validate_only */
+int mg_cmd_run(int argc, char **argv, bool validate_only);
+
+#endif

@@ -1,0 +1,302 @@
+/* measure, run, validate: plan fixtures (from the command line or a config),
+ * supervise each, judge, render the report. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "report.h"
+#include "result.h"
+#include "supervise.h"
+#include "units.h"
+#include "verdict.h"
+
+int mg_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "memgate: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see memgate --help)\n");
+	return EXIT_USAGE;
+}
+
+/* Run the planned fixtures, judge them, render. Returns the exit status. */
+static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path)
+{
+	char err[512];
+	struct mg_supervisor sv;
+	if (mg_supervisor_init(&sv, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: cannot set up the supervisor: %s\n", err);
+		return EXIT_ERROR;
+	}
+	sv.cgroup_root = cgroup_root;
+	struct mg_result *results = calloc(n, sizeof *results);
+	struct mg_judgement *judgements = calloc(n, sizeof *judgements);
+	struct mg_report_entry *entries = calloc(n, sizeof *entries);
+	if (!results || !judgements || !entries) {
+		fprintf(stderr, "memgate: out of memory\n");
+		free(results), free(judgements), free(entries);
+		return EXIT_ERROR;
+	}
+	struct mg_report rep = {.entries = entries, .n = n, .verdict = MG_VERDICT_PASS};
+	for (size_t i = 0; i < n; i++) {
+		entries[i].fixture = &fixtures[i];
+		entries[i].judgement = &judgements[i];
+		if (sv.interrupted_by) {
+			judgements[i].verdict = MG_VERDICT_ERROR;
+			snprintf(judgements[i].reasons[0], sizeof judgements[i].reasons[0],
+				 "not run: memgate was interrupted");
+			judgements[i].nreasons = 1;
+		} else {
+			fprintf(stderr, "memgate: running %s\n", fixtures[i].name);
+			mg_result_init(&results[i]);
+			mg_supervise(&sv, &fixtures[i], &results[i]);
+			mg_judge(&fixtures[i], &results[i], &judgements[i]);
+			entries[i].result = &results[i];
+			if (results[i].method == MG_METHOD_PROC && results[i].fallback_reason[0] &&
+			    !results[i].error[0])
+				fprintf(stderr,
+					"memgate: warning: no cgroup for %s, measured from /proc only (%s); "
+					"run as root or pass --cgroup-root a writable cgroup for the exact peak\n",
+					fixtures[i].name, results[i].fallback_reason);
+		}
+		rep.verdict = mg_verdict_worst(rep.verdict, judgements[i].verdict);
+	}
+	rep.interrupted_by = sv.interrupted_by;
+	mg_supervisor_done(&sv);
+
+	mg_report_write_text(&rep, stderr);
+	int status = mg_exit_status(rep.verdict, rep.interrupted_by);
+	if (json_path && mg_report_write_json(&rep, json_path, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
+		if (status == 0)
+			status = EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (entries[i].result)
+			mg_result_free(&results[i]);
+	free(results), free(judgements), free(entries);
+	return status;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d) {
+		fprintf(stderr, "memgate: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+	return d;
+}
+
+int mg_cmd_measure(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_LIMIT, O_TIMEOUT, O_INTERVAL, O_MEAS, O_KILL, O_PSS, O_NAME, O_ROOT };
+	static const struct option opts[] = {
+		{"json", required_argument, NULL, O_JSON},
+		{"limit", required_argument, NULL, O_LIMIT},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"interval", required_argument, NULL, O_INTERVAL},
+		{"measurement", required_argument, NULL, O_MEAS},
+		{"kill-above", required_argument, NULL, O_KILL},
+		{"pss", no_argument, NULL, O_PSS},
+		{"name", required_argument, NULL, O_NAME},
+		{"cgroup-root", required_argument, NULL, O_ROOT},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct mg_fixture f;
+	mg_fixture_init(&f);
+	const char *json = NULL, *name = NULL, *root = NULL;
+	char err[256];
+	int c, rc = 0;
+	optind = 1;
+	while (rc == 0 && (c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON:
+			json = optarg;
+			break;
+		case O_LIMIT: {
+			char *eq = strchr(optarg, '=');
+			enum mg_metric m;
+			if (!eq) {
+				rc = mg_usage_error("--limit %s: expected METRIC=SIZE, e.g. tree_rss=200MiB", optarg);
+				break;
+			}
+			*eq = '\0';
+			if (mg_metric_from_name(optarg, &m) < 0) {
+				rc = mg_usage_error("--limit: unknown metric \"%s\" (tree_rss, cgroup, max_process_hwm, pss)", optarg);
+				break;
+			}
+			if (mg_parse_size(eq + 1, &f.limits[m], err, sizeof err) < 0 || f.limits[m] == 0) {
+				rc = mg_usage_error("--limit: %s", f.limits[m] == 0 ? "a limit of 0 bytes can never pass" : err);
+				break;
+			}
+			if (m == MG_METRIC_PSS)
+				f.pss = true;
+			break;
+		}
+		case O_TIMEOUT:
+			if (mg_parse_duration(optarg, &f.timeout_ms, err, sizeof err) < 0 || f.timeout_ms <= 0)
+				rc = mg_usage_error("--timeout: %s", f.timeout_ms <= 0 ? "must be above 0" : err);
+			break;
+		case O_INTERVAL:
+			if (mg_parse_duration(optarg, &f.interval_ms, err, sizeof err) < 0 || f.interval_ms < 1 ||
+			    f.interval_ms > 10000)
+				rc = mg_usage_error("--interval: %s", f.interval_ms < 1 || f.interval_ms > 10000
+									 ? "must be between 1ms and 10s" : err);
+			break;
+		case O_MEAS:
+			if (mg_method_from_name(optarg, &f.measurement) < 0)
+				rc = mg_usage_error("--measurement \"%s\": expected auto, cgroup-v2, cgroup-v1 or proc", optarg);
+			break;
+		case O_KILL:
+			if (mg_parse_size(optarg, &f.kill_above, err, sizeof err) < 0)
+				rc = mg_usage_error("--kill-above: %s", err);
+			else if (f.kill_above < 1024 * 1024)
+				rc = mg_usage_error("--kill-above %s: must be at least 1MiB", optarg);
+			break;
+		case O_PSS:
+			f.pss = true;
+			break;
+		case O_NAME:
+			name = optarg;
+			break;
+		case O_ROOT:
+			root = optarg;
+			break;
+		case 'h':
+			fputs(mg_usage_text, stdout);
+			mg_fixture_free(&f);
+			return 0;
+		default:
+			rc = mg_usage_error("%s", "measure: bad option");
+		}
+	}
+	if (rc == 0 && optind >= argc)
+		rc = mg_usage_error("%s", "measure: no command given (memgate measure [options] -- CMD [ARG...])");
+	if (rc != 0) {
+		mg_fixture_free(&f);
+		return rc;
+	}
+	f.argc = (size_t)(argc - optind);
+	f.argv = calloc(f.argc + 1, sizeof *f.argv);
+	if (!f.argv) {
+		mg_fixture_free(&f);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < f.argc; i++)
+		f.argv[i] = xstrdup(argv[optind + (int)i]);
+	if (name) {
+		f.name = xstrdup(name);
+	} else {
+		char *copy = xstrdup(f.argv[0]);
+		f.name = xstrdup(basename(copy));
+		free(copy);
+	}
+	rc = execute(&f, 1, root, json);
+	mg_fixture_free(&f);
+	return rc;
+}
+
+static int load(const char *path, struct mg_config *cfg)
+{
+	char err[1024];
+	if (mg_config_load_file(path, cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Keep the fixtures named by --only (in config order); unknown names are errors. */
+static int select_only(struct mg_config *cfg, char **only, size_t nonly)
+{
+	if (!nonly)
+		return 0;
+	for (size_t k = 0; k < nonly; k++) {
+		bool found = false;
+		for (size_t i = 0; i < cfg->nfixtures; i++)
+			found |= strcmp(cfg->fixtures[i].name, only[k]) == 0;
+		if (!found) {
+			fprintf(stderr, "memgate: --only %s: no such fixture; the config has:", only[k]);
+			for (size_t i = 0; i < cfg->nfixtures; i++)
+				fprintf(stderr, " %s", cfg->fixtures[i].name);
+			fputc('\n', stderr);
+			return EXIT_USAGE;
+		}
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < cfg->nfixtures; i++) {
+		bool keep = false;
+		for (size_t k = 0; k < nonly; k++)
+			keep |= strcmp(cfg->fixtures[i].name, only[k]) == 0;
+		if (keep) {
+			struct mg_fixture tmp = cfg->fixtures[kept];
+			cfg->fixtures[kept++] = cfg->fixtures[i];
+			cfg->fixtures[i] = tmp;
+		}
+	}
+	for (size_t i = kept; i < cfg->nfixtures; i++)
+		mg_fixture_free(&cfg->fixtures[i]);
+	cfg->nfixtures = kept;
+	return 0;
+}
+
+int mg_cmd_run(int argc, char **argv, bool validate_only)
+{
+	enum { O_ONLY = 256, O_JSON, O_ROOT };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"only", required_argument, NULL, O_ONLY},
+		{"json", required_argument, NULL, O_JSON},
+		{"cgroup-root", required_argument, NULL, O_ROOT},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *path = "memgate.json", *json = NULL, *root = NULL;
+	char **only = calloc((size_t)argc + 1, sizeof *only);
+	size_t nonly = 0;
+	int c, rc = 0;
+	optind = 1;
+	while (rc == 0 && only && (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == O_ONLY && !validate_only)
+			only[nonly++] = optarg;
+		else if (c == O_JSON && !validate_only)
+			json = optarg;
+		else if (c == O_ROOT && !validate_only)
+			root = optarg;
+		else if (c == 'h') {
+			fputs(mg_usage_text, stdout);
+			free(only);
+			return 0;
+		} else
+			rc = mg_usage_error("%s: bad option", validate_only ? "validate" : "run");
+	}
+	if (rc == 0 && optind < argc)
+		rc = mg_usage_error("unexpected argument \"%s\"", argv[optind]);
+	struct mg_config cfg = {0};
+	if (rc == 0 && !only)
+		rc = EXIT_ERROR;
+	if (rc == 0)
+		rc = load(path, &cfg);
+	if (rc == 0 && validate_only) {
+		printf("%s: OK, %zu fixture%s:", path, cfg.nfixtures, cfg.nfixtures == 1 ? "" : "s");
+		for (size_t i = 0; i < cfg.nfixtures; i++)
+			printf(" %s", cfg.fixtures[i].name);
+		putchar('\n');
+	} else if (rc == 0) {
+		rc = select_only(&cfg, only, nonly);
+		if (rc == 0)
+			rc = execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, json);
+	}
+	mg_config_free(&cfg);
+	free(only);
+	return rc;
+}
+
