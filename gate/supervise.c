@@ -27,7 +27,7 @@
 #define FULL_EVERY 8       /* every 8th sample reads status (HWM) for every process */
 
 /* What the child reports through a close-on-exec pipe when it cannot exec. */
-enum child_stage { STAGE_HOLD = 1, STAGE_STDIN, STAGE_CWD, STAGE_ENV, STAGE_EXEC };
+enum child_stage { STAGE_HOLD = 1, STAGE_IDENTITY, STAGE_STDIN, STAGE_CWD, STAGE_ENV, STAGE_EXEC };
 struct child_failure {
 	int stage;
 	int err;
@@ -86,6 +86,8 @@ int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len)
 		snprintf(err, len, "sigprocmask: %s", strerror(errno));
 		return -1;
 	}
+	if (mg_identity_from_env(&sv->run_as, err, len) < 0)
+		return -1;
 	/* Orphans of the fixture (double-forked daemons) are re-parented to us,
 	 * so they stay measurable, killable and reapable (ru_maxrss). */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
@@ -191,6 +193,9 @@ static void child_main(struct run *run, int hold_fd, int status_fd)
 	if (n != 1)
 		child_fail(status_fd, STAGE_HOLD, n < 0 ? errno : EPIPE);
 	close(hold_fd);
+	/* Drop root first: stdin and cwd are then opened as the user would. */
+	if (mg_identity_apply(&run->sv->run_as) < 0)
+		child_fail(status_fd, STAGE_IDENTITY, errno);
 	if (f->stdin_mode != MG_STDIN_INHERIT) {
 		const char *in = f->stdin_mode == MG_STDIN_FILE ? f->stdin_path : "/dev/null";
 		int fd = open(in, O_RDONLY);
@@ -220,6 +225,10 @@ static void describe_child_failure(struct run *run, struct child_failure cf)
 			set_error(run->r, "cannot execute \"%s\": permission denied (is it executable?)", f->argv[0]);
 		else
 			set_error(run->r, "cannot execute \"%s\": %s", f->argv[0], strerror(cf.err));
+		break;
+	case STAGE_IDENTITY:
+		set_error(run->r, "cannot switch to uid %d (from SUDO_UID): %s", (int)run->sv->run_as.uid,
+			  strerror(cf.err));
 		break;
 	case STAGE_CWD:
 		set_error(run->r, "cannot change to cwd \"%s\": %s", f->cwd, strerror(cf.err));
@@ -604,6 +613,9 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		set_error(r, "/proc/self/status has no VmRSS/VmHWM lines: cannot measure RSS here");
 	if (!r->error[0])
 		choose_backend(&run);
+	if (sv->run_as.drop)
+		mg_result_note(r, "run as %s (uid %d) from SUDO_UID; memgate kept root for the cgroup",
+			       sv->run_as.user[0] ? sv->run_as.user : "?", (int)sv->run_as.uid);
 	if (!r->error[0] && run.have_cg && f->kill_above != MG_NO_LIMIT &&
 	    mg_cgroup_set_limit(&run.cg, f->kill_above, err, sizeof err) < 0)
 		set_error(r, "kill_above: %s", err);

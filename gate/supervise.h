@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "identity.h"
 #include "result.h"
 
 /* The supervisor's process-wide setup, made once in main and passed down:
@@ -19,6 +20,7 @@ struct mg_supervisor {
 	sigset_t child_mask;    /* the mask memgate started with */
 	const char *cgroup_root;/* --cgroup-root / config; NULL: memgate's own cgroup */
 	int interrupted_by;     /* set once SIGINT/SIGTERM arrived: later fixtures are skipped */
+	struct mg_identity run_as; /* under sudo: the invoking user */
 };
 
 int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len);

@@ -217,6 +217,43 @@ static void forced_backend_unavailable(void **state)
 	it_free(&r);
 }
 
+/* Under sudo the cgroup is made as root but the command runs as the user. */
+static void sudo_runs_command_as_invoking_user(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	char out[64];
+	snprintf(out, sizeof out, "/tmp/memgate-it-sudo-%d", (int)getpid());
+	unlink(out);
+	setenv("SUDO_UID", "65534", 1);
+	setenv("SUDO_GID", "65534", 1);
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"measure", "--", "sh", "-c",
+					    fmt("echo $(id -u) $(id -g) $(id -G) $HOME > %s", out), NULL});
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	assert_int_equal(r.status, 0);
+	assert_contains(it_str(r.report, "fixtures.0.measurement.notes.0"), "uid 65534");
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	char line[256] = "";
+	assert_non_null(fgets(line, sizeof line, f));
+	fclose(f);
+	unlink(out);
+	assert_contains(line, "65534 65534 65534 ");
+	if (it_have_v1())
+		assert_string_equal(it_str(r.report, "fixtures.0.measurement.method"), "cgroup-v1");
+	it_free(&r);
+
+	setenv("SUDO_UID", "12ab", 1);
+	it_memgate(&r, (const char *const[]){"measure", "--", "true", NULL});
+	unsetenv("SUDO_UID");
+	assert_int_equal(r.status, 3);
+	assert_contains(r.err, "SUDO_UID=\"12ab\" is not a numeric id");
+	it_free(&r);
+}
+
 static int cleanup(void **state)
 {
 	(void)state;
@@ -235,6 +272,7 @@ int main(void)
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
 		cmocka_unit_test(forced_backend_unavailable),
+		cmocka_unit_test(sudo_runs_command_as_invoking_user),
 	};
 	return cmocka_run_group_tests_name("run (integration)", tests, NULL, cleanup);
 }

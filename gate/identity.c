@@ -1,0 +1,71 @@
+#include "identity.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse_id(const char *name, const char *s, unsigned long *v, char *err, size_t len)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = s ? strtoul(s, &end, 10) : 0;
+	if (!s || !*s || errno || *end || x > 0x7fffffffUL) {
+		snprintf(err, len, "%s=\"%s\" is not a numeric id (set by sudo; unset it or fix it)", name,
+			 s ? s : "");
+		return -1;
+	}
+	*v = x;
+	return 0;
+}
+
+int mg_identity_from_env(struct mg_identity *id, char *err, size_t len)
+{
+	memset(id, 0, sizeof *id);
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	if (geteuid() != 0 || !su)
+		return 0;
+	unsigned long uid, gid;
+	if (parse_id("SUDO_UID", su, &uid, err, len) < 0 || parse_id("SUDO_GID", sg, &gid, err, len) < 0)
+		return -1;
+	if (uid == 0)
+		return 0; /* sudo from root: nothing to give back */
+	id->drop = true;
+	id->uid = (uid_t)uid;
+	id->gid = (gid_t)gid;
+	id->groups[0] = id->gid;
+	id->ngroups = 1;
+	/* Resolve names and groups here, before fork: the child only switches. */
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	if (getpwuid_r(id->uid, &pw, buf, sizeof buf, &res) == 0 && res) {
+		snprintf(id->user, sizeof id->user, "%s", pw.pw_name);
+		snprintf(id->home, sizeof id->home, "%s", pw.pw_dir);
+		int n = MG_MAX_GROUPS;
+		if (getgrouplist(pw.pw_name, id->gid, id->groups, &n) < 0)
+			n = MG_MAX_GROUPS; /* more groups than we keep: the first 64 */
+		id->ngroups = n;
+	}
+	return 0;
+}
+
+int mg_identity_apply(const struct mg_identity *id)
+{
+	if (!id->drop)
+		return 0;
+	if (setgroups((size_t)id->ngroups, id->groups) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0)
+		return -1;
+	/* Paranoia that costs nothing: root must be gone for good. */
+	if (setuid(0) == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (id->home[0] && setenv("HOME", id->home, 1) < 0)
+		return -1;
+	if (id->user[0] && (setenv("USER", id->user, 1) < 0 || setenv("LOGNAME", id->user, 1) < 0))
+		return -1;
+	return 0;
+}
