@@ -7,6 +7,8 @@
 #include "units.h"
 
 #include <errno.h>
+#include <regex.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@
 /* ------------------------------------------------------------------ names */
 
 static const char *const metric_names[MG_METRIC_COUNT] = {
-	"tree_rss", "cgroup", "max_process_hwm", "pss",
+	"tree_rss", "cgroup", "max_process_hwm", "pss", "python_heap", "growth", "growth_per_request",
 };
 
 static const char *const method_names[] = { "auto", "cgroup-v2", "cgroup-v1", "proc" };
@@ -82,6 +84,14 @@ void mg_fixture_init(struct mg_fixture *f)
 		f->limits[i] = MG_NO_LIMIT;
 	f->kill_above = MG_NO_LIMIT;
 	f->pss = false;
+	f->regression.max_increase_pct_x100 = MG_NO_LIMIT;
+	f->regression.min_increase_bytes = MG_NO_LIMIT;
+	f->service.ready_timeout_ms = MG_DEFAULT_READY_TIMEOUT_MS;
+	f->service.stop_signal = SIGTERM;
+	f->service.stop_grace_ms = MG_DEFAULT_STOP_GRACE_MS;
+	f->driver.timeout_ms = MG_DEFAULT_DRIVER_TIMEOUT_MS;
+	f->python.top = 10;
+	f->warmup_pct = 20;
 }
 
 void mg_fixture_free(struct mg_fixture *f)
@@ -93,6 +103,8 @@ void mg_fixture_free(struct mg_fixture *f)
 	free(f->cwd);
 	free_strv(f->env);
 	free(f->stdin_path);
+	free_strv(f->driver.argv);
+	free(f->service.ready_target);
 	memset(f, 0, sizeof *f);
 }
 
@@ -383,7 +395,7 @@ static int apply_name(const struct ctx *c, const char *path, const json_t *v,
 }
 
 static int command_arg(const struct ctx *c, const char *path, const json_t *v,
-		       size_t i, struct mg_fixture *f)
+		       size_t i, char **argv, size_t *argc)
 {
 	char p[PATH_LEN];
 	const char *s = NULL;
@@ -394,14 +406,14 @@ static int command_arg(const struct ctx *c, const char *path, const json_t *v,
 	s = json_string_value(v);
 	if (i == 0 && !*s)
 		return fail(c, p, "the program name must not be empty");
-	if (!(f->argv[i] = strdup(s)))
+	if (!(argv[i] = strdup(s)))
 		return oom(c, p);
-	f->argc = i + 1;
+	*argc = i + 1;
 	return 0;
 }
 
-static int apply_command(const struct ctx *c, const char *path, const json_t *v,
-			 struct mg_fixture *f)
+/* A command array into *argv (NULL-terminated), replacing what was there. */
+static int get_argv(const struct ctx *c, const char *path, const json_t *v, char ***argv, size_t *argc)
 {
 	size_t n = json_array_size(v);
 
@@ -410,15 +422,21 @@ static int apply_command(const struct ctx *c, const char *path, const json_t *v,
 				     "got %s", type_name(v));
 	if (n == 0)
 		return fail(c, path, "empty command; give at least the program to run");
-	free_strv(f->argv);
-	f->argc = 0;
+	free_strv(*argv);
+	*argc = 0;
 	/* stored before it is filled, so a failure half way is freed with f */
-	if (!(f->argv = calloc(n + 1, sizeof *f->argv)))
+	if (!(*argv = calloc(n + 1, sizeof **argv)))
 		return oom(c, path);
 	for (size_t i = 0; i < n; i++)
-		if (command_arg(c, path, json_array_get(v, i), i, f))
+		if (command_arg(c, path, json_array_get(v, i), i, *argv, argc))
 			return -1;
 	return 0;
+}
+
+static int apply_command(const struct ctx *c, const char *path, const json_t *v,
+			 struct mg_fixture *f)
+{
+	return get_argv(c, path, v, &f->argv, &f->argc);
 }
 
 static int apply_cwd(const struct ctx *c, const char *path, const json_t *v,
@@ -516,6 +534,29 @@ static int apply_measurement(const struct ctx *c, const char *path, const json_t
 			     "\"cgroup-v1\" or \"proc\"", s);
 }
 
+/* "1MiB/s", "30MiB/min": a size per unit of time, stored per second. */
+static int get_rate(const struct ctx *c, const char *path, const json_t *v, int64_t *per_s)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	const char *slash = s ? strrchr(s, '/') : NULL;
+	if (!slash)
+		return fail(c, path, "expected a rate like \"1MiB/s\" or \"30MiB/min\", got %s",
+			    s ? "no \"/s\" or \"/min\"" : type_name(v));
+	int64_t div = strcmp(slash, "/s") == 0 ? 1 : strcmp(slash, "/min") == 0 ? 60 : 0;
+	if (!div)
+		return fail(c, path, "unknown rate unit \"%.20s\" (use /s or /min)", slash);
+	char size[64], uerr[256];
+	int64_t bytes;
+	if ((size_t)(slash - s) >= sizeof size)
+		return fail(c, path, "rate \"%.40s\" is too long", s);
+	memcpy(size, s, (size_t)(slash - s));
+	size[slash - s] = '\0';
+	if (mg_parse_size(size, &bytes, uerr, sizeof uerr))
+		return fail(c, path, "%s", uerr);
+	*per_s = bytes / div;
+	return 0;
+}
+
 static int apply_limits(const struct ctx *c, const char *path, const json_t *v,
 			struct mg_fixture *f)
 {
@@ -533,7 +574,7 @@ static int apply_limits(const struct ctx *c, const char *path, const json_t *v,
 		key_path(p, path, key);
 		if (mg_metric_from_name(key, &m))
 			return unknown_key(c, p, key, metric_names, MG_METRIC_COUNT);
-		if (get_size(c, p, val, &bytes))
+		if (m == MG_METRIC_GROWTH ? get_rate(c, p, val, &bytes) : get_size(c, p, val, &bytes))
 			return -1;
 		if (bytes == 0)
 			return fail(c, p, "a limit of 0 bytes can never pass");
@@ -564,6 +605,289 @@ static int apply_pss(const struct ctx *c, const char *path, const json_t *v,
 	return 0;
 }
 
+/* ------------------------------------------------------------- regression */
+
+/* Exact decimal: "12.34" -> 1234, never through a float. */
+static int percent_digits(const char *s, int64_t *x100, const char **rest)
+{
+	int64_t v = 0;
+	int decimals = -1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; (*s >= '0' && *s <= '9') || (*s == '.' && decimals < 0); s++) {
+		if (*s == '.') {
+			decimals = 0;
+			continue;
+		}
+		if (decimals >= 2 || v > 100000000)
+			return -2;
+		v = v * 10 + (*s - '0');
+		decimals += decimals >= 0;
+	}
+	if (decimals == 0)
+		return -1; /* "10.%" */
+	for (int d = decimals < 0 ? 0 : decimals; d < 2; d++)
+		v *= 10;
+	*x100 = v;
+	*rest = s;
+	return 0;
+}
+
+int mg_parse_percent(const char *s, bool percent_optional, int64_t *x100, char *err, size_t errlen)
+{
+	const char *rest = NULL;
+	int64_t v = 0;
+	int rc = s ? percent_digits(s, &v, &rest) : -1;
+
+	if (rc == 0 && *rest == ' ')
+		rest++;
+	if (rc == 0 && *rest == '%')
+		rest++;
+	else if (rc == 0 && !*rest && !percent_optional)
+		rc = -3;
+	if (rc == 0 && *rest)
+		rc = -1;
+	if (rc == 0 && v > 100000000)
+		rc = -2;
+	if (rc == 0) {
+		*x100 = v;
+		return 0;
+	}
+	if (err && errlen) {
+		char shown[48];
+		snprintf(shown, sizeof shown, "%.40s", s ? s : "");
+		one_line(shown);
+		snprintf(err, errlen, "percentage \"%s\" %s", shown,
+			 rc == -2 ? "has more than 2 decimals or is above 1000000%"
+			 : rc == -3 ? "needs a '%' sign, like \"10%\""
+			 : "is not a number followed by '%', like \"10%\" or \"2.5%\"");
+	}
+	return -1;
+}
+
+void mg_format_percent(int64_t x100, char *buf, size_t len)
+{
+	int64_t whole = x100 / 100, frac = x100 % 100;
+
+	if (!buf || !len)
+		return;
+	if (x100 < 0)
+		snprintf(buf, len, "-");
+	else if (frac == 0)
+		snprintf(buf, len, "%lld%%", (long long)whole);
+	else if (frac % 10 == 0)
+		snprintf(buf, len, "%lld.%lld%%", (long long)whole, (long long)(frac / 10));
+	else
+		snprintf(buf, len, "%lld.%02lld%%", (long long)whole, (long long)frac);
+}
+
+static int get_percent(const struct ctx *c, const char *path, const json_t *v, int64_t *out)
+{
+	char perr[256];
+
+	if (!json_is_string(v))
+		return fail(c, path, "expected a percentage string like \"10%%\", got %s",
+			    type_name(v));
+	if (mg_parse_percent(json_string_value(v), false, out, perr, sizeof perr))
+		return fail(c, path, "%s", perr);
+	return 0;
+}
+
+static const char *const regression_keys[] = { "max_increase", "min_increase" };
+#define NREGRESSION (sizeof regression_keys / sizeof regression_keys[0])
+
+/* Like limits, only the keys named here change: a fixture may tighten the
+ * percentage and keep the floor from defaults. */
+static int apply_regression(const struct ctx *c, const char *path, const json_t *v,
+			    struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"max_increase\": \"10%%\", "
+				     "\"min_increase\": \"4MiB\"}, got %s", type_name(v));
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		if (strcmp(key, "max_increase") == 0) {
+			if (get_percent(c, p, val, &f->regression.max_increase_pct_x100))
+				return -1;
+		} else if (strcmp(key, "min_increase") == 0) {
+			if (get_size(c, p, val, &f->regression.min_increase_bytes))
+				return -1;
+		} else {
+			return unknown_key(c, p, key, regression_keys, NREGRESSION);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ service mode */
+
+static const char *const ready_keys[] = { "tcp", "http", "stdout" };
+static const char *const service_keys[] = { "command", "ready", "ready_timeout", "stop_signal", "stop_grace" };
+static const char *const driver_keys[] = { "command", "timeout" };
+static const char *const python_keys[] = { "heap", "top", "optional" };
+#define NKEYS(a) (sizeof a / sizeof a[0])
+
+/* {"tcp": "127.0.0.1:{port}"} | {"http": "http://…"} | {"stdout": "REGEX"}: exactly one */
+static int apply_ready(const struct ctx *c, const char *path, const json_t *v, struct mg_service *s)
+{
+	if (!json_is_object(v) || json_object_size(v) != 1)
+		return fail(c, path, "expected one of {\"tcp\": \"127.0.0.1:{port}\"}, "
+				     "{\"http\": \"http://127.0.0.1:{port}/health\"} or {\"stdout\": \"REGEX\"}");
+	const char *key = json_object_iter_key(json_object_iter((json_t *)v));
+	const json_t *val = json_object_get(v, key);
+	char p[PATH_LEN];
+	key_path(p, path, key);
+	size_t k = 0;
+	while (k < NKEYS(ready_keys) && strcmp(key, ready_keys[k]) != 0)
+		k++;
+	if (k == NKEYS(ready_keys))
+		return unknown_key(c, p, key, ready_keys, NKEYS(ready_keys));
+	const char *t;
+	if (want_nonempty(c, p, val, &t))
+		return -1;
+	if (k == 1 && strncmp(t, "http://", 7) != 0)
+		return fail(c, p, "expected an http:// URL on loopback, like \"http://127.0.0.1:{port}/health\"");
+	if (k == 2) { /* catch a bad regex now, not after the service started */
+		regex_t re;
+		int rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char why[128];
+			regerror(rc, &re, why, sizeof why);
+			return fail(c, p, "bad regular expression: %s", why);
+		}
+		regfree(&re);
+	}
+	s->ready = k == 0 ? MG_READY_TCP : k == 1 ? MG_READY_HTTP : MG_READY_STDOUT;
+	return set_string(c, p, &s->ready_target, t);
+}
+
+static int get_signal(const struct ctx *c, const char *path, const json_t *v, int *sig)
+{
+	const char *s;
+	if (want_nonempty(c, path, v, &s))
+		return -1;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (int i = 1; i < 32; i++) {
+		const char *n = sigabbrev_np(i);
+		if (n && strcmp(n, s) == 0) {
+			*sig = i;
+			return 0;
+		}
+	}
+	return fail(c, path, "unknown signal \"%.20s\" (e.g. TERM, INT, QUIT, USR1, KILL)", s);
+}
+
+static int apply_service(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"command\": [...], \"ready\": {...}}, got %s",
+			    type_name(v));
+	f->has_service = true;
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		int rc;
+		if (strcmp(key, "command") == 0)
+			rc = get_argv(c, p, val, &f->argv, &f->argc);
+		else if (strcmp(key, "ready") == 0)
+			rc = apply_ready(c, p, val, &f->service);
+		else if (strcmp(key, "ready_timeout") == 0)
+			rc = get_duration(c, p, val, &f->service.ready_timeout_ms);
+		else if (strcmp(key, "stop_signal") == 0)
+			rc = get_signal(c, p, val, &f->service.stop_signal);
+		else if (strcmp(key, "stop_grace") == 0)
+			rc = get_duration(c, p, val, &f->service.stop_grace_ms);
+		else
+			return unknown_key(c, p, key, service_keys, NKEYS(service_keys));
+		if (rc)
+			return -1;
+	}
+	if (!f->argv)
+		return fail(c, path, "missing required key \"command\"");
+	if (f->service.ready_timeout_ms <= 0)
+		return fail(c, path, "ready_timeout must be greater than 0");
+	return 0;
+}
+
+static int apply_driver(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"command\": [...], \"timeout\": \"60s\"}, got %s",
+			    type_name(v));
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		int rc;
+		if (strcmp(key, "command") == 0)
+			rc = get_argv(c, p, val, &f->driver.argv, &f->driver.argc);
+		else if (strcmp(key, "timeout") == 0)
+			rc = get_duration(c, p, val, &f->driver.timeout_ms);
+		else
+			return unknown_key(c, p, key, driver_keys, NKEYS(driver_keys));
+		if (rc)
+			return -1;
+	}
+	if (!f->driver.argv)
+		return fail(c, path, "missing required key \"command\"");
+	if (f->driver.timeout_ms <= 0)
+		return fail(c, path, "timeout must be greater than 0");
+	return 0;
+}
+
+static int apply_python(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"heap\": \"tracemalloc\", \"top\": 10}, got %s",
+			    type_name(v));
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		if (strcmp(key, "heap") == 0) {
+			const char *h = json_string_value(val);
+			if (h && strcmp(h, "tracemalloc") == 0)
+				f->python.heap = MG_PYHEAP_TRACEMALLOC;
+			else if (h && strcmp(h, "memray") == 0)
+				f->python.heap = MG_PYHEAP_MEMRAY;
+			else
+				return fail(c, p, "expected \"tracemalloc\" or \"memray\"");
+		} else if (strcmp(key, "top") == 0) {
+			if (!json_is_integer(val) || json_integer_value(val) < 1 || json_integer_value(val) > 100)
+				return fail(c, p, "expected an integer from 1 to 100");
+			f->python.top = (int)json_integer_value(val);
+		} else if (strcmp(key, "optional") == 0) {
+			if (!json_is_boolean(val))
+				return fail(c, p, "expected true or false, got %s", type_name(val));
+			f->python.optional = json_is_true(val);
+		} else {
+			return unknown_key(c, p, key, python_keys, NKEYS(python_keys));
+		}
+	}
+	return 0;
+}
+
+static int apply_warmup(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	int64_t x100;
+	if (get_percent(c, path, v, &x100))
+		return -1;
+	if (x100 > 9000)
+		return fail(c, path, "at most 90%%: the growth fit needs the rest of the run");
+	f->warmup_pct = (int)((x100 + 50) / 100);
+	return 0;
+}
+
 typedef int (*apply_fn)(const struct ctx *, const char *, const json_t *, struct mg_fixture *);
 
 static const struct field {
@@ -582,6 +906,11 @@ static const struct field {
 	{ "limits", apply_limits, false },
 	{ "kill_above", apply_kill_above, false },
 	{ "pss", apply_pss, false },
+	{ "regression", apply_regression, false },
+	{ "service", apply_service, true },
+	{ "driver", apply_driver, true },
+	{ "python", apply_python, false },
+	{ "warmup", apply_warmup, false },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -633,6 +962,9 @@ static int fixture_copy(const struct ctx *c, const char *path, struct mg_fixture
 	dst->name = dst->cwd = dst->stdin_path = NULL;
 	dst->argv = dst->env = NULL;
 	dst->argc = dst->envc = 0;
+	dst->driver.argv = NULL; /* service and driver are fixture-only: never in defaults */
+	dst->driver.argc = 0;
+	dst->service.ready_target = NULL;
 	if (src->cwd && set_string(c, path, &dst->cwd, src->cwd))
 		return -1;
 	if (src->stdin_path && set_string(c, path, &dst->stdin_path, src->stdin_path))
@@ -741,8 +1073,14 @@ static int load_fixture(const struct ctx *c, const json_t *obj, size_t i,
 		return -1;
 	if (!f->name)
 		return fail(c, p, "missing required key \"name\"");
+	if (f->has_service && json_object_get(obj, "command"))
+		return fail(c, p, "has both \"command\" and \"service\"; a service fixture's command goes "
+				  "in \"service\"");
 	if (!f->argv)
-		return fail(c, p, "missing required key \"command\"");
+		return fail(c, p, "missing required key \"command\" (or \"service\" with \"driver\")");
+	if (f->has_service != (f->driver.argv != NULL))
+		return fail(c, p, f->has_service ? "a \"service\" needs a \"driver\" to drive it"
+						 : "a \"driver\" needs a \"service\" to drive");
 	/* A pss limit cannot be checked without sampling pss, so asking for
 	 * one turns sampling on (even over "pss": false) instead of failing. */
 	if (f->limits[MG_METRIC_PSS] != MG_NO_LIMIT)

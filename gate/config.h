@@ -13,9 +13,13 @@ enum mg_metric {
 	MG_METRIC_CGROUP,
 	MG_METRIC_MAX_PROCESS_HWM,
 	MG_METRIC_PSS,
+	MG_METRIC_PYTHON_HEAP,        /* peak traced Python heap (tracemalloc/memray) */
+	MG_METRIC_GROWTH,             /* bytes per second, not bytes: "1MiB/s" */
+	MG_METRIC_GROWTH_PER_REQUEST, /* bytes per driver request */
 	MG_METRIC_COUNT
 };
-/* "tree_rss", "cgroup", "max_process_hwm", "pss" */
+/* "tree_rss", "cgroup", "max_process_hwm", "pss", "python_heap", "growth",
+ * "growth_per_request" */
 const char *mg_metric_name(enum mg_metric m);
 /* 0 on success, -1 for an unknown name */
 int mg_metric_from_name(const char *name, enum mg_metric *m);
@@ -32,9 +36,42 @@ int mg_method_from_name(const char *name, enum mg_method *m);
 
 enum mg_stdin_mode { MG_STDIN_NULL, MG_STDIN_INHERIT, MG_STDIN_FILE };
 
+/* Service mode: a service started inside the measured cgroup, readied,
+ * driven by a driver that runs outside it, then stopped. */
+enum mg_ready_kind { MG_READY_NONE, MG_READY_TCP, MG_READY_HTTP, MG_READY_STDOUT };
+struct mg_service {          /* its command is the fixture's argv ("{port}" substituted at run time) */
+	enum mg_ready_kind ready;
+	char *ready_target;     /* "127.0.0.1:{port}", "http://127.0.0.1:{port}/health" or an ERE */
+	int64_t ready_timeout_ms;
+	int stop_signal;        /* default SIGTERM */
+	int64_t stop_grace_ms;  /* then SIGKILL */
+};
+struct mg_driver {
+	char **argv;            /* NULL-terminated; "{port}" substituted */
+	size_t argc;
+	int64_t timeout_ms;
+};
+enum mg_pyheap_tool { MG_PYHEAP_NONE, MG_PYHEAP_TRACEMALLOC, MG_PYHEAP_MEMRAY };
+struct mg_python {
+	enum mg_pyheap_tool heap;
+	int top;                /* sites kept, default 10 */
+	bool optional;          /* memray missing: warn and skip instead of error */
+};
+#define MG_DEFAULT_READY_TIMEOUT_MS ((int64_t)10 * 1000)
+#define MG_DEFAULT_STOP_GRACE_MS ((int64_t)5 * 1000)
+#define MG_DEFAULT_DRIVER_TIMEOUT_MS ((int64_t)60 * 1000)
+
 #define MG_NO_LIMIT ((int64_t)-1)
 #define MG_DEFAULT_TIMEOUT_MS ((int64_t)10 * 60 * 1000)
 #define MG_DEFAULT_INTERVAL_MS ((int64_t)10)
+
+/* "regression": how far a metric may rise over a --baseline report before
+ * the fixture fails. A member left at MG_NO_LIMIT was not configured (in the
+ * fixture or in defaults): the --baseline default applies (baseline.h). */
+struct mg_regression {
+	int64_t max_increase_pct_x100; /* "10%" -> 1000 (hundredths of a percent) */
+	int64_t min_increase_bytes;    /* "4MiB" -> 4194304 */
+};
 
 struct mg_fixture {
 	char *name;
@@ -49,8 +86,14 @@ struct mg_fixture {
 	int64_t interval_ms;    /* >= 1 */
 	enum mg_method measurement;
 	int64_t limits[MG_METRIC_COUNT]; /* bytes, or MG_NO_LIMIT */
+	struct mg_regression regression;
 	int64_t kill_above;     /* bytes, or MG_NO_LIMIT */
 	bool pss;
+	bool has_service;       /* service + driver instead of command (argv is the service's) */
+	struct mg_service service;
+	struct mg_driver driver;
+	struct mg_python python;
+	int warmup_pct;         /* growth fit skips this share of samples; default 20 */
 };
 
 struct mg_config {
@@ -67,6 +110,13 @@ int mg_config_load_file(const char *path, struct mg_config *out, char *err, size
 int mg_config_load_string(const char *text, const char *origin, struct mg_config *out,
 			  char *err, size_t errlen);
 void mg_config_free(struct mg_config *cfg);
+
+/* "10%", "2.5 %", "0.25%" -> hundredths of a percent (1000, 250, 25); at
+ * most 2 decimals, at most 1000000%. With percent_optional "10" is also
+ * read (a command-line value). 0, or -1 with a one-line reason in err. */
+int mg_parse_percent(const char *s, bool percent_optional, int64_t *x100, char *err, size_t errlen);
+/* The reverse: 1000 -> "10%", 250 -> "2.5%", 25 -> "0.25%". */
+void mg_format_percent(int64_t x100, char *buf, size_t len);
 
 /* A fixture with every default (no name, no command); used by `memgate measure`. */
 void mg_fixture_init(struct mg_fixture *f);

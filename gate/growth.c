@@ -39,12 +39,3 @@ void mg_growth_fit(const struct mg_point *pts, size_t n, int64_t from_ms, int64_
 	g->to_ms = pts[last - 1].ms;
 	g->points = last - first;
 }
-
-double mg_growth_per_request(const struct mg_growth *g, int64_t requests, int64_t driver_start_ms,
-			     int64_t driver_end_ms)
-{
-	if (!g->valid || requests <= 0 || driver_end_ms <= driver_start_ms)
-		return 0;
-	double rate = (double)requests / (double)(driver_end_ms - driver_start_ms); /* requests per ms */
-	return g->bytes_per_s / 1000.0 / rate;
-}

@@ -24,9 +24,4 @@ struct mg_growth {
  * warmup_pct percent of them. */
 void mg_growth_fit(const struct mg_point *pts, size_t n, int64_t from_ms, int64_t to_ms, int warmup_pct,
 		   struct mg_growth *g);
-/* Growth per request over the fitted window, when the driver ran `requests`
- * requests between driver_start_ms and driver_end_ms (spread evenly). */
-double mg_growth_per_request(const struct mg_growth *g, int64_t requests, int64_t driver_start_ms,
-			     int64_t driver_end_ms);
-
 #endif

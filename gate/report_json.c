@@ -68,11 +68,15 @@ static json_t *limits_json(const struct mg_judgement *j)
 	json_t *a = json_array();
 	for (int i = 0; i < j->nchecks; i++) {
 		const struct mg_check *c = &j->checks[i];
-		json_array_append_new(a, json_pack("{s:s, s:I, s:o, s:b}",
+		/* growth limits are rates: the same keys, with their unit named */
+		const char *unit = c->metric == MG_METRIC_GROWTH ? "bytes/s"
+				   : c->metric == MG_METRIC_GROWTH_PER_REQUEST ? "bytes/request" : "bytes";
+		json_array_append_new(a, json_pack("{s:s, s:I, s:o, s:b, s:s}",
 						   "metric", mg_metric_name(c->metric),
 						   "limit_bytes", (json_int_t)c->limit_bytes,
 						   "value_bytes", bytes_or_null(c->value_bytes),
-						   "ok", c->ok));
+						   "ok", c->ok,
+						   "unit", unit));
 	}
 	return a;
 }
@@ -96,6 +100,62 @@ static json_t *series_json(const struct mg_series *s)
 	for (size_t i = 0; i < s->n; i++)
 		json_array_append_new(a, json_pack("[I, I]", (json_int_t)s->pts[i].ms, (json_int_t)s->pts[i].value));
 	return a;
+}
+
+static json_t *growth_json(const struct mg_result *r)
+{
+	if (!r->growth.valid)
+		return json_null();
+	return json_pack("{s:f, s:f, s:I, s:I, s:I, s:o}",
+			 "bytes_per_s", r->growth.bytes_per_s,
+			 "r2", r->growth.r2,
+			 "from_ms", (json_int_t)r->growth.from_ms,
+			 "to_ms", (json_int_t)r->growth.to_ms,
+			 "points", (json_int_t)r->growth.points,
+			 "bytes_per_request", bytes_or_null(r->growth_per_request_bytes));
+}
+
+static const char *outcome_name(enum mg_service_outcome o)
+{
+	static const char *const names[] = {"ok", "died_before_ready", "not_ready", "died_early", "driver_failed",
+					    "driver_timeout"};
+	return (size_t)o < sizeof names / sizeof *names ? names[o] : "unknown";
+}
+
+static json_t *text_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *service_json(const struct mg_service_result *s)
+{
+	if (!s->used)
+		return json_null();
+	json_t *driver = json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:o, s:o}",
+				   "started", s->driver.started,
+				   "code", s->driver.exited ? json_integer(s->driver.exit_code) : json_null(),
+				   "signal", s->driver.signal ? json_integer(s->driver.signal) : json_null(),
+				   "signal_name", signal_name(s->driver.signal),
+				   "start_ms", (json_int_t)s->driver.start_ms,
+				   "end_ms", (json_int_t)s->driver.end_ms,
+				   "requests", s->driver.requests >= 0 ? json_integer(s->driver.requests) : json_null(),
+				   "error", s->driver.error[0] ? json_string(s->driver.error) : json_null());
+	json_t *output = json_pack("{s:o, s:o, s:o, s:o}",
+				   "service_stdout", text_or_null(s->service_stdout),
+				   "service_stderr", text_or_null(s->service_stderr),
+				   "driver_stdout", text_or_null(s->driver_stdout),
+				   "driver_stderr", text_or_null(s->driver_stderr));
+	return json_pack("{s:i, s:s, s:o, s:o, s:o, s:b, s:b, s:o, s:o}",
+			 "port", s->port,
+			 "outcome", outcome_name(s->outcome),
+			 "ready_ms", s->ready_ms >= 0 ? json_integer(s->ready_ms) : json_null(),
+			 "rss_at_ready_bytes", s->ready_ms >= 0 ? json_integer(s->rss_at_ready_bytes) : json_null(),
+			 "rss_after_driver_bytes",
+			 s->rss_after_driver_bytes > 0 ? json_integer(s->rss_after_driver_bytes) : json_null(),
+			 "stopped", s->stopped,
+			 "killed_after_grace", s->killed_after_grace,
+			 "driver", driver,
+			 "output", output);
 }
 
 static json_t *fixture_json(const struct mg_report_entry *e)
@@ -125,6 +185,8 @@ static json_t *fixture_json(const struct mg_report_entry *e)
 	json_object_set_new(o, "oom_kills", json_integer(r->oom_kills));
 	json_object_set_new(o, "leftover_processes", json_integer(r->leftover_processes));
 	json_object_set_new(o, "processes", processes_json(r));
+	json_object_set_new(o, "growth", growth_json(r));
+	json_object_set_new(o, "service", service_json(&r->service));
 	json_object_set_new(o, "series", series_json(&r->series));
 	return o;
 }

@@ -37,6 +37,25 @@ static void metric_line(FILE *out, const char *name, int64_t value, int64_t limi
 	fputc('\n', out);
 }
 
+/* The last lines of a captured stream, indented. */
+static void tail_lines(FILE *out, const char *label, const char *text, int max_lines)
+{
+	if (!text || !*text)
+		return;
+	const char *start = text + strlen(text);
+	if (start > text && start[-1] == '\n')
+		start--; /* the final newline ends the last line, it starts none */
+	for (int lines = 0; start > text; start--)
+		if (start[-1] == '\n' && ++lines == max_lines)
+			break;
+	fprintf(out, "        %s%s:\n", label, start > text ? " (last lines)" : "");
+	for (const char *p = start; *p;) {
+		size_t l = strcspn(p, "\n");
+		fprintf(out, "          | %.*s\n", (int)l, p);
+		p += l + (p[l] == '\n');
+	}
+}
+
 static void fixture_text(FILE *out, const struct mg_report_entry *e)
 {
 	const struct mg_result *r = e->result;
@@ -67,6 +86,11 @@ static void fixture_text(FILE *out, const struct mg_report_entry *e)
 		fprintf(out, "        no cgroup, /proc sampling only: %s\n", r->fallback_reason);
 	for (int i = 0; i < r->nnotes; i++)
 		fprintf(out, "        note: %s\n", r->notes[i]);
+	if (r->service.used && j->verdict != MG_VERDICT_PASS) { /* the output explains most failures */
+		tail_lines(out, "service stderr", r->service.service_stderr, 12);
+		tail_lines(out, "service stdout", r->service.service_stdout, 6);
+		tail_lines(out, "driver stderr", r->service.driver_stderr, 12);
+	}
 }
 
 void mg_report_write_text(const struct mg_report *rep, FILE *out)

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void mg_result_init(struct mg_result *r)
@@ -10,11 +11,19 @@ void mg_result_init(struct mg_result *r)
 	r->method = MG_METHOD_PROC;
 	r->cgroup_bytes = MG_UNKNOWN;
 	r->oom_kills = 0;
+	r->growth_per_request_bytes = MG_UNKNOWN;
+	r->service.ready_ms = -1;
+	r->service.driver.requests = -1;
 }
 
 void mg_result_free(struct mg_result *r)
 {
 	mg_series_free(&r->series);
+	free(r->service.service_stdout);
+	free(r->service.service_stderr);
+	free(r->service.driver_stdout);
+	free(r->service.driver_stderr);
+	memset(&r->service, 0, sizeof r->service);
 }
 
 void mg_result_note(struct mg_result *r, const char *fmt, ...)

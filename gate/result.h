@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "growth.h"
 #include "series.h"
 
 #define MG_UNKNOWN ((int64_t)-1) /* a figure that is not available: null in JSON */
@@ -19,6 +20,38 @@ struct mg_proc_figure {
 	char name[64];
 	int64_t rss_peak_bytes;  /* max sampled VmRSS */
 	int64_t hwm_bytes;       /* VmHWM / ru_maxrss: the kernel's high-water mark */
+};
+
+/* How a service-mode fixture went; the verdict words it. */
+enum mg_service_outcome {
+	MG_SVC_OK,                /* ready, driven, stopped */
+	MG_SVC_DIED_BEFORE_READY,
+	MG_SVC_NOT_READY,         /* ready_timeout passed */
+	MG_SVC_DIED_EARLY,        /* exited while the driver ran */
+	MG_SVC_DRIVER_FAILED,     /* the driver could not start or exited non-zero / by a signal */
+	MG_SVC_DRIVER_TIMEOUT,
+};
+
+struct mg_service_result {
+	bool used;
+	int port;                 /* the {port} memgate picked */
+	enum mg_service_outcome outcome;
+	int64_t ready_ms;         /* since exec; -1 never ready */
+	int64_t rss_at_ready_bytes;     /* tree RSS sampled when it became ready */
+	int64_t rss_after_driver_bytes; /* ... and when the driver exited (0: it did not) */
+	bool stopped;             /* memgate sent stop_signal before the service exited */
+	bool killed_after_grace;  /* it ignored stop_signal for stop_grace */
+	struct {
+		bool started;
+		bool exited;
+		int exit_code;
+		int signal;
+		int64_t start_ms, end_ms; /* since the service's exec */
+		int64_t requests;      /* from its last line "requests=N", or -1 */
+		char error[256];       /* could not start */
+	} driver;
+	/* bounded tails, malloc'd (NULL when empty) */
+	char *service_stdout, *service_stderr, *driver_stdout, *driver_stderr;
 };
 
 struct mg_result {
@@ -52,6 +85,9 @@ struct mg_result {
 	int leftover_processes;
 
 	struct mg_series series; /* (ms, tree RSS) */
+	struct mg_growth growth; /* slope of the steady part of series */
+	int64_t growth_per_request_bytes; /* MG_UNKNOWN without a request count */
+	struct mg_service_result service;
 	struct mg_proc_figure procs[MG_MAX_PROCS]; /* largest hwm first after the run */
 	int nprocs;
 };

@@ -1,36 +1,39 @@
 #include "supervise.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "procfs.h"
+#include "service.h"
+#include "spawn.h"
 #include "units.h"
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
 
 #define TEARDOWN_MS 5000   /* how long a tree may take to die after SIGKILL */
 #define TRACKED_MAX 1024   /* processes remembered for per-process figures */
 #define FULL_EVERY 8       /* every 8th sample reads status (HWM) for every process */
+#define PROBE_EVERY_MS 20  /* readiness probes while a service starts */
 
-/* What the child reports through a close-on-exec pipe when it cannot exec. */
-enum child_stage { STAGE_HOLD = 1, STAGE_IDENTITY, STAGE_STDIN, STAGE_CWD, STAGE_ENV, STAGE_EXEC };
-struct child_failure {
-	int stage;
-	int err;
+/* Service mode runs through these phases; a plain command is RUNNING only. */
+enum phase { PH_RUNNING, PH_STARTING, PH_DRIVING, PH_STOPPING, PH_DONE };
+
+/* A captured output stream of the service or the driver. */
+struct stream {
+	int fd;                 /* -1 once closed */
+	struct mg_tail *tail;
 };
 
 /* Everything one fixture run needs, in one place. */
@@ -44,11 +47,26 @@ struct run {
 	bool main_done;
 	int64_t t0;
 	struct mg_pidset pids;          /* scratch for each sample */
+	struct mg_pidset skip;          /* scratch: the driver's tree (proc mode) */
+	struct mg_pidset check;         /* scratch: the tree again, after reading PSS */
 	struct mg_proc_figure *tracked; /* per-process figures */
 	size_t ntracked;
 	int live;                       /* live processes in the last sample */
+	int64_t last_rss;               /* tree RSS of the last sample */
 	long page_size;
+	/* service mode */
+	enum phase phase;
+	char **svc_argv, **drv_argv;    /* {port} substituted */
+	char *ready_target;
+	regex_t ready_re;
+	bool have_re;
+	int64_t phase_deadline;         /* ready, driver or stop grace deadline */
+	int64_t next_probe;
+	pid_t driver_pid;
+	bool driver_done;
+	struct stream out[4];           /* service stdout, stderr, driver stdout, stderr */
 };
+enum { SVC_OUT, SVC_ERR, DRV_OUT, DRV_ERR };
 
 static int64_t now_ms(void)
 {
@@ -78,12 +96,20 @@ static void set_error(struct mg_result *r, const char *fmt, ...)
 int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len)
 {
 	memset(sv, 0, sizeof *sv);
+	sv->sigfd = -1;
 	sigemptyset(&sv->waited);
 	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD};
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaddset(&sv->waited, sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &sv->waited, &sv->child_mask) < 0) {
 		snprintf(err, len, "sigprocmask: %s", strerror(errno));
+		return -1;
+	}
+	/* Signals arrive as reads on an fd, so one poll() waits for them, the
+	 * next sample, and the service's and driver's output at once. */
+	sv->sigfd = signalfd(-1, &sv->waited, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sv->sigfd < 0) {
+		snprintf(err, len, "signalfd: %s", strerror(errno));
 		return -1;
 	}
 	if (mg_identity_from_env(&sv->run_as, err, len) < 0)
@@ -99,6 +125,9 @@ int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len)
 
 void mg_supervisor_done(struct mg_supervisor *sv)
 {
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	sv->sigfd = -1;
 	sigprocmask(SIG_SETMASK, &sv->child_mask, NULL);
 }
 
@@ -149,158 +178,62 @@ static void choose_backend(struct run *run)
 
 /* ---- spawning ---------------------------------------------------------- */
 
-struct mg_clone_args { /* struct clone_args of <linux/sched.h>, CLONE_ARGS_SIZE_VER2 */
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	uint64_t set_tid, set_tid_size, cgroup;
-};
-
-/* Start the child already inside the cgroup: no early allocation escapes. */
-static pid_t clone_into_cgroup(int cgfd)
-{
-#ifdef SYS_clone3
-	struct mg_clone_args a;
-	memset(&a, 0, sizeof a);
-	a.flags = CLONE_INTO_CGROUP;
-	a.exit_signal = SIGCHLD;
-	a.cgroup = (uint64_t)cgfd;
-	return (pid_t)syscall(SYS_clone3, &a, sizeof a);
-#else
-	(void)cgfd;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-static void child_fail(int fd, int stage, int err)
-{
-	struct child_failure cf = {stage, err};
-	ssize_t w = write(fd, &cf, sizeof cf);
-	(void)w; /* nothing more a failing child can do */
-	_exit(127);
-}
-
-/* In the child, between fork and exec: wait until the parent has placed us
- * in the cgroup, then set up stdin, cwd and env, and exec. */
-static void child_main(struct run *run, int hold_fd, int status_fd)
+static struct mg_spawn spawn_spec(struct run *run, char *const *argv, const char *what, bool capture,
+				  bool in_cgroup)
 {
 	const struct mg_fixture *f = run->f;
-	sigprocmask(SIG_SETMASK, &run->sv->child_mask, NULL);
-	char go;
-	ssize_t n;
-	do
-		n = read(hold_fd, &go, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		child_fail(status_fd, STAGE_HOLD, n < 0 ? errno : EPIPE);
-	close(hold_fd);
-	/* Drop root first: stdin and cwd are then opened as the user would. */
-	if (mg_identity_apply(&run->sv->run_as) < 0)
-		child_fail(status_fd, STAGE_IDENTITY, errno);
-	if (f->stdin_mode != MG_STDIN_INHERIT) {
-		const char *in = f->stdin_mode == MG_STDIN_FILE ? f->stdin_path : "/dev/null";
-		int fd = open(in, O_RDONLY);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-			child_fail(status_fd, STAGE_STDIN, errno);
-		if (fd != STDIN_FILENO)
-			close(fd);
-	}
-	if (f->cwd && chdir(f->cwd) < 0)
-		child_fail(status_fd, STAGE_CWD, errno);
-	for (size_t i = 0; i < f->envc; i++)
-		if (putenv(f->env[i]) != 0) /* the fixture outlives the child's exec */
-			child_fail(status_fd, STAGE_ENV, errno);
-	execvp(f->argv[0], f->argv);
-	child_fail(status_fd, STAGE_EXEC, errno);
+	return (struct mg_spawn){
+		.argv = argv,
+		.env = f->env,
+		.extra_env = NULL,
+		.cwd = f->cwd,
+		.stdin_mode = capture ? MG_STDIN_NULL : f->stdin_mode,
+		.stdin_path = f->stdin_path,
+		.cg = in_cgroup && run->have_cg ? &run->cg : NULL,
+		.run_as = &run->sv->run_as,
+		.child_mask = &run->sv->child_mask,
+		.capture = capture,
+		.what = what,
+	};
 }
 
-static void describe_child_failure(struct run *run, struct child_failure cf)
+/* The measured process: the command, or the service. */
+static int spawn_main(struct run *run)
 {
-	const struct mg_fixture *f = run->f;
-	switch (cf.stage) {
-	case STAGE_EXEC:
-		if (cf.err == ENOENT)
-			set_error(run->r, "cannot execute \"%s\": command not found (check the command and PATH)",
-				  f->argv[0]);
-		else if (cf.err == EACCES)
-			set_error(run->r, "cannot execute \"%s\": permission denied (is it executable?)", f->argv[0]);
-		else
-			set_error(run->r, "cannot execute \"%s\": %s", f->argv[0], strerror(cf.err));
-		break;
-	case STAGE_IDENTITY:
-		set_error(run->r, "cannot switch to uid %d (from SUDO_UID): %s", (int)run->sv->run_as.uid,
-			  strerror(cf.err));
-		break;
-	case STAGE_CWD:
-		set_error(run->r, "cannot change to cwd \"%s\": %s", f->cwd, strerror(cf.err));
-		break;
-	case STAGE_STDIN:
-		set_error(run->r, "cannot open stdin \"%s\": %s",
-			  f->stdin_mode == MG_STDIN_FILE ? f->stdin_path : "/dev/null", strerror(cf.err));
-		break;
-	default:
-		set_error(run->r, "child setup failed (stage %d): %s", cf.stage, strerror(cf.err));
-	}
-}
-
-/* Fork (or clone3 into the cgroup), place the child, let it exec, and learn
- * whether exec worked. Returns 0 when the command is running. */
-static int spawn(struct run *run)
-{
-	int hold[2], status[2];
-	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
-		set_error(run->r, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	bool in_cgroup = false;
-	pid_t pid = -1;
-	if (run->have_cg && run->cg.kind == MG_METHOD_CGROUP_V2) {
-		pid = clone_into_cgroup(run->cg.dirfd);
-		in_cgroup = pid >= 0;
-	}
-	if (pid < 0)
-		pid = fork();
-	if (pid == 0) {
-		close(hold[1]);
-		close(status[0]);
-		child_main(run, hold[0], status[1]);
-	}
-	int fork_errno = errno;
-	close(hold[0]);
-	close(status[1]);
-	if (pid < 0) {
-		close(hold[1]);
-		close(status[0]);
-		set_error(run->r, "fork: %s", strerror(fork_errno));
-		return -1;
-	}
-	run->main_pid = pid;
-	char why[512];
-	if (run->have_cg && !in_cgroup && mg_cgroup_attach(&run->cg, pid, why, sizeof why) < 0) {
-		set_error(run->r, "%s", why);
-		close(hold[1]); /* the child sees EOF and exits without exec */
-		close(status[0]);
-		return -1;
-	}
-	ssize_t n;
-	do
-		n = write(hold[1], "g", 1);
-	while (n < 0 && errno == EINTR);
-	close(hold[1]);
-	struct child_failure cf;
-	do
-		n = read(status[0], &cf, sizeof cf);
-	while (n < 0 && errno == EINTR);
-	close(status[0]);
-	if (n == (ssize_t)sizeof cf) {
-		describe_child_failure(run, cf);
-		return -1;
-	}
-	if (n != 0) {
-		set_error(run->r, "cannot learn whether the command started: %s", n < 0 ? strerror(errno) : "short read");
+	bool service = run->f->has_service;
+	struct mg_spawn sp = spawn_spec(run, service ? run->svc_argv : run->f->argv, service ? "service" : "command",
+					service, true);
+	if (service)
+		sp.stdin_mode = run->f->stdin_mode;
+	struct mg_spawned out;
+	char err[512];
+	int rc = mg_spawn(&sp, &out, err, sizeof err);
+	run->main_pid = out.pid;
+	run->out[SVC_OUT].fd = out.out_fd;
+	run->out[SVC_ERR].fd = out.err_fd;
+	if (rc < 0) {
+		set_error(run->r, "%s", err);
 		return -1;
 	}
 	run->r->started = true;
 	run->t0 = now_ms(); /* the series starts at exec */
+	return 0;
+}
+
+/* The driver runs outside the measured cgroup: its memory is not the service's. */
+static int spawn_driver(struct run *run)
+{
+	struct mg_spawn sp = spawn_spec(run, run->drv_argv, "driver", true, false);
+	struct mg_spawned out;
+	struct mg_service_result *s = &run->r->service;
+	int rc = mg_spawn(&sp, &out, s->driver.error, sizeof s->driver.error);
+	run->driver_pid = out.pid;
+	run->out[DRV_OUT].fd = out.out_fd;
+	run->out[DRV_ERR].fd = out.err_fd;
+	s->driver.start_ms = now_ms() - run->t0;
+	if (rc < 0)
+		return -1;
+	s->driver.started = true;
 	return 0;
 }
 
@@ -340,11 +273,29 @@ static void raise_hwm(struct run *run, int64_t hwm)
 		run->r->max_process_hwm_bytes = hwm;
 }
 
+/* Without a cgroup the tree is memgate's descendants, less the driver's
+ * own tree: the driver is not what is measured. */
 static int list_tree(struct run *run, struct mg_pidset *out, char *err, size_t len)
 {
 	if (run->have_cg)
 		return mg_cgroup_procs(&run->cg, out, err, len);
-	return mg_list_descendants(getpid(), out, err, len);
+	if (mg_list_descendants(getpid(), out, err, len) < 0)
+		return -1;
+	if (run->driver_pid <= 0 || run->driver_done)
+		return 0;
+	if (mg_list_descendants(run->driver_pid, &run->skip, err, len) < 0 ||
+	    mg_pidset_add(&run->skip, run->driver_pid) < 0)
+		return -1;
+	size_t kept = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		bool skip = false;
+		for (size_t j = 0; j < run->skip.n && !skip; j++)
+			skip = out->v[i] == run->skip.v[j];
+		if (!skip)
+			out->v[kept++] = out->v[i];
+	}
+	out->n = kept;
+	return 0;
 }
 
 /* Read one process. A full read (status: RSS, HWM, name) happens for new
@@ -387,6 +338,24 @@ static int sample_one(struct run *run, pid_t pid, bool full, int64_t *rss)
 	return 0;
 }
 
+/* PSS divides shared pages by their sharers at the moment it is read: a
+ * fork between two reads counts the parent's pages whole and again in the
+ * child. A PSS sum only stands if the tree did not change while we read. */
+static bool tree_unchanged(struct run *run)
+{
+	char err[512];
+	if (list_tree(run, &run->check, err, sizeof err) < 0 || run->check.n != run->pids.n)
+		return false;
+	for (size_t i = 0; i < run->check.n; i++) { /* the same set, in any order */
+		bool found = false;
+		for (size_t j = 0; j < run->pids.n && !found; j++)
+			found = run->check.v[i] == run->pids.v[j];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 /* One sample: every live process of the tree, summed. */
 static int sample(struct run *run, bool full)
 {
@@ -419,9 +388,10 @@ static int sample(struct run *run, bool full)
 		}
 	}
 	run->live = live;
+	run->last_rss = rss;
 	if (rss > r->tree_rss_bytes)
 		r->tree_rss_bytes = rss;
-	if (run->f->pss && pss > r->tree_pss_bytes)
+	if (run->f->pss && pss > r->tree_pss_bytes && tree_unchanged(run))
 		r->tree_pss_bytes = pss;
 	r->samples++;
 	if (mg_series_push(&r->series, now_ms() - run->t0, rss) < 0) {
@@ -429,6 +399,19 @@ static int sample(struct run *run, bool full)
 		return -1;
 	}
 	return 0;
+}
+
+static void driver_exited(struct run *run, int status)
+{
+	struct mg_service_result *s = &run->r->service;
+	run->driver_done = true;
+	s->driver.end_ms = now_ms() - run->t0;
+	if (WIFEXITED(status)) {
+		s->driver.exited = true;
+		s->driver.exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		s->driver.signal = WTERMSIG(status);
+	}
 }
 
 /* Reap every child that has exited; ru_maxrss is each one's high-water mark
@@ -439,6 +422,10 @@ static void reap(struct run *run)
 	struct rusage ru;
 	pid_t pid;
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+		if (pid == run->driver_pid) {
+			driver_exited(run, status);
+			continue;
+		}
 		int64_t hwm = (int64_t)ru.ru_maxrss * 1024;
 		raise_hwm(run, hwm);
 		struct mg_proc_figure *p = track(run, pid);
@@ -468,7 +455,8 @@ static int kill_tree_once(struct run *run, char *err, size_t len)
 	return 0;
 }
 
-/* Kill until nothing of the fixture is left, reaping as we go. */
+/* Kill until nothing of the fixture is left (the driver included), reaping
+ * as we go. */
 static void teardown(struct run *run)
 {
 	char err[512];
@@ -479,18 +467,244 @@ static void teardown(struct run *run)
 			set_error(run->r, "teardown: %s", err);
 			break;
 		}
-		if (run->pids.n == 0 && (run->main_pid <= 0 || run->main_done))
+		bool driver_alive = run->driver_pid > 0 && !run->driver_done;
+		if (run->pids.n == 0 && (run->main_pid <= 0 || run->main_done) && !driver_alive)
 			break;
 		if (now_ms() > until) {
 			set_error(run->r, "teardown: %zu process(es) still alive %d ms after SIGKILL (first: pid %d)",
 				  run->pids.n, TEARDOWN_MS, run->pids.n ? (int)run->pids.v[0] : (int)run->main_pid);
 			break;
 		}
+		if (driver_alive)
+			kill(run->driver_pid, SIGKILL);
 		if (kill_tree_once(run, err, sizeof err) < 0) {
 			set_error(run->r, "teardown: %s", err);
 			break;
 		}
 		sleep_ms(1);
+	}
+}
+
+/* ---- captured output ---------------------------------------------------- */
+
+static void drain(struct run *run, struct stream *st, const regex_t *ready)
+{
+	char buf[4096];
+	while (st->fd >= 0) {
+		ssize_t n = read(st->fd, buf, sizeof buf);
+		if (n > 0) {
+			mg_tail_append(st->tail, buf, (size_t)n, ready);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		close(st->fd); /* EOF, or an error we cannot recover from */
+		st->fd = -1;
+	}
+	(void)run;
+}
+
+static void drain_all(struct run *run)
+{
+	for (int i = 0; i < 4; i++)
+		drain(run, &run->out[i], i == SVC_OUT && run->have_re ? &run->ready_re : NULL);
+}
+
+static char *tail_copy(struct mg_tail *t)
+{
+	return t && t->len ? strdup(mg_tail_text(t)) : NULL;
+}
+
+/* ---- service phases ----------------------------------------------------- */
+
+static void to_stopping(struct run *run)
+{
+	run->phase = PH_STOPPING;
+	run->phase_deadline = now_ms() + run->f->service.stop_grace_ms;
+	if (!run->main_done) {
+		run->r->service.stopped = true;
+		kill(run->main_pid, run->f->service.stop_signal);
+	}
+}
+
+static void finish_service(struct run *run, enum mg_service_outcome outcome)
+{
+	run->r->service.outcome = outcome;
+	run->phase = PH_DONE;
+}
+
+/* Is the service ready? 1 yes, 0 not yet, -1 the probe spec is wrong. */
+static int probe(struct run *run)
+{
+	char why[256];
+	int rc = 0;
+	switch (run->f->service.ready) {
+	case MG_READY_TCP:
+		rc = mg_probe_tcp(run->ready_target, why, sizeof why);
+		break;
+	case MG_READY_HTTP:
+		rc = mg_probe_http(run->ready_target, 200, why, sizeof why);
+		break;
+	case MG_READY_STDOUT:
+		return run->out[SVC_OUT].tail->matched;
+	default:
+		return 1; /* no probe: ready once started */
+	}
+	if (rc < 0)
+		set_error(run->r, "service.ready: %s", why);
+	return rc;
+}
+
+/* Advance the service's phases; returns the time it next needs to act. */
+static int64_t step_service(struct run *run, int64_t now)
+{
+	struct mg_service_result *s = &run->r->service;
+	switch (run->phase) {
+	case PH_STARTING:
+		if (run->main_done) {
+			finish_service(run, MG_SVC_DIED_BEFORE_READY);
+			return now;
+		}
+		if (now >= run->next_probe) {
+			int rc = probe(run);
+			if (rc < 0) {
+				run->phase = PH_DONE;
+				return now;
+			}
+			if (rc == 1) {
+				s->ready_ms = now - run->t0;
+				if (sample(run, true) < 0) /* the baseline growth per request is measured from */
+					return now;
+				s->rss_at_ready_bytes = run->last_rss;
+				if (spawn_driver(run) < 0) {
+					s->outcome = MG_SVC_DRIVER_FAILED;
+					to_stopping(run);
+					return now;
+				}
+				run->phase = PH_DRIVING;
+				run->phase_deadline = now + run->f->driver.timeout_ms;
+				return now;
+			}
+			run->next_probe = now + PROBE_EVERY_MS;
+		}
+		if (now >= run->phase_deadline) {
+			finish_service(run, MG_SVC_NOT_READY);
+			return now;
+		}
+		return run->next_probe < run->phase_deadline ? run->next_probe : run->phase_deadline;
+	case PH_DRIVING:
+		if (run->main_done) {
+			finish_service(run, MG_SVC_DIED_EARLY);
+			return now;
+		}
+		if (run->driver_done) {
+			bool ok = s->driver.exited && s->driver.exit_code == 0;
+			if (sample(run, true) < 0) /* every request served is in RSS now */
+				return now;
+			s->rss_after_driver_bytes = run->last_rss;
+			s->outcome = ok ? MG_SVC_OK : MG_SVC_DRIVER_FAILED;
+			to_stopping(run);
+			return now;
+		}
+		if (now >= run->phase_deadline) {
+			kill(run->driver_pid, SIGKILL);
+			s->outcome = MG_SVC_DRIVER_TIMEOUT;
+			s->driver.end_ms = now - run->t0;
+			to_stopping(run);
+			return now;
+		}
+		return run->phase_deadline;
+	case PH_STOPPING:
+		if (run->main_done) {
+			run->phase = PH_DONE;
+			return now;
+		}
+		if (now >= run->phase_deadline) {
+			char g[32];
+			mg_format_duration(run->f->service.stop_grace_ms, g, sizeof g);
+			s->killed_after_grace = true;
+			mg_result_note(run->r, "the service ignored SIG%s for %s: killed",
+				       sigabbrev_np(run->f->service.stop_signal), g);
+			run->phase = PH_DONE; /* teardown kills it */
+			return now;
+		}
+		return run->phase_deadline;
+	default:
+		return now;
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+/* Take pending signals: SIGCHLD reaps; anything else interrupts the run. */
+static bool take_signals(struct run *run)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+	while ((n = read(run->sv->sigfd, &si, sizeof si)) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(run);
+			continue;
+		}
+		run->sv->interrupted_by = (int)si.ssi_signo;
+		run->r->interrupted_by = (int)si.ssi_signo;
+		return true;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		set_error(run->r, "signalfd read: %s", strerror(errno));
+	return false;
+}
+
+static void watch(struct run *run)
+{
+	const struct mg_fixture *f = run->f;
+	struct mg_result *r = run->r;
+	int64_t deadline = run->t0 + f->timeout_ms, next = run->t0;
+	bool soft_cap = !run->have_cg && f->kill_above != MG_NO_LIMIT;
+	for (;;) {
+		int64_t now = now_ms();
+		if (now >= next) {
+			if (sample(run, false) < 0)
+				return;
+			next += f->interval_ms;
+			if (next <= now)
+				next = now + f->interval_ms; /* fell behind: don't burst */
+		}
+		if (soft_cap && r->tree_rss_bytes > f->kill_above) {
+			r->oom_killed = true;
+			mg_result_note(r, "kill_above enforced by sampling (no cgroup): tree killed at %" PRId64 " bytes",
+				       r->tree_rss_bytes);
+			return;
+		}
+		if (now >= deadline) {
+			r->timed_out = true;
+			return;
+		}
+		int64_t wake = next < deadline ? next : deadline;
+		if (run->phase == PH_RUNNING && run->main_done)
+			return;
+		if (run->phase != PH_RUNNING) {
+			int64_t act = step_service(run, now);
+			if (run->phase == PH_DONE || r->error[0])
+				return;
+			if (act < wake)
+				wake = act;
+		}
+		struct pollfd p[5] = {{run->sv->sigfd, POLLIN, 0}};
+		nfds_t np = 1;
+		for (int i = 0; i < 4; i++)
+			if (run->out[i].fd >= 0)
+				p[np++] = (struct pollfd){run->out[i].fd, POLLIN, 0};
+		int64_t wait = wake - now_ms();
+		if (poll(p, np, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
+			set_error(r, "poll: %s", strerror(errno));
+			return;
+		}
+		drain_all(run);
+		if (take_signals(run) || r->error[0])
+			return;
 	}
 }
 
@@ -526,53 +740,6 @@ static void keep_top_procs(struct run *run)
 	run->r->nprocs = (int)n;
 }
 
-/* ---- the loop ---------------------------------------------------------- */
-
-static void watch(struct run *run)
-{
-	const struct mg_fixture *f = run->f;
-	struct mg_result *r = run->r;
-	int64_t deadline = run->t0 + f->timeout_ms, next = run->t0;
-	bool soft_cap = !run->have_cg && f->kill_above != MG_NO_LIMIT;
-	for (;;) {
-		int64_t now = now_ms();
-		if (now >= next) {
-			if (sample(run, false) < 0)
-				return;
-			next += f->interval_ms;
-			if (next <= now)
-				next = now + f->interval_ms; /* fell behind: don't burst */
-		}
-		if (soft_cap && r->tree_rss_bytes > f->kill_above) {
-			r->oom_killed = true;
-			mg_result_note(r, "kill_above enforced by sampling (no cgroup): tree killed at %" PRId64 " bytes",
-				       r->tree_rss_bytes);
-			return;
-		}
-		if (now >= deadline) {
-			r->timed_out = true;
-			return;
-		}
-		int64_t wake = next < deadline ? next : deadline;
-		int64_t wait = wake - now;
-		struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
-		siginfo_t si;
-		int sig = sigtimedwait(&run->sv->waited, &si, &ts);
-		if (sig == SIGCHLD) {
-			reap(run);
-			if (run->main_done)
-				return;
-		} else if (sig > 0) {
-			run->sv->interrupted_by = sig;
-			r->interrupted_by = sig;
-			return;
-		} else if (errno != EAGAIN && errno != EINTR) {
-			set_error(r, "sigtimedwait: %s", strerror(errno));
-			return;
-		}
-	}
-}
-
 static int64_t self_cpu_ms(void)
 {
 	struct rusage ru;
@@ -591,16 +758,129 @@ static int64_t self_maxrss(void)
 	return mg_read_status(getpid(), &st, err, sizeof err) == 0 && st.has_vm ? st.hwm_bytes : MG_UNKNOWN;
 }
 
+static void free_argv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **subst_argv(char *const *argv, int port)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **out = calloc(n + 1, sizeof *out);
+	for (size_t i = 0; out && i < n; i++)
+		if (!(out[i] = mg_subst_port(argv[i], port))) {
+			free_argv(out);
+			return NULL;
+		}
+	return out;
+}
+
+/* Service mode: pick the port, substitute it, prepare the readiness check
+ * and the output tails. */
+static int prepare_service(struct run *run)
+{
+	const struct mg_fixture *f = run->f;
+	struct mg_service_result *s = &run->r->service;
+	char err[256];
+	s->used = true;
+	if (mg_free_port(&s->port, err, sizeof err) < 0) {
+		set_error(run->r, "%s", err);
+		return -1;
+	}
+	run->svc_argv = subst_argv(f->argv, s->port);
+	run->drv_argv = subst_argv(f->driver.argv, s->port);
+	run->ready_target = f->service.ready_target ? mg_subst_port(f->service.ready_target, s->port) : NULL;
+	for (int i = 0; i < 4; i++)
+		run->out[i].tail = calloc(1, sizeof *run->out[i].tail);
+	if (!run->svc_argv || !run->drv_argv || (f->service.ready_target && !run->ready_target) ||
+	    !run->out[0].tail || !run->out[1].tail || !run->out[2].tail || !run->out[3].tail) {
+		set_error(run->r, "out of memory");
+		return -1;
+	}
+	if (f->service.ready == MG_READY_STDOUT) {
+		int rc = regcomp(&run->ready_re, run->ready_target, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			regerror(rc, &run->ready_re, err, sizeof err);
+			set_error(run->r, "service.ready.stdout: bad regular expression: %s", err);
+			return -1;
+		}
+		run->have_re = true;
+	}
+	run->phase = PH_STARTING;
+	return 0;
+}
+
+static void finish_streams(struct run *run)
+{
+	struct mg_service_result *s = &run->r->service;
+	drain_all(run);
+	for (int i = 0; i < 4; i++)
+		if (run->out[i].fd >= 0)
+			close(run->out[i].fd);
+	if (!s->used)
+		return;
+	if (run->out[DRV_OUT].tail && run->out[DRV_OUT].tail->last_line[0])
+		s->driver.requests = mg_parse_requests_line(run->out[DRV_OUT].tail->last_line);
+	s->service_stdout = tail_copy(run->out[SVC_OUT].tail);
+	s->service_stderr = tail_copy(run->out[SVC_ERR].tail);
+	s->driver_stdout = tail_copy(run->out[DRV_OUT].tail);
+	s->driver_stderr = tail_copy(run->out[DRV_ERR].tail);
+}
+
+static void release(struct run *run)
+{
+	free_argv(run->svc_argv);
+	free_argv(run->drv_argv);
+	free(run->ready_target);
+	if (run->have_re)
+		regfree(&run->ready_re);
+	for (int i = 0; i < 4; i++)
+		free(run->out[i].tail);
+	mg_pidset_free(&run->pids);
+	mg_pidset_free(&run->skip);
+	mg_pidset_free(&run->check);
+	free(run->tracked);
+}
+
+/* Growth over the steady part: while the driver ran in service mode, the
+ * whole run otherwise. */
+static void fit_growth(struct run *run)
+{
+	struct mg_result *r = run->r;
+	const struct mg_service_result *s = &r->service;
+	int64_t from = 0, to = INT64_MAX;
+	if (s->used) {
+		if (!s->driver.started)
+			return;
+		from = s->driver.start_ms;
+		to = s->driver.end_ms;
+	}
+	mg_growth_fit(r->series.pts, r->series.n, from, to, run->f->warmup_pct, &r->growth);
+	/* Per request: what the tree gained between ready and the driver's end,
+	 * both sampled at that moment, over the requests it says it made. A
+	 * rate-based estimate would count the driver's own start-up as idle time. */
+	if (s->used && s->driver.requests > 0 && s->rss_after_driver_bytes > 0) {
+		int64_t gained = s->rss_after_driver_bytes - s->rss_at_ready_bytes;
+		r->growth_per_request_bytes = gained / s->driver.requests;
+	}
+}
+
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
 	int64_t cpu0 = self_cpu_ms();
 	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .page_size = sysconf(_SC_PAGESIZE)};
 	run.cg.dirfd = -1;
+	for (int i = 0; i < 4; i++)
+		run.out[i].fd = -1;
 	r->interval_ms = f->interval_ms;
 	run.tracked = calloc(TRACKED_MAX, sizeof *run.tracked);
 	if (!run.tracked || mg_series_init(&r->series, MG_SERIES_DEFAULT_CAP) < 0) {
 		set_error(r, "out of memory");
-		free(run.tracked);
+		release(&run);
 		return;
 	}
 	char err[512];
@@ -619,8 +899,14 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 	if (!r->error[0] && run.have_cg && f->kill_above != MG_NO_LIMIT &&
 	    mg_cgroup_set_limit(&run.cg, f->kill_above, err, sizeof err) < 0)
 		set_error(r, "kill_above: %s", err);
+	if (!r->error[0] && f->has_service && prepare_service(&run) == 0)
+		run.phase_deadline = 0; /* set once the service has started */
 
-	if (!r->error[0] && spawn(&run) == 0) {
+	if (!r->error[0] && spawn_main(&run) == 0) {
+		if (run.phase == PH_STARTING) {
+			run.phase_deadline = run.t0 + f->service.ready_timeout_ms;
+			run.next_probe = run.t0;
+		}
 		watch(&run); /* its first sample is taken right after exec */
 		if (run.main_done && !r->error[0] && sample(&run, true) == 0)
 			r->leftover_processes = run.live; /* outlived the main process */
@@ -629,6 +915,7 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 	}
 	if (run.main_pid > 0 || run.have_cg)
 		teardown(&run);
+	finish_streams(&run);
 	if (run.have_cg) {
 		if (run.r->started)
 			read_cgroup_figures(&run);
@@ -648,9 +935,10 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 	if (r->interrupted_by)
 		set_error(r, "interrupted by SIG%s: the tree was killed", sigabbrev_np(r->interrupted_by));
 	mg_series_finish(&r->series);
+	if (r->started)
+		fit_growth(&run);
 	keep_top_procs(&run);
 	r->self_cpu_ms = self_cpu_ms() - cpu0;
 	r->self_maxrss_bytes = self_maxrss();
-	mg_pidset_free(&run.pids);
-	free(run.tracked);
+	release(&run);
 }

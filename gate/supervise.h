@@ -21,6 +21,7 @@ struct mg_supervisor {
 	const char *cgroup_root;/* --cgroup-root / config; NULL: memgate's own cgroup */
 	int interrupted_by;     /* set once SIGINT/SIGTERM arrived: later fixtures are skipped */
 	struct mg_identity run_as; /* under sudo: the invoking user */
+	int sigfd;              /* signalfd for `waited` */
 };
 
 int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len);

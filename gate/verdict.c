@@ -35,6 +35,11 @@ int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 		return r->max_process_hwm_bytes;
 	case MG_METRIC_PSS:
 		return r->tree_pss_bytes;
+	case MG_METRIC_GROWTH: /* bytes per second, rounded */
+		return r->growth.valid ? (int64_t)(r->growth.bytes_per_s + (r->growth.bytes_per_s < 0 ? -0.5 : 0.5))
+				       : MG_UNKNOWN;
+	case MG_METRIC_GROWTH_PER_REQUEST:
+		return r->growth_per_request_bytes;
 	default:
 		return MG_UNKNOWN;
 	}
@@ -53,19 +58,117 @@ static void reason(struct mg_judgement *j, enum mg_verdict v, const char *fmt, .
 	va_end(ap);
 }
 
+/* "10s", "1.5s", "250ms": the way a config writes durations */
+static void short_duration(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%lldms", (long long)ms);
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+}
+
+/* "code 3" / "signal 11 (SIGSEGV)" */
+static void status_words(bool exited, int code, int sig, char *buf, size_t len)
+{
+	if (sig)
+		snprintf(buf, len, "signal %d (SIG%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	else if (exited)
+		snprintf(buf, len, "code %d", code);
+	else
+		snprintf(buf, len, "an unknown status");
+}
+
+/* How a service-mode run went; true when the service's own exit was judged. */
+static bool judge_service(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j)
+{
+	const struct mg_service_result *s = &r->service;
+	char a[48];
+	status_words(r->exited, r->exit_code, r->signal, a, sizeof a);
+	switch (s->outcome) {
+	case MG_SVC_DIED_BEFORE_READY:
+		reason(j, MG_VERDICT_FAIL, "service exited before it was ready, with %s", a);
+		return true;
+	case MG_SVC_NOT_READY:
+		short_duration(f->service.ready_timeout_ms, a, sizeof a);
+		reason(j, MG_VERDICT_FAIL, "not ready after %s", a);
+		return true;
+	case MG_SVC_DIED_EARLY:
+		reason(j, MG_VERDICT_FAIL, "service exited while the driver ran, with %s", a);
+		return true;
+	case MG_SVC_DRIVER_TIMEOUT:
+		short_duration(f->driver.timeout_ms, a, sizeof a);
+		reason(j, MG_VERDICT_FAIL, "driver timed out after %s", a);
+		break;
+	case MG_SVC_DRIVER_FAILED:
+		if (!s->driver.started) {
+			reason(j, MG_VERDICT_FAIL, "driver did not start: %s", s->driver.error);
+		} else {
+			status_words(s->driver.exited, s->driver.exit_code, s->driver.signal, a, sizeof a);
+			reason(j, MG_VERDICT_FAIL, "driver failed with %s", a);
+		}
+		break;
+	case MG_SVC_OK:
+		break;
+	}
+	/* Stopped by us: exiting 0, by the stop signal, or as 128+signal (a
+	 * shell wrapper) is the expected end. */
+	int stop = f->service.stop_signal;
+	bool clean = r->signal == stop || (r->exited && (r->exit_code == 0 || r->exit_code == 128 + stop));
+	if (s->stopped && !clean && !s->killed_after_grace && !r->timed_out && !r->oom_killed) {
+		status_words(r->exited, r->exit_code, r->signal, a, sizeof a);
+		reason(j, MG_VERDICT_FAIL, "service exited with %s after SIG%s", a, sigabbrev_np(stop));
+	}
+	return s->stopped;
+}
+
 static void judge_exit(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j)
 {
 	char a[32];
+	bool service_judged = r->service.used && judge_service(f, r, j);
 	if (r->timed_out) {
 		mg_format_duration(f->timeout_ms, a, sizeof a);
 		reason(j, MG_VERDICT_FAIL, "timed out after %s: the tree was killed", a);
 	} else if (r->oom_killed) {
 		mg_format_mib(f->kill_above, a, sizeof a);
 		reason(j, MG_VERDICT_FAIL, "OOM-killed: the tree reached kill_above %s", a);
+	} else if (service_judged) {
+		return;
 	} else if (r->signal) {
 		reason(j, MG_VERDICT_FAIL, "killed by signal %d (SIG%s)", r->signal, sigabbrev_np(r->signal));
 	} else if (r->exited && r->exit_code != 0) {
 		reason(j, MG_VERDICT_FAIL, "exited with code %d", r->exit_code);
+	}
+}
+
+/* Growth limits are rates; everything else is bytes. */
+static void format_metric(enum mg_metric m, int64_t v, char *buf, size_t len)
+{
+	char mib[32];
+	mg_format_mib(v, mib, sizeof mib);
+	if (m == MG_METRIC_GROWTH)
+		snprintf(buf, len, "%s/s", mib);
+	else if (m == MG_METRIC_GROWTH_PER_REQUEST && v < 1024 * 1024)
+		snprintf(buf, len, "%.1f KiB/request", (double)v / 1024.0);
+	else if (m == MG_METRIC_GROWTH_PER_REQUEST)
+		snprintf(buf, len, "%s/request", mib);
+	else
+		snprintf(buf, len, "%s", mib);
+}
+
+static const char *why_unknown(enum mg_metric m, const struct mg_result *r)
+{
+	switch (m) {
+	case MG_METRIC_GROWTH:
+		return "too few steady samples to fit a slope (a longer run or a shorter interval helps)";
+	case MG_METRIC_GROWTH_PER_REQUEST:
+		return r->service.used ? "the driver's last line was not \"requests=N\""
+				       : "growth_per_request needs a service and a driver";
+	case MG_METRIC_PYTHON_HEAP:
+		return "no Python heap report (set \"python\": {\"heap\": \"tracemalloc\"})";
+	default:
+		return NULL;
 	}
 }
 
@@ -81,14 +184,23 @@ static void judge_limits(const struct mg_fixture *f, const struct mg_result *r, 
 		c->ok = c->value_bytes != MG_UNKNOWN && c->value_bytes <= c->limit_bytes;
 		if (r->error[0])
 			continue; /* the error already says why nothing can be judged */
-		char v[32], l[32];
-		mg_format_mib(c->limit_bytes, l, sizeof l);
-		if (c->value_bytes == MG_UNKNOWN) {
+		char v[48], l[48];
+		format_metric(c->metric, c->limit_bytes, l, sizeof l);
+		const char *why = why_unknown(c->metric, r);
+		if (c->value_bytes == MG_UNKNOWN && j->verdict == MG_VERDICT_FAIL)
+			continue; /* the failure already explains the missing figure */
+		if (c->value_bytes == MG_UNKNOWN && why) {
+			reason(j, MG_VERDICT_ERROR, "%s limit %s cannot be checked: %s", mg_metric_name(c->metric), l, why);
+		} else if (c->value_bytes == MG_UNKNOWN) {
 			reason(j, MG_VERDICT_ERROR, "%s limit %s cannot be checked: not measured with %s%s%s",
 			       mg_metric_name(c->metric), l, mg_method_name(r->method),
 			       r->fallback_reason[0] ? " — " : "", r->fallback_reason);
+		} else if (!c->ok && c->metric == MG_METRIC_GROWTH) {
+			format_metric(c->metric, c->value_bytes, v, sizeof v);
+			reason(j, MG_VERDICT_FAIL, "growth %s > limit %s (R² %.2f over %zu samples)", v, l, r->growth.r2,
+			       r->growth.points);
 		} else if (!c->ok) {
-			mg_format_mib(c->value_bytes, v, sizeof v);
+			format_metric(c->metric, c->value_bytes, v, sizeof v);
 			reason(j, MG_VERDICT_FAIL, "%s %s > limit %s", mg_metric_name(c->metric), v, l);
 		}
 	}

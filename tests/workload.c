@@ -12,8 +12,14 @@
  *   hang                     sleep forever
  *   exit CODE                exit with CODE
  *   busy MS                  spin the CPU for MS (benchmark baseline)
+ *   serve PORT LEAK_KIB      HTTP/1.0 on 127.0.0.1:PORT; every request leaks
+ *                            LEAK_KIB (touched); prints "listening on ..."
+ *   drive PORT N             N sequential GETs; last line "requests=N"
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +155,55 @@ static int shared(long mib, long k, long ms)
 	return 0;
 }
 
+static int serve(int port, long leak_kib)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 64) < 0)
+		die("listen");
+	printf("listening on 127.0.0.1:%d\n", port);
+	fflush(stdout);
+	long page = sysconf(_SC_PAGESIZE);
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		char req[1024];
+		ssize_t n = recv(c, req, sizeof req, 0);
+		(void)n;
+		if (leak_kib > 0) { /* the leak: kept forever, every page touched */
+			char *p = malloc((size_t)leak_kib * 1024);
+			for (long i = 0; p && i < leak_kib * 1024; i += page)
+				p[i] = 1;
+		}
+		const char *resp = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
+		ssize_t w = send(c, resp, strlen(resp), MSG_NOSIGNAL);
+		(void)w;
+		close(c);
+	}
+	return 0; /* not reached: SIGTERM ends it */
+}
+
+static int drive(int port, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+			die("connect");
+		const char *req = "GET /item HTTP/1.0\r\n\r\n";
+		char buf[256];
+		if (send(fd, req, strlen(req), 0) < 0 || recv(fd, buf, sizeof buf, 0) <= 0)
+			die("request");
+		close(fd);
+	}
+	printf("requests=%ld\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -193,6 +248,10 @@ int main(int argc, char **argv)
 			pause();
 	} else if (!strcmp(m, "exit")) {
 		return (int)arg(argc, argv, 2);
+	} else if (!strcmp(m, "serve")) {
+		return serve((int)arg(argc, argv, 2), arg(argc, argv, 3));
+	} else if (!strcmp(m, "drive")) {
+		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "busy")) {
 		struct timespec t0, t;
 		clock_gettime(CLOCK_MONOTONIC, &t0);

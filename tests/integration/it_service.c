@@ -1,0 +1,197 @@
+/* Service mode end to end: a real loopback service (build/workload serve)
+ * started in the measured cgroup, readied, driven by a driver outside it,
+ * stopped; growth per request measured against a known leak. */
+#include "itutil.h"
+
+static char cfg_path[64];
+
+static const char *config(const char *fixtures_fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *config(const char *fixtures_fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fixtures_fmt);
+	vsnprintf(body, sizeof body, fixtures_fmt, ap);
+	va_end(ap);
+	snprintf(cfg_path, sizeof cfg_path, "/tmp/memgate-it-svc-%d.json", (int)getpid());
+	FILE *f = fopen(cfg_path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"version\": 1, \"fixtures\": [%s]}\n", body);
+	assert_int_equal(fclose(f), 0);
+	return cfg_path;
+}
+
+static const char *fmt_path(const char *f, int i)
+{
+	static char buf[128];
+	snprintf(buf, sizeof buf, f, i);
+	return buf;
+}
+
+static void run_config(struct it_run *r)
+{
+	it_memgate(r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	if (!r->report)
+		fail_msg("no report; exit %d; stderr:\n%s", r->status, r->err);
+}
+
+/* 256 KiB leaked per request, 400 requests: growth must be seen and blamed
+ * per request; the same service without the leak must flatline. */
+static void leak_is_caught_fixed_flatlines(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	config("{\"name\": \"leaky\", \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"256\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"%s\", \"drive\", \"{port}\", \"400\"]},"
+	       " \"limits\": {\"growth_per_request\": \"64KiB\"}},"
+	       "{\"name\": \"fixed\", \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"],"
+	       " \"ready\": {\"stdout\": \"^listening on 127\\\\.0\\\\.0\\\\.1:[0-9]+$\"}},"
+	       " \"driver\": {\"command\": [\"%s\", \"drive\", \"{port}\", \"400\"]},"
+	       " \"limits\": {\"growth_per_request\": \"64KiB\", \"tree_rss\": \"16MiB\"}}",
+	       w, w, w, w);
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "fail");
+	assert_string_equal(it_str(r.report, "fixtures.0.service.outcome"), "ok");
+	assert_int_equal(it_int(r.report, "fixtures.0.service.driver.requests"), 400);
+	assert_true(it_int(r.report, "fixtures.0.service.ready_ms") >= 0);
+	/* stopped by memgate with SIGTERM: not a failure in itself */
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.signal"), SIGTERM);
+	assert_true(it_bool(r.report, "fixtures.0.service.stopped"));
+	long long per_req = it_int(r.report, "fixtures.0.limits.0.value_bytes");
+	assert_between(per_req, 256 * 1024 * 8 / 10, 256 * 1024 * 12 / 10);
+	assert_true(json_real_value(it_get(r.report, "fixtures.0.growth.r2")) > 0.9);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "growth_per_request");
+	/* 400 × 256 KiB = 100 MiB held at the end */
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 100 * MiB, 100 * MiB + 4 * MiB);
+
+	assert_string_equal(it_str(r.report, "fixtures.1.verdict"), "pass");
+	assert_string_equal(it_str(r.report, "fixtures.1.limits.1.metric"), "growth_per_request");
+	assert_between(it_int(r.report, "fixtures.1.limits.1.value_bytes"), -16 * 1024, 16 * 1024);
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* The driver's own memory is not the service's: it runs outside the tree. */
+static void driver_is_not_measured(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	config("{\"name\": \"big-driver\", \"measurement\": \"%s\","
+	       " \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"], \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"sh\", \"-c\", \"%s hold 64 300 && %s drive {port} 10\"]}}",
+	       it_have_v1() ? "auto" : "proc", w, w, w);
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 0);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 0, 8 * MiB);
+	assert_between(it_int(r.report, "fixtures.0.peak.max_process_hwm_bytes"), 0, 8 * MiB);
+	it_free(&r);
+	/* and the same without a cgroup: descendants of memgate, minus the driver */
+	config("{\"name\": \"big-driver\", \"measurement\": \"proc\","
+	       " \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"], \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"sh\", \"-c\", \"%s hold 64 300 && %s drive {port} 10\"]}}",
+	       w, w, w);
+	run_config(&r);
+	assert_int_equal(r.status, 0);
+	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 0, 8 * MiB);
+	it_free(&r);
+}
+
+static void not_ready(void **state)
+{
+	(void)state;
+	config("{\"name\": \"mute\", \"service\": {\"command\": [\"%s\", \"hang\"],"
+	       " \"ready\": {\"http\": \"http://127.0.0.1:{port}/health\"}, \"ready_timeout\": \"500ms\"},"
+	       " \"driver\": {\"command\": [\"true\"]}}", it_workload_path());
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.reasons.0"), "not ready after 500ms");
+	assert_string_equal(it_str(r.report, "fixtures.0.service.outcome"), "not_ready");
+	assert_false(it_bool(r.report, "fixtures.0.service.driver.started"));
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static void dies_before_ready_shows_its_output(void **state)
+{
+	(void)state;
+	config("{\"name\": \"crashy\", \"service\": {\"command\": [\"sh\", \"-c\", \"echo boom: no config >&2; exit 3\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"true\"]}}");
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.reasons.0"), "service exited before it was ready, with code 3");
+	assert_contains(it_str(r.report, "fixtures.0.service.output.service_stderr"), "boom: no config");
+	assert_contains(r.err, "boom: no config"); /* shown on failure */
+	it_free(&r);
+}
+
+static void driver_failure_fails(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	config("{\"name\": \"bad-driver\", \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"sh\", \"-c\", \"echo driver says no >&2; exit 2\"]}},"
+	       "{\"name\": \"slow-driver\", \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"%s\", \"hang\"], \"timeout\": \"300ms\"}},"
+	       "{\"name\": \"no-driver\", \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"/nonexistent/driver\"]}}",
+	       w, w, w, w);
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.reasons.0"), "driver failed with code 2");
+	assert_contains(it_str(r.report, "fixtures.0.service.output.driver_stderr"), "driver says no");
+	assert_string_equal(it_str(r.report, "fixtures.1.reasons.0"), "driver timed out after 300ms");
+	assert_contains(it_str(r.report, "fixtures.2.reasons.0"), "driver did not start");
+	assert_contains(it_str(r.report, "fixtures.2.reasons.0"), "command not found");
+	for (int i = 0; i < 3; i++) /* the service was stopped each time, not left behind */
+		assert_true(it_bool(r.report, fmt_path("fixtures.%d.service.stopped", i)));
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* A service that ignores SIGTERM is killed after stop_grace. */
+static void stop_grace(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	config("{\"name\": \"stubborn\", \"service\": {\"command\": [\"sh\", \"-c\", \"trap '' TERM; exec %s serve {port} 0\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}, \"stop_grace\": \"300ms\"},"
+	       " \"driver\": {\"command\": [\"%s\", \"drive\", \"{port}\", \"5\"]}}", w, w);
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 0);
+	assert_true(it_bool(r.report, "fixtures.0.service.killed_after_grace"));
+	assert_contains(it_str(r.report, "fixtures.0.measurement.notes.0"), "ignored SIGTERM");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+static int cleanup(void **state)
+{
+	(void)state;
+	unlink(cfg_path);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(leak_is_caught_fixed_flatlines),
+		cmocka_unit_test(driver_is_not_measured),
+		cmocka_unit_test(not_ready),
+		cmocka_unit_test(dies_before_ready_shows_its_output),
+		cmocka_unit_test(driver_failure_fails),
+		cmocka_unit_test(stop_grace),
+	};
+	return cmocka_run_group_tests_name("service (integration)", tests, NULL, cleanup);
+}
