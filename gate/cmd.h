@@ -16,5 +16,7 @@ int mg_usage_error(const char *fmt, const char *arg);
 int mg_cmd_measure(int argc, char **argv);
 /* run, or validate when validate_only */
 int mg_cmd_run(int argc, char **argv, bool validate_only);
+/* hook install [-c FILE] [--force] | hook uninstall (argv[0] = "hook") */
+int mg_cmd_hook(int argc, char **argv);
 
 #endif

@@ -24,5 +24,7 @@ int main(int argc, char **argv)
 		return mg_cmd_run(argc - 1, argv + 1, false);
 	if (!strcmp(cmd, "validate"))
 		return mg_cmd_run(argc - 1, argv + 1, true);
+	if (!strcmp(cmd, "hook"))
+		return mg_cmd_hook(argc - 1, argv + 1);
 	return mg_usage_error("unknown command \"%s\" (measure, run, validate)", cmd);
 }
