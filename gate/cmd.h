@@ -16,6 +16,10 @@ int mg_usage_error(const char *fmt, const char *arg);
 int mg_cmd_measure(int argc, char **argv);
 /* run, or validate when validate_only */
 int mg_cmd_run(int argc, char **argv, bool validate_only);
+/* tune -c FILE [--runs N] [--headroom PCT] [--only NAME]... [--write] (cmd_tune.c) */
+int mg_cmd_tune(int argc, char **argv);
+/* merge [-o FILE] REPORT.json... (cmd_merge.c) */
+int mg_cmd_merge(int argc, char **argv);
 /* hook install [-c FILE] [--force] | hook uninstall (argv[0] = "hook") */
 int mg_cmd_hook(int argc, char **argv);
 

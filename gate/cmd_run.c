@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "cmd.h"
 #include "config.h"
+#include "config_write.h"
+#include "shard.h"
 #include "report.h"
 #include "result.h"
 #include "supervise.h"
@@ -23,8 +26,35 @@ int mg_usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* What `run` adds to a plain execution: --baseline and --shard. */
+struct run_extras {
+	const json_t *baseline;         /* NULL: no --baseline */
+	const struct mg_config *cfg;    /* tolerances ("regression"); NULL: defaults */
+	unsigned shard_k, shard_n;      /* shard_n 0: no --shard */
+};
+
+/* Compare with the baseline and carry its verdicts into the text summary.
+ * 0, or -1 (printed). */
+static int apply_baseline(json_t *doc, const struct run_extras *x, struct mg_report *rep,
+			  struct mg_judgement *judgements)
+{
+	char err[512];
+	json_t *fx;
+	size_t i;
+
+	if (mg_baseline_apply(doc, x->baseline, mg_tolerance_from_config, x->cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: --baseline: %s\n", err);
+		return -1;
+	}
+	json_array_foreach(json_object_get(doc, "fixtures"), i, fx)
+		mg_baseline_update_judgement(fx, &judgements[i]);
+	rep->verdict = mg_baseline_verdict(doc);
+	return 0;
+}
+
 /* Run the planned fixtures, judge them, render. Returns the exit status. */
-static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path)
+static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path,
+		   const struct run_extras *x)
 {
 	char err[512];
 	struct mg_supervisor sv;
@@ -33,9 +63,10 @@ static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_roo
 		return EXIT_ERROR;
 	}
 	sv.cgroup_root = cgroup_root;
-	struct mg_result *results = calloc(n, sizeof *results);
-	struct mg_judgement *judgements = calloc(n, sizeof *judgements);
-	struct mg_report_entry *entries = calloc(n, sizeof *entries);
+	/* n + 1: an empty shard runs nothing, and calloc(0) may be NULL */
+	struct mg_result *results = calloc(n + 1, sizeof *results);
+	struct mg_judgement *judgements = calloc(n + 1, sizeof *judgements);
+	struct mg_report_entry *entries = calloc(n + 1, sizeof *entries);
 	if (!results || !judgements || !entries) {
 		fprintf(stderr, "memgate: out of memory\n");
 		free(results), free(judgements), free(entries);
@@ -68,13 +99,28 @@ static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_roo
 	rep.interrupted_by = sv.interrupted_by;
 	mg_supervisor_done(&sv);
 
+	json_t *doc = mg_report_json(&rep);
+	int status = 0;
+	if (!doc) {
+		fprintf(stderr, "memgate: cannot build the JSON report (out of memory)\n");
+		status = EXIT_ERROR;
+	} else if (x && x->baseline && apply_baseline(doc, x, &rep, judgements) < 0) {
+		status = EXIT_ERROR;
+	}
+	if (doc && x && x->shard_n)
+		mg_shard_annotate(doc, x->shard_k, x->shard_n);
 	mg_report_write_text(&rep, stderr);
-	int status = mg_exit_status(rep.verdict, rep.interrupted_by);
-	if (json_path && mg_report_write_json(&rep, json_path, err, sizeof err) < 0) {
+	if (doc && x && x->baseline)
+		mg_baseline_write_text(doc, stderr);
+	if (status == 0)
+		status = mg_exit_status(rep.verdict, rep.interrupted_by);
+	if (doc && json_path &&
+	    mg_json_write_atomic(json_path, doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: %s\n", err);
 		if (status == 0)
 			status = EXIT_ERROR;
 	}
+	json_decref(doc);
 	for (size_t i = 0; i < n; i++)
 		if (entries[i].result)
 			mg_result_free(&results[i]);
@@ -197,7 +243,7 @@ int mg_cmd_measure(int argc, char **argv)
 		f.name = xstrdup(basename(copy));
 		free(copy);
 	}
-	rc = execute(&f, 1, root, json);
+	rc = execute(&f, 1, root, json, NULL);
 	mg_fixture_free(&f);
 	return rc;
 }
@@ -248,8 +294,10 @@ static int select_only(struct mg_config *cfg, char **only, size_t nonly)
 
 int mg_cmd_run(int argc, char **argv, bool validate_only)
 {
-	enum { O_ONLY = 256, O_JSON, O_ROOT };
+	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD };
 	static const struct option opts[] = {
+		{"baseline", required_argument, NULL, O_BASELINE},
+		{"shard", required_argument, NULL, O_SHARD},
 		{"config", required_argument, NULL, 'c'},
 		{"only", required_argument, NULL, O_ONLY},
 		{"json", required_argument, NULL, O_JSON},
@@ -257,7 +305,9 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *path = "memgate.json", *json = NULL, *root = NULL;
+	const char *path = "memgate.json", *json = NULL, *root = NULL, *baseline_path = NULL;
+	struct run_extras x = {0};
+	char err[1024];
 	char **only = calloc((size_t)argc + 1, sizeof *only);
 	size_t nonly = 0;
 	int c, rc = 0;
@@ -271,6 +321,12 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 			json = optarg;
 		else if (c == O_ROOT && !validate_only)
 			root = optarg;
+		else if (c == O_BASELINE && !validate_only)
+			baseline_path = optarg;
+		else if (c == O_SHARD && !validate_only) {
+			if (mg_shard_parse(optarg, &x.shard_k, &x.shard_n, err, sizeof err) < 0)
+				rc = mg_usage_error("%s", err);
+		}
 		else if (c == 'h') {
 			fputs(mg_usage_text, stdout);
 			free(only);
@@ -285,6 +341,11 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 		rc = EXIT_ERROR;
 	if (rc == 0)
 		rc = load(path, &cfg);
+	json_t *baseline = NULL;
+	if (rc == 0 && baseline_path && !(baseline = mg_baseline_load(baseline_path, err, sizeof err))) {
+		fprintf(stderr, "memgate: --baseline: %s\n", err);
+		rc = EXIT_USAGE;
+	}
 	if (rc == 0 && validate_only) {
 		printf("%s: OK, %zu fixture%s:", path, cfg.nfixtures, cfg.nfixtures == 1 ? "" : "s");
 		for (size_t i = 0; i < cfg.nfixtures; i++)
@@ -292,9 +353,17 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 		putchar('\n');
 	} else if (rc == 0) {
 		rc = select_only(&cfg, only, nonly);
+		size_t total = cfg.nfixtures;
+		if (rc == 0 && x.shard_n && mg_select_shard(&cfg, x.shard_k, x.shard_n) < 0)
+			rc = EXIT_ERROR;
+		if (rc == 0 && x.shard_n)
+			mg_shard_describe(stderr, x.shard_k, x.shard_n, &cfg, total);
+		x.baseline = baseline;
+		x.cfg = &cfg;
 		if (rc == 0)
-			rc = execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, json);
+			rc = execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, json, &x);
 	}
+	json_decref(baseline);
 	mg_config_free(&cfg);
 	free(only);
 	return rc;

@@ -24,7 +24,11 @@ int main(int argc, char **argv)
 		return mg_cmd_run(argc - 1, argv + 1, false);
 	if (!strcmp(cmd, "validate"))
 		return mg_cmd_run(argc - 1, argv + 1, true);
+	if (!strcmp(cmd, "tune"))
+		return mg_cmd_tune(argc - 1, argv + 1);
+	if (!strcmp(cmd, "merge"))
+		return mg_cmd_merge(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hook"))
 		return mg_cmd_hook(argc - 1, argv + 1);
-	return mg_usage_error("unknown command \"%s\" (measure, run, validate)", cmd);
+	return mg_usage_error("unknown command \"%s\" (measure, run, validate, report, post, tune, merge, hook)", cmd);
 }

@@ -1,0 +1,465 @@
+/* baseline: regression check of one report against another, done on the
+ * JSON so it works the same for a report just built and one read back.
+ * The tolerance test is exact integer arithmetic: "exactly at" the
+ * percentage or the floor must pass, one byte over must fail. */
+#include "baseline.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "units.h"
+
+struct peak_key {
+	const char *metric;
+	const char *key;        /* in a report's "peak" */
+};
+
+static const struct peak_key peaks[] = {
+	{ "tree_rss", "tree_rss_bytes" },
+	{ "cgroup", "cgroup_bytes" },
+	{ "max_process_hwm", "max_process_hwm_bytes" },
+	{ "pss", "tree_pss_bytes" },
+};
+#define NPEAKS (sizeof peaks / sizeof peaks[0])
+
+/* ------------------------------------------------------------ tolerance */
+
+static struct mg_regression with_defaults(struct mg_regression r)
+{
+	if (r.max_increase_pct_x100 < 0)
+		r.max_increase_pct_x100 = MG_BASELINE_DEFAULT_PCT_X100;
+	if (r.min_increase_bytes < 0)
+		r.min_increase_bytes = MG_BASELINE_DEFAULT_MIN_BYTES;
+	return r;
+}
+
+struct mg_regression mg_tolerance_from_config(const char *name, const void *ctx)
+{
+	const struct mg_config *cfg = ctx;
+	struct mg_regression none = { MG_NO_LIMIT, MG_NO_LIMIT };
+
+	for (size_t i = 0; cfg && name && i < cfg->nfixtures; i++)
+		if (strcmp(cfg->fixtures[i].name, name) == 0)
+			return with_defaults(cfg->fixtures[i].regression);
+	return with_defaults(none);
+}
+
+/* delta > min AND delta > pct% of base, exactly (128-bit products). */
+static bool regressed(int64_t value, int64_t base, struct mg_regression tol)
+{
+	int64_t delta = value - base;
+
+	if (delta <= tol.min_increase_bytes)
+		return false;
+	return (__int128)delta * 10000 > (__int128)base * tol.max_increase_pct_x100;
+}
+
+/* ------------------------------------------------------------ validation */
+
+static int bad(char *err, size_t errlen, const char *path, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", path, what);
+	return -1;
+}
+
+static bool is_bytes_or_null(const json_t *v)
+{
+	return !v || json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 0);
+}
+
+static int check_peak(const json_t *peak, const char *path, char *err, size_t errlen)
+{
+	char p[256];
+
+	if (!peak || json_is_null(peak))
+		return 0;
+	if (!json_is_object(peak))
+		return bad(err, errlen, path, "expected an object or null");
+	for (size_t i = 0; i < NPEAKS; i++) {
+		snprintf(p, sizeof p, "%s.%s", path, peaks[i].key);
+		if (!is_bytes_or_null(json_object_get(peak, peaks[i].key)))
+			return bad(err, errlen, p, "expected bytes (an integer >= 0) or null");
+	}
+	return 0;
+}
+
+static int check_limits(const json_t *limits, const char *path, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *e;
+	char p[256];
+
+	if (!limits)
+		return 0;
+	if (!json_is_array(limits))
+		return bad(err, errlen, path, "expected an array");
+	json_array_foreach(limits, i, e) {
+		snprintf(p, sizeof p, "%s[%zu].metric", path, i);
+		if (!json_is_string(json_object_get(e, "metric")))
+			return bad(err, errlen, p, "expected a metric name");
+	}
+	return 0;
+}
+
+static int check_fixture(const json_t *fx, const char *path, char *err, size_t errlen)
+{
+	char p[200];
+	const json_t *name = json_object_get(fx, "name"), *v;
+
+	if (!json_is_object(fx))
+		return bad(err, errlen, path, "expected an object");
+	snprintf(p, sizeof p, "%s.name", path);
+	if (!json_is_string(name) || !*json_string_value(name))
+		return bad(err, errlen, p, "expected a fixture name");
+	snprintf(p, sizeof p, "%s.verdict", path);
+	if ((v = json_object_get(fx, "verdict")) && !json_is_string(v))
+		return bad(err, errlen, p, "expected \"pass\", \"fail\" or \"error\"");
+	snprintf(p, sizeof p, "%s.reasons", path);
+	if ((v = json_object_get(fx, "reasons")) && !json_is_array(v))
+		return bad(err, errlen, p, "expected an array");
+	snprintf(p, sizeof p, "%s.peak", path);
+	if (check_peak(json_object_get(fx, "peak"), p, err, errlen))
+		return -1;
+	snprintf(p, sizeof p, "%s.limits", path);
+	return check_limits(json_object_get(fx, "limits"), p, err, errlen);
+}
+
+/* Names must be unique: a fixture is found by name. */
+static int check_unique(const json_t *fixtures, size_t i, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(json_array_get(fixtures, i), "name"));
+	char p[64], what[200];
+
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(json_string_value(json_object_get(json_array_get(fixtures, j), "name")),
+			   name) == 0) {
+			snprintf(p, sizeof p, "fixtures[%zu].name", i);
+			snprintf(what, sizeof what, "duplicate fixture \"%.100s\" (also fixtures[%zu])",
+				 name, j);
+			return bad(err, errlen, p, what);
+		}
+	}
+	return 0;
+}
+
+static int check_schema(const json_t *doc, char *err, size_t errlen)
+{
+	const json_t *schema = json_object_get(doc, "schema");
+	char what[128];
+
+	if (!json_is_object(doc))
+		return bad(err, errlen, "(top level)", "expected an object");
+	if (!schema)
+		return bad(err, errlen, "schema", "missing (is this a memgate --json report?)");
+	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
+		snprintf(what, sizeof what, "%s; this memgate reads schema 1 reports",
+			 json_is_integer(schema) ? "unsupported schema" : "expected the integer 1");
+		return bad(err, errlen, "schema", what);
+	}
+	return 0;
+}
+
+int mg_baseline_check(const json_t *doc, char *err, size_t errlen)
+{
+	const json_t *fixtures = json_object_get(doc, "fixtures"), *fx;
+	const json_t *verdict = json_object_get(doc, "verdict");
+	char p[64];
+	size_t i;
+
+	if (check_schema(doc, err, errlen))
+		return -1;
+	if (verdict && !json_is_string(verdict))
+		return bad(err, errlen, "verdict", "expected \"pass\", \"fail\" or \"error\"");
+	if (!json_is_array(fixtures))
+		return bad(err, errlen, "fixtures", "expected an array");
+	json_array_foreach(fixtures, i, fx) {
+		snprintf(p, sizeof p, "fixtures[%zu]", i);
+		if (check_fixture(fx, p, err, errlen) || check_unique(fixtures, i, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+json_t *mg_baseline_load(const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	char why[400];
+
+	if (!doc) {
+		if (je.line < 1) /* jansson's text names the file: "unable to open PATH: ..." */
+			snprintf(err, errlen, "%s", je.text);
+		else
+			snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+		return NULL;
+	}
+	if (mg_baseline_check(doc, why, sizeof why)) {
+		snprintf(err, errlen, "%s: not a memgate report: %s", path, why);
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* --------------------------------------------------------------- verdicts */
+
+static enum mg_verdict verdict_of(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "pass") == 0)
+		return MG_VERDICT_PASS;
+	if (s && strcmp(s, "fail") == 0)
+		return MG_VERDICT_FAIL;
+	return MG_VERDICT_ERROR;
+}
+
+enum mg_verdict mg_baseline_verdict(const json_t *report)
+{
+	return verdict_of(json_object_get(report, "verdict"));
+}
+
+static void worsen(json_t *obj, enum mg_verdict v)
+{
+	enum mg_verdict now = verdict_of(json_object_get(obj, "verdict"));
+
+	json_object_set_new(obj, "verdict", json_string(mg_verdict_name(mg_verdict_worst(now, v))));
+}
+
+/* ------------------------------------------------------------ comparison */
+
+static json_t *array_member(json_t *obj, const char *key)
+{
+	json_t *a = json_object_get(obj, key);
+
+	if (!json_is_array(a)) {
+		a = json_array();
+		json_object_set_new(obj, key, a);
+	}
+	return a;
+}
+
+/* The fixture's "limits" entry for metric, else a new "baseline" entry. */
+static json_t *entry_for(json_t *fx, const char *metric, int64_t value)
+{
+	json_t *limits = json_object_get(fx, "limits"), *e;
+	size_t i;
+
+	json_array_foreach(limits, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "metric")), metric) == 0)
+			return e;
+	e = json_pack("{s:s, s:I}", "metric", metric, "value_bytes", (json_int_t)value);
+	json_array_append_new(array_member(fx, "baseline"), e);
+	return e;
+}
+
+static json_t *delta_pct(int64_t delta, int64_t base)
+{
+	if (base == 0)
+		return json_null();
+	return json_real(round((double)delta * 10000.0 / (double)base) / 100.0);
+}
+
+/* "+12.3 MiB" / "-1.0 MiB" */
+static void signed_mib(int64_t v, char *buf, size_t len)
+{
+	char m[32];
+
+	mg_format_mib(v, m, sizeof m);
+	snprintf(buf, len, "%s%s", v >= 0 ? "+" : "", m);
+}
+
+static void add_reason(json_t *fx, const char *metric, int64_t value, int64_t base,
+		       struct mg_regression tol)
+{
+	char v[32], b[32], d[40], pct[32], allowed[32], floor[32], text[320];
+
+	mg_format_mib(value, v, sizeof v);
+	mg_format_mib(base, b, sizeof b);
+	signed_mib(value - base, d, sizeof d);
+	mg_format_percent(tol.max_increase_pct_x100, allowed, sizeof allowed);
+	mg_format_mib(tol.min_increase_bytes, floor, sizeof floor);
+	if (base > 0)
+		snprintf(pct, sizeof pct, ", %+.1f%%", (double)(value - base) * 100.0 / (double)base);
+	else
+		pct[0] = '\0';
+	snprintf(text, sizeof text, "%s %s is %s%s over the baseline %s (allowed +%s, +%s)", metric,
+		 v, d, pct, b, allowed, floor);
+	json_array_append_new(array_member(fx, "reasons"), json_string(text));
+}
+
+/* Compare one metric; true when it regressed. */
+static bool compare_metric(json_t *fx, const char *metric, int64_t value, int64_t base,
+			   struct mg_regression tol)
+{
+	json_t *e = entry_for(fx, metric, value);
+	bool bad_metric = regressed(value, base, tol);
+
+	json_object_set_new(e, "baseline_bytes", json_integer(base));
+	json_object_set_new(e, "delta_bytes", json_integer(value - base));
+	json_object_set_new(e, "delta_pct", delta_pct(value - base, base));
+	json_object_set_new(e, "allowed_pct", json_real((double)tol.max_increase_pct_x100 / 100.0));
+	json_object_set_new(e, "allowed_bytes", json_integer(tol.min_increase_bytes));
+	json_object_set_new(e, "baseline_ok", json_boolean(!bad_metric));
+	if (bad_metric)
+		add_reason(fx, metric, value, base, tol);
+	return bad_metric;
+}
+
+static void note(json_t *fx, const char *text)
+{
+	json_t *m = json_object_get(fx, "measurement");
+
+	if (json_is_object(m))
+		json_array_append_new(array_member(m, "notes"), json_string(text));
+}
+
+static bool measured(const json_t *peak, const char *key, int64_t *v)
+{
+	const json_t *x = json_object_get(peak, key);
+
+	if (!json_is_integer(x))
+		return false;
+	*v = json_integer_value(x);
+	return true;
+}
+
+static void compare_fixture(json_t *fx, const json_t *bfx, struct mg_regression tol)
+{
+	const json_t *peak = json_object_get(fx, "peak"), *bpeak = json_object_get(bfx, "peak");
+	int compared = 0, worse = 0;
+	int64_t v, b;
+
+	if (!json_is_object(peak))
+		return; /* not run: nothing to compare, and the verdict already says why */
+	for (size_t i = 0; i < NPEAKS; i++) {
+		if (!measured(peak, peaks[i].key, &v) || !measured(bpeak, peaks[i].key, &b))
+			continue;
+		compared++;
+		worse += compare_metric(fx, peaks[i].metric, v, b, tol);
+	}
+	if (worse)
+		worsen(fx, MG_VERDICT_FAIL);
+	if (!compared)
+		note(fx, "baseline: no metric measured in both this run and the baseline: not compared");
+}
+
+static const json_t *find_by_name(const json_t *fixtures, const char *name)
+{
+	size_t i;
+	json_t *fx;
+
+	json_array_foreach(fixtures, i, fx)
+		if (strcmp(json_string_value(json_object_get(fx, "name")), name) == 0)
+			return fx;
+	return NULL;
+}
+
+int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn tol, const void *ctx,
+		      char *err, size_t errlen)
+{
+	char why[400];
+	json_t *fixtures, *fx;
+	size_t i;
+
+	if (mg_baseline_check(report, why, sizeof why)) {
+		snprintf(err, errlen, "the report is not a memgate report: %s", why);
+		return -1;
+	}
+	if (mg_baseline_check(baseline, why, sizeof why)) {
+		snprintf(err, errlen, "the baseline is not a memgate report: %s", why);
+		return -1;
+	}
+	fixtures = json_object_get(report, "fixtures");
+	json_array_foreach(fixtures, i, fx) {
+		const char *name = json_string_value(json_object_get(fx, "name"));
+		const json_t *bfx = find_by_name(json_object_get(baseline, "fixtures"), name);
+		struct mg_regression none = { MG_NO_LIMIT, MG_NO_LIMIT };
+		if (!bfx) {
+			note(fx, "baseline: this fixture is not in the baseline (new?): not compared");
+			continue;
+		}
+		compare_fixture(fx, bfx, with_defaults(tol ? tol(name, ctx) : none));
+		worsen(report, verdict_of(json_object_get(fx, "verdict")));
+	}
+	return 0;
+}
+
+void mg_baseline_update_judgement(const json_t *fixture, struct mg_judgement *j)
+{
+	const json_t *reasons = json_object_get(fixture, "reasons");
+
+	j->verdict = mg_verdict_worst(j->verdict, verdict_of(json_object_get(fixture, "verdict")));
+	for (size_t i = (size_t)j->nreasons; i < json_array_size(reasons) && j->nreasons < MG_MAX_REASONS;
+	     i++) {
+		const char *r = json_string_value(json_array_get(reasons, i));
+		if (r)
+			snprintf(j->reasons[j->nreasons++], sizeof j->reasons[0], "%s", r);
+	}
+}
+
+/* ------------------------------------------------------------------ text */
+
+static void metric_text(FILE *out, const char *name, const json_t *e)
+{
+	char v[32], b[32], d[40], pct[24], floor[32], allowed[32];
+	const json_t *dp = json_object_get(e, "delta_pct");
+
+	mg_format_mib(json_integer_value(json_object_get(e, "value_bytes")), v, sizeof v);
+	mg_format_mib(json_integer_value(json_object_get(e, "baseline_bytes")), b, sizeof b);
+	signed_mib(json_integer_value(json_object_get(e, "delta_bytes")), d, sizeof d);
+	if (json_is_number(dp))
+		snprintf(pct, sizeof pct, "%+.1f%%", json_number_value(dp));
+	else
+		snprintf(pct, sizeof pct, "n/a");
+	mg_format_percent(llround(json_number_value(json_object_get(e, "allowed_pct")) * 100.0),
+			  allowed, sizeof allowed);
+	mg_format_mib(json_integer_value(json_object_get(e, "allowed_bytes")), floor, sizeof floor);
+	fprintf(out, "  %-20s %-16s %12s  baseline %12s  %12s %7s  (allowed +%s, +%s)%s\n", name,
+		json_string_value(json_object_get(e, "metric")), v, b, d, pct, allowed, floor,
+		json_is_true(json_object_get(e, "baseline_ok")) ? "" : "  REGRESSED");
+}
+
+/* Every compared entry of a fixture, limits first; how many regressed. */
+static int fixture_text(FILE *out, const json_t *fx)
+{
+	static const char *const arrays[] = { "limits", "baseline" };
+	const char *name = json_string_value(json_object_get(fx, "name"));
+	int worse = 0;
+	size_t i;
+	json_t *e;
+
+	for (size_t a = 0; a < 2; a++) {
+		json_array_foreach(json_object_get(fx, arrays[a]), i, e) {
+			if (!json_object_get(e, "baseline_bytes"))
+				continue;
+			metric_text(out, name, e);
+			worse += !json_is_true(json_object_get(e, "baseline_ok"));
+		}
+	}
+	json_array_foreach(json_object_get(json_object_get(fx, "measurement"), "notes"), i, e)
+		if (json_is_string(e) && strncmp(json_string_value(e), "baseline: ", 10) == 0)
+			fprintf(out, "  %-20s %s\n", name, json_string_value(e) + 10);
+	return worse;
+}
+
+void mg_baseline_write_text(const json_t *report, FILE *out)
+{
+	const json_t *fixtures = json_object_get(report, "fixtures"), *fx;
+	size_t i, n = json_array_size(fixtures), bad_fixtures = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *body = open_memstream(&buf, &len);
+
+	if (!body)
+		return;
+	/* the body first, so the headline can count the regressed fixtures */
+	json_array_foreach(fixtures, i, fx)
+		bad_fixtures += fixture_text(body, fx) > 0;
+	if (fclose(body) == 0) {
+		fprintf(out, "memgate: baseline: %zu of %zu fixture%s regressed\n", bad_fixtures, n,
+			n == 1 ? "" : "s");
+		fputs(buf, out);
+	}
+	free(buf);
+}

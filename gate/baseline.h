@@ -1,0 +1,66 @@
+/* baseline: compare a report with an earlier one (--baseline BASE.json) and
+ * fail fixtures whose memory grew by more than their tolerance.
+ *
+ * Compared: every byte peak that has a value in both reports (tree_rss,
+ * cgroup, max_process_hwm, pss), limited or not: a limit is a ceiling set
+ * loosely, the baseline catches creep below it, and a metric nobody put a
+ * limit on can regress too. A metric fails when
+ *     delta > min_increase  AND  delta > max_increase% of the baseline
+ * (both, so noise on small numbers never fails a build; exactly at either
+ * bound passes). Tolerances come from the config's "regression" (per
+ * fixture, cascading from defaults), else 10% and 4 MiB.
+ *
+ * The report (schema 1 JSON) is updated in place: each compared metric's
+ * entry in the fixture's "limits" array, or for a metric without a limit a
+ * new entry in the fixture's "baseline" array, gets
+ *     "baseline_bytes", "delta_bytes", "delta_pct" (null for a baseline of
+ *     0), "allowed_pct", "allowed_bytes", "baseline_ok"
+ * (a "baseline" entry also has "metric" and "value_bytes"). A regression
+ * adds a reason and makes the fixture (and the report) "fail". A fixture
+ * the baseline does not have gets a note in measurement.notes, never a
+ * failure. */
+#ifndef MG_BASELINE_H
+#define MG_BASELINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "verdict.h"
+
+#define MG_BASELINE_DEFAULT_PCT_X100 1000                 /* 10% */
+#define MG_BASELINE_DEFAULT_MIN_BYTES ((int64_t)4 << 20)  /* 4 MiB */
+
+/* The tolerance of fixture `name`; members left MG_NO_LIMIT get the
+ * defaults above. */
+typedef struct mg_regression (*mg_tolerance_fn)(const char *name, const void *ctx);
+/* ctx is a const struct mg_config *: the fixture's "regression". */
+struct mg_regression mg_tolerance_from_config(const char *name, const void *ctx);
+
+/* Read a baseline report: JSON (errors as "FILE:LINE:COL: ..."), and a
+ * memgate report of schema 1 ("FILE: not a memgate report: PATH: ...").
+ * NULL with err on failure. */
+json_t *mg_baseline_load(const char *path, char *err, size_t errlen);
+/* Is doc a memgate report this code can read (schema 1, fixtures with
+ * names and byte peaks)? 0, or -1 with "PATH: problem" in err. */
+int mg_baseline_check(const json_t *doc, char *err, size_t errlen);
+
+/* Compare report with baseline and update report (see above). tol may be
+ * NULL (defaults for every fixture). 0, or -1 with err when either is not
+ * a memgate report (report is unchanged then). */
+int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn tol, const void *ctx,
+		      char *err, size_t errlen);
+
+/* The report's overall verdict ("pass"/"fail"/anything else: error). */
+enum mg_verdict mg_baseline_verdict(const json_t *report);
+/* Carry a fixture's JSON verdict and its added reasons into the judgement
+ * the text summary prints (reasons beyond j->nreasons are appended). */
+void mg_baseline_update_judgement(const json_t *fixture, struct mg_judgement *j);
+
+/* The comparison for humans (after the usual summary on stderr), e.g.
+ *   memgate: baseline: 1 of 2 fixtures regressed
+ *     api  tree_rss  212.0 MiB  baseline 199.7 MiB  +12.3 MiB  +6.2%  (allowed +5%, +4.0 MiB)  REGRESSED */
+void mg_baseline_write_text(const json_t *report, FILE *out);
+
+#endif

