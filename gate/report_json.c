@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "pyheap.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -186,6 +188,7 @@ static json_t *fixture_json(const struct mg_report_entry *e)
 	json_object_set_new(o, "leftover_processes", json_integer(r->leftover_processes));
 	json_object_set_new(o, "processes", processes_json(r));
 	json_object_set_new(o, "growth", growth_json(r));
+	json_object_set_new(o, "python_heap", r->python_heap ? mg_pyheap_json(r->python_heap) : json_null());
 	json_object_set_new(o, "service", service_json(&r->service));
 	json_object_set_new(o, "series", series_json(&r->series));
 	return o;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "pyheap.h"
 #include "units.h"
 
 static const char *upper(enum mg_verdict v)
@@ -56,6 +57,31 @@ static void tail_lines(FILE *out, const char *label, const char *text, int max_l
 	}
 }
 
+/* Python heap attribution: where the growth was allocated, and how much of
+ * the traced memory NumPy's buffers hold. */
+static void python_heap_text(FILE *out, const struct mg_pyheap *h, bool sites)
+{
+	char peak[32], v[32];
+	mg_format_mib(h->peak_bytes, peak, sizeof peak);
+	fprintf(out, "        python heap (%s): peak %s\n", h->tool, peak);
+	int64_t numpy = mg_pyheap_domain_bytes(h, MG_PYHEAP_NUMPY_DOMAIN), traced = 0;
+	for (int i = 0; i < h->ndomains; i++)
+		traced += h->domains[i].size_bytes;
+	if (numpy > 0 && traced > 0) {
+		mg_format_mib(numpy, v, sizeof v);
+		mg_format_mib(traced, peak, sizeof peak);
+		fprintf(out, "        NumPy buffers %s of %s traced (%.1f%%): not Python objects\n", v, peak,
+			100.0 * (double)numpy / (double)traced);
+	}
+	for (int i = 0; sites && i < h->ntop; i++) {
+		mg_format_mib(h->top[i].size_bytes, v, sizeof v);
+		fprintf(out, "          %12s  %s", v, h->top[i].location);
+		if (h->top[i].has_count)
+			fprintf(out, "  (%lld blocks)", (long long)h->top[i].count);
+		fputc('\n', out);
+	}
+}
+
 static void fixture_text(FILE *out, const struct mg_report_entry *e)
 {
 	const struct mg_result *r = e->result;
@@ -86,6 +112,8 @@ static void fixture_text(FILE *out, const struct mg_report_entry *e)
 		fprintf(out, "        no cgroup, /proc sampling only: %s\n", r->fallback_reason);
 	for (int i = 0; i < r->nnotes; i++)
 		fprintf(out, "        note: %s\n", r->notes[i]);
+	if (r->python_heap) /* the sites only where something is to be fixed */
+		python_heap_text(out, r->python_heap, j->verdict != MG_VERDICT_PASS);
 	if (r->service.used && j->verdict != MG_VERDICT_PASS) { /* the output explains most failures */
 		tail_lines(out, "service stderr", r->service.service_stderr, 12);
 		tail_lines(out, "service stdout", r->service.service_stdout, 6);

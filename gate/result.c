@@ -12,6 +12,7 @@ void mg_result_init(struct mg_result *r)
 	r->cgroup_bytes = MG_UNKNOWN;
 	r->oom_kills = 0;
 	r->growth_per_request_bytes = MG_UNKNOWN;
+	r->python_heap_bytes = MG_UNKNOWN;
 	r->service.ready_ms = -1;
 	r->service.driver.requests = -1;
 }
@@ -24,6 +25,8 @@ void mg_result_free(struct mg_result *r)
 	free(r->service.driver_stdout);
 	free(r->service.driver_stderr);
 	memset(&r->service, 0, sizeof r->service);
+	free(r->python_heap);
+	r->python_heap = NULL;
 }
 
 void mg_result_note(struct mg_result *r, const char *fmt, ...)

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "growth.h"
+#include "pyheap.h"
 #include "series.h"
 
 #define MG_UNKNOWN ((int64_t)-1) /* a figure that is not available: null in JSON */
@@ -88,6 +89,8 @@ struct mg_result {
 	struct mg_growth growth; /* slope of the steady part of series */
 	int64_t growth_per_request_bytes; /* MG_UNKNOWN without a request count */
 	struct mg_service_result service;
+	struct mg_pyheap *python_heap;   /* malloc'd; NULL without attribution */
+	int64_t python_heap_bytes;       /* its peak, or MG_UNKNOWN */
 	struct mg_proc_figure procs[MG_MAX_PROCS]; /* largest hwm first after the run */
 	int nprocs;
 };

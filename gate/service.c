@@ -168,14 +168,19 @@ int mg_probe_http(const char *url, int timeout_ms, char *why, size_t len)
 			 slash ? slash : "/", hostport);
 	int ready = 0;
 	if (n > 0 && (size_t)n < sizeof req && send(fd, req, (size_t)n, MSG_NOSIGNAL) == n) {
-		char resp[64] = "";
+		char resp[64] = "", sink[4096];
 		size_t got = 0;
 		struct pollfd p = {fd, POLLIN, 0};
-		while (got < 12 && poll(&p, 1, timeout_ms) == 1) {
-			ssize_t r = recv(fd, resp + got, sizeof resp - 1 - got, 0);
+		/* Read the whole (bounded) answer: closing early makes the service's
+		 * write fail, and its log fill with broken-pipe tracebacks. */
+		for (size_t total = 0; total < 65536 && poll(&p, 1, timeout_ms) == 1;) {
+			ssize_t r = recv(fd, sink, sizeof sink, 0);
 			if (r <= 0)
 				break;
-			got += (size_t)r;
+			size_t take = got + (size_t)r < sizeof resp - 1 ? (size_t)r : sizeof resp - 1 - got;
+			memcpy(resp + got, sink, take);
+			got += take;
+			total += (size_t)r;
 		}
 		resp[got] = '\0';
 		/* "HTTP/1.x 2xx": anything else (503 while warming up) is not ready */

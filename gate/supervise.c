@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "procfs.h"
+#include "pyheap_run.h"
 #include "service.h"
 #include "spawn.h"
 #include "units.h"
@@ -64,6 +65,7 @@ struct run {
 	int64_t next_probe;
 	pid_t driver_pid;
 	bool driver_done;
+	struct mg_pyheap_prep pyheap;   /* tracemalloc injection */
 	struct stream out[4];           /* service stdout, stderr, driver stdout, stderr */
 };
 enum { SVC_OUT, SVC_ERR, DRV_OUT, DRV_ERR };
@@ -205,6 +207,7 @@ static int spawn_main(struct run *run)
 					service, true);
 	if (service)
 		sp.stdin_mode = run->f->stdin_mode;
+	sp.extra_env = run->pyheap.env[0] ? run->pyheap.env : NULL;
 	struct mg_spawned out;
 	char err[512];
 	int rc = mg_spawn(&sp, &out, err, sizeof err);
@@ -843,6 +846,7 @@ static void release(struct run *run)
 	mg_pidset_free(&run->pids);
 	mg_pidset_free(&run->skip);
 	mg_pidset_free(&run->check);
+	mg_pyheap_release(&run->pyheap);
 	free(run->tracked);
 }
 
@@ -901,6 +905,8 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		set_error(r, "kill_above: %s", err);
 	if (!r->error[0] && f->has_service && prepare_service(&run) == 0)
 		run.phase_deadline = 0; /* set once the service has started */
+	if (!r->error[0] && mg_pyheap_prepare(f, &run.pyheap, err, sizeof err) < 0)
+		set_error(r, "%s", err);
 
 	if (!r->error[0] && spawn_main(&run) == 0) {
 		if (run.phase == PH_STARTING) {
@@ -916,6 +922,7 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 	if (run.main_pid > 0 || run.have_cg)
 		teardown(&run);
 	finish_streams(&run);
+	mg_pyheap_collect(f, &run.pyheap, r);
 	if (run.have_cg) {
 		if (run.r->started)
 			read_cgroup_figures(&run);
@@ -938,7 +945,9 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 	if (r->started)
 		fit_growth(&run);
 	keep_top_procs(&run);
+	release(&run);
+	if (!sv->interrupted_by)
+		mg_pyheap_memray(sv, f, r); /* after the measured run: memray inflates RSS */
 	r->self_cpu_ms = self_cpu_ms() - cpu0;
 	r->self_maxrss_bytes = self_maxrss();
-	release(&run);
 }

@@ -40,6 +40,8 @@ int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 				       : MG_UNKNOWN;
 	case MG_METRIC_GROWTH_PER_REQUEST:
 		return r->growth_per_request_bytes;
+	case MG_METRIC_PYTHON_HEAP:
+		return r->python_heap_bytes;
 	default:
 		return MG_UNKNOWN;
 	}

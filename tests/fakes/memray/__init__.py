@@ -1,0 +1,10 @@
+"""A test double of memray's command line, for memgate's tests only.
+
+memray cannot be installed on the machines memgate is tested on (no PyPI),
+so this package stands in for `python -m memray run` and `memray stats
+--json` with the behaviour memray 1.20.0 showed in the real runs kept in
+../shared/data/memray: `run` executes the script in-process and passes its
+exit status through, writing the capture first; `stats` needs the capture
+and writes a real stats file (tests/data/memray-fake/stats-ok.json, real
+output of memray 1.20.0). Nothing here is shipped or used outside tests.
+"""
