@@ -1,5 +1,6 @@
 /* measure, run, validate: plan fixtures (from the command line or a config),
  * supervise each, judge, render the report. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -9,6 +10,7 @@
 
 #include "baseline.h"
 #include "cmd.h"
+#include "cmd_post.h"
 #include "config.h"
 #include "config_write.h"
 #include "shard.h"
@@ -31,6 +33,8 @@ struct run_extras {
 	const json_t *baseline;         /* NULL: no --baseline */
 	const struct mg_config *cfg;    /* tolerances ("regression"); NULL: defaults */
 	unsigned shard_k, shard_n;      /* shard_n 0: no --shard */
+	bool post;                      /* --post-status */
+	struct mg_post_flags post_flags;
 };
 
 /* Compare with the baseline and carry its verdicts into the text summary.
@@ -53,6 +57,19 @@ static int apply_baseline(json_t *doc, const struct run_extras *x, struct mg_rep
 }
 
 /* Run the planned fixtures, judge them, render. Returns the exit status. */
+/* run --post-status: one commit status per fixture. A failed post warns and
+ * leaves the status alone unless --require-post. */
+static int post_statuses(json_t *doc, const struct run_extras *x, int status)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "memgate: warning: cannot initialise libcurl; statuses not posted\n");
+		return x->post_flags.require_post && status == 0 ? EXIT_ERROR : status;
+	}
+	status = mg_post_publish(doc, &x->post_flags, NULL, stderr, status);
+	curl_global_cleanup();
+	return status;
+}
+
 static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path,
 		   const struct run_extras *x)
 {
@@ -120,6 +137,8 @@ static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_roo
 		if (status == 0)
 			status = EXIT_ERROR;
 	}
+	if (doc && x && x->post)
+		status = post_statuses(doc, x, status);
 	json_decref(doc);
 	for (size_t i = 0; i < n; i++)
 		if (entries[i].result)
@@ -294,8 +313,10 @@ static int select_only(struct mg_config *cfg, char **only, size_t nonly)
 
 int mg_cmd_run(int argc, char **argv, bool validate_only)
 {
-	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD };
+	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD, O_POST };
 	static const struct option opts[] = {
+		MG_POST_LONG_OPTIONS,
+		{"post-status", no_argument, NULL, O_POST},
 		{"baseline", required_argument, NULL, O_BASELINE},
 		{"shard", required_argument, NULL, O_SHARD},
 		{"config", required_argument, NULL, 'c'},
@@ -310,7 +331,7 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 	char err[1024];
 	char **only = calloc((size_t)argc + 1, sizeof *only);
 	size_t nonly = 0;
-	int c, rc = 0;
+	int c, rc = 0, pr;
 	optind = 1;
 	while (rc == 0 && only && (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		if (c == 'c')
@@ -326,6 +347,10 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 		else if (c == O_SHARD && !validate_only) {
 			if (mg_shard_parse(optarg, &x.shard_k, &x.shard_n, err, sizeof err) < 0)
 				rc = mg_usage_error("%s", err);
+		} else if (c == O_POST && !validate_only) {
+			x.post = true;
+		} else if (!validate_only && (pr = mg_post_flag(&x.post_flags, c, optarg)) != 0) {
+			rc = pr == 1 ? 0 : pr;
 		}
 		else if (c == 'h') {
 			fputs(mg_usage_text, stdout);
@@ -336,6 +361,7 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 	}
 	if (rc == 0 && optind < argc)
 		rc = mg_usage_error("unexpected argument \"%s\"", argv[optind]);
+	x.post_flags.config_path = path;
 	struct mg_config cfg = {0};
 	if (rc == 0 && !only)
 		rc = EXIT_ERROR;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_post.h"
 
 int main(int argc, char **argv)
 {
@@ -24,6 +25,8 @@ int main(int argc, char **argv)
 		return mg_cmd_run(argc - 1, argv + 1, false);
 	if (!strcmp(cmd, "validate"))
 		return mg_cmd_run(argc - 1, argv + 1, true);
+	if (!strcmp(cmd, "post"))
+		return mg_cmd_post(argc - 1, argv + 1);
 	if (!strcmp(cmd, "tune"))
 		return mg_cmd_tune(argc - 1, argv + 1);
 	if (!strcmp(cmd, "merge"))
