@@ -63,7 +63,8 @@ static void test_hold(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
-	measure(&r, m, NULL, (const char *const[]){"hold", "64", "300", NULL});
+	char ms[32];
+	measure(&r, m, NULL, (const char *const[]){"hold", "64", it_ms_arg(ms, sizeof ms, 300), NULL});
 	assert_int_equal(r.status, 0);
 	assert_string_equal(it_str(r.report, "verdict"), "pass");
 	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
@@ -74,7 +75,7 @@ static void test_hold(void **state)
 	assert_int_equal(it_int(r.report, "fixtures.0.measurement.interval_ms"), 10);
 	assert_true(json_array_size(it_get(r.report, "fixtures.0.series")) >= 10);
 	assert_int_equal(it_int(r.report, "fixtures.0.leftover_processes"), 0);
-	assert_between(it_int(r.report, "fixtures.0.wall_ms"), 300, 5000);
+	assert_between(it_int(r.report, "fixtures.0.wall_ms"), it_ms(300), it_ms(5000));
 	it_assert_no_cgroup_left(r.pid);
 	it_free(&r);
 }
@@ -83,7 +84,8 @@ static void test_tree(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
-	measure(&r, m, NULL, (const char *const[]){"tree", "4", "16", "300", NULL});
+	char ms[32];
+	measure(&r, m, NULL, (const char *const[]){"tree", "4", "16", it_ms_arg(ms, sizeof ms, 300), NULL});
 	assert_int_equal(r.status, 0);
 	/* four children hold 16 MiB each at the same moment, plus the parent */
 	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 64 * MiB, 64 * MiB + 5 * RSS_BASE);
@@ -99,7 +101,9 @@ static void test_spike(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
-	measure(&r, m, (const char *const[]){"--interval", "2s", NULL},
+	char interval[32];
+	snprintf(interval, sizeof interval, "%lds", 2 * it_slow());
+	measure(&r, m, (const char *const[]){"--interval", interval, NULL},
 		(const char *const[]){"spike", "64", "300", NULL});
 	assert_int_equal(r.status, 0);
 	assert_between(it_int(r.report, "fixtures.0.peak.max_process_hwm_bytes"), 64 * MiB, 64 * MiB + RSS_BASE);
@@ -162,7 +166,7 @@ static void test_hang_timeout(void **state)
 	assert_int_equal(r.status, 1);
 	assert_true(it_bool(r.report, "fixtures.0.exit.timed_out"));
 	assert_int_equal(it_int(r.report, "fixtures.0.exit.signal"), SIGKILL);
-	assert_between(it_int(r.report, "fixtures.0.wall_ms"), 300, 5000);
+	assert_between(it_int(r.report, "fixtures.0.wall_ms"), 300, it_ms(5000));
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "timed out after 300 ms");
 	long long pid = it_int(r.report, "fixtures.0.processes.0.pid");
 	assert_false(it_pid_alive((pid_t)pid));
@@ -185,8 +189,9 @@ static void test_limit_exceeded(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
+	char ms[32];
 	measure(&r, m, (const char *const[]){"--limit", "tree_rss=32MiB", "--limit", "max_process_hwm=1GiB", NULL},
-		(const char *const[]){"hold", "64", "100", NULL});
+		(const char *const[]){"hold", "64", it_ms_arg(ms, sizeof ms, 100), NULL});
 	assert_int_equal(r.status, 1);
 	assert_string_equal(it_str(r.report, "verdict"), "fail");
 	assert_string_equal(it_str(r.report, "fixtures.0.limits.0.metric"), "tree_rss");
@@ -203,8 +208,9 @@ static void test_kill_above(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
+	char ms[32];
 	measure(&r, m, (const char *const[]){"--kill-above", "64MiB", NULL},
-		(const char *const[]){"grow", "16", "512", "30", NULL});
+		(const char *const[]){"grow", "16", "512", it_ms_arg(ms, sizeof ms, 30), NULL});
 	assert_int_equal(r.status, 1);
 	assert_true(it_bool(r.report, "fixtures.0.exit.oom_killed"));
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "OOM-killed");
@@ -221,7 +227,7 @@ static void interrupt_with(struct mode *m, int sig, int want_status, const char 
 	struct it_run r;
 	const char *args[] = {"measure", "--measurement", m->name, "--", it_workload_path(), "hold", "16", "30000", NULL};
 	it_start(&r, args);
-	it_sleep_ms(400);
+	it_sleep_ms(it_ms(400));
 	assert_int_equal(kill(r.pid, sig), 0);
 	it_wait(&r);
 	assert_int_equal(r.status, want_status);
@@ -251,7 +257,9 @@ static void test_pss(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
-	measure(&r, m, (const char *const[]){"--pss", NULL}, (const char *const[]){"shared", "32", "3", "400", NULL});
+	char ms[32];
+	measure(&r, m, (const char *const[]){"--pss", NULL},
+		(const char *const[]){"shared", "32", "3", it_ms_arg(ms, sizeof ms, 400), NULL});
 	assert_int_equal(r.status, 0);
 	assert_between(it_int(r.report, "fixtures.0.peak.tree_rss_bytes"), 4 * 32 * MiB, 4 * 32 * MiB + 4 * RSS_BASE);
 	assert_between(it_int(r.report, "fixtures.0.peak.tree_pss_bytes"), 32 * MiB, 32 * MiB + 4 * RSS_BASE);

@@ -46,6 +46,37 @@ struct it_run {
 	char err_path[64];
 };
 
+/* MG_IT_SLOW=N (1 when unset) scales the tests' sleeps, the durations they
+ * give the workload and their upper bounds on wall time, for machines N times
+ * slower than a normal host (tests/vm runs the suite under qemu's emulation).
+ * With N=1 every figure is the one written in the test. */
+static inline long it_slow(void)
+{
+	const char *s = getenv("MG_IT_SLOW");
+	if (!s || !*s)
+		return 1;
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*end || n < 1 || n > 100) {
+		fprintf(stderr, "MG_IT_SLOW=%s: expected an integer from 1 to 100\n", s);
+		exit(2);
+	}
+	return n;
+}
+
+/* ms scaled by MG_IT_SLOW */
+static inline long it_ms(long ms)
+{
+	return ms * it_slow();
+}
+
+/* it_ms(ms) as a decimal string in buf, for a workload argument */
+static inline const char *it_ms_arg(char *buf, size_t len, long ms)
+{
+	snprintf(buf, len, "%ld", it_ms(ms));
+	return buf;
+}
+
 static inline void it_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
