@@ -8,6 +8,8 @@
 #include "cmd.h"
 #include "cmd_post.h"
 
+#include "render.h"
+
 const char mg_post_usage_text[] =
 	"post options (memgate post [options] REPORT.json; also for run --post-status):\n"
 	"  --forge github|gitlab  where to post (default: GITHUB_ACTIONS / GITLAB_CI)\n"
@@ -21,6 +23,23 @@ const char mg_post_usage_text[] =
 	"  --sha SHA              commit to post on (default: the CI's, or the pull\n"
 	"                         request's head)\n"
 	"  --require-post         exit 3 when posting fails (default: warn only)\n";
+
+char *mg_post_summary_markdown(json_t *report)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	int rc = mg_render_markdown_budget(report, f, MG_POST_SUMMARY_MAX, err, sizeof err);
+	if (fclose(f) != 0 || rc < 0) {
+		if (rc < 0)
+			fprintf(stderr, "memgate: warning: check-run summary: %s\n", err);
+		free(buf);
+		return NULL; /* the poster falls back to a plain list */
+	}
+	return buf;
+}
 
 int mg_post_flag(struct mg_post_flags *f, int code, const char *arg)
 {
@@ -129,11 +148,8 @@ int mg_cmd_post(int argc, char **argv)
 	json_t *report = load_report(path);
 	if (!report)
 		return EXIT_USAGE;
-	/* summary_markdown: the check run's output.summary; NULL posts a plain
-	 * list. LEAD: render it here with gate/render.h, e.g. into an
-	 * open_memstream with mg_render_markdown_budget(report, f,
-	 * MG_POST_SUMMARY_MAX, ...) (only when flags.checks), and free it after. */
-	const char *summary_markdown = NULL;
+	/* the check run's output.summary: the job summary's markdown, cut to fit */
+	char *summary_markdown = flags.checks ? mg_post_summary_markdown(report) : NULL;
 	/* libcurl's global state: once for this process (single-threaded here) */
 	CURLcode cg = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (cg == CURLE_OK) {
@@ -144,6 +160,7 @@ int mg_cmd_post(int argc, char **argv)
 			flags.require_post ? "error" : "warning", curl_easy_strerror(cg));
 		rc = mg_post_exit_status(0, false, flags.require_post);
 	}
+	free(summary_markdown);
 	json_decref(report);
 	return rc;
 }

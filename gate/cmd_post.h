@@ -16,6 +16,10 @@ int mg_cmd_post(int argc, char **argv);
 int mg_post_publish(json_t *report, const struct mg_post_flags *flags, const char *summary_markdown,
 		    FILE *out, int status);
 
+/* The check run's summary: the report as markdown within GitHub's 65535
+ * limit. malloc'd; NULL when it cannot be rendered (a plain list is posted). */
+char *mg_post_summary_markdown(json_t *report);
+
 /* The options text of `post`, for --help (mg_usage_text). */
 extern const char mg_post_usage_text[];
 

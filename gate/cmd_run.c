@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "baseline.h"
 #include "cmd.h"
 #include "cmd_post.h"
+#include "render.h"
 #include "config.h"
 #include "config_write.h"
 #include "shard.h"
@@ -35,6 +37,7 @@ struct run_extras {
 	unsigned shard_k, shard_n;      /* shard_n 0: no --shard */
 	bool post;                      /* --post-status */
 	struct mg_post_flags post_flags;
+	const char *junit, *markdown, *svg; /* more renderings to write, or NULL */
 };
 
 /* Compare with the baseline and carry its verdicts into the text summary.
@@ -65,9 +68,78 @@ static int post_statuses(json_t *doc, const struct run_extras *x, int status)
 		fprintf(stderr, "memgate: warning: cannot initialise libcurl; statuses not posted\n");
 		return x->post_flags.require_post && status == 0 ? EXIT_ERROR : status;
 	}
-	status = mg_post_publish(doc, &x->post_flags, NULL, stderr, status);
+	char *summary = x->post_flags.checks ? mg_post_summary_markdown(doc) : NULL;
+	status = mg_post_publish(doc, &x->post_flags, summary, stderr, status);
+	free(summary);
 	curl_global_cleanup();
 	return status;
+}
+
+typedef int (*render_fn)(json_t *, FILE *, char *, size_t);
+
+/* One rendering into a file, atomically (PATH.tmp, then rename). */
+static int render_to(json_t *doc, render_fn fn, const char *path)
+{
+	char tmp[4096], err[512];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		fprintf(stderr, "memgate: %s: path too long\n", path);
+		return -1;
+	}
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "memgate: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = fn(doc, f, err, sizeof err);
+	if (fclose(f) != 0 || rc < 0 || rename(tmp, path) < 0) {
+		fprintf(stderr, "memgate: cannot write %s: %s\n", path, rc < 0 ? err : strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Under GitHub Actions: job summary, step outputs, annotations. */
+static int github_outputs(json_t *doc, const char *json_path)
+{
+	const char *ga = getenv("GITHUB_ACTIONS");
+	if (!ga || strcmp(ga, "true") != 0)
+		return 0;
+	struct mg_github_env env = {
+		.step_summary_path = getenv("GITHUB_STEP_SUMMARY"),
+		.output_path = getenv("GITHUB_OUTPUT"),
+		.annotations = stdout, /* workflow commands are read from stdout */
+	};
+	char err[512];
+	if (mg_render_github(doc, json_path, &env, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: GitHub outputs: %s\n", err);
+		return -1;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* Every rendering of the judged report: text on stderr, the files asked
+ * for, GitHub's outputs. -1 when one could not be written. */
+static int render_all(json_t *doc, const struct run_extras *x, const char *json_path)
+{
+	char err[512];
+	int rc = 0;
+	if (mg_render_text(doc, stderr, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
+		rc = -1;
+	}
+	if (x && x->baseline)
+		mg_baseline_write_text(doc, stderr);
+	if (x && x->junit && render_to(doc, mg_render_junit, x->junit) < 0)
+		rc = -1;
+	if (x && x->markdown && render_to(doc, mg_render_markdown, x->markdown) < 0)
+		rc = -1;
+	if (x && x->svg && render_to(doc, mg_render_svg, x->svg) < 0)
+		rc = -1;
+	if (github_outputs(doc, json_path) < 0)
+		rc = -1;
+	return rc;
 }
 
 static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path,
@@ -126,9 +198,6 @@ static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_roo
 	}
 	if (doc && x && x->shard_n)
 		mg_shard_annotate(doc, x->shard_k, x->shard_n);
-	mg_report_write_text(&rep, stderr);
-	if (doc && x && x->baseline)
-		mg_baseline_write_text(doc, stderr);
 	if (status == 0)
 		status = mg_exit_status(rep.verdict, rep.interrupted_by);
 	if (doc && json_path &&
@@ -137,6 +206,9 @@ static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_roo
 		if (status == 0)
 			status = EXIT_ERROR;
 	}
+	/* A report that cannot be shown is not a pass either. */
+	if (doc && render_all(doc, x, json_path) < 0 && status == 0)
+		status = EXIT_ERROR;
 	if (doc && x && x->post)
 		status = post_statuses(doc, x, status);
 	json_decref(doc);
@@ -313,10 +385,13 @@ static int select_only(struct mg_config *cfg, char **only, size_t nonly)
 
 int mg_cmd_run(int argc, char **argv, bool validate_only)
 {
-	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD, O_POST };
+	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD, O_POST, O_JUNIT, O_MARKDOWN, O_SVG };
 	static const struct option opts[] = {
 		MG_POST_LONG_OPTIONS,
 		{"post-status", no_argument, NULL, O_POST},
+		{"junit", required_argument, NULL, O_JUNIT},
+		{"markdown", required_argument, NULL, O_MARKDOWN},
+		{"svg", required_argument, NULL, O_SVG},
 		{"baseline", required_argument, NULL, O_BASELINE},
 		{"shard", required_argument, NULL, O_SHARD},
 		{"config", required_argument, NULL, 'c'},
@@ -349,6 +424,12 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 				rc = mg_usage_error("%s", err);
 		} else if (c == O_POST && !validate_only) {
 			x.post = true;
+		} else if (c == O_JUNIT && !validate_only) {
+			x.junit = optarg;
+		} else if (c == O_MARKDOWN && !validate_only) {
+			x.markdown = optarg;
+		} else if (c == O_SVG && !validate_only) {
+			x.svg = optarg;
 		} else if (!validate_only && (pr = mg_post_flag(&x.post_flags, c, optarg)) != 0) {
 			rc = pr == 1 ? 0 : pr;
 		}

@@ -25,6 +25,8 @@ int main(int argc, char **argv)
 		return mg_cmd_run(argc - 1, argv + 1, false);
 	if (!strcmp(cmd, "validate"))
 		return mg_cmd_run(argc - 1, argv + 1, true);
+	if (!strcmp(cmd, "report"))
+		return mg_cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "post"))
 		return mg_cmd_post(argc - 1, argv + 1);
 	if (!strcmp(cmd, "tune"))

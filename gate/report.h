@@ -1,6 +1,6 @@
 /* report: the renderers. They read results and judgements; they never
- * measure. report_json.c writes the public JSON report (schema 1),
- * report_text.c the human summary. */
+ * measure. report_json.c writes the public JSON report (schema 1); every
+ * other format renders that JSON (render.h). */
 #ifndef MG_REPORT_H
 #define MG_REPORT_H
 
@@ -27,6 +27,5 @@ struct mg_report {
 json_t *mg_report_json(const struct mg_report *rep);
 /* Atomic: written to PATH.tmp, then renamed. 0, or -1 with err. */
 int mg_report_write_json(const struct mg_report *rep, const char *path, char *err, size_t len);
-void mg_report_write_text(const struct mg_report *rep, FILE *out);
 
 #endif

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
-#include "cmd_merge.h"
+#include "cmd.h"
 #include "merge.h"
 
 /* A schema 1 report with fixtures named in names (comma separated, may be

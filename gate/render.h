@@ -1,0 +1,45 @@
+/* render: the report renderers. Each one takes a parsed JSON report
+ * (schema 1, the shape report_json.c writes), so `memgate report` renders a
+ * saved report and `memgate run` the one it has just built. Renderers never
+ * measure. The report is validated in full before anything is written: a
+ * malformed report (or one from another tool) gives -1 and a message naming
+ * the JSON path, e.g. "fixtures[2].peak.tree_rss_bytes: expected an integer
+ * or null", and no partial output. Every function returns 0, or -1 with err. */
+#ifndef MG_RENDER_H
+#define MG_RENDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* GitHub's job summary limit is 1 MiB per step; stay well under it. */
+#define MG_MARKDOWN_BUDGET ((size_t)900 * 1024)
+
+/* Where mg_render_github writes; a NULL member skips that output. */
+struct mg_github_env {
+	const char *step_summary_path; /* $GITHUB_STEP_SUMMARY: markdown appended */
+	const char *output_path;       /* $GITHUB_OUTPUT: step outputs appended */
+	FILE *annotations;             /* workflow commands (::error ...), normally stdout */
+};
+
+/* Only validate (what every renderer does first). */
+int mg_render_check(json_t *report, char *err, size_t errlen);
+
+/* The human summary (the format of `memgate run` on stderr). */
+int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
+/* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes. */
+int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
+/* The same within `budget` bytes: charts, then per-fixture details, then
+ * overview rows are dropped (each replaced by a one-line note) to fit. */
+int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen);
+/* JUnit XML: one testsuite, a testcase per fixture x limit plus one "run"
+ * testcase per fixture. */
+int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
+/* A self-contained SVG: one panel per fixture, tree RSS over time. */
+int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
+/* GitHub Actions: markdown to the step summary, outputs (verdict, report,
+ * peak_<name>) to the output file, ::error annotations (at most 10). */
+int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
+		     char *err, size_t errlen);
+
+#endif

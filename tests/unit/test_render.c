@@ -1,0 +1,1017 @@
+/* The report renderers: validation of the JSON report, text, markdown,
+ * JUnit and SVG, on real reports (tests/data/reports/, written by
+ * `memgate run/measure`) and on hand-made edge cases. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <math.h>
+
+#include "render.h"
+#include "render_common.h"
+
+#define MIB ((json_int_t)1 << 20)
+
+/* ------------------------------------------------------------ helpers */
+
+static json_t *load_report(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof path, "reports/%s.json", name);
+	char *text = tu_read_data(path);
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	if (!j)
+		fail_msg("%s:%d:%d: %s", path, je.line, je.column, je.text);
+	free(text);
+	return j;
+}
+
+typedef int (*render_fn)(json_t *, FILE *, char *, size_t);
+
+struct rendered {
+	int rc;
+	char *out;        /* what was written (always a string) */
+	size_t len;
+	char err[512];
+};
+
+static struct rendered render(render_fn fn, json_t *report)
+{
+	struct rendered r = {0};
+	FILE *f = open_memstream(&r.out, &r.len);
+	assert_non_null(f);
+	r.rc = fn(report, f, r.err, sizeof r.err);
+	fclose(f);
+	return r;
+}
+
+static struct rendered render_md_budget(json_t *report, size_t budget)
+{
+	struct rendered r = {0};
+	FILE *f = open_memstream(&r.out, &r.len);
+	assert_non_null(f);
+	r.rc = mg_render_markdown_budget(report, f, budget, r.err, sizeof r.err);
+	fclose(f);
+	return r;
+}
+
+#define assert_starts(s, prefix)                                                        \
+	do {                                                                            \
+		const char *s_ = (s), *p_ = (prefix);                                   \
+		if (strncmp(s_, p_, strlen(p_)) != 0)                                   \
+			fail_msg("expected to start with \"%s\", got \"%.200s\"", p_, s_); \
+	} while (0)
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* A complete fixture as report_json.c writes it, with a tree_rss limit
+ * (limit 0: none) and a short series; tests then change what they need. */
+static json_t *fixture(const char *name, const char *verdict, json_int_t rss, json_int_t limit)
+{
+	json_t *limits = json_array();
+	if (limit)
+		json_array_append_new(limits, json_pack("{s:s, s:I, s:I, s:b}", "metric", "tree_rss", "limit_bytes", limit,
+							"value_bytes", rss, "ok", rss <= limit));
+	json_t *f = json_pack("{s:s, s:s, s:[], s:[s], s:{s:i, s:n, s:n, s:b, s:b}, s:i,"
+			      " s:{s:s, s:i, s:i, s:n, s:[], s:i, s:i},"
+			      " s:{s:I, s:I, s:I, s:n}, s:o, s:n, s:i, s:i, s:[],"
+			      " s:[[i, I], [i, I], [i, I]]}",
+			      "name", name, "verdict", verdict, "reasons", "command", "true",
+			      "exit", "code", 0, "signal", "signal_name", "timed_out", 0, "oom_killed", 0,
+			      "wall_ms", 1500,
+			      "measurement", "method", "cgroup-v2", "interval_ms", 10, "samples", 150,
+			      "fallback_reason", "notes", "self_cpu_ms", 3, "self_maxrss_bytes", 2000000,
+			      "peak", "cgroup_bytes", rss, "tree_rss_bytes", rss, "max_process_hwm_bytes", rss,
+			      "tree_pss_bytes",
+			      "limits", limits, "kill_above_bytes", "oom_kills", 0, "leftover_processes", 0,
+			      "processes",
+			      "series", 0, rss / 4, 700, rss, 1500, rss / 2);
+	assert_non_null(f);
+	return f;
+}
+
+static void add_reason(json_t *f, const char *reason)
+{
+	json_array_append_new(json_object_get(f, "reasons"), json_string(reason));
+}
+
+static json_t *report_of(const char *verdict, json_t *fixtures)
+{
+	json_t *r = json_pack("{s:i, s:s, s:s, s:n, s:o}", "schema", 1, "memgate_version", "0.1.0", "verdict", verdict,
+			      "interrupted_by", "fixtures", fixtures);
+	assert_non_null(r);
+	return r;
+}
+
+static json_t *one(json_t *fixture_obj, const char *verdict)
+{
+	json_t *a = json_array();
+	json_array_append_new(a, fixture_obj);
+	return report_of(verdict, a);
+}
+
+/* xmllint --noout on text; skipped (once said) when xmllint is missing. */
+static void assert_well_formed_xml(const char *text)
+{
+	if (system("command -v xmllint >/dev/null 2>&1") != 0) {
+		print_message("SKIP well-formedness: xmllint not installed (apt-get install libxml2-utils)\n");
+		return;
+	}
+	char path[] = "/tmp/memgate-xml-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "xmllint --noout %s", path);
+	int rc = system(cmd);
+	unlink(path);
+	assert_int_equal(rc, 0);
+}
+
+/* demo..timeout: written by memgate before service mode; service and
+ * python: by the current one (growth, service, python_heap, limit units). */
+static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
+					   "oom", "timeout", "service", "python"};
+#define NREAL (sizeof real_reports / sizeof real_reports[0])
+
+static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
+#define NRENDERERS (sizeof all_renderers / sizeof all_renderers[0])
+
+/* Every renderer refuses the report with exactly this message, and writes
+ * nothing at all. */
+static void assert_rejected(json_t *report, const char *message)
+{
+	for (size_t i = 0; i < NRENDERERS; i++) {
+		struct rendered r = render(all_renderers[i], report);
+		assert_int_equal(r.rc, -1);
+		assert_string_equal(r.err, message);
+		assert_int_equal(r.len, 0);
+		free(r.out);
+	}
+	char err[512];
+	assert_int_equal(mg_render_check(report, err, sizeof err), -1);
+	assert_string_equal(err, message);
+}
+
+/* --------------------------------------------------------- validation */
+
+static void wrong_type_names_the_path(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	json_t *peak = json_object_get(json_array_get(json_object_get(rep, "fixtures"), 2), "peak");
+	json_object_set_new(peak, "tree_rss_bytes", json_string("big"));
+	assert_rejected(rep, "fixtures[2].peak.tree_rss_bytes: expected a non-negative integer or null, got a string");
+	json_object_set_new(peak, "tree_rss_bytes", json_integer(-5));
+	assert_rejected(rep, "fixtures[2].peak.tree_rss_bytes: expected a non-negative integer or null, got -5");
+	json_decref(rep);
+}
+
+static void missing_key_names_the_path(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("demo");
+	json_t *m = json_object_get(json_array_get(json_object_get(rep, "fixtures"), 1), "measurement");
+	json_object_del(m, "samples");
+	assert_rejected(rep, "fixtures[1].measurement.samples: missing (expected a non-negative integer)");
+	json_decref(rep);
+}
+
+static void not_a_memgate_report(void **state)
+{
+	(void)state;
+	json_t *j = json_pack("[i, i]", 1, 2);
+	assert_rejected(j, "report: expected a JSON object, got an array (is this a memgate report?)");
+	json_decref(j);
+	j = json_pack("{s:s}", "name", "eslint");
+	assert_rejected(j, "schema: missing (is this a memgate report?)");
+	json_decref(j);
+	j = load_report("oom");
+	json_object_set_new(j, "schema", json_integer(2));
+	assert_rejected(j, "schema: expected 1, got 2 (this memgate reads report schema 1)");
+	json_object_set_new(j, "schema", json_string("1"));
+	assert_rejected(j, "schema: expected an integer, got a string");
+	json_decref(j);
+}
+
+static void bad_values_deep_inside(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	json_t *fx = json_object_get(rep, "fixtures");
+	json_t *f0 = json_array_get(fx, 0);
+
+	json_object_set_new(f0, "verdict", json_string("maybe"));
+	assert_rejected(rep, "fixtures[0].verdict: expected \"pass\", \"fail\" or \"error\", got \"maybe\"");
+	json_object_set_new(f0, "verdict", json_string("fail"));
+
+	json_t *series = json_object_get(f0, "series");
+	json_array_set_new(series, 3, json_pack("[i, i, i]", 1, 2, 3));
+	assert_rejected(rep, "fixtures[0].series[3]: expected [ms, bytes], got another array");
+	json_array_set_new(series, 3, json_pack("[i, f]", 1, 2.5));
+	assert_rejected(rep, "fixtures[0].series[3]: expected [ms, bytes] as two non-negative integers");
+	json_array_set_new(series, 3, json_pack("[i, i]", 30, 1024));
+
+	json_array_set_new(json_object_get(f0, "limits"), 1, json_string("cgroup"));
+	assert_rejected(rep, "fixtures[0].limits[1]: expected an object, got a string");
+	json_array_set_new(json_object_get(f0, "limits"), 1,
+			   json_pack("{s:s, s:I, s:n, s:s}", "metric", "cgroup", "limit_bytes", MIB, "value_bytes", "ok", "yes"));
+	assert_rejected(rep, "fixtures[0].limits[1].ok: expected true or false, got a string");
+	json_array_remove(json_object_get(f0, "limits"), 1);
+
+	json_t *reasons = json_object_get(json_array_get(fx, 4), "reasons");
+	json_array_append_new(reasons, json_integer(7));
+	assert_rejected(rep, "fixtures[4].reasons[1]: expected a string, got an integer");
+	json_array_remove(reasons, 1);
+
+	json_t *exit = json_object_get(json_array_get(fx, 3), "exit");
+	json_object_set_new(exit, "timed_out", json_null());
+	assert_rejected(rep, "fixtures[3].exit.timed_out: expected true or false, got null");
+	json_object_set_new(exit, "timed_out", json_false());
+
+	json_object_set_new(json_array_get(fx, 5), "name", json_string(""));
+	assert_rejected(rep, "fixtures[5].name: expected a non-empty string");
+	json_object_set_new(json_array_get(fx, 5), "name", json_string("spike"));
+
+	/* repaired: accepted again */
+	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_decref(rep);
+}
+
+static void optional_keys_are_checked_when_present(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "pass", 10 * MIB, 20 * MIB);
+	json_object_set_new(f, "python_heap", json_pack("{s:s, s:I, s:n, s:[{s:s, s:s, s:i}]}", "tool", "tracemalloc",
+							"peak_bytes", 5 * MIB, "current_bytes", "top", "location", "a.py:1",
+							"size_bytes", "many", "count", 1));
+	json_t *rep = one(f, "pass");
+	assert_rejected(rep, "fixtures[0].python_heap.top[0].size_bytes: expected a non-negative integer, got a string");
+	json_t *lim = json_array_get(json_object_get(f, "limits"), 0);
+	json_object_del(f, "python_heap");
+	json_object_set_new(lim, "delta_bytes", json_integer(5));
+	json_object_set_new(lim, "delta_pct", json_string("5%"));
+	assert_rejected(rep, "fixtures[0].limits[0].delta_pct: expected a number or null, got a string");
+	json_decref(rep);
+}
+
+/* A fixture that was not run has only name, verdict, reasons, command,
+ * exit (null) and limits: that is valid. */
+static void not_run_fixture_is_valid(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("interrupted");
+	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_decref(rep);
+}
+
+/* --------------------------------------------------------------- text */
+
+/* The .txt next to each real report is what report_text.c printed for
+ * that run: rendering the JSON must give the same bytes. (One exception,
+ * on purpose: service.txt has '?' where the service printed ESC, since a
+ * report must not drive the terminal.) */
+static void text_matches_report_text(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NREAL; i++) {
+		char path[128];
+		snprintf(path, sizeof path, "reports/%s.txt", real_reports[i]);
+		char *want = tu_read_data(path);
+		json_t *rep = load_report(real_reports[i]);
+		struct rendered r = render(mg_render_text, rep);
+		assert_int_equal(r.rc, 0);
+		if (strcmp(r.out, want) != 0)
+			fail_msg("%s: got\n%s\nwant\n%s", real_reports[i], r.out, want);
+		free(r.out);
+		free(want);
+		json_decref(rep);
+	}
+}
+
+static void text_hand_made(void **state)
+{
+	(void)state;
+	json_t *f = fixture("evil\x1b[31m", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB\nsecond line");
+	json_array_append_new(json_object_get(f, "limits"),
+			      json_pack("{s:s, s:I, s:I, s:b}", "metric", "growth", "limit_bytes", MIB, "value_bytes", MIB / 2,
+					"ok", 1));
+	json_object_set_new(f, "leftover_processes", json_integer(2));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out,
+			    "memgate: FAIL (1 of 1 fixture not passing)\n"
+			    "  FAIL  evil?[31m  (cgroup-v2, 1.50 s, 150 samples, 2 leftover processes killed)\n"
+			    "        ! tree_rss 30.0 MiB > limit 20.0 MiB?second line\n"
+			    "        tree_rss             30.0 MiB   limit     20.0 MiB   headroom -50.0%  OVER\n"
+			    "        cgroup               30.0 MiB\n"
+			    "        max_process_hwm      30.0 MiB\n"); /* like report_text.c: no line for growth */
+	free(r.out);
+	json_decref(rep);
+}
+
+/* ----------------------------------------------------------- markdown */
+
+static void markdown_real_report(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	/* verdict first */
+	assert_starts(r.out, "**memgate: ERROR** — 4 of 6 fixtures failed, 2 could not be measured\n\n");
+	assert_contains(r.out, "| fixture | verdict | tree RSS | limit | reason |\n|---|---|---:|---:|---|\n"
+			       "| proc-pss | ERROR | 27.3 MiB | 64.0 MiB | cgroup limit 100.0 MiB cannot be checked: not measured with proc |\n"
+			       "| no-such-command | ERROR | n/a | 10.0 MiB | cannot execute \"/nonexistent/cmd\": command not found (check the command and PATH) |\n"
+			       "| grow-over | FAIL | 97.3 MiB | 64.0 MiB | tree_rss 97.3 MiB \\> limit 64.0 MiB |\n");
+	assert_contains(r.out, "### FAIL: grow-over\n\n- tree_rss 97.3 MiB \\> limit 64.0 MiB\n\n"
+			       "| metric | value | limit | headroom |\n|---|---:|---:|---:|\n"
+			       "| tree_rss | 97.3 MiB | 64.0 MiB | -52.0% (over) |\n"
+			       "| cgroup | 96.4 MiB | 200.0 MiB | 51.8% |\n"
+			       "| max_process_hwm | 97.3 MiB | — | — |\n\n");
+	assert_contains(r.out, "**Exit:** killed by signal 11 (SIGSEGV)\n");
+	assert_contains(r.out, "**Exit:** exited with code 3\n");
+	assert_contains(r.out, "**Measured with** proc: 32 samples every 10 ms over 307 ms.\n");
+	assert_contains(r.out, "Fallback: cgroup v2: memory controller not available in /sys/fs/cgroup/unified (controllers: hugetlb)\n");
+	assert_contains(r.out, "### ERROR: no-such-command\n\n- cannot execute \"/nonexistent/cmd\": command not found"
+			       " (check the command and PATH)\n\nNo figures: the command did not start.\n\n");
+	assert_contains(r.out, "```mermaid\nxychart-beta\n    title \"tree RSS over time (flat line: tree_rss limit 64.0 MiB)\"\n"
+			       "    x-axis \"time (s)\" 0 --> 0.99\n    y-axis \"tree RSS (MiB)\" 0 --> 120\n    line [0.2, 9.3, ");
+	/* most severe first: errors, then the failure furthest over its limit */
+	const char *order[] = {"### ERROR: proc-pss", "### ERROR: no-such-command", "### FAIL: grow-over",
+			       "### FAIL: spike", "### FAIL: crash", "### FAIL: exit-3"};
+	for (size_t i = 1; i < 6; i++)
+		assert_true(strstr(r.out, order[i - 1]) < strstr(r.out, order[i]));
+	/* no chart for no-such-command (never started) nor exit-3 (one instant) */
+	assert_int_equal(count(r.out, "```mermaid"), 4);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void markdown_pass_and_not_run(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("demo");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_starts(r.out, "**memgate: PASS** — 3 fixtures within limits\n\n");
+	assert_int_equal(count(r.out, "**Exit:**"), 0);
+	assert_contains(r.out, "| pss | 32.4 MiB | 48.0 MiB | 32.5% |\n");
+	free(r.out);
+	json_decref(rep);
+
+	rep = load_report("interrupted");
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**memgate: ERROR** — 3 of 3 fixtures could not be measured (interrupted by SIGINT)\n");
+	assert_contains(r.out, "### ERROR: workers-4x16MiB\n\n- not run: memgate was interrupted\n\nNot run.\n\n");
+	assert_contains(r.out, "| hold-64MiB | ERROR | 65.3 MiB | 80.0 MiB | interrupted by SIGINT: the tree was killed (+1 more) |\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+static void markdown_escapes_cells(void **state)
+{
+	(void)state;
+	json_t *f = fixture("a|b`c*d_e f_", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "1. x | y\nz <b>&amp; [link](u) #3 ~~s~~");
+	add_reason(f, "- looks like a list");
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "| a\\|b\\`c\\*d_e f\\_ | FAIL | 30.0 MiB | 20.0 MiB | "
+			       "1\\. x \\| y z \\<b\\>\\&amp; \\[link\\](u) \\#3 \\~\\~s\\~\\~ (+1 more) |\n");
+	assert_contains(r.out, "### FAIL: a\\|b\\`c\\*d_e f\\_\n");
+	assert_contains(r.out, "- 1\\. x \\| y z \\<b\\>");
+	assert_contains(r.out, "- \\- looks like a list\n");
+	/* one table row per line: no raw newline leaked from the reason */
+	assert_int_equal(count(r.out, "\nz "), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void markdown_chart_is_downsampled_keeping_peaks(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("long"); /* 1100 points */
+	json_t *f = json_array_get(json_object_get(rep, "fixtures"), 0);
+	json_t *series = json_object_get(f, "series");
+	assert_true(json_array_size(series) > 1000);
+	json_int_t max = 0, last_ms = 0;
+	for (size_t i = 0; i < json_array_size(series); i++) {
+		json_int_t b = json_integer_value(json_array_get(json_array_get(series, i), 1));
+		max = b > max ? b : max;
+		last_ms = json_integer_value(json_array_get(json_array_get(series, i), 0));
+	}
+	struct rendered r = render(mg_render_markdown, rep);
+	char axis[64], peak[32];
+	snprintf(axis, sizeof axis, "x-axis \"time (s)\" 0 --> %.2f\n", (double)last_ms / 1000.0);
+	snprintf(peak, sizeof peak, "%.1f", (double)max / 1048576.0);
+	assert_contains(r.out, axis);
+	const char *line = strstr(r.out, "    line [");
+	assert_non_null(line);
+	const char *end = strchr(line, ']');
+	size_t commas = 0;
+	for (const char *p = line; p < end; p++)
+		commas += *p == ',';
+	assert_int_equal(commas + 1, 100);
+	char *values = strndup(line, (size_t)(end - line));
+	assert_contains(values, peak); /* the peak survives downsampling */
+	free(values);
+	assert_contains(r.out, "    line [100.0, 100.0, ");
+	free(r.out);
+	json_decref(rep);
+}
+
+static void downsample_keeps_maxima(void **state)
+{
+	(void)state;
+	struct mg_rv_point pts[1000];
+	for (int i = 0; i < 1000; i++)
+		pts[i] = (struct mg_rv_point){i, i == 555 ? 50 * MIB : MIB};
+	double out[10];
+	int64_t span;
+	assert_int_equal(mg_rv_downsample(pts, 1000, 10, out, &span), 10);
+	assert_int_equal(span, 999);
+	assert_true(out[5] == 50.0); /* 555 falls in bucket 5 of 10 */
+	assert_true(out[4] == 1.0 && out[6] == 1.0);
+	/* a gap in time: the empty buckets hold the value before them */
+	struct mg_rv_point gap[] = {{0, 2 * MIB}, {10, 3 * MIB}, {1000, 4 * MIB}};
+	assert_int_equal(mg_rv_downsample(gap, 3, 3, out, &span), 3);
+	assert_true(out[0] == 3.0 && out[1] == 3.0 && out[2] == 4.0);
+	assert_int_equal(mg_rv_downsample(gap, 0, 3, out, &span), 0);
+}
+
+static void nice_ticks(void **state)
+{
+	(void)state;
+	struct mg_ticks t;
+	mg_nice_ticks(102.0, 6, &t);
+	assert_true(t.step == 20.0 && t.top == 120.0 && t.count == 7 && t.decimals == 0);
+	mg_nice_ticks(2.01, 10, &t);
+	assert_true(t.step == 0.5 && t.top == 2.5 && t.decimals == 1);
+	mg_nice_ticks(0.023, 10, &t);
+	assert_true(t.step == 0.005 && fabs(t.top - 0.025) < 1e-12 && t.count == 6 && t.decimals == 3);
+	mg_nice_ticks(0.122, 10, &t);
+	assert_true(t.step == 0.02 && fabs(t.top - 0.14) < 1e-12 && t.decimals == 2);
+	mg_nice_ticks(0.0, 5, &t); /* nothing to show still gives an axis */
+	assert_true(t.top == 1.0 && t.count == 6);
+}
+
+static void markdown_baseline_delta_and_heap(void **state)
+{
+	(void)state;
+	json_t *f = fixture("api", "fail", 200 * MIB, 190 * MIB);
+	json_t *lim = json_array_get(json_object_get(f, "limits"), 0);
+	json_object_set_new(lim, "baseline_bytes", json_integer(180 * MIB));
+	json_object_set_new(lim, "delta_bytes", json_integer(20 * MIB + MIB * 3 / 10));
+	json_object_set_new(lim, "delta_pct", json_real(6.8));
+	json_array_append_new(json_object_get(f, "limits"),
+			      json_pack("{s:s, s:I, s:I, s:b, s:I, s:I, s:f}", "metric", "cgroup", "limit_bytes", 300 * MIB,
+					"value_bytes", 200 * MIB, "ok", 1, "baseline_bytes", 205 * MIB, "delta_bytes", -5 * MIB,
+					"delta_pct", -2.44));
+	json_object_set_new(f, "python_heap",
+			    json_pack("{s:s, s:I, s:I, s:[{s:s, s:I, s:i}, {s:s, s:I, s:i}]}", "tool", "tracemalloc",
+				      "peak_bytes", 45 * MIB, "current_bytes", 12 * MIB, "top",
+				      "location", "app/models.py:42", "size_bytes", 12 * MIB, "count", 1024,
+				      "location", "lib|x.py:7", "size_bytes", MIB / 2, "count", 3));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "| metric | value | limit | headroom | vs baseline |\n|---|---:|---:|---:|---:|\n"
+			       "| tree_rss | 200.0 MiB | 190.0 MiB | -5.3% (over) | +20.3 MiB, +6.8% |\n"
+			       "| cgroup | 200.0 MiB | 300.0 MiB | 33.3% | -5.0 MiB, -2.4% |\n"
+			       "| max_process_hwm | 200.0 MiB | — | — | — |\n");
+	assert_contains(r.out, "**Python heap** (tracemalloc): peak 45.0 MiB, current 12.0 MiB\n\n"
+			       "| allocation site | size | count |\n|---|---:|---:|\n"
+			       "| app/models.py:42 | 12.0 MiB | 1024 |\n"
+			       "| lib\\|x.py:7 | 0.5 MiB | 3 |\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* without the optional keys: no such column, no such section */
+	rep = load_report("demo");
+	r = render(mg_render_markdown, rep);
+	assert_int_equal(count(r.out, "vs baseline"), 0);
+	assert_int_equal(count(r.out, "Python heap"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* n fixtures, every one failing, each with a series of npoints. */
+static json_t *many_fixtures(size_t n, size_t npoints)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "fixture-%05zu", i);
+		json_t *f = fixture(name, "fail", (json_int_t)(30 + i % 7) * MIB, 20 * MIB);
+		add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+		json_t *s = json_array();
+		for (size_t k = 0; k < npoints; k++)
+			json_array_append_new(s, json_pack("[I, I]", (json_int_t)k * 10, (json_int_t)(k % 13) * MIB));
+		json_object_set_new(f, "series", s);
+		json_array_append_new(a, f);
+	}
+	return report_of("fail", a);
+}
+
+static void markdown_stays_under_the_summary_limit(void **state)
+{
+	(void)state;
+	/* 5000 fixtures: the details cannot all fit, the overview can */
+	json_t *rep = many_fixtures(5000, 20);
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.len <= MG_MARKDOWN_BUDGET);
+	assert_starts(r.out, "**memgate: FAIL** — 5000 of 5000 fixtures failed\n\n| fixture |");
+	assert_int_equal(count(r.out, "| FAIL |"), 5000);
+	assert_int_equal(count(r.out, "```mermaid"), 0);
+	size_t shown = count(r.out, "### FAIL: ");
+	assert_true(shown > 100 && shown < 5000);
+	char note[160];
+	snprintf(note, sizeof note, "_Details of %zu fixtures omitted to stay under GitHub's 1 MiB job-summary limit; "
+				    "see the JSON report._\n", 5000 - shown);
+	assert_contains(r.out, note);
+	assert_contains(r.out, "_Charts omitted to stay under GitHub's 1 MiB job-summary limit._\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* 600 fixtures with long series: dropping the charts is enough */
+	rep = many_fixtures(600, 500);
+	r = render(mg_render_markdown, rep);
+	assert_true(r.len <= MG_MARKDOWN_BUDGET);
+	assert_int_equal(count(r.out, "### FAIL: "), 600);
+	assert_int_equal(count(r.out, "```mermaid"), 0);
+	assert_contains(r.out, "_Charts omitted to stay under GitHub's 1 MiB job-summary limit._\n");
+	assert_int_equal(count(r.out, "_Details of"), 0);
+	free(r.out);
+	json_decref(rep);
+
+	/* a few: everything, charts included, no note */
+	rep = many_fixtures(20, 500);
+	r = render(mg_render_markdown, rep);
+	assert_int_equal(count(r.out, "```mermaid"), 20);
+	assert_int_equal(count(r.out, "omitted"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void markdown_tiny_budget_drops_overview_rows(void **state)
+{
+	(void)state;
+	json_t *rep = many_fixtures(200, 3);
+	struct rendered r = render_md_budget(rep, 4096);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.len <= 4096);
+	size_t rows = count(r.out, "| FAIL |");
+	assert_true(rows > 5 && rows < 200);
+	char note[160];
+	snprintf(note, sizeof note, "_%zu fixtures not listed in the overview to stay under GitHub's 1 MiB "
+				    "job-summary limit; see the JSON report._\n", 200 - rows);
+	assert_contains(r.out, note);
+	assert_contains(r.out, "_Details of 200 fixtures omitted");
+	free(r.out);
+	/* no room at all: still the verdict */
+	r = render_md_budget(rep, 0);
+	assert_starts(r.out, "**memgate: FAIL** — 200 of 200 fixtures failed\n\n_Details of 200");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* -------------------------------------------------------------- junit */
+
+static void junit_real_report(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	/* 6 run testcases + 7 limits; failures: tree_rss, hwm, crash, exit-3;
+	 * errors: proc-pss cgroup, no-such-command run + tree_rss */
+	assert_contains(r.out, "<testsuite name=\"memgate\" tests=\"13\" failures=\"4\" errors=\"3\" skipped=\"0\" time=\"1.570\">\n");
+	assert_contains(r.out, "  <testcase classname=\"grow-over\" name=\"tree_rss\" time=\"0.000\">\n"
+			       "    <failure message=\"tree_rss 97.3 MiB &gt; limit 64.0 MiB\" type=\"limit\">");
+	assert_contains(r.out, "  <testcase classname=\"crash\" name=\"run\" time=\"0.051\">\n"
+			       "    <failure message=\"killed by signal 11 (SIGSEGV)\" type=\"exit\">");
+	assert_contains(r.out, "  <testcase classname=\"no-such-command\" name=\"run\" time=\"0.000\">\n"
+			       "    <error message=\"cannot execute &quot;/nonexistent/cmd&quot;: command not found (check the command and PATH)\" type=\"error\">");
+	assert_contains(r.out, "  <testcase classname=\"proc-pss\" name=\"cgroup\" time=\"0.000\">\n"
+			       "    <error message=\"cgroup limit 100.0 MiB cannot be checked: not measured\" type=\"not-measured\">");
+	/* the proc-pss run itself was fine: its error is the unmeasured limit */
+	assert_contains(r.out, "  <testcase classname=\"proc-pss\" name=\"run\" time=\"0.307\">\n    <system-out>");
+	/* a fixture without limits still appears */
+	assert_int_equal(count(r.out, "classname=\"crash\""), 1);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* Whatever the report, a fixture that did not pass has a testcase that
+ * did not pass, and the counts add up. */
+static void junit_counts_agree_with_verdicts(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NREAL; i++) {
+		json_t *rep = load_report(real_reports[i]);
+		struct rendered r = render(mg_render_junit, rep);
+		assert_int_equal(r.rc, 0);
+		assert_well_formed_xml(r.out);
+		json_t *fx = json_object_get(rep, "fixtures");
+		size_t tests = 0;
+		for (size_t k = 0; k < json_array_size(fx); k++) {
+			json_t *f = json_array_get(fx, k);
+			tests += 1 + json_array_size(json_object_get(f, "limits"));
+			if (strcmp(json_string_value(json_object_get(f, "verdict")), "pass") == 0)
+				continue;
+			/* the failure/error is inside this fixture's testcases */
+			char cls[160];
+			snprintf(cls, sizeof cls, "classname=\"%s\"", json_string_value(json_object_get(f, "name")));
+			const char *p = strstr(r.out, cls);
+			bool found = false;
+			for (; p && !found; p = strstr(p + 1, cls)) {
+				const char *close = strstr(p, "</testcase>");
+				const char *fail = strstr(p, "<failure"), *err = strstr(p, "<error");
+				found = (fail && fail < close) || (err && err < close);
+			}
+			if (!found)
+				fail_msg("%s: %s has no failing testcase", real_reports[i], cls);
+		}
+		char want[64];
+		snprintf(want, sizeof want, " tests=\"%zu\"", tests);
+		assert_contains(r.out, want);
+		size_t failures = count(r.out, "<failure "), errors = count(r.out, "<error ");
+		snprintf(want, sizeof want, " failures=\"%zu\" errors=\"%zu\"", failures, errors);
+		assert_contains(r.out, want);
+		free(r.out);
+		json_decref(rep);
+	}
+}
+
+static void junit_escapes_everything(void **state)
+{
+	(void)state;
+	json_t *f = fixture("a&b<c>d\"e'f", "error", 30 * MIB, 0);
+	/* control characters XML 1.0 forbids, U+FFFF, and tab/newline kept */
+	add_reason(f, "bad\x01" "byte\x1f and \xEF\xBF\xBF then\ttab\nline & <x>");
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name",
+						 "SIGKILL", "timed_out", 0, "oom_killed", 0));
+	json_t *rep = one(f, "error");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "classname=\"a&amp;b&lt;c&gt;d&quot;e&apos;f\" name=\"run\"");
+	assert_contains(r.out, "<error message=\"bad\xEF\xBF\xBD" "byte\xEF\xBF\xBD and \xEF\xBF\xBD then&#9;tab&#10;line &amp; &lt;x&gt;\" type=\"error\">");
+	assert_contains(r.out, "tests=\"1\" failures=\"0\" errors=\"1\"");
+	free(r.out);
+	json_decref(rep);
+}
+
+static void junit_invalid_utf8_is_replaced(void **state)
+{
+	(void)state;
+	/* jansson rejects invalid UTF-8 when parsing, but a report built in
+	 * memory can hold anything */
+	json_t *f = fixture("ok", "pass", MIB, 0);
+	json_object_set_new(f, "name", json_stringn_nocheck("x\xC3(\xF0\x9F\x98", 6));
+	json_t *rep = one(f, "pass");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "classname=\"x\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* ---------------------------------------------------------------- svg */
+
+static void assert_self_contained(const char *svg)
+{
+	assert_int_equal(count(svg, "<script"), 0);
+	assert_int_equal(count(svg, "href"), 0);
+	assert_int_equal(count(svg, "url("), 0);
+	assert_int_equal(count(svg, "@import"), 0);
+	assert_int_equal(count(svg, "http"), 1); /* the namespace only */
+}
+
+static void svg_real_reports(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NREAL; i++) {
+		json_t *rep = load_report(real_reports[i]);
+		struct rendered r = render(mg_render_svg, rep);
+		assert_int_equal(r.rc, 0);
+		assert_well_formed_xml(r.out);
+		assert_self_contained(r.out);
+		free(r.out);
+		json_decref(rep);
+	}
+}
+
+static void svg_oom_timeout_and_limit(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("oom");
+	struct rendered r = render(mg_render_svg, rep);
+	assert_contains(r.out, "<title>memgate: FAIL</title>");
+	assert_contains(r.out, "<circle cx=");            /* the OOM symbol */
+	assert_contains(r.out, ">OOM kill (kill_above 64.0 MiB)</text>");
+	assert_int_equal(count(r.out, "stroke-dasharray"), 0); /* no tree_rss limit */
+	assert_int_equal(count(r.out, "<polyline"), 1);
+	assert_contains(r.out, ">workload<tspan dx=\"8\" fill=\"#d62728\">— FAIL</tspan>");
+	free(r.out);
+	json_decref(rep);
+
+	rep = load_report("timeout");
+	r = render(mg_render_svg, rep);
+	assert_contains(r.out, ">timeout</text>");
+	assert_contains(r.out, "fill=\"#e67e00\" stroke=\"#ffffff\"/>"); /* the diamond */
+	assert_contains(r.out, ">time (s)</text>");
+	assert_contains(r.out, ">tree RSS (MiB)</text>");
+	free(r.out);
+	json_decref(rep);
+
+	rep = load_report("long");
+	r = render(mg_render_svg, rep);
+	assert_contains(r.out, "stroke-dasharray=\"7 4\"/>");
+	assert_contains(r.out, ">limit 100.0 MiB</text>");
+	/* nice ticks: 0 to 5 s by 0.5, 0 to 150 MiB by 50 */
+	assert_contains(r.out, ">4.5</text>");
+	assert_contains(r.out, ">5.0</text>");
+	assert_contains(r.out, ">150</text>");
+	assert_int_equal(count(r.out, ">5.5</text>"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void svg_edge_cases(void **state)
+{
+	(void)state;
+	json_t *a = json_array();
+	json_t *f = fixture("<script>&", "pass", 5 * MIB, 0);
+	json_object_set_new(f, "series", json_array()); /* no samples */
+	json_array_append_new(a, f);
+	f = fixture("dot", "pass", 5 * MIB, 0);
+	json_object_set_new(f, "series", json_pack("[[i, I]]", 0, 5 * MIB)); /* one sample */
+	json_array_append_new(a, f);
+	json_array_append_new(a, json_pack("{s:s, s:s, s:[s], s:[s], s:n, s:[]}", "name", "later", "verdict", "error",
+					   "reasons", "not run: memgate was interrupted", "command", "x", "exit", "limits"));
+	json_t *rep = report_of("error", a);
+	json_object_set_new(rep, "interrupted_by", json_string("SIGTERM"));
+	struct rendered r = render(mg_render_svg, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_self_contained(r.out);
+	assert_contains(r.out, ">&lt;script&gt;&amp;<tspan");
+	assert_contains(r.out, ">no samples</text>");
+	assert_contains(r.out, "<circle cx=\"72.0\"");
+	assert_contains(r.out, ">not run: memgate was interrupted</text>");
+	assert_contains(r.out, "1 of 3 fixtures could not be measured (interrupted by SIGTERM)</tspan>");
+	free(r.out);
+	json_decref(rep);
+}
+
+
+/* ------------------------------------------------- service and python */
+
+/* A section of the markdown: from its heading to the next one. */
+static char *section(const char *md, const char *heading)
+{
+	const char *start = strstr(md, heading);
+	assert_non_null(start);
+	const char *end = strstr(start + 1, "\n### ");
+	return strndup(start, end ? (size_t)(end - start) : strlen(start));
+}
+
+static void markdown_service_report(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("service");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	char *leaky = section(r.out, "### FAIL: leaky"), *crashy = section(r.out, "### FAIL: crashy");
+	char *fixed = section(r.out, "### PASS: fixed");
+	assert_contains(leaky, "| growth_per_request | 256.6 KiB/request | 100.0 KiB/request | -156.6% (over) |\n");
+	/* memgate stopped the service with SIGTERM: not an exit worth reporting */
+	assert_int_equal(count(leaky, "**Exit:**"), 0);
+	assert_contains(leaky, "<details><summary>service stdout</summary>\n\n```text\nlistening on 127.0.0.1:56785\n```\n\n</details>\n");
+	assert_contains(crashy, "**Exit:** exited with code 3\n");
+	assert_contains(crashy, "<details><summary>service stderr</summary>\n\n```text\nboom: no config\na\tb ?[31mred?[0m\n```\n");
+	assert_contains(crashy, "    x-axis \"time (s)\" 0 --> 0.001\n");
+	/* a shrinking rate: no headroom to speak of */
+	assert_contains(fixed, "| growth | -53.9 MiB/s | 1.0 MiB/s | — |\n");
+	assert_int_equal(count(fixed, "<details>"), 0); /* output only on failure */
+	free(leaky);
+	free(crashy);
+	free(fixed);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void markdown_output_tail_cannot_break_out(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "fail", 30 * MIB, 0);
+	add_reason(f, "driver failed with code 1");
+	char err[2048] = "";
+	for (int i = 1; i <= 20; i++)
+		snprintf(err + strlen(err), sizeof err - strlen(err), "line %d\n", i);
+	strcat(err, "```\n# not a heading\n");
+	json_object_set_new(f, "service", json_pack("{s:s, s:b, s:{s:n, s:s, s:n}}", "outcome", "driver_failed", "stopped", 1,
+						    "output", "service_stdout", "service_stderr", err, "driver_stderr"));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "<details><summary>service stderr (last lines)</summary>\n\n````text\nline 11\n");
+	assert_contains(r.out, "line 20\n```\n# not a heading\n````\n\n</details>\n");
+	assert_int_equal(count(r.out, "line 10\n"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void markdown_python_heap_report(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("python");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| python_heap | 46.4 MiB | 30.0 MiB | -54.6% (over) |\n");
+	assert_contains(r.out, "**Python heap** (tracemalloc): peak 46.4 MiB, current 46.4 MiB\n\n"
+			       "| allocation site | size | count |\n|---|---:|---:|\n"
+			       "| /tmp/py/leak.py:5 | 40.5 MiB | 40001 |\n"
+			       "| /tmp/py/leak.py:7 | 5.3 MiB | 59696 |\n"
+			       "| \\<frozen importlib.\\_bootstrap\\>:241 | 0.0 MiB | 59 |\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* memray: a function, no count, no current; NumPy's share from the domains */
+	json_t *f = fixture("np", "pass", 30 * MIB, 0);
+	json_object_set_new(f, "python_heap",
+			    json_pack("{s:s, s:I, s:n, s:[{s:s, s:s, s:I, s:n}], s:[{s:i, s:I}, {s:i, s:I}]}", "tool", "memray",
+				      "peak_bytes", 20 * MIB, "current_bytes", "top", "location", "app.py:3", "function", "load",
+				      "size_bytes", 8 * MIB, "count", "domains", "domain", 0, "size_bytes", 4 * MIB,
+				      "domain", 389047, "size_bytes", 12 * MIB));
+	rep = one(f, "pass");
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Python heap** (memray): peak 20.0 MiB, current n/a; NumPy buffers 12.0 MiB of 16.0 MiB "
+			       "traced (75.0%): not Python objects\n\n");
+	assert_contains(r.out, "| app.py:3 (load) | 8.0 MiB | — |\n");
+	free(r.out);
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "        python heap (memray): peak 20.0 MiB\n"
+			       "        NumPy buffers 12.0 MiB of 16.0 MiB traced (75.0%): not Python objects\n");
+	assert_int_equal(count(r.out, "app.py"), 0); /* sites only when failing */
+	free(r.out);
+	json_decref(rep);
+}
+
+static void junit_service_report(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("service");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "<testcase classname=\"bad-driver\" name=\"run\" time=\"0.001\">\n"
+			       "    <failure message=\"driver failed with code 2\" type=\"service\">");
+	/* leaky's run went as planned; its limits failed */
+	assert_contains(r.out, "<testcase classname=\"leaky\" name=\"run\" time=\"0.065\">\n    <system-out>");
+	assert_contains(r.out, "<failure message=\"growth_per_request 256.6 KiB/request &gt; limit 100.0 KiB/request\" type=\"limit\">");
+	assert_contains(r.out, "<system-out>growth -53.9 MiB/s, limit 1.0 MiB/s</system-out>");
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_int_equal(count(r.out, "killed by SIGTERM"), 0); /* memgate's own stop */
+	free(r.out);
+	json_decref(rep);
+}
+
+/* ------------------------------------------------- anything can be wrong */
+
+struct swap_ctx {
+	json_t *report;
+	size_t renders, rejected;
+};
+
+/* Every renderer either renders or refuses with a message that names
+ * a JSON path under fixtures[0]; a refusal writes nothing. */
+static void render_all_or_refuse(struct swap_ctx *c, const char *where)
+{
+	for (size_t i = 0; i < NRENDERERS; i++) {
+		struct rendered r = render(all_renderers[i], c->report);
+		c->renders++;
+		if (r.rc != 0) {
+			assert_int_equal(r.rc, -1);
+			if (strncmp(r.err, "fixtures[0]", 11) != 0 || r.len != 0)
+				fail_msg("%s: err \"%s\", %zu bytes written", where, r.err, r.len);
+			c->rejected++;
+		}
+		free(r.out);
+	}
+}
+
+/* Replace parent[key] (or parent[index]) by each wrong kind in turn, and
+ * a key by nothing; render each time; put the original back. */
+static void swap_value(struct swap_ctx *c, json_t *parent, const char *key, size_t index, const char *where)
+{
+	json_t *kinds[] = {json_string("x\n|<&>"), json_integer(-7), json_null(), json_array(), json_object(),
+			   json_real(1.5), json_true(), json_pack("[i, i, i]", 1, 2, 3)};
+	json_t *orig = json_incref(key ? json_object_get(parent, key) : json_array_get(parent, index));
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		if (key)
+			json_object_set_new(parent, key, kinds[k]);
+		else
+			json_array_set_new(parent, index, kinds[k]);
+		render_all_or_refuse(c, where);
+	}
+	if (key) { /* and the key missing altogether */
+		json_object_del(parent, key);
+		render_all_or_refuse(c, where);
+		json_object_set_new(parent, key, orig);
+	} else {
+		json_array_set_new(parent, index, orig);
+	}
+}
+
+static void swap_all(struct swap_ctx *c, json_t *node, const char *where)
+{
+	char path[256];
+	if (json_is_object(node)) {
+		/* the keys first: swapping deletes and re-adds them */
+		size_t n = json_object_size(node), k = 0;
+		char **keys = calloc(n ? n : 1, sizeof *keys);
+		const char *key;
+		json_t *v;
+		json_object_foreach(node, key, v)
+			keys[k++] = strdup(key);
+		for (k = 0; k < n; k++) {
+			snprintf(path, sizeof path, "%s.%s", where, keys[k]);
+			swap_all(c, json_object_get(node, keys[k]), path);
+			swap_value(c, node, keys[k], 0, path);
+			free(keys[k]);
+		}
+		free(keys);
+	} else if (json_is_array(node)) {
+		for (size_t i = 0; i < json_array_size(node) && i < 2; i++) {
+			snprintf(path, sizeof path, "%s[%zu]", where, i);
+			swap_all(c, json_array_get(node, i), path);
+			swap_value(c, node, NULL, i, path);
+		}
+	}
+}
+
+static void any_value_of_any_type(void **state)
+{
+	(void)state;
+	const char *reports[] = {"mixed", "service", "python"};
+	for (size_t r = 0; r < 3; r++) {
+		struct swap_ctx c = {load_report(reports[r]), 0, 0};
+		swap_all(&c, json_array_get(json_object_get(c.report, "fixtures"), 0), "fixtures[0]");
+		/* most swaps are refused, some are harmless (an unknown key, a
+		 * nullable figure set to null) */
+		assert_true(c.rejected > c.renders / 2 && c.rejected < c.renders);
+		json_decref(c.report);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wrong_type_names_the_path),
+		cmocka_unit_test(missing_key_names_the_path),
+		cmocka_unit_test(not_a_memgate_report),
+		cmocka_unit_test(bad_values_deep_inside),
+		cmocka_unit_test(optional_keys_are_checked_when_present),
+		cmocka_unit_test(not_run_fixture_is_valid),
+		cmocka_unit_test(text_matches_report_text),
+		cmocka_unit_test(text_hand_made),
+		cmocka_unit_test(markdown_real_report),
+		cmocka_unit_test(markdown_pass_and_not_run),
+		cmocka_unit_test(markdown_escapes_cells),
+		cmocka_unit_test(markdown_chart_is_downsampled_keeping_peaks),
+		cmocka_unit_test(downsample_keeps_maxima),
+		cmocka_unit_test(nice_ticks),
+		cmocka_unit_test(markdown_baseline_delta_and_heap),
+		cmocka_unit_test(markdown_stays_under_the_summary_limit),
+		cmocka_unit_test(markdown_tiny_budget_drops_overview_rows),
+		cmocka_unit_test(junit_real_report),
+		cmocka_unit_test(junit_counts_agree_with_verdicts),
+		cmocka_unit_test(junit_escapes_everything),
+		cmocka_unit_test(junit_invalid_utf8_is_replaced),
+		cmocka_unit_test(svg_real_reports),
+		cmocka_unit_test(svg_oom_timeout_and_limit),
+		cmocka_unit_test(svg_edge_cases),
+		cmocka_unit_test(markdown_service_report),
+		cmocka_unit_test(markdown_output_tail_cannot_break_out),
+		cmocka_unit_test(markdown_python_heap_report),
+		cmocka_unit_test(junit_service_report),
+		cmocka_unit_test(any_value_of_any_type),
+	};
+	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
+}

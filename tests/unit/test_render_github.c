@@ -1,0 +1,338 @@
+/* The GitHub Actions renderer: job summary, step outputs, annotations. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <sys/stat.h>
+
+#include "render.h"
+
+#define MIB ((json_int_t)1 << 20)
+
+static json_t *load_report(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof path, "reports/%s.json", name);
+	char *text = tu_read_data(path);
+	json_t *j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	free(text);
+	return j;
+}
+
+/* A temporary file holding `content`; path written to buf. */
+static void temp_file(char *buf, size_t len, const char *content)
+{
+	snprintf(buf, len, "/tmp/memgate-gh-XXXXXX");
+	int fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Render with annotations captured; returns rc. */
+struct run {
+	int rc;
+	char err[512];
+	char *annotations;
+	size_t len;
+};
+
+static struct run github(json_t *rep, const char *report_path, const char *summary, const char *output)
+{
+	struct run r = {0};
+	FILE *ann = open_memstream(&r.annotations, &r.len);
+	struct mg_github_env env = {summary, output, ann};
+	r.rc = mg_render_github(rep, report_path, &env, r.err, sizeof r.err);
+	fclose(ann);
+	return r;
+}
+
+/* A failing fixture, valid in every key report_json.c writes. */
+static json_t *fixture(const char *name, const char *verdict, json_int_t rss, json_int_t limit, const char *reason)
+{
+	json_t *f = json_pack("{s:s, s:s, s:[s], s:[s], s:{s:i, s:n, s:n, s:b, s:b}, s:i,"
+			      " s:{s:s, s:i, s:i, s:n, s:[], s:i, s:i},"
+			      " s:{s:I, s:I, s:I, s:n}, s:[{s:s, s:I, s:I, s:b}], s:n, s:i, s:i, s:[], s:[]}",
+			      "name", name, "verdict", verdict, "reasons", reason, "command", "true",
+			      "exit", "code", 0, "signal", "signal_name", "timed_out", 0, "oom_killed", 0, "wall_ms", 100,
+			      "measurement", "method", "cgroup-v2", "interval_ms", 10, "samples", 10, "fallback_reason",
+			      "notes", "self_cpu_ms", 1, "self_maxrss_bytes", 1000,
+			      "peak", "cgroup_bytes", rss, "tree_rss_bytes", rss, "max_process_hwm_bytes", rss,
+			      "tree_pss_bytes",
+			      "limits", "metric", "tree_rss", "limit_bytes", limit, "value_bytes", rss, "ok", rss <= limit,
+			      "kill_above_bytes", "oom_kills", 0, "leftover_processes", 0, "processes", "series");
+	assert_non_null(f);
+	return f;
+}
+
+static json_t *report_of(const char *verdict, json_t *fixtures)
+{
+	return json_pack("{s:i, s:s, s:s, s:n, s:o}", "schema", 1, "memgate_version", "0.1.0", "verdict", verdict,
+			 "interrupted_by", "fixtures", fixtures);
+}
+
+static void writes_summary_outputs_and_annotations(void **state)
+{
+	(void)state;
+	char summary[64], output[64];
+	temp_file(summary, sizeof summary, "previous step\n");
+	temp_file(output, sizeof output, "x=1\n");
+	json_t *rep = load_report("mixed");
+	struct run r = github(rep, "build/memgate-report.json", summary, output);
+	assert_int_equal(r.rc, 0);
+
+	char *s = slurp(summary);
+	assert_true(strncmp(s, "previous step\n\n**memgate: ERROR** — 4 of 6 fixtures failed, 2 could not be measured\n\n",
+			    strlen("previous step\n\n**memgate: ERROR** — 4 of 6 fixtures failed, 2 could not be measured\n\n")) == 0);
+	assert_contains(s, "### FAIL: grow-over\n");
+	free(s);
+
+	char *o = slurp(output);
+	assert_true(strncmp(o, "x=1\nverdict=error\nreport<<ghadelimiter_memgate_", 46) == 0);
+	char delim[80];
+	assert_int_equal(sscanf(o + strlen("x=1\nverdict=error\nreport<<"), "%79s", delim), 1);
+	assert_int_equal(strlen(delim), strlen("ghadelimiter_memgate_") + 32);
+	char want[512];
+	snprintf(want, sizeof want, "report<<%s\nbuild/memgate-report.json\n%s\n"
+				    "peak_grow-over=102014976\npeak_proc-pss=28663808\npeak_crash=13955072\n"
+				    "peak_exit-3=1155072\npeak_no-such-command=\npeak_spike=51449856\n", delim, delim);
+	assert_string_equal(o + strlen("x=1\nverdict=error\n"), want);
+	free(o);
+
+	/* errors first, then failures by how far over the limit, then report order */
+	assert_string_equal(r.annotations,
+			    "::error title=memgate%3A proc-pss::cgroup limit 100.0 MiB cannot be checked: not measured with proc\n"
+			    "::error title=memgate%3A no-such-command::cannot execute \"/nonexistent/cmd\": command not found (check the command and PATH)\n"
+			    "::error title=memgate%3A grow-over::tree_rss 97.3 MiB > limit 64.0 MiB\n"
+			    "::error title=memgate%3A spike::max_process_hwm 49.1 MiB > limit 40.0 MiB\n"
+			    "::error title=memgate%3A crash::killed by signal 11 (SIGSEGV)\n"
+			    "::error title=memgate%3A exit-3::exited with code 3\n");
+	free(r.annotations);
+	json_decref(rep);
+	unlink(summary);
+	unlink(output);
+}
+
+static void passing_report_has_no_annotations(void **state)
+{
+	(void)state;
+	char output[64];
+	temp_file(output, sizeof output, "");
+	json_t *rep = load_report("demo");
+	struct run r = github(rep, NULL, NULL, output);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.len, 0);
+	char *o = slurp(output);
+	/* no report path given: no report output */
+	assert_string_equal(o, "verdict=pass\npeak_hold-64MiB=68481024\npeak_workers-4x16MiB=71294976\n"
+			       "peak_forked-shared-32MiB=137052160\n");
+	free(o);
+	free(r.annotations);
+	json_decref(rep);
+	unlink(output);
+}
+
+/* 15 not passing: 9 annotations, the 10th sums up the other 6. */
+static void at_most_ten_errors(void **state)
+{
+	(void)state;
+	json_t *a = json_array();
+	for (int i = 0; i < 15; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "f%02d", i);
+		if (i % 5 == 4) {
+			json_t *f = fixture(name, "error", 10 * MIB, 100 * MIB, "cannot measure");
+			json_array_append_new(a, f);
+		} else {
+			/* further over the limit the later it comes */
+			json_array_append_new(a, fixture(name, "fail", (json_int_t)(101 + i) * MIB, 100 * MIB, "over"));
+		}
+	}
+	json_t *rep = report_of("error", a);
+	struct run r = github(rep, "r.json", NULL, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count(r.annotations, "::error "), 10);
+	assert_int_equal(count(r.annotations, "\n"), 10);
+	assert_string_equal(r.annotations,
+			    "::error title=memgate%3A f04::cannot measure\n"
+			    "::error title=memgate%3A f09::cannot measure\n"
+			    "::error title=memgate%3A f14::cannot measure\n"
+			    "::error title=memgate%3A f13::over\n"
+			    "::error title=memgate%3A f12::over\n"
+			    "::error title=memgate%3A f11::over\n"
+			    "::error title=memgate%3A f10::over\n"
+			    "::error title=memgate%3A f08::over\n"
+			    "::error title=memgate%3A f07::over\n"
+			    "::error title=memgate::\xE2\x80\xA6 and 6 more failing fixtures; see the job summary\n");
+	free(r.annotations);
+	json_decref(rep);
+
+	/* exactly 10: all of them, no summary line */
+	a = json_array();
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "g%d", i);
+		json_array_append_new(a, fixture(name, "fail", 200 * MIB, 100 * MIB, "over"));
+	}
+	rep = report_of("fail", a);
+	r = github(rep, "r.json", NULL, NULL);
+	assert_int_equal(count(r.annotations, "::error "), 10);
+	assert_int_equal(count(r.annotations, "more failing"), 0);
+	free(r.annotations);
+	json_decref(rep);
+}
+
+static void escapes_workflow_commands(void **state)
+{
+	(void)state;
+	json_t *a = json_array();
+	json_t *f = fixture("a:b,c%d", "fail", 200 * MIB, 100 * MIB, "x\ny\r%z, w: v");
+	json_array_append_new(a, f);
+	json_t *rep = report_of("fail", a);
+	char output[64];
+	temp_file(output, sizeof output, "");
+	struct run r = github(rep, "odd\npath.json", NULL, output);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.annotations, "::error title=memgate%3A a%3Ab%2Cc%25d::x%0Ay%0D%25z, w: v\n");
+	char *o = slurp(output);
+	assert_non_null(strstr(o, "\nodd\npath.json\nghadelimiter_memgate_"));
+	assert_non_null(strstr(o, "\npeak_a_b_c_d=209715200\n"));
+	free(o);
+	free(r.annotations);
+	json_decref(rep);
+	unlink(output);
+}
+
+/* Names are sanitised to [A-Za-z0-9_-]; collisions (case-insensitive, as
+ * GitHub expressions are) get a suffix. */
+static void output_names_are_unique(void **state)
+{
+	(void)state;
+	const char *names[] = {"a.b", "a_b", "A.B", "\xC3\xBC", "a_b_2"};
+	json_t *a = json_array();
+	for (size_t i = 0; i < 5; i++)
+		json_array_append_new(a, fixture(names[i], "pass", MIB, 2 * MIB, "x"));
+	json_t *rep = report_of("pass", a);
+	char output[64];
+	temp_file(output, sizeof output, "");
+	struct run r = github(rep, NULL, NULL, output);
+	assert_int_equal(r.rc, 0);
+	char *o = slurp(output);
+	assert_string_equal(o, "verdict=pass\npeak_a_b=1048576\npeak_a_b_2=1048576\npeak_A_B_3=1048576\n"
+			       "peak___=1048576\npeak_a_b_2_2=1048576\n");
+	free(o);
+	free(r.annotations);
+	json_decref(rep);
+	unlink(output);
+}
+
+static void malformed_report_writes_nothing(void **state)
+{
+	(void)state;
+	char summary[64], output[64];
+	temp_file(summary, sizeof summary, "before\n");
+	temp_file(output, sizeof output, "before\n");
+	json_t *rep = load_report("mixed");
+	json_object_set_new(json_array_get(json_object_get(rep, "fixtures"), 1), "limits", json_string("none"));
+	struct run r = github(rep, "r.json", summary, output);
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "fixtures[1].limits: expected an array, got a string");
+	assert_int_equal(r.len, 0);
+	char *s = slurp(summary), *o = slurp(output);
+	assert_string_equal(s, "before\n");
+	assert_string_equal(o, "before\n");
+	free(s);
+	free(o);
+	free(r.annotations);
+	json_decref(rep);
+	unlink(summary);
+	unlink(output);
+}
+
+/* A path that cannot be written is reported; the other outputs still go out. */
+static void unwritable_path_is_reported(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("oom");
+	struct run r = github(rep, "r.json", "/nonexistent-dir/summary.md", NULL);
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "cannot write the step summary /nonexistent-dir/summary.md: No such file or directory");
+	assert_string_equal(r.annotations, "::error title=memgate%3A workload::OOM-killed: the tree reached kill_above 64.0 MiB\n");
+	free(r.annotations);
+	/* nothing asked for: nothing done */
+	r = github(rep, "r.json", NULL, NULL);
+	free(r.annotations);
+	struct mg_github_env none = {NULL, NULL, NULL};
+	char err[64];
+	assert_int_equal(mg_render_github(rep, "r.json", &none, err, sizeof err), 0);
+	json_decref(rep);
+}
+
+/* The 1 MiB limit is per step: content already in the summary file counts. */
+static void summary_budget_counts_what_is_there(void **state)
+{
+	(void)state;
+	char summary[64];
+	temp_file(summary, sizeof summary, "");
+	FILE *f = fopen(summary, "w");
+	for (int i = 0; i < 800; i++)
+		fprintf(f, "%01023d\n", i); /* 800 KiB from earlier steps */
+	fclose(f);
+	json_t *a = json_array();
+	for (int i = 0; i < 3000; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "f%04d", i);
+		json_array_append_new(a, fixture(name, "fail", 200 * MIB, 100 * MIB, "tree_rss over"));
+	}
+	json_t *rep = report_of("fail", a);
+	struct run r = github(rep, "r.json", summary, NULL);
+	assert_int_equal(r.rc, 0);
+	struct stat sb;
+	assert_int_equal(stat(summary, &sb), 0);
+	assert_true((size_t)sb.st_size <= MG_MARKDOWN_BUDGET + 1);
+	char *s = slurp(summary);
+	assert_contains(s, "\n\n**memgate: FAIL** — 3000 of 3000 fixtures failed\n");
+	assert_contains(s, "not listed in the overview");
+	free(s);
+	free(r.annotations);
+	json_decref(rep);
+	unlink(summary);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(writes_summary_outputs_and_annotations),
+		cmocka_unit_test(passing_report_has_no_annotations),
+		cmocka_unit_test(at_most_ten_errors),
+		cmocka_unit_test(escapes_workflow_commands),
+		cmocka_unit_test(output_names_are_unique),
+		cmocka_unit_test(malformed_report_writes_nothing),
+		cmocka_unit_test(unwritable_path_is_reported),
+		cmocka_unit_test(summary_budget_counts_what_is_there),
+	};
+	return cmocka_run_group_tests_name("render_github", tests, NULL, NULL);
+}
