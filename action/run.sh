@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The GitHub Action's run step. On hosted runners the job's cgroup is not
+# writable by the `runner` user, so memgate is started through sudo: it
+# creates the cgroup as root and runs the fixtures as the invoking user
+# (SUDO_UID), never as root. memgate itself writes the job summary, the
+# step outputs and the annotations (GITHUB_ACTIONS=true).
+set -uo pipefail
+mg=${MEMGATE_BIN:?MEMGATE_BIN is not set}
+report="${RUNNER_TEMP:-$PWD}/memgate-report.json"
+args=(run -c "${INPUT_CONFIG:-memgate.json}" --json "$report")
+for name in ${INPUT_ONLY:-}; do
+	args+=(--only "$name")
+done
+[ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
+post=${INPUT_POST_STATUS:-}
+if [ -z "$post" ]; then
+	case "${GITHUB_EVENT_NAME:-}" in
+	push | pull_request | pull_request_target) post=true ;;
+	*) post=false ;;
+	esac
+fi
+case "$post" in
+true) args+=(--post-status --context-prefix "${INPUT_CONTEXT_PREFIX:-memgate}/") ;;
+false) ;;
+*)
+	echo "::error title=memgate::input post-status must be true or false, got \"$post\""
+	exit 2
+	;;
+esac
+# shellcheck disable=SC2206 # args is a user-supplied word list by design
+extra=(${INPUT_ARGS:-})
+sudo=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	sudo=(sudo -E env "PATH=$PATH")
+fi
+"${sudo[@]}" "$mg" "${args[@]}" "${extra[@]}"
+status=$?
+# The report is written as root under sudo: hand it back to the job's user.
+[ ${#sudo[@]} -gt 0 ] && [ -e "$report" ] && sudo chown "$(id -u):$(id -g)" "$report"
+exit $status
