@@ -32,14 +32,24 @@ $(eval $(call build_tree,build/san,$(SANFLAGS)))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRC))
 IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
 
-.PHONY: all test test-plain test-san test-vm bench demo deps install clean
+.PHONY: all test test-plain test-san test-extra test-vm bench demo deps install clean
 all: build/memgate
 
 # The workload is never sanitized: its memory is what the tests measure.
 build/workload: tests/workload.c | build/obj
 	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
-test: test-plain test-san
+# Everything, on a fresh machine too: installs what is missing first.
+test: deps
+	$(MAKE) test-plain test-san test-extra
+
+# The parts that are not C: the lab's lint and acceptance test, the example
+# workflows' lint, and the GitHub Action run as a runner would.
+test-extra: build/memgate build/workload
+	tests/lint/run
+	tests/lint-workflows/run
+	/usr/bin/python3 -B -m unittest discover -s tests/lab
+	tests/action/run
 
 test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build)
 	tests/run-suite build
@@ -54,10 +64,17 @@ test-vm: build/memgate build/workload build/tests/it_measure
 bench: build/memgate build/workload
 	tests/bench
 
-# Installs what is missing (Debian/Ubuntu), builds, runs the example config.
+# Installs what is missing (Debian/Ubuntu), builds, and runs the lab: the
+# leaky service must FAIL (exit 1) and the fixed one pass. Any other
+# outcome fails the demo.
 demo: deps
 	$(MAKE) build/memgate build/workload
-	build/memgate run -c configs/demo.json --json build/demo-report.json
+	@build/memgate run -c configs/lab.json --json build/lab-report.json --markdown build/lab-report.md \
+		--svg build/lab-report.svg; status=$$?; \
+	if [ $$status -eq 1 ]; then \
+		echo "demo: as expected, the gate failed the leaky service (exit 1) and passed the fixed one."; \
+		echo "demo: report in build/lab-report.json, .md and .svg"; \
+	else echo "demo: expected exit 1 (leaky service caught), got $$status"; exit 1; fi
 
 deps:
 	tests/install-deps
@@ -65,6 +82,7 @@ deps:
 install: build/memgate
 	install -D -m 0755 build/memgate $(DESTDIR)$(PREFIX)/bin/memgate
 	install -D -m 0644 memgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/memgate.1
+	install -D -m 0644 gate/python/sitecustomize.py $(DESTDIR)$(PREFIX)/share/memgate/python/sitecustomize.py
 
 clean:
 	rm -rf build
