@@ -157,7 +157,7 @@ static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *mnt, siz
 }
 
 /* mkdir a fresh memgate-PID-N under root (prepared already) and open it. */
-static int make_child(enum mg_method kind, const char *root, struct mg_cgroup *cg, char *reason, size_t len)
+int mg_cgroup_make_child(enum mg_method kind, const char *root, struct mg_cgroup *cg, char *reason, size_t len)
 {
 	for (int seq = 0; seq < 1000; seq++) {
 		if ((size_t)snprintf(cg->path, sizeof cg->path, "%s/memgate-%d-%d", root, (int)getpid(), seq) >=
@@ -196,7 +196,7 @@ static int try_root(enum mg_method kind, const char *root, bool may_enable, stru
 	}
 	if (ops_of(kind)->prepare_root(root, may_enable, reason, len) < 0)
 		return -1;
-	return make_child(kind, root, cg, reason, len);
+	return mg_cgroup_make_child(kind, root, cg, reason, len);
 }
 
 int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg,
@@ -212,6 +212,11 @@ int mg_cgroup_create(enum mg_method kind, const char *root, struct mg_cgroup *cg
 		return -1;
 	if (try_root(kind, dir, true, cg, reason, len) == 0 || kind != MG_METHOD_CGROUP_V2)
 		return cg->path[0] ? 0 : -1;
+	/* Alone in a delegated cgroup (systemd-run -p Delegate=yes, a rootless
+	 * container's unit): step into a leaf so the controller can be enabled. */
+	if (errno == EBUSY && mg_cgroup_only_process(dir, getpid()) &&
+	    mg_cgroup_v2_leaf_enter(dir, cg, why, sizeof why) == 0)
+		return 0;
 	/* cgroup v2: our own cgroup holds processes, so the memory controller
 	 * cannot be enabled below it. The nearest ancestor that already delegates
 	 * memory and lets us mkdir (a user's app.slice, or system.slice as root)
@@ -354,6 +359,17 @@ int mg_cgroup_kill(struct mg_cgroup *cg, char *err, size_t len)
 	return ops_of(cg->kind)->kill(cg, err, len);
 }
 
+bool mg_cgroup_only_process(const char *dir, pid_t pid)
+{
+	char path[PATH_MAX + 32], buf[256], why[64];
+	struct mg_pidset s = {0};
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	bool only = mg_read_small_file(path, buf, sizeof buf) >= 0 && mg_parse_pid_list(buf, &s, why, sizeof why) == 0 &&
+		    s.n == 1 && s.v[0] == pid;
+	mg_pidset_free(&s);
+	return only;
+}
+
 int mg_cgroup_destroy(struct mg_cgroup *cg, char *err, size_t len)
 {
 	if (cg->dirfd >= 0) {
@@ -366,7 +382,7 @@ int mg_cgroup_destroy(struct mg_cgroup *cg, char *err, size_t len)
 	for (int i = 0; i < 400; i++) {
 		if (rmdir(cg->path) == 0 || errno == ENOENT) {
 			cg->path[0] = '\0';
-			return 0;
+			return cg->self_leaf[0] ? mg_cgroup_v2_leaf_leave(cg, err, len) : 0;
 		}
 		if (errno != EBUSY)
 			break;

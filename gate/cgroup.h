@@ -19,6 +19,11 @@ struct mg_cgroup {
 	enum mg_method kind;    /* MG_METHOD_CGROUP_V2 or MG_METHOD_CGROUP_V1 */
 	char path[PATH_MAX];    /* the fixture's cgroup directory */
 	int dirfd;              /* open on path (v2: CLONE_INTO_CGROUP), or -1 */
+	/* v2, when memgate had to step into a leaf of its own cgroup to enable
+	 * the memory controller there (see mg_cgroup_v2_leaf_enter): */
+	char self_leaf[PATH_MAX]; /* "" when not */
+	char self_home[PATH_MAX]; /* memgate's own cgroup, to return to */
+	bool enabled_memory;    /* memgate turned +memory on in self_home */
 };
 
 /* Create a fresh cgroup of the given kind under root (NULL: memgate's own
@@ -73,6 +78,18 @@ struct mg_cgroup_ops {
 	int (*oom_kills)(struct mg_cgroup *cg, int64_t *count, char *err, size_t len);
 	int (*kill)(struct mg_cgroup *cg, char *err, size_t len);
 };
+/* cgroup v2's no-internal-processes rule: when memgate is the only process
+ * of its (delegated) cgroup R, it moves itself into a leaf R/memgate-PID-self,
+ * enables the memory controller in R and makes the fixture's cgroup in R.
+ * leave undoes all of it (memory off again if we turned it on, memgate back
+ * in R, the leaf removed). 0, or -1 with reason; on failure R is as before. */
+int mg_cgroup_v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason, size_t len);
+int mg_cgroup_v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len);
+/* Is pid the only process listed in dir/cgroup.procs? */
+bool mg_cgroup_only_process(const char *dir, pid_t pid);
+/* mkdir a fresh memgate-PID-N under a prepared root and open it (cgroup.c) */
+int mg_cgroup_make_child(enum mg_method kind, const char *root, struct mg_cgroup *cg, char *reason, size_t len);
+
 extern const struct mg_cgroup_ops mg_cgroup_v1_ops;
 extern const struct mg_cgroup_ops mg_cgroup_v2_ops;
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool has_word(const char *list, const char *word)
@@ -47,16 +48,87 @@ static int v2_prepare_root(const char *root, bool may_enable, char *reason, size
 	/* Our child cgroup only gets memory.* files if the parent delegates the controller. */
 	if (mg_write_file(path, "+memory") < 0) {
 		int e = errno;
-		if (e == EBUSY)
+		if (e == EBUSY) /* errno stays EBUSY for the caller: a leaf may help */
 			snprintf(reason, len,
 				 "cgroup v2: cannot enable the memory controller in %s: it holds processes "
 				 "(no-internal-processes rule, EBUSY); pass --cgroup-root an empty delegated cgroup",
 				 root);
 		else
 			snprintf(reason, len, "cgroup v2 root not writable: %s (%s)", strerrorname_np(e), path);
+		errno = e;
 		return -1;
 	}
 	return 0;
+}
+
+static int move_pid(const char *dir, pid_t pid)
+{
+	char path[PATH_MAX + 32], v[32];
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	snprintf(v, sizeof v, "%d", (int)pid);
+	return mg_write_file(path, v);
+}
+
+static int set_memory(const char *dir, bool on)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
+	return mg_write_file(path, on ? "+memory" : "-memory");
+}
+
+int mg_cgroup_v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason, size_t len)
+{
+	char leaf[PATH_MAX];
+	if ((size_t)snprintf(leaf, sizeof leaf, "%s/memgate-%d-self", own, (int)getpid()) >= sizeof leaf) {
+		snprintf(reason, len, "cgroup v2: path too long");
+		return -1;
+	}
+	if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
+		snprintf(reason, len, "cgroup v2: cannot create the leaf %s: %s", leaf, strerrorname_np(errno));
+		return -1;
+	}
+	if (move_pid(leaf, getpid()) < 0) {
+		snprintf(reason, len, "cgroup v2: cannot move memgate into %s: %s", leaf, strerrorname_np(errno));
+		rmdir(leaf);
+		return -1;
+	}
+	snprintf(cg->self_leaf, sizeof cg->self_leaf, "%s", leaf);
+	snprintf(cg->self_home, sizeof cg->self_home, "%s", own);
+	if (set_memory(own, true) < 0) {
+		snprintf(reason, len, "cgroup v2: cannot enable memory in %s even from a leaf: %s", own,
+			 strerrorname_np(errno));
+		char err[128];
+		mg_cgroup_v2_leaf_leave(cg, err, sizeof err);
+		return -1;
+	}
+	cg->enabled_memory = true;
+	if (mg_cgroup_make_child(MG_METHOD_CGROUP_V2, own, cg, reason, len) < 0) {
+		char err[128];
+		mg_cgroup_v2_leaf_leave(cg, err, sizeof err);
+		return -1;
+	}
+	return 0;
+}
+
+int mg_cgroup_v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len)
+{
+	int rc = 0;
+	/* Controllers off first: a cgroup that delegates them may hold no process. */
+	if (cg->enabled_memory && set_memory(cg->self_home, false) < 0) {
+		snprintf(err, len, "cannot disable memory in %s: %s", cg->self_home, strerrorname_np(errno));
+		rc = -1;
+	}
+	cg->enabled_memory = false;
+	if (rc == 0 && move_pid(cg->self_home, getpid()) < 0) {
+		snprintf(err, len, "cannot move memgate back to %s: %s", cg->self_home, strerrorname_np(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rmdir(cg->self_leaf) < 0 && errno != ENOENT) {
+		snprintf(err, len, "cannot remove %s: %s", cg->self_leaf, strerrorname_np(errno));
+		rc = -1;
+	}
+	cg->self_leaf[0] = '\0';
+	return rc;
 }
 
 static int v2_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t len)

@@ -897,6 +897,10 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		set_error(r, "/proc/self/status has no VmRSS/VmHWM lines: cannot measure RSS here");
 	if (!r->error[0])
 		choose_backend(&run);
+	if (run.have_cg && run.cg.self_leaf[0])
+		mg_result_note(r, "memgate moved itself into %s to enable the memory controller in its own cgroup "
+				  "(cgroup v2 allows no processes beside child cgroups); it moves back at the end",
+			       run.cg.self_leaf);
 	if (sv->run_as.drop)
 		mg_result_note(r, "run as %s (uid %d) from SUDO_UID; memgate kept root for the cgroup",
 			       sv->run_as.user[0] ? sv->run_as.user : "?", (int)sv->run_as.uid);

@@ -8,6 +8,8 @@
 #                 delegating ancestor and runs the fixture as the runner user.
 #   laptop        an unprivileged user inside a delegated user@1001.service:
 #                 memgate uses its own writable subtree, no root at all.
+#   unit          an unprivileged user alone in a delegated unit whose parent
+#                 it cannot write: memgate steps into a leaf of its own cgroup.
 #   no-cgroup     an unprivileged user in a cgroup it cannot write: /proc
 #                 only, with the reason and a one-line hint on stderr; a config
 #                 that demands cgroup-v2 is then an error (exit 3).
@@ -65,6 +67,28 @@ else
 	pass laptop
 fi
 
+# A delegated unit (systemd-run -p Delegate=yes, a rootless container) in
+# which memgate is the only process, under a parent it cannot write: it
+# steps into a leaf to enable the memory controller, then restores it all.
+mkdir -p $cg/system.slice/app.service
+a=$cg/system.slice/app.service
+chown 1001:1001 $a $a/cgroup.procs $a/cgroup.subtree_control $a/cgroup.threads
+(
+	echo 0 >$a/cgroup.procs
+	exec su runner -s /bin/sh -c 'cd /mg && exec build/memgate measure --json /tmp/s5.json -- build/workload hold 32 100' \
+		2>/tmp/s5.err
+)
+echo $? >/tmp/s5.rc
+if [ "$(cat /tmp/s5.rc)" != 0 ]; then
+	fail unit "exit $(cat /tmp/s5.rc): $(cat /tmp/s5.err)"
+elif ! has /tmp/s5.json '"method": "cgroup-v2"' || ! has /tmp/s5.json 'moved itself into'; then
+	fail unit "not measured from a leaf: $(grep -A6 '"method"' /tmp/s5.json)"
+elif [ -n "$(cat $a/cgroup.subtree_control)" ] || [ -n "$(ls -d $a/memgate-* 2>/dev/null)" ]; then
+	fail unit "not restored: subtree_control '$(cat $a/cgroup.subtree_control)', $(ls -d $a/memgate-* 2>/dev/null)"
+else
+	pass unit
+fi
+
 # An unprivileged user in a cgroup it cannot write.
 mkdir -p $cg/system.slice/locked.service
 (
@@ -88,7 +112,7 @@ else
 	pass no-cgroup
 fi
 
-for d in system.slice/runner.service system.slice/locked.service user.slice/user-1001.slice/user@1001.service/session.scope; do
+for d in system.slice/runner.service system.slice/locked.service system.slice/app.service user.slice/user-1001.slice/user@1001.service/session.scope; do
 	rmdir $cg/$d 2>/dev/null
 done
 exit $fails
