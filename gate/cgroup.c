@@ -333,6 +333,8 @@ int mg_cgroup_attach(struct mg_cgroup *cg, pid_t pid, char *err, size_t len)
 int mg_cgroup_procs(struct mg_cgroup *cg, struct mg_pidset *out, char *err, size_t len)
 {
 	char buf[65536], why[128];
+	/* opened afresh each time: v1 caches a pid list per open file, so a
+	 * kept fd would keep answering with the processes of its first read */
 	if (mg_cg_read(cg, "cgroup.procs", buf, sizeof buf) < 0) {
 		snprintf(err, len, "cannot read %s/cgroup.procs: %s", cg->path, errname(errno));
 		return -1;

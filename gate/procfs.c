@@ -35,6 +35,23 @@ ssize_t mg_read_small_file(const char *path, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
+ssize_t mg_pread_all(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	while (len + 1 < cap) {
+		ssize_t n = pread(fd, buf + len, cap - 1 - len, (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
 /* Find "Key:" at the start of a line; return the text after the colon. */
 static const char *field(const char *text, const char *key)
 {
@@ -176,6 +193,15 @@ int mg_read_statm_rss(pid_t pid, long page_size, int64_t *rss_bytes, char *err, 
 		snprintf(err, errlen, "%s: malformed (\"%.40s\")", path, buf);
 		return -1;
 	}
+	return 0;
+}
+
+int mg_pread_statm_rss(int fd, long page_size, int64_t *rss_bytes)
+{
+	char buf[256];
+	/* a process that is gone reads as an error (ESRCH) or as nothing */
+	if (mg_pread_all(fd, buf, sizeof buf) <= 0 || mg_parse_statm_rss(buf, page_size, rss_bytes) < 0)
+		return 1;
 	return 0;
 }
 

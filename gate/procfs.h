@@ -34,6 +34,12 @@ int mg_read_pss(pid_t pid, int64_t *pss_bytes, char *err, size_t errlen);
 /* Read a whole small file (procfs, cgroupfs) into buf, NUL-terminated.
  * Returns bytes read, or -1 with errno set. */
 ssize_t mg_read_small_file(const char *path, char *buf, size_t cap);
+/* The same from an fd kept open, from offset 0: /proc/PID files regenerate
+ * on every read, and skipping open/close halves a sample's cost. (Not for
+ * cgroup v1's cgroup.procs: it caches its pid list per open file.) */
+ssize_t mg_pread_all(int fd, char *buf, size_t cap);
+/* RSS from statm through an fd kept open (see mg_pread_all): 0 ok, 1 gone. */
+int mg_pread_statm_rss(int fd, long page_size, int64_t *rss_bytes);
 
 struct mg_pidset {
 	pid_t *v;

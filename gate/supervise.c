@@ -51,6 +51,7 @@ struct run {
 	struct mg_pidset skip;          /* scratch: the driver's tree (proc mode) */
 	struct mg_pidset check;         /* scratch: the tree again, after reading PSS */
 	struct mg_proc_figure *tracked; /* per-process figures */
+	int *statm_fd;                  /* per tracked process: its statm, kept open, or -1 */
 	size_t ntracked;
 	int live;                       /* live processes in the last sample */
 	int64_t last_rss;               /* tree RSS of the last sample */
@@ -267,6 +268,9 @@ static struct mg_proc_figure *track(struct run *run, pid_t pid)
 	struct mg_proc_figure *p = &run->tracked[slot];
 	memset(p, 0, sizeof *p);
 	p->pid = pid;
+	if (run->statm_fd[slot] >= 0)
+		close(run->statm_fd[slot]);
+	run->statm_fd[slot] = -1;
 	return p;
 }
 
@@ -327,11 +331,33 @@ static int sample_one(struct run *run, pid_t pid, bool full, int64_t *rss)
 		raise_hwm(run, st.hwm_bytes);
 		*rss = st.rss_bytes;
 	} else {
-		int rc = mg_read_statm_rss(pid, run->page_size, rss, err, sizeof err);
-		if (rc != 0) {
-			if (rc < 0)
-				set_error(run->r, "%s", err);
-			return rc;
+		/* statm through an fd kept open: it stays bound to this process
+		 * (never to a later one reusing the pid) and saves open/close */
+		int *fd = &run->statm_fd[p - run->tracked];
+		if (*fd < 0) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+			*fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (*fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+				/* a tree of thousands: read by path instead of holding fds */
+				int rc = mg_read_statm_rss(pid, run->page_size, rss, err, sizeof err);
+				if (rc < 0)
+					set_error(run->r, "%s", err);
+				if (rc == 0 && *rss > p->rss_peak_bytes)
+					p->rss_peak_bytes = *rss;
+				return rc == 0 && *rss == 0 ? 1 : rc;
+			}
+			if (*fd < 0) {
+				if (errno == ENOENT || errno == ESRCH)
+					return 1;
+				set_error(run->r, "cannot open %s: %s", path, strerror(errno));
+				return -1;
+			}
+		}
+		if (mg_pread_statm_rss(*fd, run->page_size, rss) != 0) {
+			close(*fd);
+			*fd = -1;
+			return 1; /* gone */
 		}
 		if (*rss == 0)
 			return 1; /* zombie or exiting */
@@ -434,6 +460,11 @@ static void reap(struct run *run)
 		struct mg_proc_figure *p = track(run, pid);
 		if (hwm > p->hwm_bytes)
 			p->hwm_bytes = hwm;
+		int *fd = &run->statm_fd[p - run->tracked];
+		if (*fd >= 0) { /* reaped: its statm can only fail from now on */
+			close(*fd);
+			*fd = -1;
+		}
 		if (pid != run->main_pid)
 			continue;
 		run->main_done = true;
@@ -846,6 +877,10 @@ static void release(struct run *run)
 	mg_pidset_free(&run->pids);
 	mg_pidset_free(&run->skip);
 	mg_pidset_free(&run->check);
+	for (size_t i = 0; run->statm_fd && i < TRACKED_MAX; i++)
+		if (run->statm_fd[i] >= 0)
+			close(run->statm_fd[i]);
+	free(run->statm_fd);
 	mg_pyheap_release(&run->pyheap);
 	free(run->tracked);
 }
@@ -882,7 +917,10 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		run.out[i].fd = -1;
 	r->interval_ms = f->interval_ms;
 	run.tracked = calloc(TRACKED_MAX, sizeof *run.tracked);
-	if (!run.tracked || mg_series_init(&r->series, MG_SERIES_DEFAULT_CAP) < 0) {
+	run.statm_fd = malloc(TRACKED_MAX * sizeof *run.statm_fd);
+	for (size_t i = 0; run.statm_fd && i < TRACKED_MAX; i++)
+		run.statm_fd[i] = -1;
+	if (!run.tracked || !run.statm_fd || mg_series_init(&r->series, MG_SERIES_DEFAULT_CAP) < 0) {
 		set_error(r, "out of memory");
 		release(&run);
 		return;
