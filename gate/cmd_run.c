@@ -349,40 +349,6 @@ static int load(const char *path, struct mg_config *cfg)
 	return 0;
 }
 
-/* Keep the fixtures named by --only (in config order); unknown names are errors. */
-static int select_only(struct mg_config *cfg, char **only, size_t nonly)
-{
-	if (!nonly)
-		return 0;
-	for (size_t k = 0; k < nonly; k++) {
-		bool found = false;
-		for (size_t i = 0; i < cfg->nfixtures; i++)
-			found |= strcmp(cfg->fixtures[i].name, only[k]) == 0;
-		if (!found) {
-			fprintf(stderr, "memgate: --only %s: no such fixture; the config has:", only[k]);
-			for (size_t i = 0; i < cfg->nfixtures; i++)
-				fprintf(stderr, " %s", cfg->fixtures[i].name);
-			fputc('\n', stderr);
-			return EXIT_USAGE;
-		}
-	}
-	size_t kept = 0;
-	for (size_t i = 0; i < cfg->nfixtures; i++) {
-		bool keep = false;
-		for (size_t k = 0; k < nonly; k++)
-			keep |= strcmp(cfg->fixtures[i].name, only[k]) == 0;
-		if (keep) {
-			struct mg_fixture tmp = cfg->fixtures[kept];
-			cfg->fixtures[kept++] = cfg->fixtures[i];
-			cfg->fixtures[i] = tmp;
-		}
-	}
-	for (size_t i = kept; i < cfg->nfixtures; i++)
-		mg_fixture_free(&cfg->fixtures[i]);
-	cfg->nfixtures = kept;
-	return 0;
-}
-
 int mg_cmd_run(int argc, char **argv, bool validate_only)
 {
 	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD, O_POST, O_JUNIT, O_MARKDOWN, O_SVG };
@@ -459,7 +425,10 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 			printf(" %s", cfg.fixtures[i].name);
 		putchar('\n');
 	} else if (rc == 0) {
-		rc = select_only(&cfg, only, nonly);
+		if (mg_select_only(&cfg, only, nonly, err, sizeof err) < 0) {
+			fprintf(stderr, "memgate: %s\n", err);
+			rc = EXIT_USAGE;
+		}
 		size_t total = cfg.nfixtures;
 		if (rc == 0 && x.shard_n && mg_select_shard(&cfg, x.shard_k, x.shard_n) < 0)
 			rc = EXIT_ERROR;
