@@ -366,17 +366,22 @@ static int scan_descendants(pid_t root, struct mg_pidset *out, char *err, size_t
 	return rc;
 }
 
-int mg_list_descendants(pid_t root, struct mg_pidset *out, char *err, size_t errlen)
+int mg_list_descendants(pid_t root, int *has_children_files, struct mg_pidset *out, char *err, size_t errlen)
 {
 	out->n = 0;
+	if (*has_children_files == 0) /* known missing: don't probe every sample */
+		return scan_descendants(root, out, err, errlen);
 	/* Breadth-first: out->v[i] are found pids; i walks them as parents. */
 	int rc = children_of(root, out);
 	for (size_t i = 0; rc == 0 && i < out->n; i++)
 		rc = children_of(out->v[i], out);
 	if (rc == 1) {
+		*has_children_files = 0;
 		out->n = 0;
 		return scan_descendants(root, out, err, errlen);
 	}
+	if (rc == 0)
+		*has_children_files = 1;
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot list children of pid %d: %s", (int)root, strerror(errno));
 		return -1;

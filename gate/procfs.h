@@ -51,7 +51,9 @@ void mg_pidset_free(struct mg_pidset *s);
 int mg_parse_pid_list(const char *text, struct mg_pidset *out, char *err, size_t errlen);
 
 /* Every live descendant of root (not root itself), via
- * /proc/PID/task/TID/children when the kernel has it, else by scanning /proc. */
-int mg_list_descendants(pid_t root, struct mg_pidset *out, char *err, size_t errlen);
+ * /proc/PID/task/TID/children when the kernel has it, else by scanning /proc.
+ * *has_children_files remembers which between calls: -1 not known yet,
+ * 0 the kernel lacks them (CONFIG_PROC_CHILDREN off), 1 it has them. */
+int mg_list_descendants(pid_t root, int *has_children_files, struct mg_pidset *out, char *err, size_t errlen);
 
 #endif

@@ -55,6 +55,7 @@ struct run {
 	size_t ntracked;
 	int live;                       /* live processes in the last sample */
 	int64_t last_rss;               /* tree RSS of the last sample */
+	int children_files;             /* for mg_list_descendants: -1 until known */
 	long page_size;
 	/* service mode */
 	enum phase phase;
@@ -286,11 +287,11 @@ static int list_tree(struct run *run, struct mg_pidset *out, char *err, size_t l
 {
 	if (run->have_cg)
 		return mg_cgroup_procs(&run->cg, out, err, len);
-	if (mg_list_descendants(getpid(), out, err, len) < 0)
+	if (mg_list_descendants(getpid(), &run->children_files, out, err, len) < 0)
 		return -1;
 	if (run->driver_pid <= 0 || run->driver_done)
 		return 0;
-	if (mg_list_descendants(run->driver_pid, &run->skip, err, len) < 0 ||
+	if (mg_list_descendants(run->driver_pid, &run->children_files, &run->skip, err, len) < 0 ||
 	    mg_pidset_add(&run->skip, run->driver_pid) < 0)
 		return -1;
 	size_t kept = 0;
@@ -482,7 +483,7 @@ static int kill_tree_once(struct run *run, char *err, size_t len)
 {
 	if (run->have_cg)
 		return mg_cgroup_kill(&run->cg, err, len);
-	if (mg_list_descendants(getpid(), &run->pids, err, len) < 0)
+	if (mg_list_descendants(getpid(), &run->children_files, &run->pids, err, len) < 0)
 		return -1;
 	for (size_t i = 0; i < run->pids.n; i++)
 		kill(run->pids.v[i], SIGKILL); /* ESRCH: already gone, fine */
@@ -911,7 +912,8 @@ static void fit_growth(struct run *run)
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
 	int64_t cpu0 = self_cpu_ms();
-	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .page_size = sysconf(_SC_PAGESIZE)};
+	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .page_size = sysconf(_SC_PAGESIZE),
+			  .children_files = -1};
 	run.cg.dirfd = -1;
 	for (int i = 0; i < 4; i++)
 		run.out[i].fd = -1;
