@@ -58,9 +58,5 @@ enum mg_verdict mg_baseline_verdict(const json_t *report);
  * the text summary prints (reasons beyond j->nreasons are appended). */
 void mg_baseline_update_judgement(const json_t *fixture, struct mg_judgement *j);
 
-/* The comparison for humans (after the usual summary on stderr), e.g.
- *   memgate: baseline: 1 of 2 fixtures regressed
- *     api  tree_rss  212.0 MiB  baseline 199.7 MiB  +12.3 MiB  +6.2%  (allowed +5%, +4.0 MiB)  REGRESSED */
-void mg_baseline_write_text(const json_t *report, FILE *out);
 
 #endif

@@ -129,8 +129,6 @@ static int render_all(json_t *doc, const struct run_extras *x, const char *json_
 		fprintf(stderr, "memgate: %s\n", err);
 		rc = -1;
 	}
-	if (x && x->baseline)
-		mg_baseline_write_text(doc, stderr);
 	if (x && x->junit && render_to(doc, mg_render_junit, x->junit) < 0)
 		rc = -1;
 	if (x && x->markdown && render_to(doc, mg_render_markdown, x->markdown) < 0)

@@ -25,17 +25,26 @@ struct mg_github_env {
 /* Only validate (what every renderer does first). */
 int mg_render_check(json_t *report, char *err, size_t errlen);
 
-/* The human summary (the format of `memgate run` on stderr). */
+/* The human summary (the format of `memgate run` on stderr). A metric
+ * compared with a baseline (--baseline) has its delta on its line:
+ * "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%", "  OVER BASELINE" past the
+ * tolerance; without baseline keys the output is unchanged. */
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
-/* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes. */
+/* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes; a
+ * "vs baseline" column in a fixture's metrics table when any of its
+ * metrics (limited or not) was compared with a baseline. */
 int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
 /* The same within `budget` bytes: charts, then per-fixture details, then
  * overview rows are dropped (each replaced by a one-line note) to fit. */
 int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen);
 /* JUnit XML: one testsuite, a testcase per fixture x limit plus one "run"
- * testcase per fixture. */
+ * testcase per fixture, plus one per metric without a limit compared with
+ * a baseline. A metric over its baseline fails with type="baseline"; the
+ * delta is in the failure message and in <system-out>. */
 int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
-/* A self-contained SVG: one panel per fixture, tree RSS over time. */
+/* A self-contained SVG: one panel per fixture, tree RSS over time; with a
+ * baseline, a "vs baseline: tree_rss +12.3 MiB (+6.8%)" line under the
+ * panel title. */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub Actions: markdown to the step summary, outputs (verdict, report,
  * peak_<name>) to the output file, ::error annotations (at most 10). */

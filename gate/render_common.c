@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "render.h"
 #include "units.h"
 
@@ -213,6 +214,48 @@ static int parse_verdict(struct ctx *c, json_t *obj, const char *parent, enum mg
 
 /* --------------------------------------------------------------- parts */
 
+/* An optional boolean: absent leaves *out as it is. */
+static int get_opt_bool(struct ctx *c, json_t *obj, const char *parent, const char *key, bool *out)
+{
+	json_t *j = json_object_get(obj, key);
+	if (!j)
+		return 0;
+	if (!json_is_boolean(j))
+		return wrong(c, parent, key, "true or false", 0, j);
+	*out = json_is_true(j);
+	return 0;
+}
+
+/* A number (integer or real) at parent.key; null only when nullable.
+ * *has: present and not null. */
+static int get_number(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
+		      bool *has, double *out)
+{
+	json_t *j = NULL;
+	int r = lookup(c, obj, parent, key, flags, (flags & T_NULLABLE) ? "a number or null" : "a number", &j);
+	*has = false;
+	*out = 0.0;
+	if (r <= 0)
+		return r;
+	if (!json_is_number(j))
+		return wrong(c, parent, key, "a number", flags, j);
+	*has = true;
+	*out = json_number_value(j);
+	return 0;
+}
+
+/* The tolerance and outcome of a comparison (optional keys). */
+static int parse_tolerance(struct ctx *c, json_t *o, const char *path, bool *has_allowed_pct,
+			   double *allowed_pct, int64_t *allowed_bytes, bool *ok)
+{
+	*ok = true;
+	if (get_number(c, o, path, "allowed_pct", T_OPTIONAL, has_allowed_pct, allowed_pct) < 0 ||
+	    get_int(c, o, path, "allowed_bytes", T_OPTIONAL | T_NONNEG, allowed_bytes) < 0 ||
+	    get_opt_bool(c, o, path, "baseline_ok", ok) < 0)
+		return -1;
+	return 0;
+}
+
 static int parse_delta(struct ctx *c, json_t *o, const char *path, struct mg_rv_limit *l)
 {
 	const int opt = T_OPTIONAL | T_NULLABLE;
@@ -228,6 +271,45 @@ static int parse_delta(struct ctx *c, json_t *o, const char *path, struct mg_rv_
 		return wrong(c, path, "delta_pct", "a number", T_NULLABLE, pct);
 	l->has_delta_pct = pct != NULL;
 	l->delta_pct = pct ? json_number_value(pct) : 0.0;
+	return parse_tolerance(c, o, path, &l->has_allowed_pct, &l->allowed_pct, &l->allowed_bytes,
+			       &l->baseline_ok);
+}
+
+/* One entry of the fixture-level "baseline" array. */
+static int parse_baseline_entry(struct ctx *c, json_t *o, const char *path, struct mg_rv_baseline *b)
+{
+	if (!json_is_object(o))
+		return bad(c, path, "expected an object, got %s", type_name(o));
+	if (get_string(c, o, path, "metric", 0, &b->metric) < 0 ||
+	    get_int(c, o, path, "value_bytes", T_NULLABLE, &b->value_bytes) < 0 ||
+	    get_int(c, o, path, "baseline_bytes", T_NONNEG, &b->baseline_bytes) < 0 ||
+	    get_int(c, o, path, "delta_bytes", 0, &b->delta_bytes) < 0 ||
+	    get_number(c, o, path, "delta_pct", T_OPTIONAL | T_NULLABLE, &b->has_delta_pct, &b->delta_pct) < 0)
+		return -1;
+	b->has_value = json_is_integer(json_object_get(o, "value_bytes"));
+	return parse_tolerance(c, o, path, &b->has_allowed_pct, &b->allowed_pct, &b->allowed_bytes,
+			       &b->baseline_ok);
+}
+
+/* The optional "baseline" array (absent: no metric without a limit was
+ * compared with a baseline). */
+static int parse_baseline(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
+{
+	json_t *a;
+	char path[PATH_LEN], item[PATH_LEN];
+	int r = get_typed(c, fo, parent, "baseline", T_OPTIONAL, JSON_ARRAY, &a);
+	if (r <= 0)
+		return r;
+	join(path, parent, "baseline");
+	f->nbaseline = json_array_size(a);
+	f->baseline = calloc(f->nbaseline ? f->nbaseline : 1, sizeof *f->baseline);
+	if (!f->baseline)
+		return bad(c, path, "out of memory");
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		join_index(item, path, i);
+		if (parse_baseline_entry(c, json_array_get(a, i), item, &f->baseline[i]) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -469,7 +551,8 @@ static int parse_fixture(struct ctx *c, json_t *fo, const char *path, struct mg_
 		return bad(c, npath, "expected a non-empty string");
 	}
 	if (parse_verdict(c, fo, path, &f->verdict) < 0 || get_strings(c, fo, path, "reasons", &f->reasons) < 0 ||
-	    get_strings(c, fo, path, "command", &f->command) < 0 || parse_limits(c, fo, path, f) < 0)
+	    get_strings(c, fo, path, "command", &f->command) < 0 || parse_limits(c, fo, path, f) < 0 ||
+	    parse_baseline(c, fo, path, f) < 0)
 		return -1;
 	return parse_run(c, fo, path, f);
 }
@@ -526,6 +609,7 @@ void mg_view_free(struct mg_view *v)
 		free(f->command.v);
 		free(f->notes.v);
 		free(f->limits);
+		free(f->baseline);
 		free(f->series);
 		if (f->heap) {
 			free(f->heap->top);
@@ -571,6 +655,115 @@ const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const ch
 		if (strcmp(f->limits[i].metric, metric) == 0)
 			return &f->limits[i];
 	return NULL;
+}
+
+static void cmp_of_limit(const struct mg_rv_limit *l, struct mg_rv_cmp *c)
+{
+	*c = (struct mg_rv_cmp){
+		.metric = l->metric, .unit = l->unit, .limit = l, .has_value = l->has_value,
+		.value_bytes = l->value_bytes, .baseline_bytes = l->baseline_bytes, .delta_bytes = l->delta_bytes,
+		.has_delta_pct = l->has_delta_pct, .delta_pct = l->delta_pct, .has_allowed_pct = l->has_allowed_pct,
+		.allowed_pct = l->allowed_pct, .allowed_bytes = l->allowed_bytes, .ok = l->baseline_ok,
+	};
+}
+
+static void cmp_of_baseline(const struct mg_rv_baseline *b, struct mg_rv_cmp *c)
+{
+	*c = (struct mg_rv_cmp){
+		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
+		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
+		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
+		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
+		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
+	};
+}
+
+size_t mg_rv_comparisons(const struct mg_rv_fixture *f, struct mg_rv_cmp *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->nlimits; i++) {
+		if (!f->limits[i].has_delta)
+			continue;
+		if (n < max)
+			cmp_of_limit(&f->limits[i], &out[n]);
+		n++;
+	}
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		if (n < max)
+			cmp_of_baseline(&f->baseline[i], &out[n]);
+		n++;
+	}
+	return n;
+}
+
+bool mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric, struct mg_rv_cmp *out)
+{
+	const struct mg_rv_limit *l = mg_rv_limit_of(f, metric);
+	if (l) {
+		if (!l->has_delta)
+			return false;
+		cmp_of_limit(l, out);
+		return true;
+	}
+	for (size_t i = 0; i < f->nbaseline; i++)
+		if (strcmp(f->baseline[i].metric, metric) == 0) {
+			cmp_of_baseline(&f->baseline[i], out);
+			return true;
+		}
+	return false;
+}
+
+/* A limit-shaped view of a comparison, for its unit. */
+static void format_cmp_value(const struct mg_rv_cmp *c, int64_t v, char *buf, size_t len)
+{
+	struct mg_rv_limit l = {.metric = c->metric, .unit = c->unit};
+	mg_rv_format_value(&l, v, buf, len);
+}
+
+void mg_rv_format_delta_bytes(const struct mg_rv_cmp *c, char *buf, size_t len)
+{
+	char v[48];
+	format_cmp_value(c, c->delta_bytes, v, sizeof v);
+	/* a delta that rounds to 0 and is negative prints as "0.0 MiB" */
+	snprintf(buf, len, "%s%s", c->delta_bytes >= 0 ? "+" : "", v);
+}
+
+void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len)
+{
+	if (!c->has_delta_pct || !isfinite(c->delta_pct)) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	double p = c->delta_pct;
+	if (fabs(p) < 0.05)
+		p = 0.0; /* no "-0.0%" */
+	snprintf(buf, len, "%+.1f%%", p);
+}
+
+void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len)
+{
+	char d[56], p[40];
+	mg_rv_format_delta_bytes(c, d, sizeof d);
+	mg_rv_format_delta_pct(c, p, sizeof p);
+	snprintf(buf, len, "%s%s%s", d, *p ? ", " : "", p);
+}
+
+void mg_rv_baseline_text(const struct mg_rv_cmp *c, char *buf, size_t len)
+{
+	char v[48] = "n/a", b[48] = "n/a", d[112], tol[96] = "", pct[32], floor[48];
+	if (c->has_value)
+		format_cmp_value(c, c->value_bytes, v, sizeof v);
+	if (c->baseline_bytes != MG_NULL_FIG)
+		format_cmp_value(c, c->baseline_bytes, b, sizeof b);
+	mg_rv_format_delta(c, d, sizeof d);
+	if (c->has_allowed_pct && c->allowed_bytes != MG_NULL_FIG && isfinite(c->allowed_pct) &&
+	    c->allowed_pct >= 0 && c->allowed_pct <= 1e6) {
+		mg_format_percent(llround(c->allowed_pct * 100.0), pct, sizeof pct);
+		mg_format_mib(c->allowed_bytes, floor, sizeof floor);
+		snprintf(tol, sizeof tol, " (allowed +%s, +%s)", pct, floor);
+	}
+	snprintf(buf, len, "%s %s is %s %s the baseline %s%s", c->metric, v, d,
+		 c->delta_bytes >= 0 ? "over" : "under", b, tol);
 }
 
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len)

@@ -39,6 +39,44 @@ struct mg_rv_limit {
 	int64_t delta_bytes;
 	bool has_delta_pct;
 	double delta_pct;
+	bool has_allowed_pct;    /* the tolerance, when the report says it */
+	double allowed_pct;
+	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
+	bool baseline_ok;        /* "baseline_ok"; true when absent */
+};
+
+/* A fixture-level "baseline" entry: a measured metric without a limit,
+ * compared with the baseline report (baseline.c). */
+struct mg_rv_baseline {
+	const char *metric;
+	bool has_value;          /* false: value_bytes null */
+	int64_t value_bytes;
+	int64_t baseline_bytes;
+	int64_t delta_bytes;
+	bool has_delta_pct;      /* false: null (a baseline of 0) or absent */
+	double delta_pct;
+	bool has_allowed_pct;
+	double allowed_pct;
+	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
+	bool baseline_ok;        /* true when absent */
+};
+
+/* One metric compared with the baseline, from either a limit entry
+ * (limit != NULL) or a "baseline" entry: what the renderers show. */
+struct mg_rv_cmp {
+	const char *metric;
+	const char *unit;        /* the limit's, or NULL */
+	const struct mg_rv_limit *limit; /* NULL for a metric without a limit */
+	bool has_value;
+	int64_t value_bytes;
+	int64_t baseline_bytes;  /* MG_NULL_FIG when absent */
+	int64_t delta_bytes;
+	bool has_delta_pct;
+	double delta_pct;
+	bool has_allowed_pct;
+	double allowed_pct;
+	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
+	bool ok;                 /* within the baseline's tolerance */
 };
 
 struct mg_rv_site {
@@ -89,6 +127,8 @@ struct mg_rv_fixture {
 	struct mg_rv_strings command;
 	struct mg_rv_limit *limits;
 	size_t nlimits;
+	struct mg_rv_baseline *baseline; /* the optional "baseline" array */
+	size_t nbaseline;
 	bool ran;                /* "exit" is not null; everything below only then */
 	struct mg_rv_exit exit;
 	int64_t wall_ms;
@@ -131,6 +171,21 @@ bool mg_rv_started(const struct mg_rv_fixture *f);
 bool mg_rv_clean_exit(const struct mg_rv_fixture *f);
 /* The limit entry for metric, or NULL. */
 const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric);
+/* Every baseline comparison of a fixture, limits first, then the
+ * "baseline" array: how many (at most max are stored in out). */
+size_t mg_rv_comparisons(const struct mg_rv_fixture *f, struct mg_rv_cmp *out, size_t max);
+/* The comparison of metric: true and *out filled, or false. */
+bool mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric, struct mg_rv_cmp *out);
+/* The delta alone: "+12.3 MiB, +6.8%", "-1.0 MiB, -2.0%", "+64.5 MiB" (no
+ * percentage: a baseline of 0). A delta that rounds to zero is "+0.0 MiB"
+ * (or "0.0 MiB" when slightly negative) and its percentage "+0.0%". */
+void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len);
+/* Its parts: "+12.3 MiB" and "+6.8%" ("" when there is no percentage). */
+void mg_rv_format_delta_bytes(const struct mg_rv_cmp *c, char *buf, size_t len);
+void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len);
+/* "tree_rss 65.4 MiB is +12.1 MiB, +22.7% over the baseline 53.3 MiB
+ * (allowed +10%, +4.0 MiB)" (the tolerance part only when known). */
+void mg_rv_baseline_text(const struct mg_rv_cmp *c, char *buf, size_t len);
 /* "exited with code 3", "killed by signal 11 (SIGSEGV)", "timed out",
  * "OOM-killed"; "" for a clean exit or a fixture that did not run. */
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len);

@@ -1,6 +1,10 @@
 /* render_junit: JUnit XML for CI test reporters. One <testsuite>; per
  * fixture one "run" testcase (so a fixture without limits still appears)
- * and one testcase per limit (classname = fixture, name = metric).
+ * and one testcase per limit (classname = fixture, name = metric), plus
+ * one per metric without a limit that was compared with a baseline. A
+ * metric over its baseline's tolerance fails with type="baseline" (or,
+ * over its limit too, type="limit" with both in the message); the delta
+ * ("+12.3 MiB, +6.8%") is in the message and in <system-out>.
  * A fixture that is not passing always has at least one non-passing
  * testcase, so the suite's counts agree with the report's verdict. */
 #include "render.h"
@@ -28,7 +32,22 @@ struct testcase {
 
 /* ----------------------------------------------------- limit testcases */
 
-static void limit_case(const struct mg_rv_limit *l, struct testcase *tc)
+/* Appends ", vs baseline 53.3 MiB: +12.1 MiB, +22.7%" to buf. */
+static void vs_baseline(char *buf, size_t len, const struct mg_rv_cmp *c)
+{
+	char b[48] = "", d[112];
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	mg_rv_format_delta(c, d, sizeof d);
+	if (c->baseline_bytes != MG_NULL_FIG) {
+		b[0] = ' ';
+		mg_format_mib(c->baseline_bytes, b + 1, sizeof b - 1);
+	}
+	snprintf(buf + used, len - used, ", vs baseline%s: %s", b, d);
+}
+
+static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, struct testcase *tc)
 {
 	char v[48], lim[48];
 	tc->name = l->metric;
@@ -41,21 +60,73 @@ static void limit_case(const struct mg_rv_limit *l, struct testcase *tc)
 	}
 	mg_rv_format_value(l, l->value_bytes, v, sizeof v);
 	snprintf(tc->out, sizeof tc->out, "%s %s, limit %s", l->metric, v, lim);
-	if (l->ok)
+	struct mg_rv_cmp c;
+	bool cmp = l->has_delta && mg_rv_comparison_of(f, l->metric, &c) && c.limit == l;
+	if (cmp)
+		vs_baseline(tc->out, sizeof tc->out, &c);
+	if (l->ok && (!cmp || c.ok))
 		return;
 	tc->status = ST_FAILURE;
+	if (l->ok) { /* within the limit, over the baseline */
+		tc->type = "baseline";
+		mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+		return;
+	}
 	tc->type = "limit";
-	snprintf(tc->message, sizeof tc->message, "%s %s %s limit %s", l->metric, v,
-		 l->value_bytes > l->limit_bytes ? ">" : "does not meet", lim);
+	int n = snprintf(tc->message, sizeof tc->message, "%s %s %s limit %s", l->metric, v,
+			 l->value_bytes > l->limit_bytes ? ">" : "does not meet", lim);
+	if (cmp && !c.ok && n > 0 && (size_t)n + 2 < sizeof tc->message) {
+		memcpy(tc->message + n, "; ", 3);
+		mg_rv_baseline_text(&c, tc->message + n + 2, sizeof tc->message - (size_t)n - 2);
+	}
+}
+
+/* A metric without a limit compared with the baseline: its own testcase,
+ * failing when the metric grew past the tolerance. */
+static void baseline_case(const struct mg_rv_baseline *b, struct testcase *tc)
+{
+	struct mg_rv_cmp c = {
+		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
+		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
+		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
+		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
+		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
+	};
+	char v[48] = "n/a";
+	tc->name = b->metric;
+	if (b->has_value)
+		mg_format_mib(b->value_bytes, v, sizeof v);
+	snprintf(tc->out, sizeof tc->out, "%s %s", b->metric, v);
+	vs_baseline(tc->out, sizeof tc->out, &c);
+	if (c.ok)
+		return;
+	tc->status = ST_FAILURE;
+	tc->type = "baseline";
+	mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
 }
 
 /* ------------------------------------------------------- run testcase */
 
 static bool any_limit(const struct mg_rv_fixture *f, enum status st, const struct testcase *limits)
 {
-	for (size_t i = 0; i < f->nlimits; i++)
+	for (size_t i = 0; i < f->nlimits + f->nbaseline; i++)
 		if (limits[i].status == st)
 			return true;
+	return false;
+}
+
+/* A reason about a metric with its own testcase: a limit, or a metric
+ * compared with the baseline ("cgroup 64.5 MiB is +64.5 MiB over the
+ * baseline ..."). */
+static bool metric_reason(const struct mg_rv_fixture *f, const char *reason)
+{
+	if (mg_rv_limit_reason(f, reason))
+		return true;
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		size_t n = strlen(f->baseline[i].metric);
+		if (strncmp(reason, f->baseline[i].metric, n) == 0 && reason[n] == ' ')
+			return true;
+	}
 	return false;
 }
 
@@ -67,7 +138,7 @@ static void run_reasons(const struct mg_rv_fixture *f, char *buf, size_t len)
 	buf[0] = '\0';
 	for (int pass = 0; pass < 2 && !buf[0]; pass++)
 		for (size_t i = 0; i < f->reasons.n && used + 1 < len; i++) {
-			if (pass == 0 && mg_rv_limit_reason(f, f->reasons.v[i]))
+			if (pass == 0 && metric_reason(f, f->reasons.v[i]))
 				continue;
 			int n = snprintf(buf + used, len - used, "%s%s", used ? "; " : "", f->reasons.v[i]);
 			if (n < 0)
@@ -154,16 +225,21 @@ struct totals {
 /* All testcases of one fixture, decided and counted; written when out. */
 static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals *t)
 {
-	struct testcase *tc = calloc(f->nlimits + 1, sizeof *tc);
+	size_t n = f->nlimits + f->nbaseline;
+	struct testcase *tc = calloc(n + 1, sizeof *tc);
 	if (!tc)
 		return -1;
 	for (size_t i = 0; i < f->nlimits; i++) {
 		tc[i + 1].classname = f->name;
-		limit_case(&f->limits[i], &tc[i + 1]);
+		limit_case(f, &f->limits[i], &tc[i + 1]);
+	}
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		tc[f->nlimits + i + 1].classname = f->name;
+		baseline_case(&f->baseline[i], &tc[f->nlimits + i + 1]);
 	}
 	tc[0].classname = f->name;
 	run_case(f, tc + 1, &tc[0]);
-	for (size_t i = 0; i <= f->nlimits; i++) {
+	for (size_t i = 0; i <= n; i++) {
 		t->tests++;
 		t->failures += tc[i].status == ST_FAILURE;
 		t->errors += tc[i].status == ST_ERROR;

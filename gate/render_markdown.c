@@ -126,26 +126,25 @@ static bool any_delta(const struct mg_rv_fixture *f)
 	for (size_t i = 0; i < f->nlimits; i++)
 		if (f->limits[i].has_delta)
 			return true;
-	return false;
+	return f->nbaseline > 0;
 }
 
-/* "+12.3 MiB, +6.8%" */
-static void delta_cell(FILE *out, const struct mg_rv_limit *l)
+/* "+12.3 MiB, +6.8%", "+12.3 MiB, +6.8% (over baseline)" past the tolerance */
+static void delta_cell(FILE *out, const struct mg_rv_fixture *f, const char *metric)
 {
-	char d[48];
-	if (!l || !l->has_delta) {
+	char d[112];
+	struct mg_rv_cmp c;
+	if (!mg_rv_comparison_of(f, metric, &c)) {
 		fputs(" | —", out);
 		return;
 	}
-	mg_rv_format_value(l, l->delta_bytes, d, sizeof d);
-	fprintf(out, " | %s%s", l->delta_bytes > 0 ? "+" : "", d);
-	if (l->has_delta_pct)
-		fprintf(out, ", %s%.1f%%", l->delta_pct > 0 ? "+" : "", l->delta_pct);
+	mg_rv_format_delta(&c, d, sizeof d);
+	fprintf(out, " | %s%s", d, c.ok ? "" : " (over baseline)");
 }
 
 /* One row; known is false for a figure that was not measured. */
-static void metric_row(FILE *out, const char *name, bool known, int64_t value, const struct mg_rv_limit *l,
-		       bool deltas)
+static void metric_row(FILE *out, const struct mg_rv_fixture *f, const char *name, bool known, int64_t value,
+		       const struct mg_rv_limit *l, bool deltas)
 {
 	char v[48] = "n/a", lim[48];
 	if (known && l)
@@ -167,7 +166,7 @@ static void metric_row(FILE *out, const char *name, bool known, int64_t value, c
 				value > l->limit_bytes ? " (over)" : "");
 	}
 	if (deltas)
-		delta_cell(out, l);
+		delta_cell(out, f, name);
 	fputs(" |\n", out);
 }
 
@@ -184,18 +183,28 @@ static void metrics_table(FILE *out, const struct mg_rv_fixture *f)
 	bool deltas = any_delta(f);
 	const int64_t core[NCORE] = {f->tree_rss_bytes, f->cgroup_bytes, f->max_process_hwm_bytes,
 				     f->tree_pss_bytes};
+	struct mg_rv_cmp c;
 	fprintf(out, "| metric | value | limit | headroom |%s\n", deltas ? " vs baseline |" : "");
 	fprintf(out, "|---|---:|---:|---:|%s\n", deltas ? "---:|" : "");
 	for (size_t i = 0; i < NCORE; i++) {
 		const struct mg_rv_limit *l = mg_rv_limit_of(f, core_metrics[i]);
-		if (i == 3 && core[i] == MG_NULL_FIG && !l)
+		if (i == 3 && core[i] == MG_NULL_FIG && !l && !mg_rv_comparison_of(f, "pss", &c))
 			continue; /* pss: only when asked for */
-		metric_row(out, core_metrics[i], core[i] != MG_NULL_FIG, core[i], l, deltas);
+		metric_row(out, f, core_metrics[i], core[i] != MG_NULL_FIG, core[i], l, deltas);
 	}
 	for (size_t i = 0; i < f->nlimits; i++) {
 		const struct mg_rv_limit *l = &f->limits[i];
 		if (!is_core(l->metric) && mg_rv_limit_of(f, l->metric) == l)
-			metric_row(out, l->metric, l->has_value, l->value_bytes, l, deltas);
+			metric_row(out, f, l->metric, l->has_value, l->value_bytes, l, deltas);
+	}
+	/* compared metrics without a limit that have no row above */
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		const struct mg_rv_baseline *b = &f->baseline[i];
+		bool first = true;
+		for (size_t j = 0; j < i; j++)
+			first = first && strcmp(f->baseline[j].metric, b->metric) != 0;
+		if (first && !is_core(b->metric) && !mg_rv_limit_of(f, b->metric))
+			metric_row(out, f, b->metric, b->has_value, b->value_bytes, NULL, deltas);
 	}
 	fputc('\n', out);
 }

@@ -1,7 +1,9 @@
 /* render_svg: a self-contained SVG chart (no fonts, scripts or styles
  * from elsewhere), one panel per fixture stacked vertically: tree RSS
  * over time, the tree_rss limit as a dashed line, and a marker where the
- * run ended badly (OOM kill, timeout, signal). */
+ * run ended badly (OOM kill, timeout, signal). A fixture compared with a
+ * baseline gets a "vs baseline: ..." line under its title (and its panel
+ * grows by that line). */
 #include "render.h"
 
 #include <math.h>
@@ -21,6 +23,8 @@
 #define PLOT_H 140
 #define MAX_POINTS 2000        /* more than this: downsampled, keeping maxima */
 #define NAME_CHARS 60          /* longer names are cut with an ellipsis */
+#define BASELINE_H 16          /* the "vs baseline" line, when there is one */
+#define BASELINE_CHARS 120     /* that line's items stop here (~6.3 px a character) */
 
 #define C_LINE "#1f77b4"
 #define C_LIMIT "#d62728"
@@ -313,9 +317,16 @@ static bool plottable(const struct mg_rv_fixture *f)
 	return f->ran && mg_rv_started(f);
 }
 
+/* The room the "vs baseline" line takes (0 without comparisons, so a
+ * report without a baseline draws as it always did). */
+static double baseline_room(const struct mg_rv_fixture *f)
+{
+	return mg_rv_comparisons(f, NULL, 0) ? BASELINE_H : 0;
+}
+
 static double panel_height(const struct mg_rv_fixture *f)
 {
-	return plottable(f) ? PANEL_H : SHORT_PANEL_H;
+	return (plottable(f) ? PANEL_H : SHORT_PANEL_H) + baseline_room(f);
 }
 
 static void empty_plot(FILE *out, double y0, const char *why)
@@ -342,10 +353,63 @@ static void scale(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, st
 	mg_nice_ticks(to_mib(top) * 1.08, 5, &p->yt);
 }
 
+/* One item: "tree_rss +12.3 MiB (+6.8%)"; a metric over its baseline's
+ * tolerance in bold red with " over". Returns its length in characters
+ * (about: the metric's bytes); with out NULL only measures. */
+static size_t baseline_item(FILE *out, const struct mg_rv_cmp *c)
+{
+	char d[56], p[40];
+	mg_rv_format_delta_bytes(c, d, sizeof d);
+	mg_rv_format_delta_pct(c, p, sizeof p);
+	size_t m = strlen(c->metric);
+	size_t w = (m > 30 ? 31 : m) + 1 + strlen(d) + (*p ? strlen(p) + 3 : 0) + (c->ok ? 0 : 5);
+	if (!out)
+		return w;
+	if (!c->ok)
+		fputs("<tspan font-weight=\"bold\" fill=\"" C_LIMIT "\">", out);
+	mg_xml_escape_n(out, c->metric, 30);
+	fprintf(out, " %s%s%s%s", d, *p ? " (" : "", p, *p ? ")" : "");
+	if (!c->ok)
+		fputs(" over</tspan>", out);
+	return w;
+}
+
+/* "vs baseline: tree_rss +12.3 MiB (+6.8%), cgroup -1.0 MiB (-2.0%)": the
+ * metrics over the tolerance first, then the others while they fit. */
+static void baseline_line(FILE *out, const struct mg_rv_fixture *f, double y)
+{
+	size_t n = mg_rv_comparisons(f, NULL, 0), shown = 0, chars = 13;
+	struct mg_rv_cmp *c = n ? calloc(n, sizeof *c) : NULL;
+	if (!c)
+		return;
+	mg_rv_comparisons(f, c, n);
+	text_open(out, 16, y, NULL, "font-size=\"11\" fill=\"" C_MUTED "\"");
+	fputs("vs baseline:", out);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].ok != (pass == 1))
+				continue;
+			size_t w = baseline_item(NULL, &c[i]) + 2;
+			if (shown && chars + w > BASELINE_CHARS)
+				continue;
+			fputs(shown ? ", " : " ", out);
+			baseline_item(out, &c[i]);
+			chars += w;
+			shown++;
+		}
+	if (shown < n)
+		fprintf(out, ", +%zu more", n - shown);
+	fputs("</text>\n", out);
+	free(c);
+}
+
 static void panel(FILE *out, const struct mg_rv_fixture *f, double y0)
 {
-	struct plot p = {.y0 = y0};
+	double extra = baseline_room(f);
+	struct plot p = {.y0 = y0 + extra};
 	panel_title(out, f, y0);
+	if (extra)
+		baseline_line(out, f, y0 + (plottable(f) ? 40 : 42) + BASELINE_H - 2);
 	if (!plottable(f)) {
 		short_panel_text(out, f, y0);
 		return;
@@ -354,7 +418,7 @@ static void panel(FILE *out, const struct mg_rv_fixture *f, double y0)
 	scale(f, l, &p);
 	axes(out, &p);
 	if (f->nseries == 0) {
-		empty_plot(out, y0, "no samples");
+		empty_plot(out, p.y0, "no samples");
 		return;
 	}
 	series_line(out, &p, f);

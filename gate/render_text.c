@@ -21,9 +21,27 @@ static int64_t limit_bytes_of(const struct mg_rv_fixture *f, const char *metric)
 	return l ? l->limit_bytes : MG_NULL_FIG;
 }
 
-/* "        tree_rss             64.9 MiB   limit     80.0 MiB   headroom  18.9%" */
-static void metric_line(FILE *out, const char *name, int64_t value, int64_t limit)
+/* "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%  OVER BASELINE" */
+static void delta_text(FILE *out, const struct mg_rv_cmp *c)
 {
+	char b[48], d[112];
+	mg_rv_format_delta(c, d, sizeof d);
+	if (c->baseline_bytes != MG_NULL_FIG) {
+		mg_format_mib(c->baseline_bytes, b, sizeof b);
+		fprintf(out, "   vs baseline %s: %s", b, d);
+	} else {
+		fprintf(out, "   vs baseline: %s", d);
+	}
+	if (!c->ok)
+		fputs("  OVER BASELINE", out);
+}
+
+/* "        tree_rss             64.9 MiB   limit     80.0 MiB   headroom  18.9%"
+ * and, when the metric was compared with a baseline, its delta. */
+static void metric_line(FILE *out, const struct mg_rv_fixture *f, const char *name, int64_t value,
+			int64_t limit)
+{
+	struct mg_rv_cmp c;
 	char v[32], l[32];
 	if (value == MG_NULL_FIG)
 		snprintf(v, sizeof v, "n/a");
@@ -38,18 +56,60 @@ static void metric_line(FILE *out, const char *name, int64_t value, int64_t limi
 			fprintf(out, "   headroom %5.1f%%%s", mg_rv_headroom_pct(value, limit),
 				value > limit ? "  OVER" : "");
 	}
+	if (mg_rv_comparison_of(f, name, &c))
+		delta_text(out, &c);
 	fputc('\n', out);
+}
+
+static bool core_metric(const char *metric)
+{
+	static const char *const core[] = {"tree_rss", "cgroup", "max_process_hwm", "pss"};
+	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+		if (strcmp(metric, core[i]) == 0)
+			return true;
+	return false;
+}
+
+static void other_delta(FILE *out, const struct mg_rv_fixture *f, const char *metric)
+{
+	struct mg_rv_cmp c;
+	char v[48] = "n/a";
+	if (core_metric(metric) || !mg_rv_comparison_of(f, metric, &c))
+		return;
+	struct mg_rv_limit l = {.metric = c.metric, .unit = c.unit};
+	if (c.has_value)
+		mg_rv_format_value(&l, c.value_bytes, v, sizeof v);
+	size_t w = strlen(metric);
+	fputs("        ", out);
+	put_clean(out, metric);
+	fprintf(out, "%*s %12s", (int)(w < 16 ? 16 - w : 0), "", v);
+	delta_text(out, &c);
+	fputc('\n', out);
+}
+
+/* Compared metrics that have no line of their own above (baseline.c
+ * compares only the four sizes; a report from elsewhere may have more). */
+static void other_deltas(FILE *out, const struct mg_rv_fixture *f)
+{
+	for (size_t i = 0; i < f->nlimits; i++)
+		if (f->limits[i].has_delta && mg_rv_limit_of(f, f->limits[i].metric) == &f->limits[i])
+			other_delta(out, f, f->limits[i].metric);
+	for (size_t i = 0; i < f->nbaseline; i++)
+		if (!mg_rv_limit_of(f, f->baseline[i].metric))
+			other_delta(out, f, f->baseline[i].metric);
 }
 
 /* The four size figures, as report_text.c prints them (other limits, such
  * as growth, show in the reasons when they fail). */
 static void metric_lines(FILE *out, const struct mg_rv_fixture *f)
 {
-	metric_line(out, "tree_rss", f->tree_rss_bytes, limit_bytes_of(f, "tree_rss"));
-	metric_line(out, "cgroup", f->cgroup_bytes, limit_bytes_of(f, "cgroup"));
-	metric_line(out, "max_process_hwm", f->max_process_hwm_bytes, limit_bytes_of(f, "max_process_hwm"));
-	if (f->tree_pss_bytes != MG_NULL_FIG || mg_rv_limit_of(f, "pss"))
-		metric_line(out, "pss", f->tree_pss_bytes, limit_bytes_of(f, "pss"));
+	struct mg_rv_cmp c;
+	metric_line(out, f, "tree_rss", f->tree_rss_bytes, limit_bytes_of(f, "tree_rss"));
+	metric_line(out, f, "cgroup", f->cgroup_bytes, limit_bytes_of(f, "cgroup"));
+	metric_line(out, f, "max_process_hwm", f->max_process_hwm_bytes, limit_bytes_of(f, "max_process_hwm"));
+	if (f->tree_pss_bytes != MG_NULL_FIG || mg_rv_limit_of(f, "pss") || mg_rv_comparison_of(f, "pss", &c))
+		metric_line(out, f, "pss", f->tree_pss_bytes, limit_bytes_of(f, "pss"));
+	other_deltas(out, f);
 }
 
 /* Python heap attribution: peak, NumPy's share, and the allocation sites

@@ -138,9 +138,13 @@ static void assert_well_formed_xml(const char *text)
 }
 
 /* demo..timeout: written by memgate before service mode; service and
- * python: by the current one (growth, service, python_heap, limit units). */
+ * python: by the current one (growth, service, python_heap, limit units);
+ * baseline: `memgate run -c configs/demo.json --baseline B` against an
+ * edited copy of an earlier run (hold-64MiB's tree_rss lowered 12 MiB and
+ * its cgroup set to 0, workers' cgroup raised 5 MiB, forked-shared's
+ * cgroup lowered 10 MiB). */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
-					   "oom", "timeout", "service", "python"};
+					   "oom", "timeout", "service", "python", "baseline"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -279,9 +283,10 @@ static void not_run_fixture_is_valid(void **state)
 /* --------------------------------------------------------------- text */
 
 /* The .txt next to each real report is what report_text.c printed for
- * that run: rendering the JSON must give the same bytes. (One exception,
- * on purpose: service.txt has '?' where the service printed ESC, since a
- * report must not drive the terminal.) */
+ * that run: rendering the JSON must give the same bytes. (Exceptions, on
+ * purpose: service.txt has '?' where the service printed ESC, since a
+ * report must not drive the terminal; baseline.txt has the deltas, which
+ * report_text.c does not print.) */
 static void text_matches_report_text(void **state)
 {
 	(void)state;
@@ -632,7 +637,8 @@ static void junit_counts_agree_with_verdicts(void **state)
 		size_t tests = 0;
 		for (size_t k = 0; k < json_array_size(fx); k++) {
 			json_t *f = json_array_get(fx, k);
-			tests += 1 + json_array_size(json_object_get(f, "limits"));
+			tests += 1 + json_array_size(json_object_get(f, "limits")) +
+				 json_array_size(json_object_get(f, "baseline"));
 			if (strcmp(json_string_value(json_object_get(f, "verdict")), "pass") == 0)
 				continue;
 			/* the failure/error is inside this fixture's testcases */
@@ -980,6 +986,344 @@ static void any_value_of_any_type(void **state)
 	}
 }
 
+/* ----------------------------------------------------------- baseline */
+
+/* The fixture of the hand-made baseline tests: tree_rss within its limit
+ * but over the baseline, cgroup (no limit) below it, max_process_hwm (no
+ * limit) against a baseline of 0 (delta_pct null). */
+static json_t *baseline_fixture(void)
+{
+	json_t *f = fixture("api", "fail", 212 * MIB, 250 * MIB);
+	json_t *lim = json_array_get(json_object_get(f, "limits"), 0);
+	json_t *keys = json_pack("{s:I, s:I, s:f, s:f, s:I, s:b}", "baseline_bytes", (json_int_t)209401037,
+				 "delta_bytes", (json_int_t)12897485, "delta_pct", 6.8, "allowed_pct", 5.0,
+				 "allowed_bytes", 4 * MIB, "baseline_ok", 0);
+	json_object_update(lim, keys); /* copies: keys is still ours */
+	json_decref(keys);
+	json_object_set_new(f, "baseline",
+			    json_pack("[{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:b},"
+				      " {s:s, s:I, s:I, s:I, s:n, s:f, s:I, s:b}]",
+				      "metric", "cgroup", "value_bytes", 212 * MIB, "baseline_bytes", 213 * MIB,
+				      "delta_bytes", -MIB, "delta_pct", -2.0, "allowed_pct", 5.0, "allowed_bytes", 4 * MIB,
+				      "baseline_ok", 1,
+				      "metric", "max_process_hwm", "value_bytes", 212 * MIB, "baseline_bytes", (json_int_t)0,
+				      "delta_bytes", 212 * MIB, "delta_pct", "allowed_pct", 5.0, "allowed_bytes", 4 * MIB,
+				      "baseline_ok", 0));
+	add_reason(f, "tree_rss 212.0 MiB is +12.3 MiB, +6.2% over the baseline 199.7 MiB (allowed +5%, +4.0 MiB)");
+	add_reason(f, "max_process_hwm 212.0 MiB is +212.0 MiB over the baseline 0.0 MiB (allowed +5%, +4.0 MiB)");
+	return f;
+}
+
+static void delta_formats(void **state)
+{
+	(void)state;
+	char buf[128];
+	struct mg_rv_cmp c = {.metric = "tree_rss", .delta_bytes = 12897485, .has_delta_pct = true, .delta_pct = 6.8};
+	mg_rv_format_delta(&c, buf, sizeof buf);
+	assert_string_equal(buf, "+12.3 MiB, +6.8%");
+	c.delta_bytes = -MIB;
+	c.delta_pct = -2.0;
+	mg_rv_format_delta(&c, buf, sizeof buf);
+	assert_string_equal(buf, "-1.0 MiB, -2.0%");
+	c.has_delta_pct = false; /* null: a baseline of 0 */
+	mg_rv_format_delta(&c, buf, sizeof buf);
+	assert_string_equal(buf, "-1.0 MiB");
+	c.delta_bytes = 0;
+	c.has_delta_pct = true;
+	c.delta_pct = 0.0;
+	mg_rv_format_delta(&c, buf, sizeof buf);
+	assert_string_equal(buf, "+0.0 MiB, +0.0%");
+	c.delta_bytes = -1000; /* rounds to zero: no "-0.0" */
+	c.delta_pct = -0.04;
+	mg_rv_format_delta(&c, buf, sizeof buf);
+	assert_string_equal(buf, "0.0 MiB, +0.0%");
+	c.baseline_bytes = 53 * MIB;
+	c.has_value = true;
+	c.value_bytes = 65 * MIB;
+	c.delta_bytes = 12 * MIB;
+	c.delta_pct = 22.64;
+	c.has_allowed_pct = true;
+	c.allowed_pct = 2.5;
+	c.allowed_bytes = 4 * MIB;
+	mg_rv_baseline_text(&c, buf, sizeof buf);
+	assert_string_equal(buf, "tree_rss 65.0 MiB is +12.0 MiB, +22.6% over the baseline 53.0 MiB (allowed +2.5%, +4.0 MiB)");
+}
+
+static void baseline_text_real_report(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("baseline");
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	/* a limited metric over the baseline */
+	assert_contains(r.out, "        tree_rss             65.4 MiB   limit     80.0 MiB   headroom  18.3%"
+			       "   vs baseline 53.3 MiB: +12.1 MiB, +22.7%  OVER BASELINE\n");
+	/* metrics without a limit ("baseline" array): null pct, negative, tiny */
+	assert_contains(r.out, "        cgroup               64.5 MiB   vs baseline 0.0 MiB: +64.5 MiB  OVER BASELINE\n");
+	assert_contains(r.out, "        cgroup               65.0 MiB   vs baseline 70.0 MiB: -5.0 MiB, -7.1%\n");
+	assert_contains(r.out, "        cgroup               33.0 MiB   vs baseline 23.0 MiB: +10.0 MiB, +43.5%  OVER BASELINE\n");
+	assert_contains(r.out, "        pss                  32.5 MiB   limit     48.0 MiB   headroom  32.3%"
+			       "   vs baseline 32.5 MiB: 0.0 MiB, -0.1%\n");
+	assert_int_equal(count(r.out, "vs baseline"), 10);
+	assert_int_equal(count(r.out, "OVER BASELINE"), 3);
+	free(r.out);
+	json_decref(rep);
+}
+
+static void baseline_text_hand_made(void **state)
+{
+	(void)state;
+	json_t *rep = one(baseline_fixture(), "fail");
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out,
+			"        tree_rss            212.0 MiB   limit    250.0 MiB   headroom  15.2%"
+			"   vs baseline 199.7 MiB: +12.3 MiB, +6.8%  OVER BASELINE\n"
+			"        cgroup              212.0 MiB   vs baseline 213.0 MiB: -1.0 MiB, -2.0%\n"
+			"        max_process_hwm     212.0 MiB   vs baseline 0.0 MiB: +212.0 MiB  OVER BASELINE\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* Remove every key baseline.c adds: what the report was before --baseline
+ * (apart from the reasons and verdicts it also changed). */
+static void strip_baseline(json_t *rep)
+{
+	static const char *const keys[] = {"baseline_bytes", "delta_bytes", "delta_pct", "allowed_pct",
+					   "allowed_bytes", "baseline_ok"};
+	json_t *fx = json_object_get(rep, "fixtures");
+	for (size_t i = 0; i < json_array_size(fx); i++) {
+		json_t *f = json_array_get(fx, i), *limits = json_object_get(f, "limits");
+		json_object_del(f, "baseline");
+		for (size_t k = 0; k < json_array_size(limits); k++)
+			for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+				json_object_del(json_array_get(limits, k), keys[j]);
+	}
+}
+
+/* Without the baseline keys, the output is what it was before deltas
+ * were shown: baseline.txt less its "   vs baseline ..." tails, and the
+ * markdown, JUnit and SVG of mixed and python byte for byte as the
+ * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg}). */
+static void no_baseline_keys_render_as_before(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("baseline");
+	strip_baseline(rep);
+	char *want = tu_read_data("reports/baseline.txt");
+	for (char *p = strstr(want, "   vs baseline"); p; p = strstr(p, "   vs baseline")) {
+		char *eol = strchr(p, '\n');
+		memmove(p, eol, strlen(eol) + 1);
+	}
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, want);
+	free(r.out);
+	free(want);
+	for (size_t i = 0; i < NRENDERERS; i++) {
+		r = render(all_renderers[i], rep);
+		assert_int_equal(r.rc, 0);
+		assert_int_equal(count(r.out, "vs baseline"), 0);
+		free(r.out);
+	}
+	json_decref(rep);
+
+	static const char *const names[] = {"mixed", "python"};
+	static const struct {
+		const char *ext;
+		render_fn fn;
+	} outs[] = {{"md", mg_render_markdown}, {"junit.xml", mg_render_junit}, {"svg", mg_render_svg}};
+	for (size_t n = 0; n < 2; n++)
+		for (size_t k = 0; k < 3; k++) {
+			char path[128];
+			snprintf(path, sizeof path, "reports/%s.%s", names[n], outs[k].ext);
+			want = tu_read_data(path);
+			rep = load_report(names[n]);
+			r = render(outs[k].fn, rep);
+			assert_int_equal(r.rc, 0);
+			if (strcmp(r.out, want) != 0)
+				fail_msg("%s: differs from before", path);
+			free(r.out);
+			free(want);
+			json_decref(rep);
+		}
+}
+
+static void baseline_markdown(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("baseline");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "| metric | value | limit | headroom | vs baseline |\n|---|---:|---:|---:|---:|\n"
+			       "| tree_rss | 65.4 MiB | 80.0 MiB | 18.3% | +12.1 MiB, +22.7% (over baseline) |\n"
+			       "| cgroup | 64.5 MiB | — | — | +64.5 MiB (over baseline) |\n"
+			       "| max_process_hwm | 65.4 MiB | — | — | +0.1 MiB, +0.1% |\n\n");
+	assert_contains(r.out, "| tree_rss | 130.5 MiB | — | — | -0.1 MiB, -0.1% |\n"
+			       "| cgroup | 33.0 MiB | — | — | +10.0 MiB, +43.5% (over baseline) |\n"
+			       "| max_process_hwm | 33.3 MiB | — | — | -0.1 MiB, -0.3% |\n"
+			       "| pss | 32.5 MiB | 48.0 MiB | 32.3% | 0.0 MiB, -0.1% |\n\n");
+	assert_contains(r.out, "| cgroup | 65.0 MiB | — | — | -5.0 MiB, -7.1% |\n");
+	free(r.out);
+	json_decref(rep);
+
+	rep = one(baseline_fixture(), "fail");
+	r = render(mg_render_markdown, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "| tree_rss | 212.0 MiB | 250.0 MiB | 15.2% | +12.3 MiB, +6.8% (over baseline) |\n"
+			       "| cgroup | 212.0 MiB | — | — | -1.0 MiB, -2.0% |\n"
+			       "| max_process_hwm | 212.0 MiB | — | — | +212.0 MiB (over baseline) |\n\n");
+	free(r.out);
+	/* a compared metric that is none of the four sizes gets a row too */
+	json_array_append_new(json_object_get(json_array_get(json_object_get(rep, "fixtures"), 0), "baseline"),
+			      json_pack("{s:s, s:I, s:I, s:I, s:f}", "metric", "heap", "value_bytes", 3 * MIB,
+					"baseline_bytes", 2 * MIB, "delta_bytes", MIB, "delta_pct", 50.0));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| max_process_hwm | 212.0 MiB | — | — | +212.0 MiB (over baseline) |\n"
+			       "| heap | 3.0 MiB | — | — | +1.0 MiB, +50.0% |\n\n");
+	free(r.out);
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "        heap                  3.0 MiB   vs baseline 2.0 MiB: +1.0 MiB, +50.0%\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+static void baseline_junit(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("baseline");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	/* 3 runs + 4 limits + 6 compared metrics without a limit */
+	assert_contains(r.out, "<testsuite name=\"memgate\" tests=\"13\" failures=\"3\" errors=\"0\" skipped=\"0\"");
+	assert_contains(r.out, "  <testcase classname=\"hold-64MiB\" name=\"run\" time=\"0.521\">\n    <system-out>");
+	assert_contains(r.out,
+			"  <testcase classname=\"hold-64MiB\" name=\"tree_rss\" time=\"0.000\">\n"
+			"    <failure message=\"tree_rss 65.4 MiB is +12.1 MiB, +22.7% over the baseline 53.3 MiB (allowed +10%, +4.0 MiB)\" type=\"baseline\">"
+			"tree_rss 65.4 MiB is +12.1 MiB, +22.7% over the baseline 53.3 MiB (allowed +10%, +4.0 MiB)</failure>\n"
+			"    <system-out>tree_rss 65.4 MiB, limit 80.0 MiB, vs baseline 53.3 MiB: +12.1 MiB, +22.7%</system-out>\n");
+	assert_contains(r.out,
+			"  <testcase classname=\"hold-64MiB\" name=\"cgroup\" time=\"0.000\">\n"
+			"    <failure message=\"cgroup 64.5 MiB is +64.5 MiB over the baseline 0.0 MiB (allowed +10%, +4.0 MiB)\" type=\"baseline\">");
+	assert_contains(r.out,
+			"  <testcase classname=\"workers-4x16MiB\" name=\"cgroup\" time=\"0.000\">\n"
+			"    <system-out>cgroup 65.0 MiB, vs baseline 70.0 MiB: -5.0 MiB, -7.1%</system-out>\n  </testcase>\n");
+	assert_contains(r.out,
+			"    <system-out>tree_rss 68.0 MiB, limit 90.0 MiB, vs baseline 67.8 MiB: +0.2 MiB, +0.2%</system-out>\n");
+	assert_int_equal(count(r.out, "type=\"baseline\""), 3);
+	free(r.out);
+	json_decref(rep);
+
+	rep = one(baseline_fixture(), "fail");
+	r = render(mg_render_junit, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "tests=\"4\" failures=\"2\" errors=\"0\"");
+	assert_contains(r.out, "<failure message=\"tree_rss 212.0 MiB is +12.3 MiB, +6.8% over the baseline 199.7 MiB "
+			       "(allowed +5%, +4.0 MiB)\" type=\"baseline\">");
+	assert_contains(r.out, "<failure message=\"max_process_hwm 212.0 MiB is +212.0 MiB over the baseline 0.0 MiB "
+			       "(allowed +5%, +4.0 MiB)\" type=\"baseline\">");
+	assert_contains(r.out, "<system-out>cgroup 212.0 MiB, vs baseline 213.0 MiB: -1.0 MiB, -2.0%</system-out>");
+	free(r.out);
+	/* over the limit and the baseline: a limit failure that says both */
+	json_t *lim = json_array_get(json_object_get(json_array_get(json_object_get(rep, "fixtures"), 0), "limits"), 0);
+	json_object_set_new(lim, "limit_bytes", json_integer(200 * MIB));
+	json_object_set_new(lim, "ok", json_false());
+	r = render(mg_render_junit, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "<failure message=\"tree_rss 212.0 MiB &gt; limit 200.0 MiB; tree_rss 212.0 MiB is +12.3 MiB, "
+			       "+6.8% over the baseline 199.7 MiB (allowed +5%, +4.0 MiB)\" type=\"limit\">");
+	free(r.out);
+	json_decref(rep);
+}
+
+static void baseline_svg(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("baseline");
+	struct rendered r = render(mg_render_svg, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "fill=\"#666666\">vs baseline: <tspan font-weight=\"bold\" fill=\"#d62728\">tree_rss +12.1 MiB "
+			       "(+22.7%) over</tspan>, <tspan font-weight=\"bold\" fill=\"#d62728\">cgroup +64.5 MiB over</tspan>, "
+			       "max_process_hwm +0.1 MiB (+0.1%)</text>\n");
+	assert_contains(r.out, ">vs baseline: tree_rss +0.2 MiB (+0.2%), max_process_hwm +0.0 MiB (+0.2%), "
+			       "cgroup -5.0 MiB (-7.1%)</text>\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* what does not fit is counted */
+	json_t *f = baseline_fixture();
+	json_array_append_new(json_object_get(f, "baseline"),
+			      json_pack("{s:s, s:I, s:I, s:I, s:f}", "metric", "a-rather-long-metric-name-of-some-sort",
+					"value_bytes", MIB, "baseline_bytes", MIB, "delta_bytes", (json_int_t)0,
+					"delta_pct", 0.0));
+	rep = one(f, "fail");
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, ">vs baseline: <tspan font-weight=\"bold\" fill=\"#d62728\">tree_rss +12.3 MiB (+6.8%) over</tspan>, "
+			       "<tspan font-weight=\"bold\" fill=\"#d62728\">max_process_hwm +212.0 MiB over</tspan>, "
+			       "cgroup -1.0 MiB (-2.0%), +1 more</text>\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* escaped and cut; a fixture without a limit has the line too */
+	f = fixture("x", "pass", MIB, 0);
+	json_object_set_new(f, "baseline", json_pack("[{s:s, s:I, s:I, s:I, s:f}]", "metric",
+						     "a<b>&\"c\"-very-long-metric-name-x", "value_bytes", MIB,
+						     "baseline_bytes", MIB, "delta_bytes", (json_int_t)0, "delta_pct", 0.0));
+	rep = one(f, "pass");
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, ">vs baseline: a&lt;b&gt;&amp;&quot;c&quot;-very-long-metric-name\xE2\x80\xA6 +0.0 MiB (+0.0%)</text>\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+static void baseline_keys_are_checked(void **state)
+{
+	(void)state;
+	json_t *f = baseline_fixture();
+	json_t *rep = one(f, "fail");
+	json_t *lim = json_array_get(json_object_get(f, "limits"), 0);
+	json_t *b0 = json_array_get(json_object_get(f, "baseline"), 0);
+	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+
+	json_object_set_new(lim, "baseline_ok", json_string("no"));
+	assert_rejected(rep, "fixtures[0].limits[0].baseline_ok: expected true or false, got a string");
+	json_object_set_new(lim, "baseline_ok", json_true());
+	json_object_set_new(lim, "allowed_pct", json_string("5%"));
+	assert_rejected(rep, "fixtures[0].limits[0].allowed_pct: expected a number, got a string");
+	json_object_set_new(lim, "allowed_pct", json_integer(5)); /* an integer is a number */
+	json_object_set_new(lim, "allowed_bytes", json_integer(-1));
+	assert_rejected(rep, "fixtures[0].limits[0].allowed_bytes: expected a non-negative integer, got -1");
+	json_object_set_new(lim, "allowed_bytes", json_integer(0));
+	json_object_set_new(lim, "baseline_bytes", json_real(1.5));
+	assert_rejected(rep, "fixtures[0].limits[0].baseline_bytes: expected a non-negative integer or null, got a number with a fraction");
+	json_object_set_new(lim, "baseline_bytes", json_integer(MIB));
+
+	json_object_set_new(b0, "delta_pct", json_string("-2%"));
+	assert_rejected(rep, "fixtures[0].baseline[0].delta_pct: expected a number or null, got a string");
+	json_object_set_new(b0, "delta_pct", json_null());
+	json_object_del(b0, "delta_bytes");
+	assert_rejected(rep, "fixtures[0].baseline[0].delta_bytes: missing (expected an integer)");
+	json_object_set_new(b0, "delta_bytes", json_integer(-MIB));
+	json_object_set_new(b0, "metric", json_integer(3));
+	assert_rejected(rep, "fixtures[0].baseline[0].metric: expected a string, got an integer");
+	json_object_set_new(b0, "metric", json_string("cgroup"));
+	json_object_set_new(b0, "baseline_ok", json_null());
+	assert_rejected(rep, "fixtures[0].baseline[0].baseline_ok: expected true or false, got null");
+	json_object_set_new(b0, "baseline_ok", json_true());
+	json_array_append_new(json_object_get(f, "baseline"), json_string("pss"));
+	assert_rejected(rep, "fixtures[0].baseline[2]: expected an object, got a string");
+	json_object_set_new(f, "baseline", json_object());
+	assert_rejected(rep, "fixtures[0].baseline: expected an array, got an object");
+	json_object_set_new(f, "baseline", json_array()); /* empty: valid, nothing compared */
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1012,6 +1356,14 @@ int main(void)
 		cmocka_unit_test(markdown_python_heap_report),
 		cmocka_unit_test(junit_service_report),
 		cmocka_unit_test(any_value_of_any_type),
+		cmocka_unit_test(delta_formats),
+		cmocka_unit_test(baseline_text_real_report),
+		cmocka_unit_test(baseline_text_hand_made),
+		cmocka_unit_test(no_baseline_keys_render_as_before),
+		cmocka_unit_test(baseline_markdown),
+		cmocka_unit_test(baseline_junit),
+		cmocka_unit_test(baseline_svg),
+		cmocka_unit_test(baseline_keys_are_checked),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
