@@ -3,8 +3,6 @@
  * cannot be installed here), and memray missing. Needs python3 on PATH. */
 #include "itutil.h"
 
-static char cfg_path[64];
-
 static bool have_python(void)
 {
 	return system("python3 -c 'import tracemalloc' >/dev/null 2>&1") == 0;
@@ -12,12 +10,8 @@ static bool have_python(void)
 
 static void write_config(const char *python_obj, const char *limits)
 {
-	snprintf(cfg_path, sizeof cfg_path, "/tmp/memgate-it-py-%d.json", (int)getpid());
-	FILE *f = fopen(cfg_path, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"version\": 1, \"fixtures\": [{\"name\": \"grow\", \"command\": [\"python3\", "
-		   "\"tests/data/py/grow.py\"], \"python\": %s, \"limits\": %s}]}\n", python_obj, limits);
-	assert_int_equal(fclose(f), 0);
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"grow\", \"command\": [\"python3\", "
+		  "\"tests/data/py/grow.py\"], \"python\": %s, \"limits\": %s}]}\n", python_obj, limits);
 }
 
 /* The line that allocates, from the source itself (never a hard-coded number). */
@@ -43,7 +37,7 @@ static void tracemalloc_names_the_line(void **state)
 		skip();
 	write_config("{\"heap\": \"tracemalloc\", \"top\": 3}", "{\"python_heap\": \"4MiB\"}");
 	struct it_run r;
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	assert_non_null(r.report);
 	assert_int_equal(r.status, 1); /* 10 MiB kept > 4 MiB */
 	assert_string_equal(it_str(r.report, "fixtures.0.python_heap.tool"), "tracemalloc");
@@ -65,14 +59,14 @@ static void memray_missing_is_an_error_unless_optional(void **state)
 		skip(); /* a real memray is installed: nothing is missing */
 	write_config("{\"heap\": \"memray\"}", "{}");
 	struct it_run r;
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	assert_int_equal(r.status, 3);
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "memray is not installed");
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "pip install memray");
 	it_free(&r);
 
 	write_config("{\"heap\": \"memray\", \"optional\": true}", "{}");
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	assert_int_equal(r.status, 0);
 	assert_contains(it_str(r.report, "fixtures.0.measurement.notes.0"), "skipped");
 	assert_true(json_is_null(it_get(r.report, "fixtures.0.python_heap")));
@@ -92,7 +86,7 @@ static void memray_second_run(void **state)
 	setenv("PYTHONPATH", pp, 1);
 	write_config("{\"heap\": \"memray\", \"top\": 5}", "{\"python_heap\": \"1GiB\"}");
 	struct it_run r;
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	unsetenv("PYTHONPATH");
 	assert_non_null(r.report);
 	assert_int_equal(r.status, 0);
@@ -108,24 +102,13 @@ static void memray_second_run(void **state)
 static void not_python_is_noted(void **state)
 {
 	(void)state;
-	snprintf(cfg_path, sizeof cfg_path, "/tmp/memgate-it-py-%d.json", (int)getpid());
-	FILE *f = fopen(cfg_path, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"version\": 1, \"fixtures\": [{\"name\": \"c\", \"command\": [\"%s\", \"exit\", \"0\"], "
-		   "\"python\": {\"heap\": \"tracemalloc\"}}]}", it_workload_path());
-	fclose(f);
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"c\", \"command\": [\"%s\", \"exit\", \"0\"], "
+		  "\"python\": {\"heap\": \"tracemalloc\"}}]}", it_workload_path());
 	struct it_run r;
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	assert_int_equal(r.status, 0);
 	assert_contains(it_str(r.report, "fixtures.0.measurement.notes.0"), "a Python program?");
 	it_free(&r);
-}
-
-static int cleanup(void **state)
-{
-	(void)state;
-	unlink(cfg_path);
-	return 0;
 }
 
 int main(void)
@@ -136,5 +119,5 @@ int main(void)
 		cmocka_unit_test(memray_second_run),
 		cmocka_unit_test(not_python_is_noted),
 	};
-	return cmocka_run_group_tests_name("python heap (integration)", tests, NULL, cleanup);
+	return cmocka_run_group_tests_name("python heap (integration)", tests, NULL, it_config_cleanup);
 }

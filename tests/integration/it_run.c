@@ -2,18 +2,6 @@
  * files, usage errors, and interruption between fixtures. */
 #include "itutil.h"
 
-static char cfg_path[64];
-
-static const char *write_config(const char *text)
-{
-	snprintf(cfg_path, sizeof cfg_path, "/tmp/memgate-it-cfg-%d.json", (int)getpid());
-	FILE *f = fopen(cfg_path, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	return cfg_path;
-}
-
 static char *fmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *format, ...)
 {
@@ -28,7 +16,7 @@ static char *fmt(const char *format, ...)
 static const char *two_fixtures(void)
 {
 	const char *w = it_workload_path();
-	return write_config(fmt("{\"version\": 1,\n"
+	return it_config("%s", fmt("{\"version\": 1,\n"
 				" \"defaults\": {\"timeout\": \"20s\", \"limits\": {\"tree_rss\": \"48MiB\"}},\n"
 				" \"fixtures\": [\n"
 				"  {\"name\": \"small\", \"command\": [\"%s\", \"hold\", \"16\", \"100\"]},\n"
@@ -81,18 +69,18 @@ static void validate_good_and_bad(void **state)
 	assert_int_equal(r.status, 0);
 	it_free(&r);
 
-	write_config("{\"version\": 1, \"fixtures\": [{\"name\": \"a\", \"command\": [\"true\"],\n"
+	it_config("%s", "{\"version\": 1, \"fixtures\": [{\"name\": \"a\", \"command\": [\"true\"],\n"
 		     "  \"limts\": {\"tree_rss\": \"1MiB\"}}]}");
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "fixtures[0].limts");
 	assert_contains(r.err, "did you mean \"limits\"");
 	it_free(&r);
 
-	write_config("{\"version\": 1,\n \"fixtures\": [}");
-	it_memgate(&r, (const char *const[]){"validate", "-c", cfg_path, NULL});
+	it_config("%s", "{\"version\": 1,\n \"fixtures\": [}");
+	it_memgate(&r, (const char *const[]){"validate", "-c", it_cfg_path(), NULL});
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, fmt("%s:2:", cfg_path));
+	assert_contains(r.err, fmt("%s:2:", it_cfg_path()));
 	it_free(&r);
 
 	it_memgate(&r, (const char *const[]){"run", "-c", "/nonexistent/memgate.json", NULL});
@@ -135,13 +123,13 @@ static void cwd_env_stdin(void **state)
 	assert_non_null(f);
 	fputs("hello\n", f);
 	fclose(f);
-	write_config(fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"ctx\", \"cwd\": \"/tmp\",\n"
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"ctx\", \"cwd\": \"/tmp\",\n"
 			 " \"env\": {\"MG_X\": \"42\"}, \"stdin\": \"%s\",\n"
 			 " \"command\": [\"sh\", \"-c\", \"read l && test \\\"$l\\\" = hello && test \\\"$MG_X\\\" = 42 "
 			 "&& test \\\"$(pwd)\\\" = /tmp\"]}]}",
 			 in));
 	struct it_run r;
-	it_memgate(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	unlink(in);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
@@ -153,11 +141,11 @@ static void interrupt_skips_the_rest(void **state)
 {
 	(void)state;
 	const char *w = it_workload_path();
-	write_config(fmt("{\"version\": 1, \"fixtures\": [\n"
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [\n"
 			 " {\"name\": \"long\", \"command\": [\"%s\", \"hold\", \"8\", \"30000\"]},\n"
 			 " {\"name\": \"after\", \"command\": [\"%s\", \"exit\", \"0\"]}]}", w, w));
 	struct it_run r;
-	it_start(&r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	it_sleep_ms(400);
 	kill(r.pid, SIGINT);
 	it_wait(&r);
@@ -254,13 +242,6 @@ static void sudo_runs_command_as_invoking_user(void **state)
 	it_free(&r);
 }
 
-static int cleanup(void **state)
-{
-	(void)state;
-	unlink(cfg_path);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,5 +255,5 @@ int main(void)
 		cmocka_unit_test(forced_backend_unavailable),
 		cmocka_unit_test(sudo_runs_command_as_invoking_user),
 	};
-	return cmocka_run_group_tests_name("run (integration)", tests, NULL, cleanup);
+	return cmocka_run_group_tests_name("run (integration)", tests, NULL, it_config_cleanup);
 }

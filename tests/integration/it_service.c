@@ -3,8 +3,6 @@
  * stopped; growth per request measured against a known leak. */
 #include "itutil.h"
 
-static char cfg_path[64];
-
 static const char *config(const char *fixtures_fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *config(const char *fixtures_fmt, ...)
 {
@@ -13,12 +11,7 @@ static const char *config(const char *fixtures_fmt, ...)
 	va_start(ap, fixtures_fmt);
 	vsnprintf(body, sizeof body, fixtures_fmt, ap);
 	va_end(ap);
-	snprintf(cfg_path, sizeof cfg_path, "/tmp/memgate-it-svc-%d.json", (int)getpid());
-	FILE *f = fopen(cfg_path, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"version\": 1, \"fixtures\": [%s]}\n", body);
-	assert_int_equal(fclose(f), 0);
-	return cfg_path;
+	return it_config("{\"version\": 1, \"fixtures\": [%s]}\n", body);
 }
 
 static const char *fmt_path(const char *f, int i)
@@ -30,7 +23,7 @@ static const char *fmt_path(const char *f, int i)
 
 static void run_config(struct it_run *r)
 {
-	it_memgate(r, (const char *const[]){"run", "-c", cfg_path, NULL});
+	it_memgate(r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
 	if (!r->report)
 		fail_msg("no report; exit %d; stderr:\n%s", r->status, r->err);
 }
@@ -176,13 +169,6 @@ static void stop_grace(void **state)
 	it_free(&r);
 }
 
-static int cleanup(void **state)
-{
-	(void)state;
-	unlink(cfg_path);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,5 +179,5 @@ int main(void)
 		cmocka_unit_test(driver_failure_fails),
 		cmocka_unit_test(stop_grace),
 	};
-	return cmocka_run_group_tests_name("service (integration)", tests, NULL, cleanup);
+	return cmocka_run_group_tests_name("service (integration)", tests, NULL, it_config_cleanup);
 }

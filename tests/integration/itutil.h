@@ -138,6 +138,37 @@ static inline void it_wait(struct it_run *r)
 	unlink(r->json_path);
 }
 
+/* The one config file a test process writes (/tmp/memgate-it-cfg-PID.json). */
+static inline const char *it_cfg_path(void)
+{
+	static char path[64];
+	if (!path[0])
+		snprintf(path, sizeof path, "/tmp/memgate-it-cfg-%d.json", (int)getpid());
+	return path;
+}
+
+/* Write it from a printf format; returns its path. */
+static inline const char *it_config(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline const char *it_config(const char *fmt, ...)
+{
+	FILE *f = fopen(it_cfg_path(), "w");
+	assert_non_null(f);
+	va_list ap;
+	va_start(ap, fmt);
+	assert_true(vfprintf(f, fmt, ap) >= 0);
+	va_end(ap);
+	assert_int_equal(fclose(f), 0);
+	return it_cfg_path();
+}
+
+/* A group teardown that removes it. */
+static inline int it_config_cleanup(void **state)
+{
+	(void)state;
+	unlink(it_cfg_path());
+	return 0;
+}
+
 static inline void it_memgate(struct it_run *r, const char *const *args)
 {
 	it_start(r, args);
