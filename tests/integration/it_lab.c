@@ -39,9 +39,9 @@ static void leaky_grows_and_is_named_fixed_flatlines(void **state)
 	if (!r.report)
 		fail_msg("no report; exit %d\n%s", r.status, r.err);
 	assert_int_equal(r.status, 1);
-	double slope = json_real_value(it_get(r.report, "fixtures.0.growth.bytes_per_s"));
+	double leaky = json_real_value(it_get(r.report, "fixtures.0.growth.bytes_per_s"));
 	double r2 = json_real_value(it_get(r.report, "fixtures.0.growth.r2"));
-	assert_true(slope > 20.0 * MiB); /* ~190 KiB per request, hundreds per second */
+	assert_true(leaky > 20.0 * MiB); /* ~190 KiB per request, hundreds per second */
 	assert_true(r2 > 0.95);
 	assert_between(it_int(r.report, "fixtures.0.growth.bytes_per_request"), 150 * 1024, 260 * 1024);
 	char where[3][128];
@@ -56,8 +56,12 @@ static void leaky_grows_and_is_named_fixed_flatlines(void **state)
 	it_memgate(&r, (const char *const[]){"run", "-c", "configs/lab.json", "--only", "lab-fixed", NULL});
 	assert_non_null(r.report);
 	assert_int_equal(r.status, 0);
-	slope = json_real_value(it_get(r.report, "fixtures.0.growth.bytes_per_s"));
-	assert_true(slope < 1.0 * MiB); /* flat: under 1 MiB/s against the leak's 20+ */
+	/* Flat: a twentieth of the leak's slope at most. An absolute bound was
+	 * flaky: on a loaded machine the bounded cache still fills (1 MiB) in the
+	 * fitted window, and a slower driver makes that a steeper line. */
+	double fixed = json_real_value(it_get(r.report, "fixtures.0.growth.bytes_per_s"));
+	if (fixed > leaky / 20)
+		fail_msg("fixed service slope %.0f B/s is not flat against the leaky %.0f B/s", fixed, leaky);
 	/* warm-up (imports, the bounded cache filling) spread over 1000 requests */
 	assert_between(it_int(r.report, "fixtures.0.growth.bytes_per_request"), -16 * 1024, 16 * 1024);
 	for (int i = 0; i < 3; i++)
