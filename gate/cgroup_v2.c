@@ -165,7 +165,7 @@ static int v2_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t 
 	return 0;
 }
 
-static int v2_kill(struct mg_cgroup *cg, char *err, size_t len)
+static int v2_kill(struct mg_cgroup *cg, struct mg_tree_reader *t, char *err, size_t len)
 {
 	if (mg_cg_write(cg, "cgroup.kill", "1") == 0)
 		return 0;
@@ -174,7 +174,7 @@ static int v2_kill(struct mg_cgroup *cg, char *err, size_t len)
 		return -1;
 	}
 	/* Before 5.14: kill what is listed; the caller repeats until empty. */
-	return mg_cg_kill_listed(cg, err, len);
+	return mg_cg_kill_listed(cg, t, err, len);
 }
 
 const struct mg_cgroup_ops mg_cgroup_v2_ops = {

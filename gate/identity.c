@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
 
 static int parse_id(const char *name, const char *s, unsigned long *v, char *err, size_t len)
@@ -68,4 +69,58 @@ int mg_identity_apply(const struct mg_identity *id)
 	if (id->user[0] && (setenv("USER", id->user, 1) < 0 || setenv("LOGNAME", id->user, 1) < 0))
 		return -1;
 	return 0;
+}
+
+/* The process-wide file system identity (see identity.h). */
+static struct {
+	bool user;              /* mg_fs_as_user switched to the invoking user */
+	uid_t uid;
+	gid_t gid;
+	int root_depth;         /* nesting of mg_fs_root_begin */
+} fs_state;
+
+static int set_fs_ids(uid_t uid, gid_t gid)
+{
+	setfsgid(gid);
+	setfsuid(uid);
+	/* both return the previous value, never an error: ask again to check */
+	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int mg_fs_as_user(const struct mg_identity *id, char *err, size_t len)
+{
+	if (!id->drop)
+		return 0;
+	/* groups first: a root-group-writable file must not be writable to the
+	 * user through root's groups */
+	if (setgroups((size_t)id->ngroups, id->groups) < 0 || set_fs_ids(id->uid, id->gid) < 0) {
+		snprintf(err, len, "cannot take the file system identity of uid %d (from SUDO_UID): %s",
+			 (int)id->uid, strerror(errno));
+		return -1;
+	}
+	fs_state.user = true;
+	fs_state.uid = id->uid;
+	fs_state.gid = id->gid;
+	return 0;
+}
+
+void mg_fs_root_begin(void)
+{
+	if (fs_state.user && fs_state.root_depth++ == 0 && set_fs_ids(0, 0) < 0)
+		abort(); /* cannot happen with euid 0; going on would be unsafe */
+}
+
+void mg_fs_root_end(void)
+{
+	if (fs_state.user && --fs_state.root_depth == 0 && set_fs_ids(fs_state.uid, fs_state.gid) < 0)
+		abort(); /* the same: never carry on with root's file rights */
+}
+
+bool mg_fs_is_root(void)
+{
+	return !fs_state.user || fs_state.root_depth > 0;
 }

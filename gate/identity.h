@@ -29,4 +29,20 @@ int mg_identity_from_env(struct mg_identity *id, char *err, size_t len);
  * USER, LOGNAME. -1 with errno on failure; the child must not exec then. */
 int mg_identity_apply(const struct mg_identity *id);
 
+/* Which identity the file system sees. Started through sudo, memgate opens
+ * every file as the invoking user: mg_fs_as_user switches the file system
+ * uid and gid (setfsuid/setfsgid) and the groups to the user's, once, in
+ * main, so a config, report, token file, baseline or hook the user names is
+ * read or written with the user's rights, never root's. Root stays the
+ * effective uid, for the only things it is kept for: cgroup operations
+ * (bracketed by mg_fs_root_begin/end in cgroup*.c and spawn.c) and signals
+ * to the fixture (kill.c). The state behind this is the one static in
+ * identity.c. 0, or -1 with err. A no-op when id->drop is false. */
+int mg_fs_as_user(const struct mg_identity *id, char *err, size_t len);
+/* Root's file system rights for a cgroup operation; nests. */
+void mg_fs_root_begin(void);
+void mg_fs_root_end(void);
+/* Does the file system see root now (no sudo, or inside begin/end)? */
+bool mg_fs_is_root(void);
+
 #endif

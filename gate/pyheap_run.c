@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pyheap.h"
+#include "spawn.h"
 #include "supervise.h"
 
 #define TOOL_TIMEOUT_MS 120000 /* memray stats, the import probe */
@@ -77,11 +78,8 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 		p->dir[0] = '\0';
 		return -1;
 	}
-	/* the run may drop root (sudo): it must be able to write its report here */
-	if (chmod(p->dir, 0777) < 0) {
-		snprintf(err, len, "python.heap: chmod %s: %s", p->dir, strerror(errno));
-		return -1;
-	}
+	/* 0700, and under sudo owned by the invoking user (memgate's file
+	 * system identity), who runs the fixture that writes here */
 	snprintf(p->out, sizeof p->out, "%s/heap.json", p->dir);
 	const char *base = base_pythonpath(f);
 	if (asprintf(&p->env[0], "PYTHONPATH=%s%s%s", helper, base && *base ? ":" : "", base ? base : "") < 0 ||
@@ -143,34 +141,39 @@ void mg_pyheap_release(struct mg_pyheap_prep *p)
 
 /* ---- memray ------------------------------------------------------------ */
 
-/* Run argv to completion (no cgroup, output to a file), within the timeout.
+/* Run a helper tool (memray itself, an import probe) to completion through
+ * the one spawner: the fixture's user, cwd and environment, stdin from
+ * /dev/null, stdout and stderr into log. Within the timeout, else killed.
  * Returns the wait status, or -1 (could not start / timed out). */
-static int run_tool(char *const *argv, const char *log, int64_t timeout_ms)
+static int run_tool(struct mg_supervisor *sv, const struct mg_fixture *f, char *const *argv, const char *log,
+		    int64_t timeout_ms)
 {
-	pid_t pid = fork();
-	if (pid < 0)
+	struct mg_spawn sp = {
+		.argv = argv,
+		.env = f->env,
+		.cwd = f->cwd,
+		.stdin_mode = MG_STDIN_NULL,
+		.run_as = &sv->run_as,
+		.child_mask = &sv->child_mask,
+		.output_path = log ? log : "/dev/null",
+		.die_with_memgate = true,
+		.what = "memray",
+	};
+	struct mg_spawned out;
+	char err[256];
+	int rc = mg_spawn(&sp, &out, err, sizeof err);
+	if (out.pid <= 0)
 		return -1;
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
 	int status;
 	for (int64_t waited = 0;; waited += 10) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			return status;
+		pid_t w = waitpid(out.pid, &status, WNOHANG);
+		if (w == out.pid)
+			return rc == 0 ? status : -1;
 		if (w < 0 && errno != EINTR)
 			return -1;
 		if (waited >= timeout_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			kill(out.pid, SIGKILL); /* our child, not reaped: its pid is still its own */
+			waitpid(out.pid, &status, 0);
 			return -1;
 		}
 		struct timespec ts = {0, 10 * 1000 * 1000};
@@ -191,10 +194,10 @@ static char *read_text(const char *path)
 }
 
 /* Is memray importable by the fixture's interpreter? */
-static bool memray_installed(const char *python)
+static bool memray_installed(struct mg_supervisor *sv, const struct mg_fixture *f)
 {
-	char *const argv[] = {(char *)python, "-c", "import memray", NULL};
-	int st = run_tool(argv, NULL, TOOL_TIMEOUT_MS);
+	char *const argv[] = {f->argv[0], "-c", "import memray", NULL};
+	int st = run_tool(sv, f, argv, NULL, TOOL_TIMEOUT_MS);
 	return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
@@ -232,14 +235,14 @@ void mg_pyheap_memray(struct mg_supervisor *sv, const struct mg_fixture *f, stru
 {
 	if (f->python.heap != MG_PYHEAP_MEMRAY || !r->started || r->error[0])
 		return;
-	if (!memray_installed(f->argv[0])) {
+	if (!memray_installed(sv, f)) {
 		memray_missing(f, r);
 		return;
 	}
 	char dir[PATH_MAX], capture[PATH_MAX + 32], stats[PATH_MAX + 32], log[PATH_MAX + 32], err[384];
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, sizeof dir, "%s/memgate-memray-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir) || chmod(dir, 0777) < 0) {
+	if (!mkdtemp(dir)) { /* 0700, the user's under sudo: see mg_pyheap_prepare */
 		snprintf(r->error, sizeof r->error, "memray: cannot create a temp dir: %s", strerror(errno));
 		return;
 	}
@@ -267,7 +270,7 @@ void mg_pyheap_memray(struct mg_supervisor *sv, const struct mg_fixture *f, stru
 		snprintf(r->error, sizeof r->error, "memray run: %s", err);
 		goto out;
 	}
-	int st = run_tool(cmds.stats, log, TOOL_TIMEOUT_MS);
+	int st = run_tool(sv, f, cmds.stats, log, TOOL_TIMEOUT_MS);
 	char *output = read_text(log);
 	if (st < 0 || mg_memray_interpret_stats(st, output, access(stats, F_OK) == 0, err, sizeof err) < 0) {
 		snprintf(r->error, sizeof r->error, "memray stats: %s", st < 0 ? "did not finish" : err);

@@ -14,7 +14,7 @@
 
 #define MG_UNKNOWN ((int64_t)-1) /* a figure that is not available: null in JSON */
 #define MG_MAX_PROCS 64          /* per-process figures kept in the report */
-#define MG_MAX_NOTES 4
+#define MG_MAX_NOTES 8
 
 struct mg_proc_figure {
 	pid_t pid;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,7 +15,8 @@
 #endif
 
 /* What the child reports through a close-on-exec pipe when it cannot exec. */
-enum child_stage { STAGE_HOLD = 1, STAGE_IDENTITY, STAGE_STDIN, STAGE_OUTPUT, STAGE_CWD, STAGE_ENV, STAGE_EXEC };
+enum child_stage { STAGE_HOLD = 1, STAGE_IDENTITY, STAGE_STDIN, STAGE_OUTPUT, STAGE_CWD, STAGE_ENV, STAGE_EXEC,
+		   STAGE_PARENT };
 struct child_failure {
 	int stage;
 	int err;
@@ -50,6 +52,15 @@ static void child_fail(int fd, int stage, int err)
 	_exit(127);
 }
 
+/* memgate's own credentials go; then the fixture's env may set any of them */
+static void strip_env(int status_fd)
+{
+	static const char *const names[] = MG_STRIPPED_ENV;
+	for (size_t i = 0; names[i]; i++)
+		if (unsetenv(names[i]) != 0)
+			child_fail(status_fd, STAGE_ENV, errno);
+}
+
 static void put_env(char *const *env, int status_fd)
 {
 	for (size_t i = 0; env && env[i]; i++)
@@ -59,7 +70,8 @@ static void put_env(char *const *env, int status_fd)
 
 /* In the child, between fork and exec: wait until the parent has placed us
  * in the cgroup, become the right user, set up stdio, cwd and env, exec. */
-static void child_main(const struct mg_spawn *sp, int hold_fd, int status_fd, const int out[2], const int errp[2])
+static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int status_fd, const int out[2],
+		       const int errp[2])
 {
 	sigprocmask(SIG_SETMASK, sp->child_mask, NULL);
 	char go;
@@ -72,6 +84,9 @@ static void child_main(const struct mg_spawn *sp, int hold_fd, int status_fd, co
 	/* Drop root first: stdin and cwd are then opened as the user would. */
 	if (sp->run_as && mg_identity_apply(sp->run_as) < 0)
 		child_fail(status_fd, STAGE_IDENTITY, errno);
+	/* after the uid change, which clears it */
+	if (sp->die_with_memgate && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		child_fail(status_fd, STAGE_PARENT, errno);
 	if (sp->stdin_mode != MG_STDIN_INHERIT) {
 		const char *in = sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null";
 		int fd = open(in, O_RDONLY);
@@ -83,8 +98,15 @@ static void child_main(const struct mg_spawn *sp, int hold_fd, int status_fd, co
 	/* dup2 clears close-on-exec on the new descriptors */
 	if (sp->capture && (dup2(out[1], STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0))
 		child_fail(status_fd, STAGE_OUTPUT, errno);
+	if (!sp->capture && sp->output_path) {
+		int fd = open(sp->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+			child_fail(status_fd, STAGE_OUTPUT, errno);
+		close(fd);
+	}
 	if (sp->cwd && chdir(sp->cwd) < 0)
 		child_fail(status_fd, STAGE_CWD, errno);
+	strip_env(status_fd);
 	put_env(sp->env, status_fd);
 	put_env(sp->extra_env, status_fd);
 	execvp(sp->argv[0], sp->argv);
@@ -111,6 +133,10 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 		break;
 	case STAGE_CWD:
 		snprintf(err, len, "cannot change to cwd \"%s\" for the %s: %s", sp->cwd, w, strerror(cf.err));
+		break;
+	case STAGE_OUTPUT:
+		snprintf(err, len, "cannot set up the output of the %s%s%s: %s", w,
+			 sp->output_path ? " into " : "", sp->output_path ? sp->output_path : "", strerror(cf.err));
 		break;
 	case STAGE_STDIN:
 		snprintf(err, len, "cannot open stdin \"%s\" for the %s: %s",
@@ -142,9 +168,13 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 		return -1;
 	}
 	bool in_cgroup = false;
-	pid_t pid = -1;
+	pid_t pid = -1, parent = getpid();
 	if (sp->cg && sp->cg->kind == MG_METHOD_CGROUP_V2) {
+		/* entering the cgroup is checked against root's file rights */
+		mg_fs_root_begin();
 		pid = clone_into_cgroup(sp->cg->dirfd);
+		if (pid != 0)
+			mg_fs_root_end();
 		in_cgroup = pid >= 0; /* old kernels (< 5.7): fork and move it below */
 	}
 	if (pid < 0)
@@ -152,7 +182,7 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	if (pid == 0) {
 		close(hold[1]);
 		close(status[0]);
-		child_main(sp, hold[0], status[1], o, e);
+		child_main(sp, parent, hold[0], status[1], o, e);
 	}
 	int fork_errno = errno;
 	close(hold[0]);
@@ -179,6 +209,15 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	}
 	if (sp->cg && !in_cgroup && mg_cgroup_attach(sp->cg, pid, err, len) < 0) {
 		close(hold[1]); /* the child sees EOF and exits without exec */
+		close(status[0]);
+		return -1;
+	}
+	/* before it may exec: should memgate die from here on, the watchdog
+	 * knows what to kill */
+	if (sp->watchdog && mg_watchdog_watch(sp->watchdog, pid) < 0) {
+		snprintf(err, len, "the watchdog is gone: not starting the %s unguarded",
+			 sp->what ? sp->what : "command");
+		close(hold[1]);
 		close(status[0]);
 		return -1;
 	}

@@ -13,6 +13,14 @@
 #include "cgroup.h"
 #include "config.h"
 #include "identity.h"
+#include "watchdog.h"
+
+/* Credentials memgate itself may use (commit statuses, the Actions
+ * runtime): removed from every child's environment, so the measured code
+ * never sees them, unless the fixture's own "env" sets one explicitly. */
+#define MG_STRIPPED_ENV                                                          \
+	{ "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",   \
+	  "ACTIONS_ID_TOKEN_REQUEST_TOKEN", NULL }
 
 struct mg_spawn {
 	char *const *argv;              /* NULL-terminated */
@@ -25,6 +33,11 @@ struct mg_spawn {
 	const struct mg_identity *run_as;
 	const sigset_t *child_mask;     /* the signal mask the child gets back */
 	bool capture;                   /* stdout/stderr into pipes (non-blocking, close-on-exec) */
+	const char *output_path;        /* or stdout+stderr into this file, created by the child as
+					 * the user (never following a symlink); NULL: inherited */
+	struct mg_watchdog *watchdog;   /* told the pid before it may exec, or NULL */
+	bool die_with_memgate;          /* PR_SET_PDEATHSIG: a helper tool, not a fixture (the
+					 * watchdog takes care of those) */
 	const char *what;               /* "command", "service", "driver": for messages */
 };
 

@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "kill.h"
 #include "procfs.h"
 #include "pyheap_run.h"
 #include "service.h"
 #include "spawn.h"
 #include "units.h"
+#include "watchdog.h"
 
 #define TEARDOWN_MS 5000   /* how long a tree may take to die after SIGKILL */
 #define TRACKED_MAX 1024   /* processes remembered for per-process figures */
@@ -44,6 +46,11 @@ struct run {
 	struct mg_result *r;
 	struct mg_cgroup cg;
 	bool have_cg;
+	struct mg_cgroup aux;           /* the driver's own cgroup, not measured */
+	bool have_aux;
+	struct mg_watchdog wd;          /* kills the fixture if memgate dies */
+	struct mg_pidset spare;         /* the watchdog: never measured, never killed */
+	struct mg_pidset watched;       /* memgate's children the watchdog was told */
 	pid_t main_pid;
 	bool main_done;
 	int64_t t0;
@@ -55,7 +62,7 @@ struct run {
 	size_t ntracked;
 	int live;                       /* live processes in the last sample */
 	int64_t last_rss;               /* tree RSS of the last sample */
-	int children_files;             /* for mg_list_descendants: -1 until known */
+	struct mg_tree_reader tree;     /* pid lists of any length, validated */
 	long page_size;
 	/* service mode */
 	enum phase phase;
@@ -143,6 +150,26 @@ static void append_reason(char *dst, size_t len, const char *why)
 	snprintf(dst + used, len - used, "%s%s", used ? "; " : "", why);
 }
 
+/* What a memgate that was SIGKILLed left beside our cgroup: its fixture is
+ * killed and its cgroups removed, and the report says so. */
+static void sweep_stale(struct run *run)
+{
+	char root[PATH_MAX], report[1024], err[512];
+	snprintf(root, sizeof root, "%s", run->cg.path);
+	char *slash = strrchr(root, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if (mg_cgroup_sweep(run->cg.kind, root, &run->tree, report, sizeof report, err, sizeof err) < 0)
+		mg_result_note(run->r, "could not sweep a stale cgroup: %s", err);
+	for (char *line = report, *next; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		mg_result_note(run->r, "%s", line);
+	}
+}
+
 /* Pick the backend: forced by config, or v2 -> v1 -> proc. A forced cgroup
  * that cannot be had is an error, never a silent downgrade. */
 static void choose_backend(struct run *run)
@@ -167,6 +194,7 @@ static void choose_backend(struct run *run)
 		if (mg_cgroup_create(k, root, &run->cg, why, sizeof why) == 0) {
 			run->have_cg = true;
 			r->method = k;
+			sweep_stale(run);
 			return;
 		}
 		append_reason(r->fallback_reason, sizeof r->fallback_reason, why);
@@ -194,6 +222,7 @@ static struct mg_spawn spawn_spec(struct run *run, char *const *argv, const char
 		.stdin_mode = capture ? MG_STDIN_NULL : f->stdin_mode,
 		.stdin_path = f->stdin_path,
 		.cg = in_cgroup && run->have_cg ? &run->cg : NULL,
+		.watchdog = &run->wd,
 		.run_as = &run->sv->run_as,
 		.child_mask = &run->sv->child_mask,
 		.capture = capture,
@@ -229,6 +258,7 @@ static int spawn_main(struct run *run)
 static int spawn_driver(struct run *run)
 {
 	struct mg_spawn sp = spawn_spec(run, run->drv_argv, "driver", true, false);
+	sp.cg = run->have_aux ? &run->aux : NULL; /* contained, not measured */
 	struct mg_spawned out;
 	struct mg_service_result *s = &run->r->service;
 	int rc = mg_spawn(&sp, &out, s->driver.error, sizeof s->driver.error);
@@ -282,27 +312,31 @@ static void raise_hwm(struct run *run, int64_t hwm)
 }
 
 /* Without a cgroup the tree is memgate's descendants, less the driver's
- * own tree: the driver is not what is measured. */
+ * own tree (the driver is not what is measured) and the watchdog. */
 static int list_tree(struct run *run, struct mg_pidset *out, char *err, size_t len)
 {
 	if (run->have_cg)
-		return mg_cgroup_procs(&run->cg, out, err, len);
-	if (mg_list_descendants(getpid(), &run->children_files, out, err, len) < 0)
+		return mg_cgroup_procs(&run->cg, &run->tree, out, err, len);
+	if (mg_list_descendants(&run->tree, getpid(), out, err, len) < 0)
 		return -1;
-	if (run->driver_pid <= 0 || run->driver_done)
-		return 0;
-	if (mg_list_descendants(run->driver_pid, &run->children_files, &run->skip, err, len) < 0 ||
-	    mg_pidset_add(&run->skip, run->driver_pid) < 0)
+	/* orphans handed to memgate (the subreaper): the watchdog must know
+	 * them, or they would outlive a SIGKILLed memgate */
+	for (size_t i = 0; i < run->tree.nroot_children; i++) {
+		pid_t pid = out->v[i];
+		if (!mg_pidset_has(&run->watched, pid) && !mg_pidset_has(&run->spare, pid) &&
+		    mg_watchdog_watch(&run->wd, pid) == 0 && mg_pidset_add(&run->watched, pid) < 0)
+			return -1;
+	}
+	mg_pidset_clear(&run->skip);
+	if (run->driver_pid > 0 && !run->driver_done &&
+	    (mg_list_descendants(&run->tree, run->driver_pid, &run->skip, err, len) < 0 ||
+	     mg_pidset_add(&run->skip, run->driver_pid) < 0))
 		return -1;
 	size_t kept = 0;
-	for (size_t i = 0; i < out->n; i++) {
-		bool skip = false;
-		for (size_t j = 0; j < run->skip.n && !skip; j++)
-			skip = out->v[i] == run->skip.v[j];
-		if (!skip)
+	for (size_t i = 0; i < out->n; i++)
+		if (!mg_pidset_has(&run->skip, out->v[i]) && !mg_pidset_has(&run->spare, out->v[i]))
 			out->v[kept++] = out->v[i];
-	}
-	out->n = kept;
+	mg_pidset_truncate(out, kept);
 	return 0;
 }
 
@@ -376,13 +410,9 @@ static bool tree_unchanged(struct run *run)
 	char err[512];
 	if (list_tree(run, &run->check, err, sizeof err) < 0 || run->check.n != run->pids.n)
 		return false;
-	for (size_t i = 0; i < run->check.n; i++) { /* the same set, in any order */
-		bool found = false;
-		for (size_t j = 0; j < run->pids.n && !found; j++)
-			found = run->check.v[i] == run->pids.v[j];
-		if (!found)
+	for (size_t i = 0; i < run->check.n; i++) /* the same set, in any order */
+		if (!mg_pidset_has(&run->pids, run->check.v[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -452,6 +482,12 @@ static void reap(struct run *run)
 	struct rusage ru;
 	pid_t pid;
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+		if (mg_watchdog_is(&run->wd, pid)) { /* killed by someone: the run goes on unguarded */
+			run->wd.pid = -1;
+			mg_result_note(run->r, "memgate's watchdog (pid %d) died; a SIGKILL to memgate now could "
+					       "orphan the fixture", (int)pid);
+			continue;
+		}
 		if (pid == run->driver_pid) {
 			driver_exited(run, status);
 			continue;
@@ -479,14 +515,40 @@ static void reap(struct run *run)
 	}
 }
 
+/* One round of SIGKILL to everything of the fixture: its cgroup, the
+ * driver's, and every other descendant of memgate (the driver's tree in
+ * proc mode, anything that left a cgroup), each verified (kill.h). */
 static int kill_tree_once(struct run *run, char *err, size_t len)
 {
-	if (run->have_cg)
-		return mg_cgroup_kill(&run->cg, err, len);
-	if (mg_list_descendants(getpid(), &run->children_files, &run->pids, err, len) < 0)
+	size_t killed;
+	if (run->have_cg && mg_cgroup_kill(&run->cg, &run->tree, err, len) < 0)
+		return -1;
+	if (run->have_aux && mg_cgroup_kill(&run->aux, &run->tree, err, len) < 0)
+		return -1;
+	return mg_kill_descendants(&run->tree, &run->spare, &killed, err, len);
+}
+
+/* How many processes of the run are left: memgate's descendants but the
+ * watchdog, and whatever its cgroups still hold. */
+static int count_left(struct run *run, size_t *n, pid_t *first, char *err, size_t len)
+{
+	*n = 0;
+	*first = 0;
+	if (mg_list_descendants(&run->tree, getpid(), &run->pids, err, len) < 0)
 		return -1;
 	for (size_t i = 0; i < run->pids.n; i++)
-		kill(run->pids.v[i], SIGKILL); /* ESRCH: already gone, fine */
+		if (!mg_pidset_has(&run->spare, run->pids.v[i]) && (*n)++ == 0)
+			*first = run->pids.v[i];
+	struct mg_cgroup *cgs[2] = {run->have_cg ? &run->cg : NULL, run->have_aux ? &run->aux : NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!cgs[i])
+			continue;
+		if (mg_cgroup_procs(cgs[i], &run->tree, &run->check, err, len) < 0)
+			return -1;
+		if (run->check.n && !*first)
+			*first = run->check.v[0];
+		*n += run->check.n;
+	}
 	return 0;
 }
 
@@ -498,20 +560,20 @@ static void teardown(struct run *run)
 	int64_t until = now_ms() + TEARDOWN_MS;
 	for (;;) {
 		reap(run);
-		if (list_tree(run, &run->pids, err, sizeof err) < 0) {
+		size_t left;
+		pid_t first;
+		if (count_left(run, &left, &first, err, sizeof err) < 0) {
 			set_error(run->r, "teardown: %s", err);
 			break;
 		}
 		bool driver_alive = run->driver_pid > 0 && !run->driver_done;
-		if (run->pids.n == 0 && (run->main_pid <= 0 || run->main_done) && !driver_alive)
+		if (left == 0 && (run->main_pid <= 0 || run->main_done) && !driver_alive)
 			break;
 		if (now_ms() > until) {
 			set_error(run->r, "teardown: %zu process(es) still alive %d ms after SIGKILL (first: pid %d)",
-				  run->pids.n, TEARDOWN_MS, run->pids.n ? (int)run->pids.v[0] : (int)run->main_pid);
+				  left, TEARDOWN_MS, left ? (int)first : (int)run->main_pid);
 			break;
 		}
-		if (driver_alive)
-			kill(run->driver_pid, SIGKILL);
 		if (kill_tree_once(run, err, sizeof err) < 0) {
 			set_error(run->r, "teardown: %s", err);
 			break;
@@ -560,6 +622,7 @@ static void to_stopping(struct run *run)
 	run->phase_deadline = now_ms() + run->f->service.stop_grace_ms;
 	if (!run->main_done) {
 		run->r->service.stopped = true;
+		/* our own child, not reaped yet: its pid cannot have been reused */
 		kill(run->main_pid, run->f->service.stop_signal);
 	}
 }
@@ -644,7 +707,7 @@ static int64_t step_service(struct run *run, int64_t now)
 			return now;
 		}
 		if (now >= run->phase_deadline) {
-			kill(run->driver_pid, SIGKILL);
+			kill(run->driver_pid, SIGKILL); /* our child, not reaped (driver_done is false) */
 			s->outcome = MG_SVC_DRIVER_TIMEOUT;
 			s->driver.end_ms = now - run->t0;
 			to_stopping(run);
@@ -878,6 +941,9 @@ static void release(struct run *run)
 	mg_pidset_free(&run->pids);
 	mg_pidset_free(&run->skip);
 	mg_pidset_free(&run->check);
+	mg_pidset_free(&run->spare);
+	mg_pidset_free(&run->watched);
+	mg_tree_reader_free(&run->tree);
 	for (size_t i = 0; run->statm_fd && i < TRACKED_MAX; i++)
 		if (run->statm_fd[i] >= 0)
 			close(run->statm_fd[i]);
@@ -913,8 +979,10 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 {
 	int64_t cpu0 = self_cpu_ms();
 	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .page_size = sysconf(_SC_PAGESIZE),
-			  .children_files = -1};
+			  .wd = {.pid = -1, .fd = -1}};
 	run.cg.dirfd = -1;
+	run.aux.dirfd = -1;
+	mg_tree_reader_init(&run.tree);
 	for (int i = 0; i < 4; i++)
 		run.out[i].fd = -1;
 	r->interval_ms = f->interval_ms;
@@ -951,6 +1019,18 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		run.phase_deadline = 0; /* set once the service has started */
 	if (!r->error[0] && mg_pyheap_prepare(f, &run.pyheap, err, sizeof err) < 0)
 		set_error(r, "%s", err);
+	if (!r->error[0] && f->has_service && run.have_cg) {
+		if (mg_cgroup_create_sibling(&run.cg, &run.aux, err, sizeof err) < 0)
+			set_error(r, "the driver's cgroup: %s", err);
+		else
+			run.have_aux = true;
+	}
+	/* Nothing starts unguarded: should memgate die, the watchdog kills it. */
+	const struct mg_cgroup *guarded[] = {run.have_cg ? &run.cg : NULL, run.have_aux ? &run.aux : NULL};
+	if (!r->error[0] && mg_watchdog_start(&run.wd, guarded, 2, err, sizeof err) < 0)
+		set_error(r, "%s", err);
+	if (run.wd.pid > 0 && mg_pidset_add(&run.spare, run.wd.pid) < 0)
+		set_error(r, "out of memory");
 
 	if (!r->error[0] && spawn_main(&run) == 0) {
 		if (run.phase == PH_STARTING) {
@@ -967,12 +1047,19 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		teardown(&run);
 	finish_streams(&run);
 	mg_pyheap_collect(f, &run.pyheap, r);
+	/* The watchdog sits in memgate's leaf when there is one, which must be
+	 * empty to go: then it stops first; else once the cgroups are gone. */
+	if (run.cg.self_leaf[0])
+		mg_watchdog_stop(&run.wd);
+	if (run.have_aux && mg_cgroup_destroy(&run.aux, err, sizeof err) < 0)
+		set_error(r, "%s", err);
 	if (run.have_cg) {
 		if (run.r->started)
 			read_cgroup_figures(&run);
 		if (mg_cgroup_destroy(&run.cg, err, sizeof err) < 0)
 			set_error(r, "%s", err);
 	}
+	mg_watchdog_stop(&run.wd);
 	/* Summed RSS is sampled; one process's kernel high-water mark is exact.
 	 * The tree can never have held less than its largest process. */
 	if (r->started && r->tree_rss_bytes < r->max_process_hwm_bytes)
