@@ -14,6 +14,8 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "identity.h"
+#include "outfile.h"
 
 #define MARKER "# memgate-hook v1"
 
@@ -30,6 +32,11 @@ static int hook_path(char *path, size_t len)
 		return -1;
 	}
 	if (pid == 0) {
+		/* under sudo, git runs as the invoking user, like everything memgate starts */
+		struct mg_identity id;
+		char why[256];
+		if (mg_identity_from_env(&id, why, sizeof why) < 0 || mg_identity_apply(&id) < 0)
+			_exit(127);
 		dup2(p[1], STDOUT_FILENO);
 		execlp("git", "git", "rev-parse", "--git-path", "hooks/pre-push", (char *)NULL);
 		_exit(127);
@@ -74,20 +81,22 @@ static void sh_quote(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-static int write_hook(const char *path, const char *memgate, const char *config)
+struct hook_text {
+	const char *memgate, *config;
+};
+
+static int hook_body(FILE *f, void *ctx, char *err, size_t len)
 {
-	char tmp[PATH_MAX + 16];
-	snprintf(tmp, sizeof tmp, "%s.memgate-tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -1;
+	const struct hook_text *h = ctx;
+	(void)err;
+	(void)len;
 	fprintf(f, "#!/bin/sh\n" MARKER "\n"
 		   "# Installed by `memgate hook install`; remove with `memgate hook uninstall`.\n"
 		   "# Runs the memory gate before every push and blocks the push when it fails.\n"
 		   "MEMGATE=");
-	sh_quote(f, memgate);
+	sh_quote(f, h->memgate);
 	fprintf(f, "\nCONFIG=");
-	sh_quote(f, config);
+	sh_quote(f, h->config);
 	fprintf(f, "\n"
 		   "\"$MEMGATE\" run -c \"$CONFIG\" </dev/null\n"
 		   "status=$?\n"
@@ -102,15 +111,14 @@ static int write_hook(const char *path, const char *memgate, const char *config)
 		   "echo \"memgate: push blocked: $why (see above).\" >&2\n"
 		   "echo \"memgate: fix it and push again, or skip this check once: git push --no-verify\" >&2\n"
 		   "exit 1\n");
-	if (fchmod(fileno(f), 0755) < 0 || fclose(f) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return ferror(f) ? -1 : 0;
+}
+
+/* Through the one writer (outfile.h), executable whatever was there. */
+static int write_hook(const char *path, const char *memgate, const char *config, char *err, size_t len)
+{
+	struct hook_text h = {memgate, config};
+	return mg_outfile_write(path, 0755, true, hook_body, &h, err, len);
 }
 
 static int install(const char *config, bool force)
@@ -146,8 +154,8 @@ static int install(const char *config, bool force)
 		*slash = '\0';
 		mkdir(dir, 0755); /* hooks/ may not exist (core.hooksPath); EEXIST is fine */
 	}
-	if (write_hook(path, memgate, cfg_abs) < 0) {
-		fprintf(stderr, "memgate: cannot write %s: %s\n", path, strerror(errno));
+	if (write_hook(path, memgate, cfg_abs, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
 		return EXIT_ERROR;
 	}
 	printf("memgate: installed %s (runs %s run -c %s before every push)\n", path, memgate, cfg_abs);

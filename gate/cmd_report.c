@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "outfile.h"
 #include "render.h"
 
 #define FORMATS "text, markdown, junit, svg, json or github"
@@ -107,30 +108,22 @@ static int to_stdout(render_fn fn, json_t *report, char *err, size_t errlen)
 	return 0;
 }
 
-/* Atomic: FILE.tmp, then renamed over FILE; no half-written FILE ever. */
+struct rendering {
+	render_fn fn;
+	json_t *report;
+};
+
+static int render_into(FILE *f, void *ctx, char *err, size_t errlen)
+{
+	struct rendering *r = ctx;
+	return r->fn(r->report, f, err, errlen);
+}
+
+/* Through the one writer (outfile.h): never half a file, never a device replaced. */
 static int to_file(render_fn fn, json_t *report, const char *path, char *err, size_t errlen)
 {
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-		say(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		say(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	int rc = fn(report, f, err, errlen);
-	bool bad_write = ferror(f) != 0;
-	if (fclose(f) != 0)
-		bad_write = true;
-	if (rc == 0 && bad_write)
-		say(err, errlen, "cannot write %s: %s", tmp, strerror(errno ? errno : EIO)), rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
-		say(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno)), rc = -1;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	struct rendering r = {fn, report};
+	return mg_outfile_write(path, 0644, false, render_into, &r, err, errlen);
 }
 
 struct args {

@@ -15,6 +15,7 @@
 #include "render.h"
 #include "config.h"
 #include "config_write.h"
+#include "outfile.h"
 #include "shard.h"
 #include "report.h"
 #include "result.h"
@@ -77,23 +78,24 @@ static int post_statuses(json_t *doc, const struct run_extras *x, int status)
 
 typedef int (*render_fn)(json_t *, FILE *, char *, size_t);
 
-/* One rendering into a file, atomically (PATH.tmp, then rename). */
+struct rendering {
+	json_t *doc;
+	render_fn fn;
+};
+
+static int render_into(FILE *f, void *ctx, char *err, size_t len)
+{
+	struct rendering *r = ctx;
+	return r->fn(r->doc, f, err, len);
+}
+
+/* One rendering into a file, through the one writer (outfile.h). */
 static int render_to(json_t *doc, render_fn fn, const char *path)
 {
-	char tmp[4096], err[512];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-		fprintf(stderr, "memgate: %s: path too long\n", path);
-		return -1;
-	}
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "memgate: cannot write %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	int rc = fn(doc, f, err, sizeof err);
-	if (fclose(f) != 0 || rc < 0 || rename(tmp, path) < 0) {
-		fprintf(stderr, "memgate: cannot write %s: %s\n", path, rc < 0 ? err : strerror(errno));
-		unlink(tmp);
+	char err[1024];
+	struct rendering r = {doc, fn};
+	if (mg_outfile_write(path, 0644, false, render_into, &r, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -217,6 +219,19 @@ static int execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_roo
 	return status;
 }
 
+/* Every output path, checked before anything runs: a long run must not end
+ * in "cannot write". 0, or EXIT_USAGE (printed). */
+static int check_outputs(const char *const *opt, const char *const *path, size_t n)
+{
+	char err[1024];
+	for (size_t i = 0; i < n; i++)
+		if (path[i] && mg_outfile_check(path[i], err, sizeof err) < 0) {
+			fprintf(stderr, "memgate: %s: %s\n", opt[i], err);
+			return EXIT_USAGE;
+		}
+	return 0;
+}
+
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s);
@@ -313,6 +328,8 @@ int mg_cmd_measure(int argc, char **argv)
 	}
 	if (rc == 0 && optind >= argc)
 		rc = mg_usage_error("%s", "measure: no command given (memgate measure [options] -- CMD [ARG...])");
+	if (rc == 0)
+		rc = check_outputs((const char *const[]){"--json"}, (const char *const[]){json}, 1);
 	if (rc != 0) {
 		mg_fixture_free(&f);
 		return rc;
@@ -434,6 +451,9 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 			mg_shard_describe(stderr, x.shard_k, x.shard_n, &cfg, total);
 		x.baseline = baseline;
 		x.cfg = &cfg;
+		if (rc == 0)
+			rc = check_outputs((const char *const[]){"--json", "--junit", "--markdown", "--svg"},
+					   (const char *const[]){json, x.junit, x.markdown, x.svg}, 4);
 		if (rc == 0)
 			rc = execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, json, &x);
 	}

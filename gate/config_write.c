@@ -12,88 +12,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "units.h"
 
 /* ------------------------------------------------------------ atomic write */
 
-static int write_all(int fd, const char *buf, size_t len)
+struct json_out {
+	const json_t *doc;
+	size_t flags;
+};
+
+static int dump_json(FILE *f, void *ctx, char *err, size_t errlen)
 {
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The file to replace: a symlink's target, so the link survives. */
-static int target_of(const char *path, char *out, size_t len)
-{
-	struct stat st;
-	char *real;
-
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
-		int n = snprintf(out, len, "%s", real);
-		free(real);
-		return n < 0 || (size_t)n >= len ? -1 : 0;
-	}
-	return (size_t)snprintf(out, len, "%s", path) >= len ? -1 : 0;
-}
-
-/* Keep an existing file's mode (and owner, as root); a new file gets 0644. */
-static void copy_mode(int fd, const char *target)
-{
-	struct stat st;
-
-	if (stat(target, &st) != 0) {
-		if (fchmod(fd, 0644) != 0) {
-			/* mkstemp's 0600 is safe; nothing else to do */
-		}
-		return;
-	}
-	if (fchmod(fd, st.st_mode & 07777) != 0) {
-		/* as above */
-	}
-	if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) {
-		/* best effort: a root-owned copy still works */
-	}
-}
-
-/* fsync the directory holding path, so the rename itself is durable. */
-static void sync_dir(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd;
-
-	snprintf(copy, sizeof copy, "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd) != 0) {
-			/* some file systems refuse fsync on directories */
-		}
-		close(fd);
-	}
-}
-
-/* "<dir>/.<base>.XXXXXX": hidden, in the same file system as target. */
-static int temp_name(const char *target, char *tmp, size_t len)
-{
-	char d[PATH_MAX], b[PATH_MAX];
-
-	snprintf(d, sizeof d, "%s", target);
-	snprintf(b, sizeof b, "%s", target);
-	int n = snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(d), basename(b));
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-static int write_temp(int fd, const char *text, char *err, size_t errlen, const char *path)
-{
-	if (write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || fsync(fd)) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	const struct json_out *j = ctx;
+	if (json_dumpf(j->doc, f, j->flags) < 0 || fputc('\n', f) == EOF) {
+		snprintf(err, errlen, "cannot serialise the JSON: %s", strerror(errno ? errno : ENOMEM));
 		return -1;
 	}
 	return 0;
@@ -101,37 +34,8 @@ static int write_temp(int fd, const char *text, char *err, size_t errlen, const 
 
 int mg_json_write_atomic(const char *path, const json_t *doc, size_t flags, char *err, size_t errlen)
 {
-	char target[PATH_MAX], tmp[PATH_MAX + 16];
-	char *text = json_dumps(doc, flags);
-	int fd = -1, rc = -1;
-
-	if (!text) {
-		snprintf(err, errlen, "cannot write %s: cannot serialise the JSON (out of memory?)", path);
-		return -1;
-	}
-	if (target_of(path, target, sizeof target) || temp_name(target, tmp, sizeof tmp)) {
-		snprintf(err, errlen, "cannot write %s: path too long", path);
-	} else if ((fd = mkstemp(tmp)) < 0) {
-		snprintf(err, errlen, "cannot write %s: cannot create a temporary file beside it: %s",
-			 path, strerror(errno));
-	} else {
-		copy_mode(fd, target);
-		rc = write_temp(fd, text, err, errlen, path);
-		if (close(fd) != 0 && rc == 0) {
-			snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-			rc = -1;
-		}
-		if (rc == 0 && rename(tmp, target) != 0) {
-			snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-			rc = -1;
-		}
-		if (rc != 0)
-			unlink(tmp);
-		else
-			sync_dir(target);
-	}
-	free(text);
-	return rc;
+	struct json_out j = {doc, flags};
+	return mg_outfile_write(path, 0644, false, dump_json, &j, err, errlen);
 }
 
 /* -------------------------------------------------------- limit updates */

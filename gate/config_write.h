@@ -26,11 +26,10 @@ struct mg_limit_update {
 	int64_t bytes;
 };
 
-/* Write doc (json_dumps flags, then a newline) to path atomically: a
- * temporary file in the same directory, fsync, rename over path, fsync of
- * the directory. An existing file keeps its permission bits (and, as root,
- * its owner); a symlink is followed and its target replaced. 0, or -1 with
- * err (path is untouched then). */
+/* Write doc (json_dumps flags, then a newline) to path through the one
+ * writer of user-named files (outfile.h: atomic rename for files, in place
+ * for devices and FIFOs, with the user's rights). 0, or -1 with err (path
+ * is untouched then). */
 int mg_json_write_atomic(const char *path, const json_t *doc, size_t flags, char *err, size_t errlen);
 
 /* Apply updates to a parsed config (the tree, not struct mg_config). The

@@ -124,3 +124,8 @@ bool mg_fs_is_root(void)
 {
 	return !fs_state.user || fs_state.root_depth > 0;
 }
+
+uid_t mg_fs_uid(void)
+{
+	return (uid_t)setfsuid((uid_t)-1); /* -1 changes nothing, returns the current one */
+}

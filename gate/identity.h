@@ -44,5 +44,7 @@ void mg_fs_root_begin(void);
 void mg_fs_root_end(void);
 /* Does the file system see root now (no sudo, or inside begin/end)? */
 bool mg_fs_is_root(void);
+/* The uid the file system sees now (for messages). */
+uid_t mg_fs_uid(void);
 
 #endif

@@ -5,9 +5,22 @@
 
 #include "cmd.h"
 #include "cmd_post.h"
+#include "identity.h"
 
 int main(int argc, char **argv)
 {
+	/* Under sudo, every file memgate opens is opened as the invoking user
+	 * from here on; root is kept only for cgroups and signals (identity.h). */
+	struct mg_identity id;
+	char err[512];
+	if (mg_identity_from_env(&id, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
+		return EXIT_ERROR; /* cannot know whose rights to use: nothing is measured */
+	}
+	if (mg_fs_as_user(&id, err, sizeof err) < 0) {
+		fprintf(stderr, "memgate: %s\n", err);
+		return EXIT_ERROR;
+	}
 	if (argc < 2)
 		return mg_usage_error("%s", "no command given");
 	const char *cmd = argv[1];

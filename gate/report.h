@@ -25,7 +25,5 @@ struct mg_report {
 };
 
 json_t *mg_report_json(const struct mg_report *rep);
-/* Atomic: written to PATH.tmp, then renamed. 0, or -1 with err. */
-int mg_report_write_json(const struct mg_report *rep, const char *path, char *err, size_t len);
 
 #endif

@@ -206,26 +206,3 @@ json_t *mg_report_json(const struct mg_report *rep)
 			 "interrupted_by", signal_name(rep->interrupted_by),
 			 "fixtures", fixtures);
 }
-
-int mg_report_write_json(const struct mg_report *rep, const char *path, char *err, size_t len)
-{
-	json_t *doc = mg_report_json(rep);
-	if (!doc) {
-		snprintf(err, len, "cannot build the JSON report (out of memory)");
-		return -1;
-	}
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-		json_decref(doc);
-		snprintf(err, len, "%s: path too long", path);
-		return -1;
-	}
-	int rc = json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc != 0 || rename(tmp, path) != 0) {
-		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}

@@ -291,6 +291,195 @@ static void test_not_executable(void **state)
 	it_free(&r);
 }
 
+/* Output paths are checked before anything runs: a bad one costs no run. */
+static void test_outputs_checked_first(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	time_t t0 = time(NULL);
+	const char *args[] = {"measure", "--measurement", m->name, "--json", "/nonexistent-memgate/dir/r.json", "--",
+			      it_workload_path(), "hold", "1", "30000", NULL};
+	it_memgate(&r, args);
+	assert_int_equal(r.status, 2);
+	assert_true(time(NULL) - t0 < 10);
+	assert_contains(r.err, "/nonexistent-memgate/dir");
+	assert_null(r.report);
+	it_free(&r);
+}
+
+/* The credentials memgate may use never reach the measured code, unless
+ * the fixture's own env sets them. */
+static void test_credentials_not_inherited(void **state)
+{
+	struct mode *m = *state;
+	static const char *const names[] = {"GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+					    "ACTIONS_ID_TOKEN_REQUEST_TOKEN"};
+	char out[64], cmd[160];
+	snprintf(out, sizeof out, "/tmp/memgate-it-env-%d", (int)getpid());
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		setenv(names[i], "it-secret-7f3a", 1);
+	snprintf(cmd, sizeof cmd, "env > %s; sleep 0.05", out);
+	struct it_run r;
+	const char *args[] = {"measure", "--measurement", m->name, "--", "sh", "-c", cmd, NULL};
+	it_memgate(&r, args);
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		unsetenv(names[i]);
+	assert_int_equal(r.status, 0);
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	char line[4096];
+	bool seen_path = false;
+	while (fgets(line, sizeof line, f)) {
+		if (strstr(line, "it-secret-7f3a"))
+			fail_msg("the fixture saw a credential: %s", line);
+		seen_path |= strncmp(line, "PATH=", 5) == 0;
+	}
+	fclose(f);
+	unlink(out);
+	assert_true(seen_path); /* the rest of the environment is there */
+	it_free(&r);
+}
+
+/* Pids of memgate's children but its watchdog (comm "memgate-watch"). */
+static size_t fixture_children(pid_t memgate, pid_t *out, size_t max)
+{
+	char path[128], buf[4096];
+	size_t n = 0;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)memgate, (int)memgate);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t got = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	for (char *tok = strtok(buf, " \n"); tok && n < max; tok = strtok(NULL, " \n")) {
+		char comm[64] = "";
+		snprintf(path, sizeof path, "/proc/%s/comm", tok);
+		FILE *c = fopen(path, "r");
+		if (c) {
+			if (!fgets(comm, sizeof comm, c))
+				comm[0] = '\0';
+			fclose(c);
+		}
+		if (strncmp(comm, "memgate-watch", 13) != 0)
+			out[n++] = (pid_t)atoi(tok);
+	}
+	return n;
+}
+
+/* kill -9 memgate mid-run: its watchdog kills the fixture and removes the
+ * cgroup within 2 s. */
+static void test_sigkill_orphans_nothing(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	const char *args[] = {"measure", "--measurement", m->name, "--", it_workload_path(), "tree", "3", "8", "60000", NULL};
+	it_start(&r, args);
+	pid_t kids[16];
+	size_t nkids = 0;
+	for (int i = 0; i < 500 && nkids == 0; i++) {
+		it_sleep_ms(10);
+		nkids = fixture_children(r.pid, kids, 16);
+	}
+	assert_true(nkids > 0);
+	it_sleep_ms(it_ms(300)); /* the tree has forked */
+	/* the whole tree: the main process and its children */
+	pid_t tree[64];
+	size_t ntree = 0;
+	for (size_t i = 0; i < nkids; i++) {
+		tree[ntree++] = kids[i];
+		ntree += fixture_children(kids[i], tree + ntree, 64 - ntree);
+	}
+	assert_true(ntree >= 4);
+	assert_int_equal(kill(r.pid, SIGKILL), 0);
+	it_wait(&r);
+	assert_int_equal(r.status, 128 + SIGKILL);
+	bool any = true;
+	for (int i = 0; i < 200 && any; i++) {
+		any = false;
+		for (size_t k = 0; k < ntree; k++)
+			any |= it_pid_alive(tree[k]);
+		if (any)
+			it_sleep_ms(10);
+	}
+	if (any)
+		fail_msg("a fixture process outlived a SIGKILLed memgate by 2 s");
+	for (int i = 0; i < 200; i++) { /* the cgroup goes too */
+		char dir[PATH_MAX], pattern[PATH_MAX + 64];
+		bool left = false;
+		for (int v2 = 0; v2 < 2; v2++) {
+			if (!it_cgroup_dir(v2, dir, sizeof dir))
+				continue;
+			snprintf(pattern, sizeof pattern, "%s/memgate-%d-*", dir, (int)r.pid);
+			glob_t g;
+			if (glob(pattern, 0, NULL, &g) == 0) {
+				left = g.gl_pathc > 0;
+				globfree(&g);
+			}
+		}
+		if (!left)
+			break;
+		it_sleep_ms(10);
+	}
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* What a memgate killed with its watchdog left behind is swept by the next run. */
+static void test_next_run_sweeps_stale_cgroups(void **state)
+{
+	struct mode *m = *state;
+	if (!m->cgroup)
+		skip(); /* nothing to sweep without cgroups */
+	char dir[PATH_MAX], stale[PATH_MAX + 64], procs[PATH_MAX + 96];
+	assert_true(it_cgroup_dir(!strcmp(m->name, "cgroup-v2"), dir, sizeof dir));
+	pid_t dead = fork(); /* a pid that is no memgate any more */
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	snprintf(stale, sizeof stale, "%s/memgate-%d-0", dir, (int)dead);
+	assert_int_equal(mkdir(stale, 0755), 0);
+	pid_t orphan = fork();
+	assert_true(orphan >= 0);
+	if (orphan == 0) {
+		char me[32];
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", stale);
+		snprintf(me, sizeof me, "%d", (int)getpid());
+		FILE *f = fopen(procs, "w");
+		if (!f || fputs(me, f) < 0 || fclose(f) != 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 200; i++) { /* until it is in */
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", stale);
+		FILE *f = fopen(procs, "r");
+		int first = 0;
+		if (f) {
+			if (fscanf(f, "%d", &first) != 1)
+				first = 0;
+			fclose(f);
+		}
+		if (first == orphan)
+			break;
+		it_sleep_ms(5);
+	}
+	struct it_run r;
+	char ms[32];
+	const char *args[] = {"measure", "--measurement", m->name, "--", it_workload_path(), "hold", "1",
+			      it_ms_arg(ms, sizeof ms, 50), NULL};
+	it_memgate(&r, args);
+	int st;
+	pid_t w = waitpid(orphan, &st, 0); /* the test's own child: killed by the sweep */
+	assert_int_equal(r.status, 0);
+	assert_int_equal(w, orphan);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_contains(r.err, "stale cgroup");
+	it_free(&r);
+}
+
 /* MG_IT_MODES (default "proc,cgroup-v1") picks the backends to test; the VM
  * suite runs "proc,cgroup-v2" inside a cgroup-v2 guest. */
 int main(void)
@@ -303,7 +492,9 @@ int main(void)
 		CASE(test_hold), CASE(test_tree), CASE(test_spike), CASE(test_daemon),
 		CASE(test_crash), CASE(test_hang_timeout), CASE(test_exit_code), CASE(test_limit_exceeded),
 		CASE(test_kill_above), CASE(test_sigint), CASE(test_sigterm), CASE(test_pss),
-		CASE(test_not_found), CASE(test_not_executable),
+		CASE(test_not_found), CASE(test_not_executable), CASE(test_outputs_checked_first),
+		CASE(test_credentials_not_inherited), CASE(test_sigkill_orphans_nothing),
+		CASE(test_next_run_sweeps_stale_cgroups),
 	};
 	const char *env = getenv("MG_IT_MODES");
 	char modes[128];

@@ -169,6 +169,54 @@ static void stop_grace(void **state)
 	it_free(&r);
 }
 
+/* Processes whose command line is exactly "sleep ARG" (ARG unique to a test). */
+static int count_sleeps(const char *arg)
+{
+	glob_t g;
+	int n = 0;
+	if (glob("/proc/[0-9]*/cmdline", 0, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char buf[256];
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		if (!strcmp(buf, "sleep") && 6 + strlen(arg) <= len && !strcmp(buf + 6, arg))
+			n++;
+	}
+	globfree(&g);
+	return n;
+}
+
+/* A driver that leaves a child in the background: the child dies with the
+ * run, in every mode (it is outside the measured cgroup by design). */
+static void driver_children_die_with_the_run(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	const char *modes[] = {"proc", "cgroup-v1"};
+	for (size_t i = 0; i < 2; i++) {
+		if (!strcmp(modes[i], "cgroup-v1") && !it_have_v1())
+			continue;
+		config("{\"name\": \"bg\", \"measurement\": \"%s\","
+		       " \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"],"
+		       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+		       " \"driver\": {\"command\": [\"sh\", \"-c\", \"sleep 313.25 & echo requests=1\"]}}",
+		       modes[i], w);
+		struct it_run r;
+		run_config(&r);
+		assert_int_equal(r.status, 0);
+		assert_string_equal(it_str(r.report, "fixtures.0.service.outcome"), "ok");
+		it_assert_no_cgroup_left(r.pid);
+		if (count_sleeps("313.25"))
+			fail_msg("%s: the driver's background child outlived memgate", modes[i]);
+		it_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +226,7 @@ int main(void)
 		cmocka_unit_test(dies_before_ready_shows_its_output),
 		cmocka_unit_test(driver_failure_fails),
 		cmocka_unit_test(stop_grace),
+		cmocka_unit_test(driver_children_die_with_the_run),
 	};
 	return cmocka_run_group_tests_name("service (integration)", tests, NULL, it_config_cleanup);
 }

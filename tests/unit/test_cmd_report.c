@@ -197,8 +197,8 @@ static void usage_errors(void **state)
 	result_free(&r);
 	r = RUN("report", "-o", "/nonexistent-dir/x.md", "tests/data/reports/demo.json");
 	assert_int_equal(r.status, 2);
-	assert_string_equal(r.err, "memgate: tests/data/reports/demo.json: cannot write /nonexistent-dir/x.md.tmp: "
-				   "No such file or directory\n");
+	assert_string_equal(r.err, "memgate: tests/data/reports/demo.json: cannot write /nonexistent-dir/x.md: "
+				   "the directory /nonexistent-dir does not exist (create it first)\n");
 	result_free(&r);
 }
 
