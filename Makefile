@@ -34,11 +34,15 @@ $(eval $(call build_tree,build/san,$(SANFLAGS)))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRC))
 IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
 
-.PHONY: all test test-plain test-san test-extra test-vm bench demo deps install clean
+.PHONY: all test test-plain test-san test-extra test-fault test-vm bench demo deps install clean
 all: build/memgate
 
 # The workload is never sanitized: its memory is what the tests measure.
 build/workload: tests/workload.c | build/obj
+	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
+
+# The fault matrix's helper: huge trees, bystanders, exact wait statuses.
+build/faulthelp: tests/fault/faulthelp.c | build/obj
 	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
 # Everything, on a fresh machine too: installs what is missing first.
@@ -47,17 +51,23 @@ test: deps
 
 # The parts that are not C: the lab's lint and acceptance test, the example
 # workflows' lint, and the GitHub Action run as a runner would.
-test-extra: build/memgate build/workload
+test-extra: build/memgate build/workload build/faulthelp
 	tests/lint/run
 	tests/lint-workflows/run
 	/usr/bin/python3 -B -m unittest discover -s tests/lab
 	tests/action/run
+	tests/fault/run
 
 test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build)
 	tests/run-suite build
 
 test-san: build/san/memgate build/workload $(call UNIT_BINS,build/san) $(call IT_BINS,build/san)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-suite build/san
+
+# Faults that hurt before (issue 9): every case in its own pid namespace; as
+# root also device nodes on a private /dev, cgroup v1 and sudo (tests/fault/run).
+test-fault: build/memgate build/workload build/faulthelp
+	tests/fault/run
 
 # cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
 test-vm: build/memgate build/workload build/tests/it_measure
