@@ -151,7 +151,7 @@ int mg_parse_stat_ppid(const char *text, pid_t *ppid)
 	char *end;
 	errno = 0;
 	long v = strtol(p + 4, &end, 10);
-	if (errno || end == p + 4 || v < 0)
+	if (errno || end == p + 4 || v < 0 || v != (pid_t)v) /* never wrap into another pid */
 		return -1;
 	*ppid = (pid_t)v;
 	return 0;
@@ -262,7 +262,7 @@ int mg_parse_pid_list(const char *text, struct mg_pidset *out, char *err, size_t
 		char *end;
 		errno = 0;
 		long v = strtol(p, &end, 10);
-		if (errno || end == p || v <= 0 || (*end != '\n' && *end != '\0')) {
+		if (errno || end == p || v <= 0 || v != (pid_t)v || (*end != '\n' && *end != '\0')) {
 			snprintf(err, errlen, "not a pid list (at \"%.20s\")", p);
 			return -1;
 		}
