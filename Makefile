@@ -34,7 +34,7 @@ $(eval $(call build_tree,build/san,$(SANFLAGS)))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRC))
 IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
 
-.PHONY: all test test-plain test-san test-extra test-fault test-vm bench demo deps install clean
+.PHONY: all test test-plain test-san test-extra test-fault test-vm bench demo deps install clean fuzz fuzz-build fuzz-smoke
 all: build/memgate
 
 # The workload is never sanitized: its memory is what the tests measure.
@@ -47,7 +47,7 @@ build/faulthelp: tests/fault/faulthelp.c | build/obj
 
 # Everything, on a fresh machine too: installs what is missing first.
 test: deps
-	$(MAKE) test-plain test-san test-extra
+	$(MAKE) test-plain test-san fuzz-smoke test-extra
 
 # The parts that are not C: the lab's lint and acceptance test, the example
 # workflows' lint, and the GitHub Action run as a runner would.
@@ -68,6 +68,32 @@ test-san: build/san/memgate build/workload $(call UNIT_BINS,build/san) $(call IT
 # root also device nodes on a private /dev, cgroup v1 and sudo (tests/fault/run).
 test-fault: build/memgate build/workload build/faulthelp
 	tests/fault/run
+
+# libFuzzer harnesses (tests/fuzz/README.md): a third build of the library
+# with clang, coverage and ASan+UBSan, as an archive so each harness links
+# only the objects it uses. `make fuzz` replays the saved reproducers, then
+# runs each harness FUZZ_SECONDS seconds on a copy of its seed corpus
+# (FUZZ_SECONDS=600 make fuzz for a long run); fuzz-smoke is the same run
+# at the default, the one `make test` does (8 targets, about 100 s).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 12
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"'
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+build/fuzz/obj/%.o: gate/%.c $(wildcard gate/*.h) | build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+build/fuzz/libgate.a: $(patsubst gate/%.c,build/fuzz/obj/%.o,$(LIB_SRC))
+	rm -f $@
+	$(AR) rcs $@ $^
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) build/fuzz/libgate.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Igate $< build/fuzz/libgate.a -o $@ $(LDLIBS)
+build/fuzz/obj:
+	mkdir -p $@
+
+fuzz-build: $(FUZZ_BINS)
+fuzz fuzz-smoke: $(FUZZ_BINS)
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 # cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
 test-vm: build/memgate build/workload build/tests/it_measure

@@ -612,6 +612,55 @@ static int remove_tree(enum mg_method kind, const char *dir, struct mg_tree_read
 	return -1;
 }
 
+/* Is pid's command name "memgate" (which memgate sets for itself, whatever
+ * its binary is called)? */
+static bool is_memgate(pid_t pid)
+{
+	char path[64], comm[32];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	ssize_t n = mg_read_small_file(path, comm, sizeof comm);
+	return n > 0 && strcmp(comm, "memgate\n") == 0;
+}
+
+/* Does a memgate run above pid (its fixture)? A fixture's processes stay
+ * below their memgate, the subreaper, as long as it lives. */
+static bool under_a_memgate(pid_t pid)
+{
+	for (int depth = 0; pid > 1 && depth < 4096; depth++) {
+		pid_t ppid;
+		if (is_memgate(pid))
+			return true;
+		if (mg_read_ppid(pid, &ppid) != 0)
+			return false;
+		pid = ppid;
+	}
+	return false;
+}
+
+/* Is the memgate that made dir (at st->st_ctime) gone? The name's pid is
+ * only a hint (another pid namespace may share this cgroup tree): the
+ * processes inside decide. A cgroup with a live memgate above one of its
+ * processes, or whose named memgate lives, is never touched; an empty one
+ * is left for a minute, as it may have just been made. */
+static bool stale(const char *dir, const struct stat *st, pid_t owner, struct mg_tree_reader *t)
+{
+	char path[PATH_MAX + 32], why[128];
+	bool alive = kill(owner, 0) == 0 || errno == EPERM;
+	if (alive && is_memgate(owner) && !started_after(owner, st->st_ctime))
+		return false;
+	struct mg_pidset members = {0};
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	bool gone = mg_read_file_buf(path, &t->buf, MG_PID_LIST_MAX) >= 0 &&
+		    /* pids of another namespace read as 0 (v2): not ours to judge */
+		    mg_parse_pid_list(t->buf.p, t->pid_max, &members, why, sizeof why) == 0;
+	for (size_t i = 0; gone && i < members.n; i++)
+		gone = !under_a_memgate(members.v[i]);
+	if (gone && members.n == 0)
+		gone = time(NULL) - st->st_ctime > 60;
+	mg_pidset_free(&members);
+	return gone;
+}
+
 static int sweep(enum mg_method kind, const char *root, struct mg_tree_reader *t, char *report, size_t rlen,
 		 char *err, size_t len)
 {
@@ -625,11 +674,8 @@ static int sweep(enum mg_method kind, const char *root, struct mg_tree_reader *t
 		pid_t owner = owner_of(de->d_name, t->pid_max);
 		struct stat st;
 		if (!owner || owner == getpid() || (size_t)snprintf(dir, sizeof dir, "%s/%s", root, de->d_name) >= sizeof dir ||
-		    stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		    stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || !stale(dir, &st, owner, t))
 			continue;
-		bool alive = kill(owner, 0) == 0 || errno == EPERM;
-		if (alive && !started_after(owner, st.st_ctime))
-			continue; /* its memgate is still running */
 		size_t killed = 0;
 		if (remove_tree(kind, dir, t, &killed, 0, why, sizeof why) < 0) {
 			if (rc == 0)

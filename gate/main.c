@@ -2,6 +2,7 @@
  * one cmd_*.c per command. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cmd.h"
 #include "cmd_post.h"
@@ -9,6 +10,9 @@
 
 int main(int argc, char **argv)
 {
+	/* Whatever the binary is called: a later run tells a live memgate's
+	 * cgroups from a dead one's by this name (cgroup.c, the sweep). */
+	prctl(PR_SET_NAME, "memgate");
 	/* Under sudo, every file memgate opens is opened as the invoking user
 	 * from here on; root is kept only for cgroups and signals (identity.h). */
 	struct mg_identity id;

@@ -145,15 +145,18 @@ static void copy_location(char *dst, size_t cap, const char *src, size_t len)
 		return;
 	}
 	size_t keep = cap - 4;
+	while (keep && ((unsigned char)src[len - keep] & 0xC0) == 0x80)
+		keep--; /* start on a whole UTF-8 character: JSON needs valid UTF-8 */
 	memcpy(dst, "...", 3);
 	memcpy(dst + 3, src + len - keep, keep);
-	dst[cap - 1] = '\0';
+	dst[3 + keep] = '\0';
 }
 
 static void copy_bounded(char *dst, size_t cap, const char *src, size_t len)
 {
 	if (len >= cap)
-		len = cap - 1;
+		for (len = cap - 1; len && ((unsigned char)src[len] & 0xC0) == 0x80; len--)
+			; /* drop a UTF-8 character cut in two */
 	memcpy(dst, src, len);
 	dst[len] = '\0';
 }

@@ -27,6 +27,7 @@
 
 #define TEARDOWN_MS 5000   /* how long a tree may take to die after SIGKILL */
 #define TRACKED_MAX 1024   /* processes remembered for per-process figures */
+#define KEPT_FDS 256       /* statm files kept open, at most */
 #define FULL_EVERY 8       /* every 8th sample reads status (HWM) for every process */
 #define PROBE_EVERY_MS 20  /* readiness probes while a service starts */
 
@@ -367,27 +368,29 @@ static int sample_one(struct run *run, pid_t pid, bool full, int64_t *rss)
 		*rss = st.rss_bytes;
 	} else {
 		/* statm through an fd kept open: it stays bound to this process
-		 * (never to a later one reusing the pid) and saves open/close */
-		int *fd = &run->statm_fd[p - run->tracked];
-		if (*fd < 0) {
+		 * (never to a later one reusing the pid) and saves open/close.
+		 * Only for the first KEPT_FDS: a tree of thousands must not use up
+		 * memgate's descriptors (a soft limit of 1024 is common). */
+		size_t slot = (size_t)(p - run->tracked);
+		int *fd = &run->statm_fd[slot];
+		if (*fd < 0 && slot < KEPT_FDS) {
 			char path[64];
 			snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
 			*fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (*fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-				/* a tree of thousands: read by path instead of holding fds */
-				int rc = mg_read_statm_rss(pid, run->page_size, rss, err, sizeof err);
-				if (rc < 0)
-					set_error(run->r, "%s", err);
-				if (rc == 0 && *rss > p->rss_peak_bytes)
-					p->rss_peak_bytes = *rss;
-				return rc == 0 && *rss == 0 ? 1 : rc;
-			}
-			if (*fd < 0) {
-				if (errno == ENOENT || errno == ESRCH)
-					return 1;
+			if (*fd < 0 && (errno == ENOENT || errno == ESRCH))
+				return 1;
+			if (*fd < 0 && errno != EMFILE && errno != ENFILE) {
 				set_error(run->r, "cannot open %s: %s", path, strerror(errno));
 				return -1;
 			}
+		}
+		if (*fd < 0) { /* read by path instead of holding an fd */
+			int rc = mg_read_statm_rss(pid, run->page_size, rss, err, sizeof err);
+			if (rc < 0)
+				set_error(run->r, "%s", err);
+			if (rc == 0 && *rss > p->rss_peak_bytes)
+				p->rss_peak_bytes = *rss;
+			return rc == 0 && *rss == 0 ? 1 : rc;
 		}
 		if (mg_pread_statm_rss(*fd, run->page_size, rss) != 0) {
 			close(*fd);

@@ -269,6 +269,48 @@ static void long_location_keeps_its_tail(void **state)
 	free(h);
 }
 
+/* Found by tests/fuzz/fuzz_tracemalloc: a cut through a multi-byte character
+ * left invalid UTF-8, and mg_pyheap_json gave NULL (the report lost its
+ * python_heap). The cut keeps whole characters only. */
+static void long_location_cut_keeps_utf8_whole(void **state)
+{
+	(void)state;
+	char text[2048], loc[600], fn[300], err[ERRLEN];
+	size_t n = 0;
+	for (int i = 0; i < 149; i++) /* "é" = C3 A9: the cut falls inside one */
+		n += (size_t)sprintf(loc + n, "\xC3\xA9");
+	strcpy(loc + n, "/x.py:1");
+	snprintf(text, sizeof text, TM_HEAD "\"top\": [{\"location\": \"%s\", \"size_bytes\": 10, \"count\": 1}], "
+		 TM_DOM_OK, loc);
+	struct mg_pyheap *h = new_heap(), *back = new_heap();
+	assert_int_equal(mg_pyheap_parse_tracemalloc(text, "t.json", h, err, sizeof err), 0);
+	const char *l = h->top[0].location;
+	assert_memory_equal(l, "...\xC3\xA9", 5);
+	assert_string_equal(l + strlen(l) - 7, "/x.py:1");
+	json_t *j = mg_pyheap_json(h);
+	assert_non_null(j);
+	char *dumped = json_dumps(j, JSON_COMPACT);
+	assert_int_equal(mg_pyheap_parse_tracemalloc(dumped, "back", back, err, sizeof err), 0);
+	assert_string_equal(back->top[0].location, l);
+	free(dumped);
+	json_decref(j);
+
+	/* memray's function names are cut at the end, on a character too */
+	n = (size_t)sprintf(fn, "fg"); /* the 128th byte is inside a character */
+	for (int i = 0; i < 80; i++)
+		n += (size_t)sprintf(fn + n, "\xC3\xA9");
+	snprintf(text, sizeof text, "{\"metadata\": {\"peak_memory\": 10}, \"top_allocations_by_size\": "
+		 "[{\"location\": \"%s:app.py:3\", \"size\": 10}]}", fn);
+	assert_int_equal(mg_pyheap_parse_memray_stats(text, "m.json", h, err, sizeof err), 0);
+	assert_int_equal(strlen(h->top[0].function), MG_PYHEAP_FUNCTION_MAX - 2);
+	assert_string_equal(h->top[0].location, "app.py:3");
+	j = mg_pyheap_json(h);
+	assert_non_null(j);
+	json_decref(j);
+	free(h);
+	free(back);
+}
+
 /* ---------------------------------------------------------------- memray */
 
 static void memray_stats_ok(void **state)
@@ -637,6 +679,7 @@ int main(void)
 		cmocka_unit_test(tracemalloc_strict),
 		cmocka_unit_test(tracemalloc_missing_file),
 		cmocka_unit_test(long_location_keeps_its_tail),
+		cmocka_unit_test(long_location_cut_keeps_utf8_whole),
 		cmocka_unit_test(memray_stats_ok),
 		cmocka_unit_test(memray_other_captures),
 		cmocka_unit_test(memray_json_form),
