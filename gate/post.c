@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "report_load.h"
 #include "units.h"
 
 #define GITHUB_API_DEFAULT "https://api.github.com"
@@ -221,46 +222,6 @@ static const char *conclusion(enum mg_verdict v)
 }
 
 /* ---- the report ------------------------------------------------------------------ */
-
-int mg_post_check_report(json_t *report, char *err, size_t errlen)
-{
-	json_t *fixtures = json_object_get(report, "fixtures");
-	if (!json_is_object(report)) {
-		snprintf(err, errlen, "not a memgate report: expected a JSON object");
-		return -1;
-	}
-	if (!json_is_array(fixtures)) {
-		snprintf(err, errlen, "fixtures: expected an array (is this a memgate report?)");
-		return -1;
-	}
-	size_t i;
-	json_t *f;
-	json_array_foreach(fixtures, i, f) {
-		json_t *name = json_object_get(f, "name"), *reasons = json_object_get(f, "reasons");
-		enum mg_verdict v;
-		if (!json_is_string(name) || !json_string_length(name)) {
-			snprintf(err, errlen, "fixtures[%zu].name: expected a non-empty string", i);
-			return -1;
-		}
-		if (mg_post_verdict_from_name(json_string_value(json_object_get(f, "verdict")), &v) < 0) {
-			snprintf(err, errlen, "fixtures[%zu].verdict: expected \"pass\", \"fail\" or \"error\"", i);
-			return -1;
-		}
-		size_t k;
-		json_t *r;
-		if (reasons && !json_is_array(reasons)) {
-			snprintf(err, errlen, "fixtures[%zu].reasons: expected an array of strings", i);
-			return -1;
-		}
-		json_array_foreach(reasons, k, r) {
-			if (!json_is_string(r)) {
-				snprintf(err, errlen, "fixtures[%zu].reasons[%zu]: expected a string", i, k);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
 
 static enum mg_verdict fixture_verdict(json_t *fixture)
 {
@@ -948,7 +909,7 @@ static int post_checks(json_t *fixtures, const struct mg_post_opts *o, const cha
 int mg_post_report(json_t *report, const struct mg_post_opts *o, const char *summary_markdown, FILE *out,
 		   char *err, size_t errlen)
 {
-	if (mg_post_check_report(report, err, errlen) < 0)
+	if (mg_report_validate(report, err, errlen) < 0)
 		return -1;
 	json_t *fixtures = json_object_get(report, "fixtures"), *f;
 	size_t i, n = json_array_size(fixtures);

@@ -131,6 +131,17 @@ static void usage_errors(void **state)
 	it_memgate(&r, (const char *const[]){"measure", "--timeout", "0s", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
 	it_free(&r);
+	/* the name goes into the report: one that reads back (report_load.h) */
+	static char long_name[258];
+	memset(long_name, 'n', 257);
+	it_memgate(&r, (const char *const[]){"measure", "--name", long_name, "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "--name: a fixture name has 1 to 256 bytes, got 257");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"measure", "--name", "", "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "got 0");
+	it_free(&r);
 	it_memgate(&r, (const char *const[]){"frobnicate", NULL});
 	assert_int_equal(r.status, 2);
 	it_free(&r);

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "http.h"
 #include "post.h"
+#include "report_load.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define HEAD40 "fedcba9876543210fedcba9876543210fedcba98"
@@ -555,23 +556,37 @@ static void api_error_texts(void **state)
 	assert_string_equal(err, "599");
 }
 
+/* post validates with the loader every command shares (report_load.h):
+ * schema 1 exactly, verdicts, reasons as strings. */
 static void report_shape(void **state)
 {
 	(void)state;
 	char err[256];
-	json_t *ok = json_pack("{s:[{s:s, s:s, s:[s]}]}", "fixtures", "name", "api", "verdict", "fail", "reasons", "x");
-	assert_int_equal(mg_post_check_report(ok, err, sizeof err), 0);
-	json_t *bad_verdict = json_pack("{s:[{s:s, s:s}]}", "fixtures", "name", "api", "verdict", "PASS");
-	assert_int_equal(mg_post_check_report(bad_verdict, err, sizeof err), -1);
+	json_t *ok = json_pack("{s:i, s:s, s:[{s:s, s:s, s:[s]}]}", "schema", 1, "verdict", "fail", "fixtures", "name",
+			       "api", "verdict", "fail", "reasons", "x");
+	assert_int_equal(mg_report_validate(ok, err, sizeof err), 0);
+	json_t *bad_verdict = json_pack("{s:i, s:s, s:[{s:s, s:s}]}", "schema", 1, "verdict", "pass", "fixtures", "name",
+					"api", "verdict", "PASS");
+	assert_int_equal(mg_report_validate(bad_verdict, err, sizeof err), -1);
 	assert_contains(err, "fixtures[0].verdict");
-	json_t *bad_reason = json_pack("{s:[{s:s,s:s},{s:s, s:s, s:[i]}]}", "fixtures", "name", "a", "verdict",
-				       "pass", "name", "b", "verdict", "fail", "reasons", 3);
-	assert_int_equal(mg_post_check_report(bad_reason, err, sizeof err), -1);
+	json_t *bad_reason = json_pack("{s:i, s:s, s:[{s:s,s:s},{s:s, s:s, s:[i]}]}", "schema", 1, "verdict", "fail",
+				       "fixtures", "name", "a", "verdict", "pass", "name", "b", "verdict", "fail",
+				       "reasons", 3);
+	assert_int_equal(mg_report_validate(bad_reason, err, sizeof err), -1);
 	assert_contains(err, "fixtures[1].reasons[0]");
-	json_t *no_fixtures = json_pack("{s:i}", "schema", 1);
-	assert_int_equal(mg_post_check_report(no_fixtures, err, sizeof err), -1);
+	json_t *no_fixtures = json_pack("{s:i, s:s}", "schema", 1, "verdict", "pass");
+	assert_int_equal(mg_report_validate(no_fixtures, err, sizeof err), -1);
 	assert_contains(err, "fixtures");
+	/* what post used to take: any schema, or none */
+	json_t *no_schema = json_pack("{s:s, s:[{s:s, s:s}]}", "verdict", "pass", "fixtures", "name", "api", "verdict",
+				      "pass");
+	assert_int_equal(mg_report_validate(no_schema, err, sizeof err), -1);
+	assert_string_equal(err, "schema: missing (is this a memgate --json report?)");
+	json_object_set_new(no_schema, "schema", json_integer(2));
+	assert_int_equal(mg_report_validate(no_schema, err, sizeof err), -1);
+	assert_string_equal(err, "schema: expected 1, got 2 (this memgate reads report schema 1)");
 	json_decref(ok), json_decref(bad_verdict), json_decref(bad_reason), json_decref(no_fixtures);
+	json_decref(no_schema);
 }
 
 static void exit_status_policy(void **state)

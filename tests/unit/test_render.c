@@ -194,16 +194,16 @@ static void not_a_memgate_report(void **state)
 {
 	(void)state;
 	json_t *j = json_pack("[i, i]", 1, 2);
-	assert_rejected(j, "report: expected a JSON object, got an array (is this a memgate report?)");
+	assert_rejected(j, "(top level): expected a JSON object, got an array (is this a memgate --json report?)");
 	json_decref(j);
 	j = json_pack("{s:s}", "name", "eslint");
-	assert_rejected(j, "schema: missing (is this a memgate report?)");
+	assert_rejected(j, "schema: missing (is this a memgate --json report?)");
 	json_decref(j);
 	j = load_report("oom");
 	json_object_set_new(j, "schema", json_integer(2));
 	assert_rejected(j, "schema: expected 1, got 2 (this memgate reads report schema 1)");
 	json_object_set_new(j, "schema", json_string("1"));
-	assert_rejected(j, "schema: expected an integer, got a string");
+	assert_rejected(j, "schema: expected the integer 1, got a string (this memgate reads report schema 1)");
 	json_decref(j);
 }
 
