@@ -208,6 +208,34 @@ static void description_long_reasons_cut(void **state)
 	json_decref(f);
 }
 
+/* 300000 reasons: joined at a running offset (strcat rescanned the text
+ * per reason: 150000 took 2.4 s), then cut to 140 characters. */
+static void description_of_many_reasons(void **state)
+{
+	(void)state;
+	json_t *reasons = json_array();
+	char r[32];
+	for (int i = 0; i < 300000; i++) {
+		snprintf(r, sizeof r, "reason %d", i);
+		json_array_append_new(reasons, json_string(r));
+	}
+	json_t *f = json_pack("{s:s, s:s, s:o}", "name", "api", "verdict", "fail", "reasons", reasons);
+	char *d = mg_post_description(f);
+	assert_int_equal(utf8_chars(d), MG_POST_DESCRIPTION_MAX);
+	assert_memory_equal(d, "reason 0; reason 1; reason 2; ", 30);
+	free(d);
+	/* empty reasons still count as text; no reasons give the fallback */
+	json_object_set_new(f, "reasons", json_pack("[s, s]", "", ""));
+	d = mg_post_description(f);
+	assert_string_equal(d, "; ");
+	free(d);
+	json_object_set_new(f, "reasons", json_array());
+	d = mg_post_description(f);
+	assert_string_equal(d, "failed");
+	free(d);
+	json_decref(f);
+}
+
 static void states_per_forge(void **state)
 {
 	(void)state;
@@ -558,6 +586,39 @@ static void api_error_texts(void **state)
 
 /* post validates with the loader every command shares (report_load.h):
  * schema 1 exactly, verdicts, reasons as strings. */
+/* Scrubbing: every occurrence, self-overlapping tokens, a cut tail of 4
+ * bytes or more (3 are not the token), and a long body in linear time
+ * (strlen per byte made 8 MiB take minutes). */
+static void scrub_edge_cases(void **state)
+{
+	(void)state;
+	char err[512];
+	mg_post_api_error(500, "xabcabcabd", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: xabc***");
+	mg_post_api_error(500, "abcabd abcabd.", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: *** ***.");
+	mg_post_api_error(500, "xxabcab", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: xx***");
+	mg_post_api_error(500, "abcabdabc", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: ***abc");
+	mg_post_api_error(500, "abcabdabca", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: ******");
+	mg_post_api_error(500, "aaaaaaab", "aaab", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: aaaa***");
+	mg_post_api_error(500, "zaaaa", "aaaaab", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: z***");
+
+	size_t n = (size_t)8 << 20;
+	char *body = malloc(n + sizeof TOKEN);
+	assert_non_null(body);
+	memset(body, 'g', n);
+	memcpy(body + n - 10, TOKEN, sizeof TOKEN); /* ends in the token */
+	mg_post_api_error(500, body, TOKEN, err, sizeof err);
+	assert_null(strstr(err, "ghp_"));
+	assert_contains(err, "500 Internal Server Error: gggg");
+	free(body);
+}
+
 static void report_shape(void **state)
 {
 	(void)state;
@@ -625,6 +686,7 @@ int main(void)
 		cmocka_unit_test(cut_summary_at_github_limit),
 		cmocka_unit_test(description_pass_fail_error),
 		cmocka_unit_test(description_long_reasons_cut),
+		cmocka_unit_test(description_of_many_reasons),
 		cmocka_unit_test(states_per_forge),
 		cmocka_unit_test(event_push_is_not_a_pr),
 		cmocka_unit_test(event_pull_request_head),
@@ -639,6 +701,7 @@ int main(void)
 		cmocka_unit_test(token_file_first_line_trimmed),
 		cmocka_unit_test(token_never_in_errors),
 		cmocka_unit_test(api_error_texts),
+		cmocka_unit_test(scrub_edge_cases),
 		cmocka_unit_test(report_shape),
 		cmocka_unit_test(exit_status_policy),
 	};

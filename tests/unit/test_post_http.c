@@ -659,6 +659,52 @@ static void check_run_annotation_lines(void **state)
 	json_decref(b);
 }
 
+/* Several fixtures: each at the first "name" line that quotes it (the
+ * config is indexed once, not scanned per fixture), line 1 when absent. */
+static void check_run_annotation_lines_many(void **state)
+{
+	struct srv *s = *state;
+	static const struct step steps[] = {{201, NULL, created, false}, {201, NULL, created, false},
+					    {201, NULL, created, false}, {201, NULL, created, false},
+					    {201, NULL, "{\"id\":7}", false}};
+	srv_start(s, steps, 5);
+	char cfg[64];
+	snprintf(cfg, sizeof cfg, "/tmp/memgate-cfg-XXXXXX");
+	int fd = mkstemp(cfg);
+	const char text[] = "{\n"
+			    "  \"version\": 1,\n"
+			    "  \"defaults\": {\"env\": {\"NOT_A_NAME\": \"api\"}},\n"
+			    "  \"fixtures\": [\n"
+			    "    {\"command\": [\"true\"], \"name\": \"fx2\"},\n"
+			    "    {\"name\": \"api\",\n"
+			    "     \"command\": [\"true\"]},\n"
+			    "    {\"name\": \"fx1\", \"cwd\": \"fx2\"}\n"
+			    "  ]\n"
+			    "}\n";
+	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)sizeof text - 1);
+	close(fd);
+	struct mg_post_opts o;
+	opts_for(&o, MG_FORGE_GITHUB, s->port, NULL);
+	o.checks = true;
+	free(o.config_path);
+	o.config_path = strdup(cfg);
+	char err[512] = "";
+	json_t *rep = report(4); /* api, fx1, fx2, fx3 (not in the config) */
+	int rc = mg_post_report(rep, &o, NULL, NULL, err, sizeof err);
+	srv_stop(s);
+	mg_post_opts_free(&o);
+	json_decref(rep);
+	unlink(cfg);
+	if (rc != 0)
+		fail_msg("%s", err);
+	json_t *b = json_loads(s->req[4].body, 0, NULL);
+	json_t *a = json_object_get(json_object_get(b, "output"), "annotations");
+	const int want[] = {6, 8, 5, 1};
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(a, i), "start_line")), want[i]);
+	json_decref(b);
+}
+
 static void plain_http_to_remote_host_refused(void **state)
 {
 	(void)state;
@@ -887,6 +933,7 @@ int main(void)
 		SRV_TEST(trace_redacts_token),
 		SRV_TEST(check_run_annotations_in_batches),
 		SRV_TEST(check_run_annotation_lines),
+		SRV_TEST(check_run_annotation_lines_many),
 		cmocka_unit_test(plain_http_to_remote_host_refused),
 	};
 	const struct CMUnitTest prism[] = {
