@@ -860,6 +860,22 @@ void mg_rv_format_value(const struct mg_rv_limit *l, int64_t v, char *buf, size_
 	snprintf(buf, len, "%s%s", mib, unit);
 }
 
+int64_t mg_rv_add(int64_t a, int64_t b)
+{
+	int64_t sum;
+	if (a < 0 || b < 0)
+		return a < b ? a : b; /* not figures: keep what says "unknown" */
+	return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
+}
+
+int64_t mg_rv_traced_bytes(const struct mg_rv_heap *h)
+{
+	int64_t traced = 0;
+	for (size_t i = 0; i < h->ndomains; i++)
+		traced = mg_rv_add(traced, h->domains[i].size_bytes);
+	return traced;
+}
+
 int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain)
 {
 	for (size_t i = 0; i < h->ndomains; i++)
