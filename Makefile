@@ -51,6 +51,7 @@ test-extra: build/memgate build/workload
 	tests/lint/run
 	tests/lint-workflows/run
 	/usr/bin/python3 -B -m unittest discover -s tests/lab
+	tests/action/run-sh-words
 	tests/action/run
 
 test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build)
