@@ -55,6 +55,7 @@ test-extra: build/memgate build/workload build/faulthelp
 	tests/lint/run
 	tests/lint-workflows/run
 	/usr/bin/python3 -B -m unittest discover -s tests/lab
+	tests/action/run-sh-words
 	tests/action/run
 	tests/fault/run
 
@@ -74,7 +75,7 @@ test-fault: build/memgate build/workload build/faulthelp
 # only the objects it uses. `make fuzz` replays the saved reproducers, then
 # runs each harness FUZZ_SECONDS seconds on a copy of its seed corpus
 # (FUZZ_SECONDS=600 make fuzz for a long run); fuzz-smoke is the same run
-# at the default, the one `make test` does (8 targets, about 100 s).
+# at the default, the one `make test` does (10 targets, about 130 s).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 12
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -8,7 +8,11 @@ set -uo pipefail
 mg=${MEMGATE_BIN:?MEMGATE_BIN is not set}
 report="${RUNNER_TEMP:-$PWD}/memgate-report.json"
 args=(run -c "${INPUT_CONFIG:-memgate.json}" --json "$report")
-for name in ${INPUT_ONLY:-}; do
+# The `only` and `args` inputs are word lists: split on spaces, tabs and
+# newlines, never expanded as file patterns (unquoted, `args: --*` met a
+# workspace file named --json=evil.json and passed it as an option).
+read -r -d '' -a only <<<"${INPUT_ONLY:-}" || true
+for name in "${only[@]}"; do
 	args+=(--only "$name")
 done
 [ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
@@ -27,8 +31,7 @@ false) ;;
 	exit 2
 	;;
 esac
-# shellcheck disable=SC2206 # args is a user-supplied word list by design
-extra=(${INPUT_ARGS:-})
+read -r -d '' -a extra <<<"${INPUT_ARGS:-}" || true
 sudo=()
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 	sudo=(sudo -E env "PATH=$PATH")

@@ -5,8 +5,11 @@
 #include "baseline.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
+#include "report_load.h"
 #include "units.h"
 
 struct peak_key {
@@ -52,153 +55,6 @@ static bool regressed(int64_t value, int64_t base, struct mg_regression tol)
 	if (delta <= tol.min_increase_bytes)
 		return false;
 	return (__int128)delta * 10000 > (__int128)base * tol.max_increase_pct_x100;
-}
-
-/* ------------------------------------------------------------ validation */
-
-static int bad(char *err, size_t errlen, const char *path, const char *what)
-{
-	snprintf(err, errlen, "%s: %s", path, what);
-	return -1;
-}
-
-static bool is_bytes_or_null(const json_t *v)
-{
-	return !v || json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 0);
-}
-
-static int check_peak(const json_t *peak, const char *path, char *err, size_t errlen)
-{
-	char p[256];
-
-	if (!peak || json_is_null(peak))
-		return 0;
-	if (!json_is_object(peak))
-		return bad(err, errlen, path, "expected an object or null");
-	for (size_t i = 0; i < NPEAKS; i++) {
-		snprintf(p, sizeof p, "%s.%s", path, peaks[i].key);
-		if (!is_bytes_or_null(json_object_get(peak, peaks[i].key)))
-			return bad(err, errlen, p, "expected bytes (an integer >= 0) or null");
-	}
-	return 0;
-}
-
-static int check_limits(const json_t *limits, const char *path, char *err, size_t errlen)
-{
-	size_t i;
-	json_t *e;
-	char p[256];
-
-	if (!limits)
-		return 0;
-	if (!json_is_array(limits))
-		return bad(err, errlen, path, "expected an array");
-	json_array_foreach(limits, i, e) {
-		snprintf(p, sizeof p, "%s[%zu].metric", path, i);
-		if (!json_is_string(json_object_get(e, "metric")))
-			return bad(err, errlen, p, "expected a metric name");
-	}
-	return 0;
-}
-
-static int check_fixture(const json_t *fx, const char *path, char *err, size_t errlen)
-{
-	char p[200];
-	const json_t *name = json_object_get(fx, "name"), *v;
-
-	if (!json_is_object(fx))
-		return bad(err, errlen, path, "expected an object");
-	snprintf(p, sizeof p, "%s.name", path);
-	if (!json_is_string(name) || !*json_string_value(name))
-		return bad(err, errlen, p, "expected a fixture name");
-	snprintf(p, sizeof p, "%s.verdict", path);
-	if ((v = json_object_get(fx, "verdict")) && !json_is_string(v))
-		return bad(err, errlen, p, "expected \"pass\", \"fail\" or \"error\"");
-	snprintf(p, sizeof p, "%s.reasons", path);
-	if ((v = json_object_get(fx, "reasons")) && !json_is_array(v))
-		return bad(err, errlen, p, "expected an array");
-	snprintf(p, sizeof p, "%s.peak", path);
-	if (check_peak(json_object_get(fx, "peak"), p, err, errlen))
-		return -1;
-	snprintf(p, sizeof p, "%s.limits", path);
-	return check_limits(json_object_get(fx, "limits"), p, err, errlen);
-}
-
-/* Names must be unique: a fixture is found by name. */
-static int check_unique(const json_t *fixtures, size_t i, char *err, size_t errlen)
-{
-	const char *name = json_string_value(json_object_get(json_array_get(fixtures, i), "name"));
-	char p[64], what[200];
-
-	for (size_t j = 0; j < i; j++) {
-		if (strcmp(json_string_value(json_object_get(json_array_get(fixtures, j), "name")),
-			   name) == 0) {
-			snprintf(p, sizeof p, "fixtures[%zu].name", i);
-			snprintf(what, sizeof what, "duplicate fixture \"%.100s\" (also fixtures[%zu])",
-				 name, j);
-			return bad(err, errlen, p, what);
-		}
-	}
-	return 0;
-}
-
-static int check_schema(const json_t *doc, char *err, size_t errlen)
-{
-	const json_t *schema = json_object_get(doc, "schema");
-	char what[128];
-
-	if (!json_is_object(doc))
-		return bad(err, errlen, "(top level)", "expected an object");
-	if (!schema)
-		return bad(err, errlen, "schema", "missing (is this a memgate --json report?)");
-	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
-		snprintf(what, sizeof what, "%s; this memgate reads schema 1 reports",
-			 json_is_integer(schema) ? "unsupported schema" : "expected the integer 1");
-		return bad(err, errlen, "schema", what);
-	}
-	return 0;
-}
-
-int mg_baseline_check(const json_t *doc, char *err, size_t errlen)
-{
-	const json_t *fixtures = json_object_get(doc, "fixtures"), *fx;
-	const json_t *verdict = json_object_get(doc, "verdict");
-	char p[64];
-	size_t i;
-
-	if (check_schema(doc, err, errlen))
-		return -1;
-	if (verdict && !json_is_string(verdict))
-		return bad(err, errlen, "verdict", "expected \"pass\", \"fail\" or \"error\"");
-	if (!json_is_array(fixtures))
-		return bad(err, errlen, "fixtures", "expected an array");
-	json_array_foreach(fixtures, i, fx) {
-		snprintf(p, sizeof p, "fixtures[%zu]", i);
-		if (check_fixture(fx, p, err, errlen) || check_unique(fixtures, i, err, errlen))
-			return -1;
-	}
-	return 0;
-}
-
-json_t *mg_baseline_load(const char *path, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	char why[400];
-
-	if (!doc) {
-		if (je.line < 1) /* jansson's text names the file: "unable to open PATH: ..." */
-			snprintf(err, errlen, "%s", je.text);
-		else
-			snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-		return NULL;
-	}
-	if (mg_baseline_check(doc, why, sizeof why)) {
-		snprintf(err, errlen, "%s: not a memgate report: %s", path, why);
-		json_decref(doc);
-		return NULL;
-	}
-	return doc;
 }
 
 /* --------------------------------------------------------------- verdicts */
@@ -344,15 +200,19 @@ static void compare_fixture(json_t *fx, const json_t *bfx, struct mg_regression 
 		note(fx, "baseline: no metric measured in both this run and the baseline: not compared");
 }
 
-static const json_t *find_by_name(const json_t *fixtures, const char *name)
+/* The baseline's fixtures by name: looked up once per fixture of the
+ * report, so sorted, not scanned (reports can hold thousands). */
+static struct mg_name_ref *index_by_name(const json_t *fixtures)
 {
-	size_t i;
-	json_t *fx;
+	size_t n = json_array_size(fixtures);
+	struct mg_name_ref *v = calloc(n ? n : 1, sizeof *v);
 
-	json_array_foreach(fixtures, i, fx)
-		if (strcmp(json_string_value(json_object_get(fx, "name")), name) == 0)
-			return fx;
-	return NULL;
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = (struct mg_name_ref){ json_string_value(json_object_get(json_array_get(fixtures, i),
+									       "name")), 0, i };
+	if (v)
+		mg_names_sort(v, n);
+	return v;
 }
 
 int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn tol, const void *ctx,
@@ -360,28 +220,35 @@ int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn to
 {
 	char why[400];
 	json_t *fixtures, *fx;
-	size_t i;
+	const json_t *bfixtures = json_object_get(baseline, "fixtures");
+	struct mg_name_ref *byname;
+	size_t i, nb = json_array_size(bfixtures);
 
-	if (mg_baseline_check(report, why, sizeof why)) {
+	if (mg_report_validate(report, why, sizeof why)) {
 		snprintf(err, errlen, "the report is not a memgate report: %s", why);
 		return -1;
 	}
-	if (mg_baseline_check(baseline, why, sizeof why)) {
+	if (mg_report_validate(baseline, why, sizeof why)) {
 		snprintf(err, errlen, "the baseline is not a memgate report: %s", why);
+		return -1;
+	}
+	if (!(byname = index_by_name(bfixtures))) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	fixtures = json_object_get(report, "fixtures");
 	json_array_foreach(fixtures, i, fx) {
 		const char *name = json_string_value(json_object_get(fx, "name"));
-		const json_t *bfx = find_by_name(json_object_get(baseline, "fixtures"), name);
+		const struct mg_name_ref *found = mg_names_find(byname, nb, name);
 		struct mg_regression none = { MG_NO_LIMIT, MG_NO_LIMIT };
-		if (!bfx) {
+		if (!found) {
 			note(fx, "baseline: this fixture is not in the baseline (new?): not compared");
 			continue;
 		}
-		compare_fixture(fx, bfx, with_defaults(tol ? tol(name, ctx) : none));
+		compare_fixture(fx, json_array_get(bfixtures, found->index), with_defaults(tol ? tol(name, ctx) : none));
 		worsen(report, verdict_of(json_object_get(fx, "verdict")));
 	}
+	free(byname);
 	return 0;
 }
 

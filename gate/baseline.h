@@ -38,17 +38,12 @@ typedef struct mg_regression (*mg_tolerance_fn)(const char *name, const void *ct
 /* ctx is a const struct mg_config *: the fixture's "regression". */
 struct mg_regression mg_tolerance_from_config(const char *name, const void *ctx);
 
-/* Read a baseline report: JSON (errors as "FILE:LINE:COL: ..."), and a
- * memgate report of schema 1 ("FILE: not a memgate report: PATH: ...").
- * NULL with err on failure. */
-json_t *mg_baseline_load(const char *path, char *err, size_t errlen);
-/* Is doc a memgate report this code can read (schema 1, fixtures with
- * names and byte peaks)? 0, or -1 with "PATH: problem" in err. */
-int mg_baseline_check(const json_t *doc, char *err, size_t errlen);
+/* A baseline file is read with mg_report_load (report_load.h), like every
+ * report. */
 
 /* Compare report with baseline and update report (see above). tol may be
  * NULL (defaults for every fixture). 0, or -1 with err when either is not
- * a memgate report (report is unchanged then). */
+ * a memgate report (mg_report_validate; report is unchanged then). */
 int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn tol, const void *ctx,
 		      char *err, size_t errlen);
 

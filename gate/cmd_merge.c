@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "config_write.h"
 #include "merge.h"
+#include "report_load.h"
 #include "verdict.h"
 
 #define REPORT_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
@@ -16,7 +17,7 @@ static int load_all(char **paths, size_t n, json_t **docs)
 	char err[1024];
 
 	for (size_t i = 0; i < n; i++) {
-		if (!(docs[i] = mg_merge_load(paths[i], err, sizeof err))) {
+		if (!(docs[i] = mg_report_load(paths[i], err, sizeof err))) {
 			fprintf(stderr, "memgate: merge: %s\n", err);
 			return -1;
 		}

@@ -9,6 +9,7 @@
 #include "cmd_post.h"
 
 #include "render.h"
+#include "report_load.h"
 
 const char mg_post_usage_text[] =
 	"post options (memgate post [options] REPORT.json; also for run --post-status):\n"
@@ -103,21 +104,14 @@ static int parse(int argc, char **argv, struct mg_post_flags *f, const char **re
 	return 0;
 }
 
-/* The report, or NULL after printing file:line:column (exit 2). */
+/* The report, or NULL after printing why (exit 2): the loader every
+ * command that reads a report shares. */
 static json_t *load_report(const char *path)
 {
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	char err[512];
-	if (!doc) {
-		fprintf(stderr, "memgate: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
-		return NULL;
-	}
-	if (mg_post_check_report(doc, err, sizeof err) < 0) {
-		fprintf(stderr, "memgate: %s: %s\n", path, err);
-		json_decref(doc);
-		return NULL;
-	}
+	char err[1024];
+	json_t *doc = mg_report_load(path, err, sizeof err);
+	if (!doc)
+		fprintf(stderr, "memgate: %s\n", err);
 	return doc;
 }
 

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "outfile.h"
 #include "render.h"
+#include "report_load.h"
 
 #define FORMATS "text, markdown, junit, svg, json or github"
 
@@ -63,18 +64,14 @@ static const struct format *find_format(const char *name)
 	return NULL;
 }
 
-/* jansson says where the JSON is broken: FILE:LINE:COLUMN. */
+/* The report, read and validated by the loader every command shares. */
 static json_t *load(const char *path)
 {
-	json_error_t je;
-	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (j)
-		return j;
-	if (je.line > 0)
-		fprintf(stderr, "memgate: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
-	else
-		fprintf(stderr, "memgate: %s\n", je.text); /* "unable to open FILE: ..." */
-	return NULL;
+	char err[1024];
+	json_t *j = mg_report_load(path, err, sizeof err);
+	if (!j)
+		fprintf(stderr, "memgate: %s\n", err);
+	return j;
 }
 
 static void empty_is_null(const char **s)

@@ -18,6 +18,7 @@
 #include "outfile.h"
 #include "shard.h"
 #include "report.h"
+#include "report_load.h"
 #include "result.h"
 #include "supervise.h"
 #include "units.h"
@@ -314,6 +315,12 @@ int mg_cmd_measure(int argc, char **argv)
 			break;
 		case O_NAME:
 			name = optarg;
+			/* what the report holds must read back (report_load.h) */
+			if (!*name || strlen(name) > MG_REPORT_NAME_MAX) {
+				snprintf(err, sizeof err, "--name: a fixture name has 1 to %d bytes, got %zu",
+					 MG_REPORT_NAME_MAX, strlen(name));
+				rc = mg_usage_error("%s", err);
+			}
 			break;
 		case O_ROOT:
 			root = optarg;
@@ -430,7 +437,7 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 	if (rc == 0)
 		rc = load(path, &cfg);
 	json_t *baseline = NULL;
-	if (rc == 0 && baseline_path && !(baseline = mg_baseline_load(baseline_path, err, sizeof err))) {
+	if (rc == 0 && baseline_path && !(baseline = mg_report_load(baseline_path, err, sizeof err))) {
 		fprintf(stderr, "memgate: --baseline: %s\n", err);
 		rc = EXIT_USAGE;
 	}

@@ -4,6 +4,7 @@
  * memgate only ever sees complete fixtures. */
 #include "config.h"
 
+#include "regex_guard.h"
 #include "units.h"
 
 #include <errno.h>
@@ -754,9 +755,12 @@ static int apply_ready(const struct ctx *c, const char *path, const json_t *v, s
 		return fail(c, p, "expected an http:// URL on loopback, like \"http://127.0.0.1:{port}/health\"");
 	if (k == 2) { /* catch a bad regex now, not after the service started */
 		regex_t re;
+		char why[400];
+		/* bounded first: some short patterns take regcomp seconds and GiBs */
+		if (mg_regex_check(t, why, sizeof why))
+			return fail(c, p, "%s", why);
 		int rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
-			char why[128];
 			regerror(rc, &re, why, sizeof why);
 			return fail(c, p, "bad regular expression: %s", why);
 		}

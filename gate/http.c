@@ -94,7 +94,12 @@ static bool loopback_host(const char *host)
 	return false;
 }
 
-int mg_http_url_allowed(const char *url, char *err, size_t errlen)
+/* The policy for url: -1 (err set) when a token may not go there; else 0,
+ * and *direct when the request must not go through a proxy: a loopback
+ * host (a proxy elsewhere cannot even reach it), and any plain http://,
+ * whose every byte, the token included, a proxy would read. https:// to
+ * another host may use the environment's proxy: it only tunnels TLS. */
+static int url_policy(const char *url, bool *direct, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -118,10 +123,18 @@ int mg_http_url_allowed(const char *url, char *err, size_t errlen)
 			 "%s: refusing to send a token over plain http to %s; use https:// "
 			 "(http:// is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)",
 			 url, host);
+	if (rc == 0)
+		*direct = strcasecmp(scheme, "https") != 0 || loopback_host(host);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+int mg_http_url_allowed(const char *url, char *err, size_t errlen)
+{
+	bool direct;
+	return url_policy(url, &direct, err, errlen);
 }
 
 /* ---- one attempt --------------------------------------------------------- */
@@ -199,7 +212,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 }
 
 /* Options that stay the same for every attempt. 0, or -1 with err. */
-static int setup(CURL *h, const struct mg_http_request *req, const struct mg_http_opts *o,
+static int setup(CURL *h, const struct mg_http_request *req, const struct mg_http_opts *o, bool direct,
 		 struct curl_slist *hdrs, struct sink *sink, char *curlerr, char *err, size_t errlen)
 {
 	CURLcode rc = CURLE_OK;
@@ -207,6 +220,9 @@ static int setup(CURL *h, const struct mg_http_request *req, const struct mg_htt
 	if (rc == CURLE_OK) \
 		rc = curl_easy_setopt(h, opt, val)
 	SET(CURLOPT_URL, req->url);
+	/* "" overrides http_proxy, HTTPS_PROXY, ALL_PROXY and the like */
+	if (direct)
+		SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_CUSTOMREQUEST, req->method);
 	SET(CURLOPT_HTTPHEADER, hdrs);
 	SET(CURLOPT_POSTFIELDS, req->body ? req->body : "");
@@ -308,8 +324,9 @@ static CURLcode attempts(CURL *h, const struct mg_http_opts *o, struct mg_http_r
 int mg_http_send(const struct mg_http_request *req, const struct mg_http_opts *o,
 		 struct mg_http_response *resp, char *err, size_t errlen)
 {
+	bool direct = true;
 	memset(resp, 0, sizeof *resp);
-	if (mg_http_url_allowed(req->url, err, errlen) < 0)
+	if (url_policy(req->url, &direct, err, errlen) < 0)
 		return -1;
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = header_list(req->headers);
@@ -322,7 +339,7 @@ int mg_http_send(const struct mg_http_request *req, const struct mg_http_opts *o
 	char curlerr[CURL_ERROR_SIZE];
 	curlerr[0] = '\0';
 	struct sink sink = {resp, o->max_body};
-	int ret = setup(h, req, o, hdrs, &sink, curlerr, err, errlen);
+	int ret = setup(h, req, o, direct, hdrs, &sink, curlerr, err, errlen);
 	if (ret == 0) {
 		CURLcode rc = attempts(h, o, resp, curlerr);
 		if (rc != CURLE_OK) {

@@ -49,10 +49,13 @@ int mg_http_url_allowed(const char *url, char *err, size_t errlen);
 
 /* Send req, retrying network errors, 429 and 5xx up to o->retries times
  * (exponential backoff from o->backoff_ms, or the server's Retry-After,
- * capped). Returns 0 when an HTTP response arrived (whatever its status:
- * the caller judges it, resp->status is set), or -1 with err when none did
- * (refused URL, connection failure, timeout) after the last attempt.
- * resp must be freed with mg_http_response_free either way. */
+ * capped). A plain http:// or loopback URL never goes through a proxy from
+ * the environment (http_proxy, ALL_PROXY, ...): the proxy would read the
+ * token; https:// to other hosts may (a proxy only tunnels TLS). Returns 0
+ * when an HTTP response arrived (whatever its status: the caller judges it,
+ * resp->status is set), or -1 with err when none did (refused URL,
+ * connection failure, timeout) after the last attempt. resp must be freed
+ * with mg_http_response_free either way. */
 int mg_http_send(const struct mg_http_request *req, const struct mg_http_opts *o,
 		 struct mg_http_response *resp, char *err, size_t errlen);
 

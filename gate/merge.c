@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baseline.h" /* mg_baseline_check: "is this a schema 1 report" */
-#include "shard.h"    /* MG_SHARD_MAX */
+#include "names.h"
+#include "report_load.h" /* mg_report_validate: "is this a schema 1 report" */
+#include "shard.h"       /* MG_SHARD_MAX */
 
 static const char *const own_keys[] = {
 	"schema", "memgate_version", "verdict", "interrupted_by", "fixtures", "shard",
@@ -30,62 +31,45 @@ static int verdict_rank(const json_t *v)
 static int check_part(const json_t *r, const char *name, char *err, size_t errlen)
 {
 	char why[400];
-	const json_t *ib = json_object_get(r, "interrupted_by");
 
-	if (mg_baseline_check(r, why, sizeof why)) {
+	if (mg_report_validate(r, why, sizeof why)) {
 		snprintf(err, errlen, "%s: not a memgate report: %s", name, why);
 		return -1;
 	}
-	if (verdict_rank(json_object_get(r, "verdict")) < 0) {
-		snprintf(err, errlen, "%s: verdict: expected \"pass\", \"fail\" or \"error\"", name);
-		return -1;
-	}
-	if (ib && !json_is_null(ib) && !json_is_string(ib)) {
-		snprintf(err, errlen, "%s: interrupted_by: expected a signal name or null", name);
-		return -1;
-	}
 	return 0;
 }
 
-static const char *fixture_name(const json_t *r, size_t i)
-{
-	return json_string_value(json_object_get(json_array_get(json_object_get(r, "fixtures"), i),
-						 "name"));
-}
-
-/* Is name in part j < k? Which one, in *where. */
-static bool seen_before(json_t *const *reports, size_t k, const char *name, size_t *where)
-{
-	for (size_t j = 0; j < k; j++) {
-		size_t n = json_array_size(json_object_get(reports[j], "fixtures"));
-		for (size_t i = 0; i < n; i++) {
-			if (strcmp(fixture_name(reports[j], i), name) == 0) {
-				*where = j;
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
+/* A fixture name in two parts: the shards overlap. Every name of every
+ * part in one sorted index (each part's names are unique already). */
 static int check_duplicates(json_t *const *reports, const char *const *names, size_t n, char *err,
 			    size_t errlen)
 {
-	size_t where;
+	size_t total = 0, k = 0;
+	const struct mg_name_ref *first, *second;
+	struct mg_name_ref *v;
+	int rc = 0;
 
-	for (size_t k = 1; k < n; k++) {
-		size_t m = json_array_size(json_object_get(reports[k], "fixtures"));
-		for (size_t i = 0; i < m; i++) {
-			if (seen_before(reports, k, fixture_name(reports[k], i), &where)) {
-				snprintf(err, errlen, "fixture \"%.100s\" is in both %s and %s: the "
-						      "shards overlap (the same --shard twice, or "
-						      "different configs?)",
-					 fixture_name(reports[k], i), names[where], names[k]);
-				return -1;
-			}
-		}
+	for (size_t p = 0; p < n; p++)
+		total += json_array_size(json_object_get(reports[p], "fixtures"));
+	if (!(v = calloc(total ? total : 1, sizeof *v))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	return 0;
+	for (size_t p = 0; p < n; p++) {
+		const json_t *fixtures = json_object_get(reports[p], "fixtures");
+		for (size_t i = 0; i < json_array_size(fixtures); i++)
+			v[k++] = (struct mg_name_ref){ json_string_value(json_object_get(json_array_get(fixtures, i),
+										       "name")), p, i };
+	}
+	mg_names_sort(v, total);
+	if (mg_names_first_duplicate(v, total, &first, &second)) {
+		snprintf(err, errlen, "fixture \"%.100s\" is in both %s and %s: the shards overlap (the same "
+				      "--shard twice, or different configs?)",
+			 second->name, names[first->group], names[second->group]);
+		rc = -1;
+	}
+	free(v);
+	return rc;
 }
 
 /* "shard": {"index": K, "count": N} -> 0, or 1 when absent, -1 malformed */
@@ -283,18 +267,4 @@ json_t *mg_merge_reports(json_t *const *reports, const char *const *names, size_
 	if (!(out = build(reports, n)))
 		snprintf(err, errlen, "out of memory");
 	return out;
-}
-
-json_t *mg_merge_load(const char *path, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-
-	if (!doc) {
-		if (je.line < 1) /* jansson's text names the file: "unable to open PATH: ..." */
-			snprintf(err, errlen, "%s", je.text);
-		else
-			snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-	}
-	return doc;
 }

@@ -5,7 +5,8 @@
  * parts' verdicts (error > fail > pass), interrupted_by = the first non-null
  * one, memgate_version and any other top-level key from the first part,
  * fixtures = every part's fixtures in argument order. Refused (NULL and a
- * reason naming the file): a part that is not a schema 1 report, a fixture
+ * reason naming the file): a part that is not a valid report
+ * (mg_report_validate; files are read with mg_report_load), a fixture
  * name in two parts (the shards overlap), and, when the parts carry
  * "shard": {"index": K, "count": N} (mg_shard_annotate), parts of different
  * N, the same K twice, or a missing K. */
@@ -20,8 +21,5 @@
 /* names[i] is where reports[i] came from (for messages). n >= 1. */
 json_t *mg_merge_reports(json_t *const *reports, const char *const *names, size_t n, char *err,
 			 size_t errlen);
-
-/* Load one report file: JSON errors as "FILE:LINE:COL: ...". NULL with err. */
-json_t *mg_merge_load(const char *path, char *err, size_t errlen);
 
 #endif

@@ -2,11 +2,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "names.h"
+#include "report_load.h"
 #include "units.h"
 
 #define GITHUB_API_DEFAULT "https://api.github.com"
@@ -104,32 +107,65 @@ static long parse_ms(const char *v, long lo, long hi, bool *ok)
 	return x;
 }
 
+/* The longest suffix of s[0, n) that is a prefix of secret, shorter than
+ * secret (KMP over secret's failure function, which fail holds): linear in
+ * n + k, whatever the text. */
+static size_t prefix_at_end(const char *s, size_t n, const char *secret, size_t k, const size_t *fail)
+{
+	size_t q = 0;
+	for (size_t i = 0; i < n; i++) {
+		while (q > 0 && (q == k || secret[q] != s[i]))
+			q = fail[q - 1];
+		if (secret[q] == s[i])
+			q++;
+	}
+	return q == k ? fail[k - 1] : q;
+}
+
 /* Replace every occurrence of secret in s (a heap string) by "***", and a
- * trailing prefix of it too: a cut body may end in the middle of it. */
+ * trailing prefix of it (4 bytes or more) too: a cut body may end in the
+ * middle of it. Linear: memmem for the occurrences, one KMP pass over the
+ * tail after the last one. */
 static char *scrub(char *s, const char *secret)
 {
 	size_t k = secret ? strlen(secret) : 0;
 	if (!s || !k)
 		return s;
-	char *out = malloc(strlen(s) * 3 + 1); /* "***" per byte at worst */
-	if (!out) {
-		memset(s, '*', strlen(s)); /* never hand back the secret */
+	size_t n = strlen(s);
+	char *out = malloc(n * 3 + 1); /* "***" per byte at worst */
+	size_t *fail = malloc(k * sizeof *fail);
+	if (!out || !fail) {
+		free(out);
+		free(fail);
+		memset(s, '*', n); /* never hand back the secret */
 		return s;
 	}
-	size_t o = 0;
-	for (const char *p = s; *p;) {
-		size_t rest = strlen(p);
-		bool full = rest >= k && !strncmp(p, secret, k);
-		bool tail = !full && rest >= 4 && rest < k && !strncmp(p, secret, rest);
-		if (full || tail) {
-			memcpy(out + o, "***", 3);
-			o += 3;
-			p += full ? k : rest;
-		} else {
-			out[o++] = *p++;
-		}
+	fail[0] = 0;
+	for (size_t i = 1, q = 0; i < k; i++) {
+		while (q > 0 && secret[i] != secret[q])
+			q = fail[q - 1];
+		if (secret[i] == secret[q])
+			q++;
+		fail[i] = q;
+	}
+	size_t o = 0, at = 0;
+	for (const char *hit; (hit = memmem(s + at, n - at, secret, k)); at = (size_t)(hit - s) + k) {
+		memcpy(out + o, s + at, (size_t)(hit - s) - at);
+		o += (size_t)(hit - s) - at;
+		memcpy(out + o, "***", 3);
+		o += 3;
+	}
+	size_t tail = prefix_at_end(s + at, n - at, secret, k, fail);
+	if (tail < 4)
+		tail = 0;
+	memcpy(out + o, s + at, n - at - tail);
+	o += n - at - tail;
+	if (tail) {
+		memcpy(out + o, "***", 3);
+		o += 3;
 	}
 	out[o] = '\0';
+	free(fail);
 	free(s);
 	return out;
 }
@@ -222,46 +258,6 @@ static const char *conclusion(enum mg_verdict v)
 
 /* ---- the report ------------------------------------------------------------------ */
 
-int mg_post_check_report(json_t *report, char *err, size_t errlen)
-{
-	json_t *fixtures = json_object_get(report, "fixtures");
-	if (!json_is_object(report)) {
-		snprintf(err, errlen, "not a memgate report: expected a JSON object");
-		return -1;
-	}
-	if (!json_is_array(fixtures)) {
-		snprintf(err, errlen, "fixtures: expected an array (is this a memgate report?)");
-		return -1;
-	}
-	size_t i;
-	json_t *f;
-	json_array_foreach(fixtures, i, f) {
-		json_t *name = json_object_get(f, "name"), *reasons = json_object_get(f, "reasons");
-		enum mg_verdict v;
-		if (!json_is_string(name) || !json_string_length(name)) {
-			snprintf(err, errlen, "fixtures[%zu].name: expected a non-empty string", i);
-			return -1;
-		}
-		if (mg_post_verdict_from_name(json_string_value(json_object_get(f, "verdict")), &v) < 0) {
-			snprintf(err, errlen, "fixtures[%zu].verdict: expected \"pass\", \"fail\" or \"error\"", i);
-			return -1;
-		}
-		size_t k;
-		json_t *r;
-		if (reasons && !json_is_array(reasons)) {
-			snprintf(err, errlen, "fixtures[%zu].reasons: expected an array of strings", i);
-			return -1;
-		}
-		json_array_foreach(reasons, k, r) {
-			if (!json_is_string(r)) {
-				snprintf(err, errlen, "fixtures[%zu].reasons[%zu]: expected a string", i, k);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 static enum mg_verdict fixture_verdict(json_t *fixture)
 {
 	enum mg_verdict v = MG_VERDICT_ERROR;
@@ -278,15 +274,20 @@ static char *join_reasons(json_t *fixture, const char *sep, const char *fallback
 	json_array_foreach(reasons, i, r)
 		len += json_string_length(r) + strlen(sep);
 	char *out = malloc(len + strlen(fallback));
+	size_t used = 0, seplen = strlen(sep);
 	if (!out)
 		return NULL;
-	out[0] = '\0';
+	/* appended at a running offset: strcat would rescan the text per reason */
 	json_array_foreach(reasons, i, r) {
-		if (i)
-			strcat(out, sep);
-		strcat(out, json_string_value(r) ? json_string_value(r) : "");
+		if (i) {
+			memcpy(out + used, sep, seplen);
+			used += seplen;
+		}
+		memcpy(out + used, json_string_value(r) ? json_string_value(r) : "", json_string_length(r));
+		used += json_string_length(r);
 	}
-	if (!out[0])
+	out[used] = '\0';
+	if (!used)
 		strcpy(out, fallback);
 	return out;
 }
@@ -851,30 +852,93 @@ long long mg_post_check_run(const struct mg_post_opts *o, const char *conclusion
 	return id;
 }
 
-/* Line of `"name": "<fixture>"` in the config (1 when not found), so the
- * annotation points at the fixture. */
-static int fixture_line(const char *config, const char *name)
+/* Where each fixture's `"name": "<fixture>"` is in the config, so its
+ * annotation points there. The config is read once for all fixtures: every
+ * string between two quotes on a line that holds "name", in a sorted
+ * index (a config scan per fixture was quadratic). */
+struct config_lines {
+	char *text;
+	struct mg_name_ref *v;
+	size_t n;
+};
+
+#define CONFIG_LINES_MAX_BYTES ((size_t)16 << 20) /* config.c's own cap */
+
+static char *read_small_file(const char *path, size_t max)
 {
-	FILE *f = fopen(config, "r");
-	if (!f)
-		return 1;
-	char line[4096], needle[300];
-	snprintf(needle, sizeof needle, "\"%s\"", name);
-	int n = 0, found = 1;
-	while (fgets(line, sizeof line, f)) {
-		n++;
-		if (strstr(line, "\"name\"") && strstr(line, needle)) {
-			found = n;
-			break;
-		}
+	FILE *f = fopen(path, "r");
+	char *buf = f ? malloc(max + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+	bool ok = buf && !ferror(f) && n <= max;
+	if (f)
+		fclose(f);
+	if (!ok) {
+		free(buf);
+		return NULL;
 	}
-	fclose(f);
-	return found;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Index the quoted strings of one "name" line starting at line (NUL-terminated). */
+static int index_line(struct config_lines *cl, size_t *cap, char *line, size_t lineno)
+{
+	char *q = strchr(line, '"');
+	while (q) {
+		char *next = strchr(q + 1, '"');
+		if (!next)
+			break;
+		if (cl->n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 64;
+			struct mg_name_ref *nv = realloc(cl->v, ncap * sizeof *nv);
+			if (!nv)
+				return -1;
+			cl->v = nv;
+			*cap = ncap;
+		}
+		cl->v[cl->n++] = (struct mg_name_ref){q + 1, lineno, 0};
+		q = next;
+	}
+	/* cut the strings apart only now: each quote ends one and starts the next */
+	for (q = strchr(line, '"'); q; q = strchr(q + 1, '"'))
+		*q = '\0';
+	return 0;
+}
+
+static void config_lines_load(const char *path, struct config_lines *cl)
+{
+	size_t cap = 0, lineno = 1;
+	memset(cl, 0, sizeof *cl);
+	if (!(cl->text = read_small_file(path, CONFIG_LINES_MAX_BYTES)))
+		return; /* no config at hand: every annotation points at line 1 */
+	for (char *line = cl->text; line; lineno++) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strstr(line, "\"name\"") && index_line(cl, &cap, line, lineno) < 0)
+			cl->n = 0; /* out of memory: line 1 for all */
+		line = nl ? nl + 1 : NULL;
+	}
+	mg_names_sort(cl->v, cl->n);
+}
+
+static void config_lines_free(struct config_lines *cl)
+{
+	free(cl->text);
+	free(cl->v);
+	memset(cl, 0, sizeof *cl);
+}
+
+/* Line of `"name": "<name>"` (1 when not found). */
+static int config_line_of(const struct config_lines *cl, const char *name)
+{
+	const struct mg_name_ref *r = mg_names_find(cl->v, cl->n, name);
+	return r && r->group <= (size_t)INT_MAX ? (int)r->group : 1;
 }
 
 /* One annotation per fixture, at its line of the config: a notice when it
  * passed, a failure otherwise (error included: see conclusion()). */
-static json_t *annotation(const struct mg_post_opts *o, json_t *fixture)
+static json_t *annotation(const struct mg_post_opts *o, const struct config_lines *cl, json_t *fixture)
 {
 	static const char *const verdicts[] = {"pass", "fail", "error"};
 	const char *name = json_string_value(json_object_get(fixture, "name"));
@@ -884,7 +948,7 @@ static json_t *annotation(const struct mg_post_opts *o, json_t *fixture)
 			     : join_reasons(fixture, "\n", v == MG_VERDICT_FAIL ? "failed" : "could not measure");
 	char title[300];
 	snprintf(title, sizeof title, "%s%s: %s", o->context_prefix, name, verdicts[v]);
-	int line = fixture_line(o->config_path, name);
+	int line = config_line_of(cl, name);
 	json_t *a = message ? json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "path", o->config_path,
 					"start_line", line, "end_line", line,
 					"annotation_level", pass ? "notice" : "failure",
@@ -924,12 +988,15 @@ static int post_checks(json_t *fixtures, const struct mg_post_opts *o, const cha
 	json_t *f, *annotations = json_array();
 	enum mg_verdict worst = MG_VERDICT_PASS;
 	bool oom = !annotations;
+	struct config_lines cl;
+	config_lines_load(o->config_path, &cl);
 	json_array_foreach(fixtures, i, f) {
 		enum mg_verdict v = fixture_verdict(f);
 		counts[v]++;
 		worst = v > worst ? v : worst; /* as mg_verdict_worst: pass < fail < error */
-		oom |= json_array_append_new(annotations, annotation(o, f)) < 0;
+		oom |= json_array_append_new(annotations, annotation(o, &cl, f)) < 0;
 	}
+	config_lines_free(&cl);
 	char title[160];
 	snprintf(title, sizeof title, "%zu passed, %zu failed, %zu not measured", counts[0], counts[1], counts[2]);
 	char *plain = markdown ? NULL : plain_summary(fixtures);
@@ -948,7 +1015,7 @@ static int post_checks(json_t *fixtures, const struct mg_post_opts *o, const cha
 int mg_post_report(json_t *report, const struct mg_post_opts *o, const char *summary_markdown, FILE *out,
 		   char *err, size_t errlen)
 {
-	if (mg_post_check_report(report, err, errlen) < 0)
+	if (mg_report_validate(report, err, errlen) < 0)
 		return -1;
 	json_t *fixtures = json_object_get(report, "fixtures"), *f;
 	size_t i, n = json_array_size(fixtures);

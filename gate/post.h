@@ -86,11 +86,8 @@ int mg_post_opts_from_env(struct mg_post_opts *o, const struct mg_post_flags *fl
 			  char *const *envp, char *err, size_t errlen);
 void mg_post_opts_free(struct mg_post_opts *o);
 
-/* Check that report looks like a memgate report (schema 1: fixtures with a
- * name and a verdict). 0, or -1 with err naming the JSON path. */
-int mg_post_check_report(json_t *report, char *err, size_t errlen);
-
-/* Post one status per fixture of report and, with o->checks, one check run
+/* Post one status per fixture of report (validated first with
+ * mg_report_validate, report_load.h) and, with o->checks, one check run
  * whose output.summary is summary_markdown (NULL: a plain list of verdicts).
  * Writes "posted memgate/api: failure (tree_rss 312.4 MiB > limit 200.0 MiB)"
  * per status to out (may be NULL). Stops at the first failure: 0 when

@@ -200,6 +200,12 @@ double mg_rv_headroom_pct(int64_t value, int64_t limit);
  * "1.2 MiB/s" for growth, "256.6 KiB/request" (MiB from 1 MiB up) per
  * request. The unit comes from the limit's "unit" key, else its metric. */
 void mg_rv_format_value(const struct mg_rv_limit *l, int64_t v, char *buf, size_t len);
+/* a + b for figures >= 0 (the view's byte counts and durations),
+ * saturating at INT64_MAX: a report may hold any int64, and a sum of
+ * them must not overflow. */
+int64_t mg_rv_add(int64_t a, int64_t b);
+/* The bytes traced in all of a heap's tracemalloc domains (saturating). */
+int64_t mg_rv_traced_bytes(const struct mg_rv_heap *h);
 /* The traced bytes of a heap in one tracemalloc domain (0 when absent). */
 int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain);
 /* A reason that is about a limit of this fixture ("tree_rss 97.3 MiB >

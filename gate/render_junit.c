@@ -246,7 +246,7 @@ static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals
 		if (out)
 			write_case(out, &tc[i]);
 	}
-	t->ms += tc[0].time_ms;
+	t->ms = mg_rv_add(t->ms, tc[0].time_ms); /* wall_ms may be anything up to INT64_MAX */
 	free(tc);
 	return 0;
 }

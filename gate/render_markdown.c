@@ -347,14 +347,12 @@ static void site_row(FILE *out, const struct mg_rv_site *site)
 static void heap_section(FILE *out, const struct mg_rv_heap *h)
 {
 	char peak[32], cur[32], a[32], b[32];
-	int64_t traced = 0, numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
+	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
 	mib(h->peak_bytes, peak, sizeof peak);
 	mib(h->current_bytes, cur, sizeof cur);
 	fputs("**Python heap** (", out);
 	md_text(out, h->tool);
 	fprintf(out, "): peak %s, current %s", peak, cur);
-	for (size_t i = 0; i < h->ndomains; i++)
-		traced += h->domains[i].size_bytes;
 	if (numpy > 0 && traced > 0) {
 		mg_format_mib(numpy, a, sizeof a);
 		mg_format_mib(traced, b, sizeof b);

@@ -117,13 +117,11 @@ static void metric_lines(FILE *out, const struct mg_rv_fixture *f)
 static void python_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites)
 {
 	char peak[32], v[32];
-	int64_t traced = 0, numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
+	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
 	mg_format_mib(h->peak_bytes, peak, sizeof peak);
 	fputs("        python heap (", out);
 	put_clean(out, h->tool);
 	fprintf(out, "): peak %s\n", peak);
-	for (size_t i = 0; i < h->ndomains; i++)
-		traced += h->domains[i].size_bytes;
 	if (numpy > 0 && traced > 0) {
 		mg_format_mib(numpy, v, sizeof v);
 		mg_format_mib(traced, peak, sizeof peak);

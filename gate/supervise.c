@@ -20,6 +20,7 @@
 #include "kill.h"
 #include "procfs.h"
 #include "pyheap_run.h"
+#include "regex_guard.h"
 #include "service.h"
 #include "spawn.h"
 #include "units.h"
@@ -903,6 +904,12 @@ static int prepare_service(struct run *run)
 		return -1;
 	}
 	if (f->service.ready == MG_READY_STDOUT) {
+		/* the loader checked it too; a fixture built elsewhere must not reach regcomp unbounded */
+		char why[400];
+		if (mg_regex_check(run->ready_target, why, sizeof why) < 0) {
+			set_error(run->r, "service.ready.stdout: %s", why);
+			return -1;
+		}
 		int rc = regcomp(&run->ready_re, run->ready_target, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
 			regerror(rc, &run->ready_re, err, sizeof err);

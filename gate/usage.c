@@ -74,4 +74,5 @@ const char mg_usage_text[] =
 	"  1  a fixture failed (limit exceeded, non-zero exit, signal, timeout, OOM kill)\n"
 	"  2  usage or config error\n"
 	"  3  could not measure (error verdict)\n"
-	"  130/143  interrupted by SIGINT/SIGTERM (the tree is killed, the report written)\n";
+	"  130/143/129/131  interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (128 + the signal);\n"
+	"                   the tree is killed, the report written\n";

@@ -252,6 +252,18 @@ static void test_sigterm(void **state)
 	interrupt_with(*state, SIGTERM, 143, "SIGTERM");
 }
 
+/* SIGHUP (a closed terminal or CI session) and SIGQUIT are interruptions
+ * too: 128 + the signal, as README's exit status table says. */
+static void test_sighup(void **state)
+{
+	interrupt_with(*state, SIGHUP, 129, "SIGHUP");
+}
+
+static void test_sigquit(void **state)
+{
+	interrupt_with(*state, SIGQUIT, 131, "SIGQUIT");
+}
+
 /* Forked workers share pages: summed RSS counts them K+1 times, PSS once. */
 static void test_pss(void **state)
 {
@@ -491,8 +503,8 @@ int main(void)
 #define CASE(fn) {#fn, fn}
 		CASE(test_hold), CASE(test_tree), CASE(test_spike), CASE(test_daemon),
 		CASE(test_crash), CASE(test_hang_timeout), CASE(test_exit_code), CASE(test_limit_exceeded),
-		CASE(test_kill_above), CASE(test_sigint), CASE(test_sigterm), CASE(test_pss),
-		CASE(test_not_found), CASE(test_not_executable), CASE(test_outputs_checked_first),
+		CASE(test_kill_above), CASE(test_sigint), CASE(test_sigterm), CASE(test_sighup), CASE(test_sigquit),
+		CASE(test_pss), CASE(test_not_found), CASE(test_not_executable), CASE(test_outputs_checked_first),
 		CASE(test_credentials_not_inherited), CASE(test_sigkill_orphans_nothing),
 		CASE(test_next_run_sweeps_stale_cgroups),
 	};

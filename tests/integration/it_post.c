@@ -255,7 +255,8 @@ static void malformed_report_is_a_usage_error(void **state)
 	snprintf(where, sizeof where, "%s:3:", bad);
 	assert_contains(o.stderr_text, where);
 	unlink(bad);
-	assert_int_equal(write_temp(bad, sizeof bad, "{\"fixtures\": [{\"name\": \"api\", \"verdict\": \"ok\"}]}"), 0);
+	assert_int_equal(write_temp(bad, sizeof bad, "{\"schema\": 1, \"verdict\": \"pass\", "
+						    "\"fixtures\": [{\"name\": \"api\", \"verdict\": \"ok\"}]}"), 0);
 	run_memgate(&o, args, NULL);
 	assert_int_equal(o.status, 2);
 	assert_contains(o.stderr_text, "fixtures[0].verdict");

@@ -89,6 +89,29 @@ static void validate_good_and_bad(void **state)
 	it_free(&r);
 }
 
+/* A 143-byte config whose readiness regex made glibc's regcomp take seconds
+ * and most of a GiB (each extra '+' doubles it; 23 of them crash it): it is
+ * refused before regcomp, with the JSON path and a way to fix it. */
+static void validate_refuses_explosive_regex(void **state)
+{
+	(void)state;
+	struct it_run r;
+	it_config("%s", "{\"version\":1,\"fixtures\":[{\"name\":\"s\",\"service\":{\"command\":[\"x\"],"
+			"\"ready\":{\"stdout\":\"^r++++++++++++++++++++eady$\"}},\"driver\":{\"command\":[\"y\"]}}]}");
+	it_memgate(&r, (const char *const[]){"validate", "-c", it_cfg_path(), NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, fmt("%s: fixtures[0].service.ready.stdout: ", it_cfg_path()));
+	assert_contains(r.err, "follows another quantifier");
+	it_free(&r);
+	/* a back-reference makes matching exponential: refused too */
+	it_config("%s", "{\"version\":1,\"fixtures\":[{\"name\":\"s\",\"service\":{\"command\":[\"x\"],"
+			"\"ready\":{\"stdout\":\"(a*)*\\\\1b\"}},\"driver\":{\"command\":[\"y\"]}}]}");
+	it_memgate(&r, (const char *const[]){"validate", "-c", it_cfg_path(), NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "fixtures[0].service.ready.stdout: byte 6 (\"(a*)*\\\"): back-reference \\1");
+	it_free(&r);
+}
+
 static void usage_errors(void **state)
 {
 	(void)state;
@@ -107,6 +130,17 @@ static void usage_errors(void **state)
 	it_free(&r);
 	it_memgate(&r, (const char *const[]){"measure", "--timeout", "0s", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
+	it_free(&r);
+	/* the name goes into the report: one that reads back (report_load.h) */
+	static char long_name[258];
+	memset(long_name, 'n', 257);
+	it_memgate(&r, (const char *const[]){"measure", "--name", long_name, "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "--name: a fixture name has 1 to 256 bytes, got 257");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"measure", "--name", "", "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "got 0");
 	it_free(&r);
 	it_memgate(&r, (const char *const[]){"frobnicate", NULL});
 	assert_int_equal(r.status, 2);
@@ -248,6 +282,7 @@ int main(void)
 		cmocka_unit_test(run_judges_each_fixture),
 		cmocka_unit_test(only_selects),
 		cmocka_unit_test(validate_good_and_bad),
+		cmocka_unit_test(validate_refuses_explosive_regex),
 		cmocka_unit_test(usage_errors),
 		cmocka_unit_test(cwd_env_stdin),
 		cmocka_unit_test(interrupt_skips_the_rest),

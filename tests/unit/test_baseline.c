@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "baseline.h"
+#include "report_load.h"
 
 #define MiB ((int64_t)1 << 20)
 
@@ -195,30 +196,34 @@ static void test_bad_baselines(void **state)
 	json_t *bl;
 
 	(void)state;
-	bad_baseline(json_array(), "the baseline is not a memgate report: (top level): expected an object");
+	bad_baseline(json_array(), "the baseline is not a memgate report: (top level): expected a JSON object, "
+				   "got an array (is this a memgate --json report?)");
 	bad_baseline(json_pack("{s:[]}", "fixtures"),
 		     "the baseline is not a memgate report: schema: missing (is this a memgate "
 		     "--json report?)");
 	bad_baseline(json_pack("{s:i, s:[]}", "schema", 2, "fixtures"),
-		     "the baseline is not a memgate report: schema: unsupported schema; this "
-		     "memgate reads schema 1 reports");
+		     "the baseline is not a memgate report: schema: expected 1, got 2 (this memgate "
+		     "reads report schema 1)");
 	bad_baseline(json_pack("{s:s, s:[]}", "schema", "1", "fixtures"),
-		     "the baseline is not a memgate report: schema: expected the integer 1; this "
-		     "memgate reads schema 1 reports");
-	bad_baseline(json_pack("{s:i, s:{}}", "schema", 1, "fixtures"),
-		     "the baseline is not a memgate report: fixtures: expected an array");
-	bad_baseline(json_pack("{s:i, s:[i]}", "schema", 1, "fixtures", 3),
-		     "the baseline is not a memgate report: fixtures[0]: expected an object");
-	bad_baseline(json_pack("{s:i, s:[{s:s}]}", "schema", 1, "fixtures", "name", ""),
-		     "the baseline is not a memgate report: fixtures[0].name: expected a fixture name");
+		     "the baseline is not a memgate report: schema: expected the integer 1, got a "
+		     "string (this memgate reads report schema 1)");
+	bad_baseline(json_pack("{s:i, s:[]}", "schema", 1, "fixtures"),
+		     "the baseline is not a memgate report: verdict: missing (expected \"pass\", \"fail\" "
+		     "or \"error\")");
+	bad_baseline(json_pack("{s:i, s:s, s:{}}", "schema", 1, "verdict", "pass", "fixtures"),
+		     "the baseline is not a memgate report: fixtures: expected an array, got an object");
+	bad_baseline(json_pack("{s:i, s:s, s:[i]}", "schema", 1, "verdict", "pass", "fixtures", 3),
+		     "the baseline is not a memgate report: fixtures[0]: expected an object, got an integer");
+	bad_baseline(json_pack("{s:i, s:s, s:[{s:s}]}", "schema", 1, "verdict", "pass", "fixtures", "name", ""),
+		     "the baseline is not a memgate report: fixtures[0].name: expected a non-empty string");
 	bl = report1("api", 5 * MiB, -1, -1);
 	json_object_set_new(json_object_get(fixture0(bl), "peak"), "tree_rss_bytes", json_string("5MiB"));
 	bad_baseline(bl, "the baseline is not a memgate report: fixtures[0].peak.tree_rss_bytes: "
-			 "expected bytes (an integer >= 0) or null");
+			 "expected a non-negative integer or null, got a string");
 	bl = report1("api", 5 * MiB, -1, -1);
 	json_object_set_new(json_object_get(fixture0(bl), "peak"), "cgroup_bytes", json_integer(-5));
 	bad_baseline(bl, "the baseline is not a memgate report: fixtures[0].peak.cgroup_bytes: "
-			 "expected bytes (an integer >= 0) or null");
+			 "expected a non-negative integer or null, got -5");
 	bl = report1("api", 5 * MiB, -1, -1);
 	json_array_append(json_object_get(bl, "fixtures"), fixture0(bl));
 	bad_baseline(bl, "the baseline is not a memgate report: fixtures[1].name: duplicate "
@@ -226,7 +231,7 @@ static void test_bad_baselines(void **state)
 	bl = report1("api", 5 * MiB, -1, -1);
 	json_object_set_new(fixture0(bl), "limits", json_pack("[{s:i}]", "metric", 1));
 	bad_baseline(bl, "the baseline is not a memgate report: fixtures[0].limits[0].metric: "
-			 "expected a metric name");
+			 "expected a string, got an integer");
 }
 
 static char tmp[64];
@@ -247,19 +252,18 @@ static void test_load(void **state)
 	json_t *doc;
 
 	(void)state;
-	assert_null(mg_baseline_load(write_tmp("{\"schema\": 1,\n \"fixtures\": [}"), err, sizeof err));
+	assert_null(mg_report_load(write_tmp("{\"schema\": 1,\n \"fixtures\": [}"), err, sizeof err));
 	snprintf(want, sizeof want, "%s:2:15: unexpected token near '}'", tmp);
 	assert_string_equal(err, want);
-	assert_null(mg_baseline_load(write_tmp("{\"tune\": 1, \"fixtures\": []}"), err, sizeof err));
-	snprintf(want, sizeof want, "%s: not a memgate report: schema: missing (is this a memgate "
-				    "--json report?)", tmp);
+	assert_null(mg_report_load(write_tmp("{\"tune\": 1, \"fixtures\": []}"), err, sizeof err));
+	snprintf(want, sizeof want, "%s: schema: missing (is this a memgate --json report?)", tmp);
 	assert_string_equal(err, want);
-	doc = mg_baseline_load(write_tmp("{\"schema\": 1, \"fixtures\": []}"), err, sizeof err);
+	doc = mg_report_load(write_tmp("{\"schema\": 1, \"verdict\": \"pass\", \"fixtures\": []}"), err, sizeof err);
 	assert_non_null(doc);
 	json_decref(doc);
 	unlink(tmp);
-	assert_null(mg_baseline_load(tmp, err, sizeof err));
-	assert_contains(err, "unable to open");
+	assert_null(mg_report_load(tmp, err, sizeof err));
+	assert_contains(err, "cannot read: No such file or directory");
 	assert_contains(err, tmp);
 }
 

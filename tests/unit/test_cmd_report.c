@@ -154,7 +154,7 @@ static void broken_json_says_where(void **state)
 
 	r = RUN("report", "/tmp/memgate-no-such-report.json");
 	assert_int_equal(r.status, 2);
-	assert_string_equal(r.err, "memgate: unable to open /tmp/memgate-no-such-report.json: No such file or directory\n");
+	assert_string_equal(r.err, "memgate: /tmp/memgate-no-such-report.json: cannot read: No such file or directory\n");
 	result_free(&r);
 }
 

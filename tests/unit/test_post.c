@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "http.h"
 #include "post.h"
+#include "report_load.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define HEAD40 "fedcba9876543210fedcba9876543210fedcba98"
@@ -203,6 +204,34 @@ static void description_long_reasons_cut(void **state)
 	assert_int_equal(utf8_chars(d), MG_POST_DESCRIPTION_MAX);
 	assert_string_equal(d + strlen(d) - 3, "…");
 	assert_memory_equal(d, why[0], strlen(why[0]));
+	free(d);
+	json_decref(f);
+}
+
+/* 300000 reasons: joined at a running offset (strcat rescanned the text
+ * per reason: 150000 took 2.4 s), then cut to 140 characters. */
+static void description_of_many_reasons(void **state)
+{
+	(void)state;
+	json_t *reasons = json_array();
+	char r[32];
+	for (int i = 0; i < 300000; i++) {
+		snprintf(r, sizeof r, "reason %d", i);
+		json_array_append_new(reasons, json_string(r));
+	}
+	json_t *f = json_pack("{s:s, s:s, s:o}", "name", "api", "verdict", "fail", "reasons", reasons);
+	char *d = mg_post_description(f);
+	assert_int_equal(utf8_chars(d), MG_POST_DESCRIPTION_MAX);
+	assert_memory_equal(d, "reason 0; reason 1; reason 2; ", 30);
+	free(d);
+	/* empty reasons still count as text; no reasons give the fallback */
+	json_object_set_new(f, "reasons", json_pack("[s, s]", "", ""));
+	d = mg_post_description(f);
+	assert_string_equal(d, "; ");
+	free(d);
+	json_object_set_new(f, "reasons", json_array());
+	d = mg_post_description(f);
+	assert_string_equal(d, "failed");
 	free(d);
 	json_decref(f);
 }
@@ -555,23 +584,70 @@ static void api_error_texts(void **state)
 	assert_string_equal(err, "599");
 }
 
+/* post validates with the loader every command shares (report_load.h):
+ * schema 1 exactly, verdicts, reasons as strings. */
+/* Scrubbing: every occurrence, self-overlapping tokens, a cut tail of 4
+ * bytes or more (3 are not the token), and a long body in linear time
+ * (strlen per byte made 8 MiB take minutes). */
+static void scrub_edge_cases(void **state)
+{
+	(void)state;
+	char err[512];
+	mg_post_api_error(500, "xabcabcabd", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: xabc***");
+	mg_post_api_error(500, "abcabd abcabd.", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: *** ***.");
+	mg_post_api_error(500, "xxabcab", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: xx***");
+	mg_post_api_error(500, "abcabdabc", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: ***abc");
+	mg_post_api_error(500, "abcabdabca", "abcabd", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: ******");
+	mg_post_api_error(500, "aaaaaaab", "aaab", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: aaaa***");
+	mg_post_api_error(500, "zaaaa", "aaaaab", err, sizeof err);
+	assert_string_equal(err, "500 Internal Server Error: z***");
+
+	size_t n = (size_t)8 << 20;
+	char *body = malloc(n + sizeof TOKEN);
+	assert_non_null(body);
+	memset(body, 'g', n);
+	memcpy(body + n - 10, TOKEN, sizeof TOKEN); /* ends in the token */
+	mg_post_api_error(500, body, TOKEN, err, sizeof err);
+	assert_null(strstr(err, "ghp_"));
+	assert_contains(err, "500 Internal Server Error: gggg");
+	free(body);
+}
+
 static void report_shape(void **state)
 {
 	(void)state;
 	char err[256];
-	json_t *ok = json_pack("{s:[{s:s, s:s, s:[s]}]}", "fixtures", "name", "api", "verdict", "fail", "reasons", "x");
-	assert_int_equal(mg_post_check_report(ok, err, sizeof err), 0);
-	json_t *bad_verdict = json_pack("{s:[{s:s, s:s}]}", "fixtures", "name", "api", "verdict", "PASS");
-	assert_int_equal(mg_post_check_report(bad_verdict, err, sizeof err), -1);
+	json_t *ok = json_pack("{s:i, s:s, s:[{s:s, s:s, s:[s]}]}", "schema", 1, "verdict", "fail", "fixtures", "name",
+			       "api", "verdict", "fail", "reasons", "x");
+	assert_int_equal(mg_report_validate(ok, err, sizeof err), 0);
+	json_t *bad_verdict = json_pack("{s:i, s:s, s:[{s:s, s:s}]}", "schema", 1, "verdict", "pass", "fixtures", "name",
+					"api", "verdict", "PASS");
+	assert_int_equal(mg_report_validate(bad_verdict, err, sizeof err), -1);
 	assert_contains(err, "fixtures[0].verdict");
-	json_t *bad_reason = json_pack("{s:[{s:s,s:s},{s:s, s:s, s:[i]}]}", "fixtures", "name", "a", "verdict",
-				       "pass", "name", "b", "verdict", "fail", "reasons", 3);
-	assert_int_equal(mg_post_check_report(bad_reason, err, sizeof err), -1);
+	json_t *bad_reason = json_pack("{s:i, s:s, s:[{s:s,s:s},{s:s, s:s, s:[i]}]}", "schema", 1, "verdict", "fail",
+				       "fixtures", "name", "a", "verdict", "pass", "name", "b", "verdict", "fail",
+				       "reasons", 3);
+	assert_int_equal(mg_report_validate(bad_reason, err, sizeof err), -1);
 	assert_contains(err, "fixtures[1].reasons[0]");
-	json_t *no_fixtures = json_pack("{s:i}", "schema", 1);
-	assert_int_equal(mg_post_check_report(no_fixtures, err, sizeof err), -1);
+	json_t *no_fixtures = json_pack("{s:i, s:s}", "schema", 1, "verdict", "pass");
+	assert_int_equal(mg_report_validate(no_fixtures, err, sizeof err), -1);
 	assert_contains(err, "fixtures");
+	/* what post used to take: any schema, or none */
+	json_t *no_schema = json_pack("{s:s, s:[{s:s, s:s}]}", "verdict", "pass", "fixtures", "name", "api", "verdict",
+				      "pass");
+	assert_int_equal(mg_report_validate(no_schema, err, sizeof err), -1);
+	assert_string_equal(err, "schema: missing (is this a memgate --json report?)");
+	json_object_set_new(no_schema, "schema", json_integer(2));
+	assert_int_equal(mg_report_validate(no_schema, err, sizeof err), -1);
+	assert_string_equal(err, "schema: expected 1, got 2 (this memgate reads report schema 1)");
 	json_decref(ok), json_decref(bad_verdict), json_decref(bad_reason), json_decref(no_fixtures);
+	json_decref(no_schema);
 }
 
 static void exit_status_policy(void **state)
@@ -610,6 +686,7 @@ int main(void)
 		cmocka_unit_test(cut_summary_at_github_limit),
 		cmocka_unit_test(description_pass_fail_error),
 		cmocka_unit_test(description_long_reasons_cut),
+		cmocka_unit_test(description_of_many_reasons),
 		cmocka_unit_test(states_per_forge),
 		cmocka_unit_test(event_push_is_not_a_pr),
 		cmocka_unit_test(event_pull_request_head),
@@ -624,6 +701,7 @@ int main(void)
 		cmocka_unit_test(token_file_first_line_trimmed),
 		cmocka_unit_test(token_never_in_errors),
 		cmocka_unit_test(api_error_texts),
+		cmocka_unit_test(scrub_edge_cases),
 		cmocka_unit_test(report_shape),
 		cmocka_unit_test(exit_status_policy),
 	};

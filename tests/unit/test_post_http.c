@@ -659,6 +659,101 @@ static void check_run_annotation_lines(void **state)
 	json_decref(b);
 }
 
+/* Several fixtures: each at the first "name" line that quotes it (the
+ * config is indexed once, not scanned per fixture), line 1 when absent. */
+static void check_run_annotation_lines_many(void **state)
+{
+	struct srv *s = *state;
+	static const struct step steps[] = {{201, NULL, created, false}, {201, NULL, created, false},
+					    {201, NULL, created, false}, {201, NULL, created, false},
+					    {201, NULL, "{\"id\":7}", false}};
+	srv_start(s, steps, 5);
+	char cfg[64];
+	snprintf(cfg, sizeof cfg, "/tmp/memgate-cfg-XXXXXX");
+	int fd = mkstemp(cfg);
+	const char text[] = "{\n"
+			    "  \"version\": 1,\n"
+			    "  \"defaults\": {\"env\": {\"NOT_A_NAME\": \"api\"}},\n"
+			    "  \"fixtures\": [\n"
+			    "    {\"command\": [\"true\"], \"name\": \"fx2\"},\n"
+			    "    {\"name\": \"api\",\n"
+			    "     \"command\": [\"true\"]},\n"
+			    "    {\"name\": \"fx1\", \"cwd\": \"fx2\"}\n"
+			    "  ]\n"
+			    "}\n";
+	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)sizeof text - 1);
+	close(fd);
+	struct mg_post_opts o;
+	opts_for(&o, MG_FORGE_GITHUB, s->port, NULL);
+	o.checks = true;
+	free(o.config_path);
+	o.config_path = strdup(cfg);
+	char err[512] = "";
+	json_t *rep = report(4); /* api, fx1, fx2, fx3 (not in the config) */
+	int rc = mg_post_report(rep, &o, NULL, NULL, err, sizeof err);
+	srv_stop(s);
+	mg_post_opts_free(&o);
+	json_decref(rep);
+	unlink(cfg);
+	if (rc != 0)
+		fail_msg("%s", err);
+	json_t *b = json_loads(s->req[4].body, 0, NULL);
+	json_t *a = json_object_get(json_object_get(b, "output"), "annotations");
+	const int want[] = {6, 8, 5, 1};
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(a, i), "start_line")), want[i]);
+	json_decref(b);
+}
+
+/* A proxy in the environment (CI runners often have one) must never see
+ * a plain-http request: it would read the token in clear text. A loopback
+ * API is reached directly, whatever http_proxy, HTTPS_PROXY or ALL_PROXY
+ * say; the "proxy" here is a second server that counts what reaches it. */
+static void loopback_never_through_a_proxy(void **state)
+{
+	struct srv *api = *state, proxy = {0};
+	static const struct step answer[] = {{201, NULL, created, false}};
+	static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+					   "all_proxy", "ALL_PROXY"};
+	srv_start(api, answer, 1);
+	srv_start(&proxy, answer, 1);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", proxy.port);
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		setenv(vars[i], url, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	static const char *const hosts[] = {"127.0.0.1", "localhost"};
+	int rc[2];
+	char err[2][512] = {"", ""};
+	for (size_t h = 0; h < 2; h++) {
+		struct mg_post_opts o;
+		opts_for(&o, MG_FORGE_GITHUB, api->port, NULL);
+		free(o.api_url);
+		o.api_url = malloc(64);
+		snprintf(o.api_url, 64, "http://%s:%d", hosts[h], api->port);
+		o.http.retries = 0;
+		rc[h] = mg_post_status(&o, "memgate/api", "success", "ok", err[h], sizeof err[h]);
+		mg_post_opts_free(&o);
+	}
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	srv_stop(api);
+	srv_stop(&proxy);
+	for (int i = 0; i < SRV_KEEP; i++) {
+		if (proxy.req[i].head && strstr(proxy.req[i].head, TOKEN))
+			fail_msg("the proxy got the token: %s", proxy.req[i].head);
+		free(proxy.req[i].head);
+		free(proxy.req[i].body);
+	}
+	assert_int_equal(proxy.count, 0);
+	for (size_t h = 0; h < 2; h++)
+		if (rc[h] != 0)
+			fail_msg("%s: %s", hosts[h], err[h]);
+	assert_int_equal(api->count, 2);
+	assert_contains(api->req[0].head, "Authorization: Bearer " TOKEN);
+}
+
 static void plain_http_to_remote_host_refused(void **state)
 {
 	(void)state;
@@ -887,6 +982,8 @@ int main(void)
 		SRV_TEST(trace_redacts_token),
 		SRV_TEST(check_run_annotations_in_batches),
 		SRV_TEST(check_run_annotation_lines),
+		SRV_TEST(check_run_annotation_lines_many),
+		SRV_TEST(loopback_never_through_a_proxy),
 		cmocka_unit_test(plain_http_to_remote_host_refused),
 	};
 	const struct CMUnitTest prism[] = {

@@ -194,16 +194,16 @@ static void not_a_memgate_report(void **state)
 {
 	(void)state;
 	json_t *j = json_pack("[i, i]", 1, 2);
-	assert_rejected(j, "report: expected a JSON object, got an array (is this a memgate report?)");
+	assert_rejected(j, "(top level): expected a JSON object, got an array (is this a memgate --json report?)");
 	json_decref(j);
 	j = json_pack("{s:s}", "name", "eslint");
-	assert_rejected(j, "schema: missing (is this a memgate report?)");
+	assert_rejected(j, "schema: missing (is this a memgate --json report?)");
 	json_decref(j);
 	j = load_report("oom");
 	json_object_set_new(j, "schema", json_integer(2));
 	assert_rejected(j, "schema: expected 1, got 2 (this memgate reads report schema 1)");
 	json_object_set_new(j, "schema", json_string("1"));
-	assert_rejected(j, "schema: expected an integer, got a string");
+	assert_rejected(j, "schema: expected the integer 1, got a string (this memgate reads report schema 1)");
 	json_decref(j);
 }
 
@@ -972,6 +972,45 @@ static void swap_all(struct swap_ctx *c, json_t *node, const char *where)
 	}
 }
 
+/* Figures near INT64_MAX (valid JSON, valid types) must not overflow a
+ * sum: JUnit's suite time adds every fixture's wall_ms, text and markdown
+ * add the heap's tracemalloc domains. Sums saturate at INT64_MAX. */
+static void huge_figures_saturate(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(rep, "fixtures"), i, f)
+		if (json_is_integer(json_object_get(f, "wall_ms")))
+			json_object_set_new(f, "wall_ms", json_integer(INT64_MAX));
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_null(strstr(r.out, "time=\"-"));
+	const char *suite = strstr(r.out, "<testsuite ");
+	assert_non_null(suite);
+	assert_contains(suite, " time=\"9223372036854776.000\">\n");
+	free(r.out);
+	json_decref(rep);
+
+	rep = load_report("python");
+	json_array_foreach(json_object_get(rep, "fixtures"), i, f) {
+		json_t *h = json_object_get(f, "python_heap");
+		if (json_is_object(h))
+			json_object_set_new(h, "domains", json_pack("[{s:i, s:I}, {s:i, s:I}]", "domain", 0, "size_bytes",
+								    (json_int_t)INT64_MAX, "domain", 389047,
+								    "size_bytes", (json_int_t)INT64_MAX));
+	}
+	render_fn fns[] = {mg_render_text, mg_render_markdown};
+	for (size_t k = 0; k < 2; k++) {
+		r = render(fns[k], rep);
+		assert_int_equal(r.rc, 0);
+		assert_contains(r.out, "traced (100.0%)");
+		free(r.out);
+	}
+	json_decref(rep);
+}
+
 static void any_value_of_any_type(void **state)
 {
 	(void)state;
@@ -1355,6 +1394,7 @@ int main(void)
 		cmocka_unit_test(markdown_output_tail_cannot_break_out),
 		cmocka_unit_test(markdown_python_heap_report),
 		cmocka_unit_test(junit_service_report),
+		cmocka_unit_test(huge_figures_saturate),
 		cmocka_unit_test(any_value_of_any_type),
 		cmocka_unit_test(delta_formats),
 		cmocka_unit_test(baseline_text_real_report),

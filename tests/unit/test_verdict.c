@@ -1,6 +1,7 @@
 /* Verdicts: pass only when measured and within every limit. */
 #include "testutil.h"
 
+#include "cmd.h"
 #include "verdict.h"
 
 #define MiB (1024LL * 1024)
@@ -131,6 +132,38 @@ static void interrupted_exit_status(void **state)
 	assert_string_equal(mg_verdict_name(MG_VERDICT_ERROR), "error");
 }
 
+/* Every signal memgate takes as an interruption (supervise.c: SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT) gives 128 + its number, and that status is
+ * documented where users look: README's "Exit status" table, the man page
+ * and --help. */
+static void interrupted_exit_status_documented(void **state)
+{
+	(void)state;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	char *readme = tu_read_data("../../README.md");
+	char *man = tu_read_data("../../memgate.1");
+	char *table = strstr(readme, "### Exit status");
+	assert_non_null(table);
+	char *end = strstr(table + 4, "\n## ");
+	if (end)
+		*end = '\0';
+	char *exit_man = strstr(man, ".SH EXIT STATUS");
+	assert_non_null(exit_man);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		char code[16], name[16];
+		snprintf(code, sizeof code, "%d", mg_exit_status(MG_VERDICT_PASS, sigs[i]));
+		assert_int_equal(mg_exit_status(MG_VERDICT_FAIL, sigs[i]), 128 + sigs[i]);
+		snprintf(name, sizeof name, "SIG%s", sigabbrev_np(sigs[i]));
+		const char *docs[] = {table, exit_man, mg_usage_text};
+		for (size_t d = 0; d < 3; d++) {
+			assert_contains(docs[d], code);
+			assert_contains(docs[d], name);
+		}
+	}
+	free(readme);
+	free(man);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +173,7 @@ int main(void)
 		cmocka_unit_test(exit_faults_fail),
 		cmocka_unit_test(error_dominates),
 		cmocka_unit_test(interrupted_exit_status),
+		cmocka_unit_test(interrupted_exit_status_documented),
 	};
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
 }
