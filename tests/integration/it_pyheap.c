@@ -99,6 +99,49 @@ static void memray_second_run(void **state)
 	it_free(&r);
 }
 
+/* Under sudo, memray (the probe, the run, the stats) runs as the invoking
+ * user, never as root, and its files are the user's. */
+static void memray_runs_as_the_invoking_user(void **state)
+{
+	(void)state;
+	if (!have_python() || geteuid() != 0)
+		skip(); /* switching users needs root */
+	char pp[PATH_MAX], log[64];
+	assert_non_null(getcwd(pp, sizeof pp - 16));
+	strcat(pp, "/tests/fakes");
+	snprintf(log, sizeof log, "/tmp/memgate-it-memray-uid-%d", (int)getpid());
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(fd >= 0 && fchmod(fd, 0666) == 0);
+	close(fd);
+	setenv("PYTHONPATH", pp, 1);
+	setenv("MEMRAY_FAKE_UID_LOG", log, 1);
+	setenv("SUDO_UID", "65534", 1);
+	setenv("SUDO_GID", "65534", 1);
+	write_config("{\"heap\": \"memray\", \"top\": 5}", "{\"python_heap\": \"1GiB\"}");
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	unsetenv("PYTHONPATH");
+	unsetenv("MEMRAY_FAKE_UID_LOG");
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	if (!r.report)
+		fail_msg("no report; exit %d; stderr:\n%s", r.status, r.err);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(it_str(r.report, "fixtures.0.python_heap.tool"), "memray");
+	FILE *f = fopen(log, "r");
+	assert_non_null(f);
+	char line[64];
+	int lines = 0;
+	while (fgets(line, sizeof line, f)) {
+		assert_string_equal(line, "65534\n");
+		lines++;
+	}
+	fclose(f);
+	unlink(log);
+	assert_true(lines >= 3); /* the probe, the run, the stats */
+	it_free(&r);
+}
+
 static void not_python_is_noted(void **state)
 {
 	(void)state;
@@ -117,6 +160,7 @@ int main(void)
 		cmocka_unit_test(tracemalloc_names_the_line),
 		cmocka_unit_test(memray_missing_is_an_error_unless_optional),
 		cmocka_unit_test(memray_second_run),
+		cmocka_unit_test(memray_runs_as_the_invoking_user),
 		cmocka_unit_test(not_python_is_noted),
 	};
 	return cmocka_run_group_tests_name("python heap (integration)", tests, NULL, it_config_cleanup);
