@@ -3,30 +3,44 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-# libcurl is not linked: gate/curl_dl.c loads it at the first HTTP request
+# libcurl is not linked: gate/ci/curl_dl.c loads it at the first HTTP request
 # (linked, it would cost every run 6 MiB of RSS); its headers are needed.
-PKGS     := jansson
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"'
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson) -lm -ldl
-SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+#
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (a packager's hardening flags
+# included); the project's own flags are kept apart and always added.
+# Warnings are errors only with WERROR=1, which `make test` and CI set.
+PKGS        := jansson
+CFLAGS      ?= -O2 -g
+WERROR      ?=
+MG_CPPFLAGS := -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"' -Igate
+MG_CFLAGS   := -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+LDLIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson) -lm -ldl
+SANFLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC  := $(filter-out gate/main.c,$(wildcard gate/*.c))
+# The C sources, by layer: gate/ (the core model), gate/cmd, gate/measure,
+# gate/heap, gate/report, gate/ci (README, "Hacking").
+GATE_SRC := $(wildcard gate/*.c gate/*/*.c)
+GATE_HDR := $(wildcard gate/*.h gate/*/*.h)
+LIB_SRC  := $(filter-out gate/cmd/main.c,$(GATE_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 IT_SRC   := $(wildcard tests/integration/it_*.c)
 
+COMPILE = $(CC) $(MG_CPPFLAGS) $(CPPFLAGS) $(MG_CFLAGS) $(CFLAGS)
+LINK    = $(CC) $(MG_CFLAGS) $(CFLAGS) $(LDFLAGS)
+
 # Two builds of the same sources: plain (build/) and sanitized (build/san/).
 define build_tree
-$(1)/obj/%.o: gate/%.c $$(wildcard gate/*.h) | $(1)/obj
-	$$(CC) $$(CFLAGS) $(2) -c $$< -o $$@
-$(1)/memgate: $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC) gate/main.c)
-	$$(CC) $$(CFLAGS) $(2) $$^ -o $$@ $$(LDLIBS)
-$(1)/tests/test_%: tests/unit/test_%.c $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) tests/unit/testutil.h | $(1)/tests
-	$$(CC) $$(CFLAGS) $(2) -Igate $$< $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) -o $$@ $$(LDLIBS) -lcmocka
-$(1)/tests/it_%: tests/integration/it_%.c tests/integration/itutil.h | $(1)/tests
-	$$(CC) $$(CFLAGS) $(2) -Igate $$< -o $$@ $$(LDLIBS) -lcmocka
-$(1)/obj $(1)/tests:
-	mkdir -p $$@
+$(1)/obj/%.o: gate/%.c $$(GATE_HDR)
+	@mkdir -p $$(@D)
+	$$(COMPILE) $(2) -c $$< -o $$@
+$(1)/memgate: $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC) gate/cmd/main.c)
+	$$(LINK) $(2) $$^ -o $$@ $$(LDLIBS)
+$(1)/tests/test_%: tests/unit/test_%.c $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) tests/unit/testutil.h
+	@mkdir -p $$(@D)
+	$$(COMPILE) $(2) $$< $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) -o $$@ $$(LDFLAGS) $$(LDLIBS) -lcmocka
+$(1)/tests/it_%: tests/integration/it_%.c tests/integration/itutil.h
+	@mkdir -p $$(@D)
+	$$(COMPILE) $(2) $$< -o $$@ $$(LDFLAGS) $$(LDLIBS) -lcmocka
 endef
 $(eval $(call build_tree,build,))
 $(eval $(call build_tree,build/san,$(SANFLAGS)))
@@ -38,16 +52,18 @@ IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
 all: build/memgate
 
 # The workload is never sanitized: its memory is what the tests measure.
-build/workload: tests/workload.c | build/obj
+build/workload: tests/workload.c
+	@mkdir -p $(@D)
 	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
 # The fault matrix's helper: huge trees, bystanders, exact wait statuses.
-build/faulthelp: tests/fault/faulthelp.c | build/obj
+build/faulthelp: tests/fault/faulthelp.c
+	@mkdir -p $(@D)
 	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
 # Everything, on a fresh machine too: installs what is missing first.
 test: deps
-	$(MAKE) test-plain test-san fuzz-smoke test-extra
+	$(MAKE) WERROR=1 test-plain test-san fuzz-smoke test-extra
 
 # The parts that are not C: the lab's lint and acceptance test, the example
 # workflows' lint, and the GitHub Action run as a runner would.
@@ -60,6 +76,7 @@ test-extra: build/memgate build/workload build/faulthelp
 	tests/fault/run
 
 test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build)
+	tests/lint/layers
 	tests/run-suite build
 
 test-san: build/san/memgate build/workload $(call UNIT_BINS,build/san) $(call IT_BINS,build/san)
@@ -82,15 +99,14 @@ FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 		-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"'
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-build/fuzz/obj/%.o: gate/%.c $(wildcard gate/*.h) | build/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+build/fuzz/obj/%.o: gate/%.c $(GATE_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Igate -c $< -o $@
 build/fuzz/libgate.a: $(patsubst gate/%.c,build/fuzz/obj/%.o,$(LIB_SRC))
 	rm -f $@
 	$(AR) rcs $@ $^
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) build/fuzz/libgate.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Igate $< build/fuzz/libgate.a -o $@ $(LDLIBS)
-build/fuzz/obj:
-	mkdir -p $@
 
 fuzz-build: $(FUZZ_BINS)
 fuzz fuzz-smoke: $(FUZZ_BINS)
@@ -121,7 +137,7 @@ deps:
 install: build/memgate
 	install -D -m 0755 build/memgate $(DESTDIR)$(PREFIX)/bin/memgate
 	install -D -m 0644 memgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/memgate.1
-	install -D -m 0644 gate/python/sitecustomize.py $(DESTDIR)$(PREFIX)/share/memgate/python/sitecustomize.py
+	install -D -m 0644 gate/heap/python/sitecustomize.py $(DESTDIR)$(PREFIX)/share/memgate/python/sitecustomize.py
 
 clean:
 	rm -rf build

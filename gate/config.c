@@ -22,49 +22,6 @@
 #define MIN_KILL_ABOVE ((int64_t)1 << 20)
 #define MAX_INTERVAL_MS ((int64_t)10 * 1000)
 
-/* ------------------------------------------------------------------ names */
-
-static const char *const metric_names[MG_METRIC_COUNT] = {
-	"tree_rss", "cgroup", "max_process_hwm", "pss", "python_heap", "growth", "growth_per_request",
-};
-
-static const char *const method_names[] = { "auto", "cgroup-v2", "cgroup-v1", "proc" };
-#define NMETHODS (sizeof method_names / sizeof method_names[0])
-
-const char *mg_metric_name(enum mg_metric m)
-{
-	return (size_t)m < MG_METRIC_COUNT ? metric_names[m] : "unknown";
-}
-
-int mg_metric_from_name(const char *name, enum mg_metric *m)
-{
-	for (size_t i = 0; name && i < MG_METRIC_COUNT; i++) {
-		if (strcmp(name, metric_names[i]) == 0) {
-			if (m)
-				*m = (enum mg_metric)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *mg_method_name(enum mg_method m)
-{
-	return (size_t)m < NMETHODS ? method_names[m] : "unknown";
-}
-
-int mg_method_from_name(const char *name, enum mg_method *m)
-{
-	for (size_t i = 0; name && i < NMETHODS; i++) {
-		if (strcmp(name, method_names[i]) == 0) {
-			if (m)
-				*m = (enum mg_method)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* --------------------------------------------------------------- fixtures */
 
 static void free_strv(char **v)
@@ -529,7 +486,7 @@ static int apply_measurement(const struct ctx *c, const char *path, const json_t
 		return -1;
 	if (mg_method_from_name(s, &f->measurement) == 0)
 		return 0;
-	if ((close = suggest(s, method_names, NMETHODS)))
+	if ((close = suggest(s, mg_method_names, MG_METHOD_COUNT)))
 		return fail(c, path, "unknown method \"%.40s\" (did you mean \"%s\"?)", s, close);
 	return fail(c, path, "unknown method \"%.40s\"; expected \"auto\", \"cgroup-v2\", "
 			     "\"cgroup-v1\" or \"proc\"", s);
@@ -574,7 +531,7 @@ static int apply_limits(const struct ctx *c, const char *path, const json_t *v,
 	json_object_foreach((json_t *)v, key, val) {
 		key_path(p, path, key);
 		if (mg_metric_from_name(key, &m))
-			return unknown_key(c, p, key, metric_names, MG_METRIC_COUNT);
+			return unknown_key(c, p, key, mg_metric_names, MG_METRIC_COUNT);
 		if (m == MG_METRIC_GROWTH ? get_rate(c, p, val, &bytes) : get_size(c, p, val, &bytes))
 			return -1;
 		if (bytes == 0)

@@ -8,31 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum mg_metric {
-	MG_METRIC_TREE_RSS,
-	MG_METRIC_CGROUP,
-	MG_METRIC_MAX_PROCESS_HWM,
-	MG_METRIC_PSS,
-	MG_METRIC_PYTHON_HEAP,        /* peak traced Python heap (tracemalloc/memray) */
-	MG_METRIC_GROWTH,             /* bytes per second, not bytes: "1MiB/s" */
-	MG_METRIC_GROWTH_PER_REQUEST, /* bytes per driver request */
-	MG_METRIC_COUNT
-};
-/* "tree_rss", "cgroup", "max_process_hwm", "pss", "python_heap", "growth",
- * "growth_per_request" */
-const char *mg_metric_name(enum mg_metric m);
-/* 0 on success, -1 for an unknown name */
-int mg_metric_from_name(const char *name, enum mg_metric *m);
-
-enum mg_method {
-	MG_METHOD_AUTO,
-	MG_METHOD_CGROUP_V2,
-	MG_METHOD_CGROUP_V1,
-	MG_METHOD_PROC
-};
-/* "auto", "cgroup-v2", "cgroup-v1", "proc" */
-const char *mg_method_name(enum mg_method m);
-int mg_method_from_name(const char *name, enum mg_method *m);
+#include "metric.h"
 
 enum mg_stdin_mode { MG_STDIN_NULL, MG_STDIN_INHERIT, MG_STDIN_FILE };
 

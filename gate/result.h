@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "growth.h"
-#include "pyheap.h"
+#include "heap.h"
 #include "series.h"
 
 #define MG_UNKNOWN ((int64_t)-1) /* a figure that is not available: null in JSON */

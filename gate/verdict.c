@@ -7,23 +7,6 @@
 
 #include "units.h"
 
-const char *mg_verdict_name(enum mg_verdict v)
-{
-	switch (v) {
-	case MG_VERDICT_PASS:
-		return "pass";
-	case MG_VERDICT_FAIL:
-		return "fail";
-	default:
-		return "error";
-	}
-}
-
-enum mg_verdict mg_verdict_worst(enum mg_verdict a, enum mg_verdict b)
-{
-	return a > b ? a : b;
-}
-
 int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 {
 	switch (m) {

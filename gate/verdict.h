@@ -6,9 +6,9 @@
 #define MG_VERDICT_H
 
 #include "config.h"
+#include "metric.h"
 #include "result.h"
 
-enum mg_verdict { MG_VERDICT_PASS, MG_VERDICT_FAIL, MG_VERDICT_ERROR };
 
 #define MG_MAX_REASONS 8
 
@@ -27,8 +27,6 @@ struct mg_judgement {
 	int nchecks;
 };
 
-const char *mg_verdict_name(enum mg_verdict v); /* "pass" "fail" "error" */
-enum mg_verdict mg_verdict_worst(enum mg_verdict a, enum mg_verdict b);
 int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m);
 void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j);
 /* 0 pass, 1 fail, 3 error; 128+signal when memgate was interrupted. */

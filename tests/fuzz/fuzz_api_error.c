@@ -4,7 +4,7 @@
  * errlen, never a split UTF-8 character. */
 #include "fuzz.h"
 
-#include "post.h"
+#include "ci/post.h"
 
 #define TOKEN "ghp_S3cr3tT0ken0123456789abcdefABCDEF"
 

@@ -3,8 +3,8 @@
  * (cgroup.procs, task/TID/children). */
 #include "fuzz.h"
 
-#include "kill.h"
-#include "procfs.h"
+#include "measure/kill.h"
+#include "measure/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "render.h"
+#include "report/render.h"
 
 static char *sink_buf;
 static size_t sink_len, sink_cap;

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "report_load.h"
+#include "report/report_load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 
 #include "fuzz.h"
 
-#include "pyheap.h"
+#include "heap/pyheap.h"
 
 /* Invariants of a parsed report (pyheap.h), and mg_pyheap_json gives a
  * report (NULL only when out of memory). Returns the JSON text. */

@@ -82,7 +82,7 @@ def helper_env(out, extra_pythonpath=None, top=None):
         parts.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(parts)
     env["MEMGATE_PYHEAP_OUT"] = out
-    env["PYTHONDONTWRITEBYTECODE"] = "1"    # no __pycache__ in gate/python or configs/lab
+    env["PYTHONDONTWRITEBYTECODE"] = "1"    # no __pycache__ in gate/heap/python or configs/lab
     if top is not None:
         env["MEMGATE_PYHEAP_TOP"] = str(top)
     return env

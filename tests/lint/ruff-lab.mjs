@@ -1,4 +1,4 @@
-// Lint the lab's Python (configs/lab/*.py, gate/python/*.py) with ruff's
+// Lint the lab's Python (configs/lab/*.py, gate/heap/python/*.py) with ruff's
 // WebAssembly build, rules B008 and B023 only. Prints one line per finding
 // ("path:row:col: CODE message") and a closing line "lint: N findings in M
 // files"; exits 1 on any finding, 2 when it cannot run.
@@ -22,7 +22,7 @@ function pyFiles(dir) {
 
 const files = process.argv.length > 2
   ? process.argv.slice(2).map((f) => resolve(f))
-  : [...pyFiles("configs/lab"), ...pyFiles("gate/python")];
+  : [...pyFiles("configs/lab"), ...pyFiles("gate/heap/python")];
 if (files.length === 0) {
   console.error("lint: no Python files found");
   process.exit(2);

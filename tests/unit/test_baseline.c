@@ -3,8 +3,8 @@
  * "regression" key and percentage parsing in config.c. */
 #include "testutil.h"
 
-#include "baseline.h"
-#include "report_load.h"
+#include "report/baseline.h"
+#include "report/report_load.h"
 
 #define MiB ((int64_t)1 << 20)
 

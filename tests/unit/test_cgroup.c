@@ -2,7 +2,7 @@
  * captured v1 host, a v2 runner layout and a v1 container layout. */
 #include "testutil.h"
 
-#include "cgroup.h"
+#include "measure/cgroup.h"
 
 static void v1_host(void **state)
 {

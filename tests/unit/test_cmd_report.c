@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
-#include "cmd.h"
-#include "render.h"
+#include "cmd/cmd.h"
+#include "report/render.h"
 
 static char *slurp(const char *path)
 {

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "kill.h"
+#include "measure/kill.h"
 
 static void refuses_pids_that_are_never_a_fixture(void **state)
 {

@@ -4,9 +4,9 @@
 
 #include <sys/stat.h>
 
-#include "cmd.h"
-#include "cmd.h"
-#include "merge.h"
+#include "cmd/cmd.h"
+#include "cmd/cmd.h"
+#include "report/merge.h"
 
 /* A schema 1 report with fixtures named in names (comma separated, may be
  * empty), all with the given verdict. */

@@ -4,9 +4,9 @@
 #include <curl/curl.h>
 
 #include "testutil.h"
-#include "http.h"
-#include "post.h"
-#include "report_load.h"
+#include "ci/http.h"
+#include "ci/post.h"
+#include "report/report_load.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define HEAD40 "fedcba9876543210fedcba9876543210fedcba98"
@@ -246,9 +246,9 @@ static void states_per_forge(void **state)
 	assert_string_equal(mg_post_state(MG_FORGE_GITLAB, MG_VERDICT_FAIL), "failed");
 	assert_string_equal(mg_post_state(MG_FORGE_GITLAB, MG_VERDICT_ERROR), "failed");
 	enum mg_verdict v;
-	assert_int_equal(mg_post_verdict_from_name("error", &v), 0);
+	assert_int_equal(mg_verdict_from_name("error", &v), 0);
 	assert_int_equal(v, MG_VERDICT_ERROR);
-	assert_int_equal(mg_post_verdict_from_name("PASS", &v), -1);
+	assert_int_equal(mg_verdict_from_name("PASS", &v), -1);
 }
 
 /* ---- event files -------------------------------------------------------------------- */

@@ -16,8 +16,8 @@
 
 #include "testutil.h"
 #include "../peer/prism.h"
-#include "http.h"
-#include "post.h"
+#include "ci/http.h"
+#include "ci/post.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define TOKEN "ghp_S3cr3tT0kenValue4242"

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "procfs.h"
+#include "measure/procfs.h"
 
 static void status_of_live_process(void **state)
 {

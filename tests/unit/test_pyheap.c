@@ -1,10 +1,10 @@
 /* Python heap reports: the tracemalloc helper's JSON (captured from real runs of
- * configs/lab/ under gate/python/sitecustomize.py, tests/data/pyheap/), memray
+ * configs/lab/ under gate/heap/python/sitecustomize.py, tests/data/pyheap/), memray
  * 1.20.0's `stats --json` (real files, tests/data/memray/), memray's command
  * lines and exit statuses. */
 #include "testutil.h"
 
-#include "pyheap.h"
+#include "heap/pyheap.h"
 
 #define ERRLEN 512
 

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "regex_guard.h"
 #include "result.h"
-#include "supervise.h"
+#include "measure/supervise.h"
 
 /* Accepted, and regcomp agrees. */
 static void ok(const char *pattern)

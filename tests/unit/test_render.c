@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "render.h"
-#include "render_common.h"
+#include "report/render.h"
+#include "report/render_common.h"
 
 #define MIB ((json_int_t)1 << 20)
 

@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
-#include "render.h"
+#include "report/render.h"
 
 #define MIB ((json_int_t)1 << 20)
 

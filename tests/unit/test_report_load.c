@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "names.h"
-#include "report_load.h"
+#include "report/report_load.h"
 
 /* {"schema": 1, "verdict": "pass", "fixtures": [{"name": NAME, "verdict": "pass"}, ...]} */
 static json_t *report_of(const char *const *names, size_t n)

@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "service.h"
+#include "measure/service.h"
 
 static void port_and_substitution(void **state)
 {

@@ -1,7 +1,7 @@
 /* Verdicts: pass only when measured and within every limit. */
 #include "testutil.h"
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "verdict.h"
 
 #define MiB (1024LL * 1024)

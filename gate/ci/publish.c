@@ -1,0 +1,89 @@
+/* publish: a report's verdicts as commit statuses (and a check run), from
+ * a command's flags and the CI's environment (see publish.h). */
+#include "ci/publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exit.h"
+#include "report/render.h"
+
+const char mg_post_usage_text[] =
+	"post options (memgate post [options] REPORT.json; also for run --post-status):\n"
+	"  --forge github|gitlab  where to post (default: GITHUB_ACTIONS / GITLAB_CI)\n"
+	"  --checks               also post one GitHub check run with a summary\n"
+	"  -c, --config FILE      config the report came from, for check-run\n"
+	"                         annotations (default memgate.json)\n"
+	"  --context-prefix TEXT  status name is TEXT<fixture> (default memgate/)\n"
+	"  --token-file FILE      token on FILE's first line (default GITHUB_TOKEN,\n"
+	"                         GITLAB_TOKEN, else CI_JOB_TOKEN)\n"
+	"  --target-url URL       link of each status (default: the CI run's page)\n"
+	"  --sha SHA              commit to post on (default: the CI's, or the pull\n"
+	"                         request's head)\n"
+	"  --require-post         exit 3 when posting fails (default: warn only)\n";
+
+char *mg_post_summary_markdown(json_t *report)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	int rc = mg_render_markdown_budget(report, f, MG_POST_SUMMARY_MAX, err, sizeof err);
+	if (fclose(f) != 0 || rc < 0) {
+		if (rc < 0)
+			fprintf(stderr, "memgate: warning: check-run summary: %s\n", err);
+		free(buf);
+		return NULL; /* the poster falls back to a plain list */
+	}
+	return buf;
+}
+
+int mg_post_flag(struct mg_post_flags *f, int code, const char *arg, char *err, size_t len)
+{
+	switch (code) {
+	case MG_POST_OPT_FORGE:
+		if (strcmp(arg, "github") && strcmp(arg, "gitlab")) {
+			snprintf(err, len, "--forge %s: expected github or gitlab", arg);
+			return -1;
+		}
+		f->forge = arg;
+		return 1;
+	case MG_POST_OPT_CHECKS:
+		f->checks = true;
+		return 1;
+	case MG_POST_OPT_PREFIX:
+		f->context_prefix = arg;
+		return 1;
+	case MG_POST_OPT_TOKEN_FILE:
+		f->token_file = arg;
+		return 1;
+	case MG_POST_OPT_TARGET_URL:
+		f->target_url = arg;
+		return 1;
+	case MG_POST_OPT_REQUIRE:
+		f->require_post = true;
+		return 1;
+	case MG_POST_OPT_SHA:
+		f->sha = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int mg_post_publish(json_t *report, const struct mg_post_flags *flags, const char *summary_markdown,
+		    FILE *out, int status)
+{
+	char err[1024];
+	struct mg_post_opts o;
+	bool ok = mg_post_opts_from_env(&o, flags, environ, err, sizeof err) == 0 &&
+		  mg_post_report(report, &o, summary_markdown, out, err, sizeof err) == 0;
+	if (!ok)
+		fprintf(stderr, "memgate: %s: not posted: %s\n", flags->require_post ? "error" : "warning", err);
+	mg_post_opts_free(&o);
+	return mg_post_exit_status(status, ok, flags->require_post);
+}
+

@@ -1,0 +1,187 @@
+/* report: render a saved JSON report as text, markdown, JUnit XML, SVG,
+ * normalised JSON, or GitHub Actions outputs. */
+#include "cmd/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "outfile.h"
+#include "report/render.h"
+#include "report/report_load.h"
+
+#define FORMATS "text, markdown, junit, svg, json or github"
+
+/* A message into err; long paths are cut, which is fine for a message. */
+static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+typedef int (*render_fn)(json_t *report, FILE *out, char *err, size_t errlen);
+
+/* json: the report validated, then written back normalised. */
+static int render_json(json_t *report, FILE *out, char *err, size_t errlen)
+{
+	if (mg_render_check(report, err, errlen) < 0)
+		return -1;
+	if (json_dumpf(report, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+		say(err, errlen, "cannot write the JSON: %s", strerror(errno ? errno : EIO));
+		return -1;
+	}
+	fputc('\n', out);
+	return 0;
+}
+
+struct format {
+	const char *name;
+	render_fn fn;      /* NULL: github, which writes where GitHub says */
+};
+
+static const struct format formats[] = {
+	{"text", mg_render_text},
+	{"markdown", mg_render_markdown},
+	{"junit", mg_render_junit},
+	{"svg", mg_render_svg},
+	{"json", render_json},
+	{"github", NULL},
+};
+
+static const struct format *find_format(const char *name)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(formats[i].name, name) == 0)
+			return &formats[i];
+	return NULL;
+}
+
+/* The report, read and validated by the loader every command shares. */
+static json_t *load(const char *path)
+{
+	char err[1024];
+	json_t *j = mg_report_load(path, err, sizeof err);
+	if (!j)
+		fprintf(stderr, "memgate: %s\n", err);
+	return j;
+}
+
+static void empty_is_null(const char **s)
+{
+	if (*s && !**s)
+		*s = NULL;
+}
+
+/* GitHub's files come from the environment; commands go to stdout. */
+static int render_github(json_t *report, const char *path, char *err, size_t errlen)
+{
+	struct mg_github_env env = {getenv("GITHUB_STEP_SUMMARY"), getenv("GITHUB_OUTPUT"), stdout};
+	empty_is_null(&env.step_summary_path);
+	empty_is_null(&env.output_path);
+	int rc = mg_render_github(report, path, &env, err, errlen);
+	if (fflush(stdout) != 0 && rc == 0) {
+		say(err, errlen, "cannot write to stdout: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+static int to_stdout(render_fn fn, json_t *report, char *err, size_t errlen)
+{
+	if (fn(report, stdout, err, errlen) < 0)
+		return -1;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		say(err, errlen, "cannot write to stdout: %s", strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+struct rendering {
+	render_fn fn;
+	json_t *report;
+};
+
+static int render_into(FILE *f, void *ctx, char *err, size_t errlen)
+{
+	struct rendering *r = ctx;
+	return r->fn(r->report, f, err, errlen);
+}
+
+/* Through the one writer (outfile.h): never half a file, never a device replaced. */
+static int to_file(render_fn fn, json_t *report, const char *path, char *err, size_t errlen)
+{
+	struct rendering r = {fn, report};
+	return mg_outfile_write(path, 0644, false, render_into, &r, err, errlen);
+}
+
+struct args {
+	const struct format *format;
+	const char *report;
+	const char *output;
+};
+
+/* 0, -1 when --help was shown, or EXIT_USAGE. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	a->format = find_format("text");
+	mg_getopt_reset();
+	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+		if (c == 'f' && !(a->format = find_format(optarg)))
+			return mg_usage_error("report: unknown format \"%s\" (" FORMATS ")", optarg);
+		if (c == 'o')
+			a->output = optarg;
+		if (c == 'h') {
+			fputs(mg_usage_text, stdout);
+			return -1;
+		}
+		if (c == '?')
+			return mg_usage_error("%s", "report: bad option");
+	}
+	if (optind != argc - 1)
+		return mg_usage_error("%s", optind >= argc ? "report: no report given (memgate report [--format F] REPORT.json [-o FILE])"
+							  : "report: one report at a time");
+	a->report = argv[optind];
+	if (!a->format->fn && a->output)
+		return mg_usage_error("%s", "report: --format github writes to $GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT and stdout, not to -o");
+	return 0;
+}
+
+int mg_cmd_report(int argc, char **argv)
+{
+	struct args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	json_t *report = load(a.report);
+	if (!report)
+		return EXIT_USAGE;
+	char err[1024];
+	if (!a.format->fn)
+		rc = render_github(report, a.report, err, sizeof err);
+	else if (a.output)
+		rc = to_file(a.format->fn, report, a.output, err, sizeof err);
+	else
+		rc = to_stdout(a.format->fn, report, err, sizeof err);
+	json_decref(report);
+	if (rc < 0) {
+		fprintf(stderr, "memgate: %s: %s\n", a.report, err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}

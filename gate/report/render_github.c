@@ -1,0 +1,226 @@
+/* render_github: GitHub Actions integration. The markdown summary is
+ * appended to $GITHUB_STEP_SUMMARY, step outputs to $GITHUB_OUTPUT, and
+ * ::error workflow commands (at most 10, GitHub shows no more per step) to
+ * the annotations stream. The report is validated before anything is
+ * written; then every output is attempted and the first failure reported. */
+#include "report/render.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "report/render_common.h"
+
+#define MAX_ANNOTATIONS 10
+#define OUTPUT_NAME_LEN 128
+
+/* The first error wins; later steps still run. */
+struct status {
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static void failed(struct status *st, const char *what, const char *path)
+{
+	if (st->rc == 0)
+		snprintf(st->err, st->errlen, "cannot write %s%s%s: %s", what, path ? " " : "", path ? path : "",
+			 strerror(errno ? errno : EIO));
+	st->rc = -1;
+}
+
+/* ------------------------------------------------------ job summary */
+
+static void step_summary(const struct mg_view *v, const char *path, struct status *st)
+{
+	FILE *f = fopen(path, "a");
+	struct stat sb;
+	if (!f) {
+		failed(st, "the step summary", path);
+		return;
+	}
+	/* the 1 MiB limit is per step: leave room for what is already there */
+	size_t have = fstat(fileno(f), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size : 0;
+	size_t budget = have < MG_MARKDOWN_BUDGET ? MG_MARKDOWN_BUDGET - have : 0;
+	char err[256];
+	if (have)
+		fputc('\n', f); /* a paragraph break after the previous content */
+	if (mg_markdown_view(v, f, budget, err, sizeof err) < 0 && st->rc == 0) {
+		snprintf(st->err, st->errlen, "%s", err);
+		st->rc = -1;
+	}
+	if (ferror(f) | (fclose(f) != 0)) /* | not ||: fclose must run */
+		failed(st, "the step summary", path);
+}
+
+/* ---------------------------------------------------------- outputs */
+
+/* A heredoc delimiter nobody can guess, so a value cannot end it early. */
+static int delimiter(char *buf, size_t len, const char *value)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		unsigned char r[16];
+		if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+			return -1;
+		int n = snprintf(buf, len, "ghadelimiter_memgate_");
+		for (size_t i = 0; i < sizeof r && (size_t)n + 3 <= len; i++)
+			n += snprintf(buf + n, len - (size_t)n, "%02x", r[i]);
+		if (!strstr(value, buf))
+			return 0;
+	}
+	return -1;
+}
+
+/* name<<DELIM / value / DELIM: safe for any value, newlines included. */
+static int heredoc(FILE *f, const char *name, const char *value)
+{
+	char delim[64];
+	if (delimiter(delim, sizeof delim, value) < 0)
+		return -1;
+	fprintf(f, "%s<<%s\n%s\n%s\n", name, delim, value, delim);
+	return 0;
+}
+
+/* "peak_" + the name with everything outside [A-Za-z0-9_-] as '_'. */
+static void output_name(const char *fixture, char *buf, size_t len)
+{
+	size_t k = (size_t)snprintf(buf, len, "peak_");
+	for (const char *s = fixture; *s && k + 1 < len; s++) {
+		char c = *s;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			  c == '-';
+		buf[k++] = ok ? c : '_';
+	}
+	buf[k] = '\0';
+}
+
+/* Output names are case-insensitive in expressions: "a.b" and "A_b"
+ * would both be peak_a_b, so later ones get _2, _3, ... */
+static bool taken(char (*names)[OUTPUT_NAME_LEN], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void unique_name(char (*names)[OUTPUT_NAME_LEN], size_t n, const char *fixture)
+{
+	char base[OUTPUT_NAME_LEN - 12];
+	output_name(fixture, base, sizeof base);
+	snprintf(names[n], OUTPUT_NAME_LEN, "%s", base);
+	for (unsigned k = 2; taken(names, n, names[n]); k++)
+		snprintf(names[n], OUTPUT_NAME_LEN, "%s_%u", base, k);
+}
+
+static int peak_outputs(FILE *f, const struct mg_view *v)
+{
+	char (*names)[OUTPUT_NAME_LEN] = calloc(v->n ? v->n : 1, sizeof *names);
+	if (!names)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct mg_rv_fixture *fx = &v->fixtures[i];
+		unique_name(names, i, fx->name);
+		/* a number (or nothing when not measured): no heredoc needed */
+		if (fx->ran && fx->tree_rss_bytes != MG_NULL_FIG)
+			fprintf(f, "%s=%lld\n", names[i], (long long)fx->tree_rss_bytes);
+		else
+			fprintf(f, "%s=\n", names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+static void outputs(const struct mg_view *v, const char *report_path, const char *path, struct status *st)
+{
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		failed(st, "the step outputs", path);
+		return;
+	}
+	fprintf(f, "verdict=%s\n", mg_verdict_name(v->verdict));
+	int rc = report_path ? heredoc(f, "report", report_path) : 0;
+	if (rc == 0)
+		rc = peak_outputs(f, v);
+	if (rc < 0 && st->rc == 0) {
+		snprintf(st->err, st->errlen, "cannot write the step outputs to %s: %s", path,
+			 errno ? strerror(errno) : "no random delimiter");
+		st->rc = -1;
+	}
+	if (ferror(f) | (fclose(f) != 0)) /* | not ||: fclose must run */
+		failed(st, "the step outputs", path);
+}
+
+/* ------------------------------------------------------ annotations */
+
+/* Workflow command escaping: data needs % CR LF escaped, properties also
+ * ':' and ','. */
+static void gh_escape(FILE *out, const char *s, bool property)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '%': fputs("%25", out); break;
+		case '\r': fputs("%0D", out); break;
+		case '\n': fputs("%0A", out); break;
+		case ':': fputs(property ? "%3A" : ":", out); break;
+		case ',': fputs(property ? "%2C" : ",", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static void annotate(FILE *out, const struct mg_rv_fixture *f)
+{
+	fputs("::error title=", out);
+	gh_escape(out, "memgate: ", true);
+	gh_escape(out, f->name, true);
+	fputs("::", out);
+	for (size_t i = 0; i < f->reasons.n; i++) {
+		gh_escape(out, i ? "; " : "", false);
+		gh_escape(out, f->reasons.v[i], false);
+	}
+	if (!f->reasons.n)
+		fputs(f->verdict == MG_VERDICT_ERROR ? "could not be measured" : "failed", out);
+	fputc('\n', out);
+}
+
+/* Most severe first: errors, then failures by how far over the limit. */
+static void annotations(const struct mg_view *v, FILE *out, struct status *st)
+{
+	size_t bad = v->nfail + v->nerror;
+	size_t *order = mg_rv_severity_order(v);
+	if (!order) {
+		failed(st, "the annotations", NULL);
+		return;
+	}
+	size_t shown = bad <= MAX_ANNOTATIONS ? bad : MAX_ANNOTATIONS - 1;
+	for (size_t k = 0; k < shown; k++)
+		annotate(out, &v->fixtures[order[k]]);
+	if (shown < bad)
+		fprintf(out, "::error title=memgate::\xE2\x80\xA6 and %zu more failing fixture%s; see the job summary\n",
+			bad - shown, bad - shown == 1 ? "" : "s");
+	free(order);
+	if (fflush(out) != 0 || ferror(out))
+		failed(st, "the annotations", NULL);
+}
+
+int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
+		     char *err, size_t errlen)
+{
+	struct mg_view v;
+	struct status st = {0, err, errlen};
+	if (mg_view_load(report, &v, err, errlen) < 0)
+		return -1;
+	errno = 0;
+	if (env->step_summary_path)
+		step_summary(&v, env->step_summary_path, &st);
+	if (env->output_path)
+		outputs(&v, report_path, env->output_path, &st);
+	if (env->annotations)
+		annotations(&v, env->annotations, &st);
+	mg_view_free(&v);
+	return st.rc;
+}

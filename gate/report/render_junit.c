@@ -1,0 +1,283 @@
+/* render_junit: JUnit XML for CI test reporters. One <testsuite>; per
+ * fixture one "run" testcase (so a fixture without limits still appears)
+ * and one testcase per limit (classname = fixture, name = metric), plus
+ * one per metric without a limit that was compared with a baseline. A
+ * metric over its baseline's tolerance fails with type="baseline" (or,
+ * over its limit too, type="limit" with both in the message); the delta
+ * ("+12.3 MiB, +6.8%") is in the message and in <system-out>.
+ * A fixture that is not passing always has at least one non-passing
+ * testcase, so the suite's counts agree with the report's verdict. */
+#include "report/render.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/render_common.h"
+#include "units.h"
+
+enum status { ST_PASS, ST_FAILURE, ST_ERROR };
+
+/* One testcase, fully decided before anything is written. */
+struct testcase {
+	const char *classname;
+	const char *name;
+	int64_t time_ms;
+	enum status status;
+	const char *type;        /* failure/error type attribute */
+	char message[512];
+	const struct mg_rv_strings *details; /* body lines, or NULL */
+	char out[256];           /* <system-out>, or "" */
+};
+
+/* ----------------------------------------------------- limit testcases */
+
+/* Appends ", vs baseline 53.3 MiB: +12.1 MiB, +22.7%" to buf. */
+static void vs_baseline(char *buf, size_t len, const struct mg_rv_cmp *c)
+{
+	char b[48] = "", d[112];
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	mg_rv_format_delta(c, d, sizeof d);
+	if (c->baseline_bytes != MG_NULL_FIG) {
+		b[0] = ' ';
+		mg_format_mib(c->baseline_bytes, b + 1, sizeof b - 1);
+	}
+	snprintf(buf + used, len - used, ", vs baseline%s: %s", b, d);
+}
+
+static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, struct testcase *tc)
+{
+	char v[48], lim[48];
+	tc->name = l->metric;
+	mg_rv_format_value(l, l->limit_bytes, lim, sizeof lim);
+	if (!l->has_value) {
+		tc->status = ST_ERROR;
+		tc->type = "not-measured";
+		snprintf(tc->message, sizeof tc->message, "%s limit %s cannot be checked: not measured", l->metric, lim);
+		return;
+	}
+	mg_rv_format_value(l, l->value_bytes, v, sizeof v);
+	snprintf(tc->out, sizeof tc->out, "%s %s, limit %s", l->metric, v, lim);
+	struct mg_rv_cmp c;
+	bool cmp = l->has_delta && mg_rv_comparison_of(f, l->metric, &c) && c.limit == l;
+	if (cmp)
+		vs_baseline(tc->out, sizeof tc->out, &c);
+	if (l->ok && (!cmp || c.ok))
+		return;
+	tc->status = ST_FAILURE;
+	if (l->ok) { /* within the limit, over the baseline */
+		tc->type = "baseline";
+		mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+		return;
+	}
+	tc->type = "limit";
+	int n = snprintf(tc->message, sizeof tc->message, "%s %s %s limit %s", l->metric, v,
+			 l->value_bytes > l->limit_bytes ? ">" : "does not meet", lim);
+	if (cmp && !c.ok && n > 0 && (size_t)n + 2 < sizeof tc->message) {
+		memcpy(tc->message + n, "; ", 3);
+		mg_rv_baseline_text(&c, tc->message + n + 2, sizeof tc->message - (size_t)n - 2);
+	}
+}
+
+/* A metric without a limit compared with the baseline: its own testcase,
+ * failing when the metric grew past the tolerance. */
+static void baseline_case(const struct mg_rv_baseline *b, struct testcase *tc)
+{
+	struct mg_rv_cmp c = {
+		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
+		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
+		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
+		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
+		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
+	};
+	char v[48] = "n/a";
+	tc->name = b->metric;
+	if (b->has_value)
+		mg_format_mib(b->value_bytes, v, sizeof v);
+	snprintf(tc->out, sizeof tc->out, "%s %s", b->metric, v);
+	vs_baseline(tc->out, sizeof tc->out, &c);
+	if (c.ok)
+		return;
+	tc->status = ST_FAILURE;
+	tc->type = "baseline";
+	mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+}
+
+/* ------------------------------------------------------- run testcase */
+
+static bool any_limit(const struct mg_rv_fixture *f, enum status st, const struct testcase *limits)
+{
+	for (size_t i = 0; i < f->nlimits + f->nbaseline; i++)
+		if (limits[i].status == st)
+			return true;
+	return false;
+}
+
+/* A reason about a metric with its own testcase: a limit, or a metric
+ * compared with the baseline ("cgroup 64.5 MiB is +64.5 MiB over the
+ * baseline ..."). */
+static bool metric_reason(const struct mg_rv_fixture *f, const char *reason)
+{
+	if (mg_rv_limit_reason(f, reason))
+		return true;
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		size_t n = strlen(f->baseline[i].metric);
+		if (strncmp(reason, f->baseline[i].metric, n) == 0 && reason[n] == ' ')
+			return true;
+	}
+	return false;
+}
+
+/* The reasons about the run itself (not about one of its limits, which
+ * have their own testcases), "; "-joined; all of them if none is. */
+static void run_reasons(const struct mg_rv_fixture *f, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int pass = 0; pass < 2 && !buf[0]; pass++)
+		for (size_t i = 0; i < f->reasons.n && used + 1 < len; i++) {
+			if (pass == 0 && metric_reason(f, f->reasons.v[i]))
+				continue;
+			int n = snprintf(buf + used, len - used, "%s%s", used ? "; " : "", f->reasons.v[i]);
+			if (n < 0)
+				break;
+			used += (size_t)n;
+		}
+}
+
+/* The run's own status. An error verdict lands here unless the only
+ * trouble is a limit that could not be checked on an otherwise clean run;
+ * a fail verdict lands here when the run ended badly or no limit failed. */
+static void run_case(const struct mg_rv_fixture *f, const struct testcase *limits, struct testcase *tc)
+{
+	bool clean = mg_rv_started(f) && mg_rv_clean_exit(f);
+	if (f->service && f->service->stopped && f->service->outcome && strcmp(f->service->outcome, "ok") == 0)
+		clean = mg_rv_started(f); /* memgate stopped the service: its signal is no failure */
+	tc->name = "run";
+	tc->time_ms = f->ran ? f->wall_ms : 0;
+	tc->details = &f->reasons;
+	if (f->verdict == MG_VERDICT_ERROR && (!clean || !any_limit(f, ST_ERROR, limits))) {
+		tc->status = ST_ERROR;
+		tc->type = f->ran ? "error" : "not-run";
+	} else if (f->verdict == MG_VERDICT_FAIL && (!clean || !any_limit(f, ST_FAILURE, limits))) {
+		tc->status = ST_FAILURE;
+		tc->type = f->service ? "service" : "exit";
+	}
+	if (tc->status != ST_PASS)
+		run_reasons(f, tc->message, sizeof tc->message);
+	if (tc->status != ST_PASS && !*tc->message)
+		mg_rv_exit_text(f, tc->message, sizeof tc->message);
+	if (tc->status != ST_PASS && !*tc->message)
+		snprintf(tc->message, sizeof tc->message, "%s", mg_verdict_upper(f->verdict));
+	if (f->ran && mg_rv_started(f)) {
+		char peak[32], wall[32];
+		mg_format_mib(f->tree_rss_bytes == MG_NULL_FIG ? 0 : f->tree_rss_bytes, peak, sizeof peak);
+		mg_format_duration(f->wall_ms, wall, sizeof wall);
+		snprintf(tc->out, sizeof tc->out, "peak tree RSS %s in %s, measured with %.64s (%lld samples)", peak,
+			 wall, f->method, (long long)f->samples);
+	}
+}
+
+/* ------------------------------------------------------------- output */
+
+static void attr(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, " %s=\"", name);
+	mg_xml_escape(out, value);
+	fputc('"', out);
+}
+
+static void write_case(FILE *out, const struct testcase *tc)
+{
+	fputs("  <testcase", out);
+	attr(out, "classname", tc->classname);
+	attr(out, "name", tc->name);
+	fprintf(out, " time=\"%.3f\">\n", (double)tc->time_ms / 1000.0);
+	if (tc->status != ST_PASS) {
+		const char *el = tc->status == ST_FAILURE ? "failure" : "error";
+		fprintf(out, "    <%s", el);
+		attr(out, "message", tc->message);
+		attr(out, "type", tc->type);
+		fputc('>', out);
+		for (size_t i = 0; tc->details && i < tc->details->n; i++) {
+			mg_xml_escape(out, tc->details->v[i]);
+			fputs(i + 1 < tc->details->n ? "\n" : "", out);
+		}
+		if (!tc->details)
+			mg_xml_escape(out, tc->message);
+		fprintf(out, "</%s>\n", el);
+	}
+	if (*tc->out) {
+		fputs("    <system-out>", out);
+		mg_xml_escape(out, tc->out);
+		fputs("</system-out>\n", out);
+	}
+	fputs("  </testcase>\n", out);
+}
+
+struct totals {
+	size_t tests, failures, errors;
+	int64_t ms;
+};
+
+/* All testcases of one fixture, decided and counted; written when out. */
+static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals *t)
+{
+	size_t n = f->nlimits + f->nbaseline;
+	struct testcase *tc = calloc(n + 1, sizeof *tc);
+	if (!tc)
+		return -1;
+	for (size_t i = 0; i < f->nlimits; i++) {
+		tc[i + 1].classname = f->name;
+		limit_case(f, &f->limits[i], &tc[i + 1]);
+	}
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		tc[f->nlimits + i + 1].classname = f->name;
+		baseline_case(&f->baseline[i], &tc[f->nlimits + i + 1]);
+	}
+	tc[0].classname = f->name;
+	run_case(f, tc + 1, &tc[0]);
+	for (size_t i = 0; i <= n; i++) {
+		t->tests++;
+		t->failures += tc[i].status == ST_FAILURE;
+		t->errors += tc[i].status == ST_ERROR;
+		if (out)
+			write_case(out, &tc[i]);
+	}
+	t->ms = mg_rv_add(t->ms, tc[0].time_ms); /* wall_ms may be anything up to INT64_MAX */
+	free(tc);
+	return 0;
+}
+
+static int count_all(const struct mg_view *v, struct totals *t)
+{
+	memset(t, 0, sizeof *t);
+	for (size_t i = 0; i < v->n; i++)
+		if (fixture_cases(NULL, &v->fixtures[i], t) < 0)
+			return -1;
+	return 0;
+}
+
+int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen)
+{
+	struct mg_view v;
+	struct totals t, again;
+	if (mg_view_load(report, &v, err, errlen) < 0)
+		return -1;
+	int rc = count_all(&v, &t); /* the counts go in the opening tag */
+	if (rc == 0) {
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+		fprintf(out, "<testsuite name=\"memgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\">\n",
+			t.tests, t.failures, t.errors, (double)t.ms / 1000.0);
+		memset(&again, 0, sizeof again);
+		for (size_t i = 0; rc == 0 && i < v.n; i++)
+			rc = fixture_cases(out, &v.fixtures[i], &again);
+		fputs("</testsuite>\n", out);
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "cannot render JUnit XML: %s", strerror(ENOMEM));
+	mg_view_free(&v);
+	return rc;
+}

@@ -1,0 +1,644 @@
+/* render_markdown: a GitHub-flavoured markdown summary (job summaries, PR
+ * comments). Verdict first, an overview table, then per fixture: reasons,
+ * figures against limits, exit status, how it was measured, a Mermaid chart
+ * of tree RSS over time and Python heap allocation sites when present.
+ * GitHub rejects a job summary above 1 MiB, so the output is measured as it
+ * is built: past the budget, charts go first, then per-fixture details,
+ * then overview rows, each replaced by a one-line note. */
+#include "report/render.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/render_common.h"
+#include "units.h"
+
+#define CHART_POINTS 100      /* Mermaid xychart: at most this many points */
+#define MAX_SITES 25          /* allocation sites shown per fixture */
+#define NOTE_RESERVE 1024     /* room kept for the closing notes */
+
+static const char *const core_metrics[] = {"tree_rss", "cgroup", "max_process_hwm", "pss"};
+#define NCORE (sizeof core_metrics / sizeof core_metrics[0])
+
+static const char limit_note[] = "to stay under GitHub's 1 MiB job-summary limit";
+
+/* ------------------------------------------------------------ escaping */
+
+static bool word_char(char c)
+{
+	return isalnum((unsigned char)c);
+}
+
+/* Would c at the start of a line (or list item) open a block? */
+static bool block_opener(const char *s)
+{
+	if (*s == '-' || *s == '+' || *s == '=')
+		return true;
+	const char *d = s;
+	while (*d >= '0' && *d <= '9')
+		d++;
+	return d != s && (*d == '.' || *d == ')');
+}
+
+/* Inline text and table cells: backslash-escape what markdown would
+ * interpret (| splits cells, ` opens code, * and _ emphasis, < HTML, ...);
+ * newlines and other control characters become spaces, so one value stays
+ * in one cell or line. '_' inside a word is literal in GFM and left alone,
+ * so tree_rss stays readable. */
+static void md_text(FILE *out, const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++; /* leading spaces could make an indented code block */
+	if (block_opener(s)) {
+		const char *d = s;
+		while (*d >= '0' && *d <= '9')
+			fputc(*d++, out);
+		fputc('\\', out);
+		fputc(*d, out);
+		s = d + 1;
+	}
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			fputc(' ', out);
+		else if (c == '_' && p > s && word_char(p[-1]) && word_char(p[1]))
+			fputc('_', out);
+		else if (strchr("\\`*_[]<>|~&#!$", c)) {
+			fputc('\\', out);
+			fputc(c, out);
+		} else
+			fputc(c, out);
+	}
+}
+
+static void mib(int64_t bytes, char *buf, size_t len)
+{
+	if (bytes == MG_NULL_FIG)
+		snprintf(buf, len, "n/a");
+	else
+		mg_format_mib(bytes, buf, len);
+}
+
+/* ------------------------------------------------------------- headline */
+
+static void headline(FILE *out, const struct mg_view *v)
+{
+	char sum[160];
+	mg_rv_summary(v, sum, sizeof sum);
+	fprintf(out, "**memgate: %s** — %s", mg_verdict_upper(v->verdict), sum);
+	if (v->interrupted_by) {
+		fputs(" (interrupted by ", out);
+		md_text(out, v->interrupted_by);
+		fputc(')', out);
+	}
+	fputs("\n\n", out);
+}
+
+static void overview_header(FILE *out)
+{
+	fputs("| fixture | verdict | tree RSS | limit | reason |\n", out);
+	fputs("|---|---|---:|---:|---|\n", out);
+}
+
+static void overview_row(FILE *out, const struct mg_rv_fixture *f)
+{
+	char v[32] = "—", l[32] = "—";
+	const struct mg_rv_limit *lim = mg_rv_limit_of(f, "tree_rss");
+	if (f->ran)
+		mib(f->tree_rss_bytes, v, sizeof v);
+	if (lim)
+		mg_format_mib(lim->limit_bytes, l, sizeof l);
+	fputs("| ", out);
+	md_text(out, f->name);
+	fprintf(out, " | %s | %s | %s | ", mg_verdict_upper(f->verdict), v, l);
+	if (f->reasons.n)
+		md_text(out, f->reasons.v[0]);
+	if (f->reasons.n > 1)
+		fprintf(out, " (+%zu more)", f->reasons.n - 1);
+	fputs(" |\n", out);
+}
+
+/* ------------------------------------------------------ fixture details */
+
+static bool any_delta(const struct mg_rv_fixture *f)
+{
+	for (size_t i = 0; i < f->nlimits; i++)
+		if (f->limits[i].has_delta)
+			return true;
+	return f->nbaseline > 0;
+}
+
+/* "+12.3 MiB, +6.8%", "+12.3 MiB, +6.8% (over baseline)" past the tolerance */
+static void delta_cell(FILE *out, const struct mg_rv_fixture *f, const char *metric)
+{
+	char d[112];
+	struct mg_rv_cmp c;
+	if (!mg_rv_comparison_of(f, metric, &c)) {
+		fputs(" | —", out);
+		return;
+	}
+	mg_rv_format_delta(&c, d, sizeof d);
+	fprintf(out, " | %s%s", d, c.ok ? "" : " (over baseline)");
+}
+
+/* One row; known is false for a figure that was not measured. */
+static void metric_row(FILE *out, const struct mg_rv_fixture *f, const char *name, bool known, int64_t value,
+		       const struct mg_rv_limit *l, bool deltas)
+{
+	char v[48] = "n/a", lim[48];
+	if (known && l)
+		mg_rv_format_value(l, value, v, sizeof v);
+	else if (known)
+		mg_format_mib(value, v, sizeof v);
+	fputs("| ", out);
+	md_text(out, name);
+	fprintf(out, " | %s", v);
+	if (!l) {
+		fputs(" | — | —", out);
+	} else {
+		mg_rv_format_value(l, l->limit_bytes, lim, sizeof lim);
+		fprintf(out, " | %s", lim);
+		if (!known || value < 0 || l->limit_bytes <= 0) /* a shrinking rate has no headroom */
+			fputs(" | —", out);
+		else
+			fprintf(out, " | %.1f%%%s", mg_rv_headroom_pct(value, l->limit_bytes),
+				value > l->limit_bytes ? " (over)" : "");
+	}
+	if (deltas)
+		delta_cell(out, f, name);
+	fputs(" |\n", out);
+}
+
+static bool is_core(const char *metric)
+{
+	for (size_t i = 0; i < NCORE; i++)
+		if (strcmp(metric, core_metrics[i]) == 0)
+			return true;
+	return false;
+}
+
+static void metrics_table(FILE *out, const struct mg_rv_fixture *f)
+{
+	bool deltas = any_delta(f);
+	const int64_t core[NCORE] = {f->tree_rss_bytes, f->cgroup_bytes, f->max_process_hwm_bytes,
+				     f->tree_pss_bytes};
+	struct mg_rv_cmp c;
+	fprintf(out, "| metric | value | limit | headroom |%s\n", deltas ? " vs baseline |" : "");
+	fprintf(out, "|---|---:|---:|---:|%s\n", deltas ? "---:|" : "");
+	for (size_t i = 0; i < NCORE; i++) {
+		const struct mg_rv_limit *l = mg_rv_limit_of(f, core_metrics[i]);
+		if (i == 3 && core[i] == MG_NULL_FIG && !l && !mg_rv_comparison_of(f, "pss", &c))
+			continue; /* pss: only when asked for */
+		metric_row(out, f, core_metrics[i], core[i] != MG_NULL_FIG, core[i], l, deltas);
+	}
+	for (size_t i = 0; i < f->nlimits; i++) {
+		const struct mg_rv_limit *l = &f->limits[i];
+		if (!is_core(l->metric) && mg_rv_limit_of(f, l->metric) == l)
+			metric_row(out, f, l->metric, l->has_value, l->value_bytes, l, deltas);
+	}
+	/* compared metrics without a limit that have no row above */
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		const struct mg_rv_baseline *b = &f->baseline[i];
+		bool first = true;
+		for (size_t j = 0; j < i; j++)
+			first = first && strcmp(f->baseline[j].metric, b->metric) != 0;
+		if (first && !is_core(b->metric) && !mg_rv_limit_of(f, b->metric))
+			metric_row(out, f, b->metric, b->has_value, b->value_bytes, NULL, deltas);
+	}
+	fputc('\n', out);
+}
+
+static void bullets(FILE *out, const char *prefix, const struct mg_rv_strings *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		fprintf(out, "- %s", prefix);
+		md_text(out, s->v[i]);
+		fputc('\n', out);
+	}
+	if (s->n)
+		fputc('\n', out);
+}
+
+/* "**Exit:** OOM-killed (kill_above 64.0 MiB); killed by signal 9 (SIGKILL)" */
+static void exit_line(FILE *out, const struct mg_rv_fixture *f)
+{
+	const struct mg_rv_exit *x = &f->exit;
+	const char *sep = "";
+	char a[32];
+	/* nothing to say: a clean exit, a command that never started, or a
+	 * service that memgate stopped itself (the reasons say what failed) */
+	bool stopped = f->service && f->service->stopped && !x->timed_out && !x->oom_killed;
+	if (mg_rv_clean_exit(f) || !mg_rv_started(f) || stopped)
+		return;
+	fputs("**Exit:** ", out);
+	if (x->timed_out)
+		fputs("timed out (the tree was killed)", out), sep = "; ";
+	if (x->oom_killed) {
+		fprintf(out, "%sOOM-killed", sep), sep = "; ";
+		if (f->kill_above_bytes != MG_NULL_FIG) {
+			mg_format_mib(f->kill_above_bytes, a, sizeof a);
+			fprintf(out, " (kill_above %s)", a);
+		}
+	}
+	if (x->has_signal) {
+		fprintf(out, "%skilled by signal %lld", sep, (long long)x->signal), sep = "; ";
+		if (x->signal_name) {
+			fputs(" (", out);
+			md_text(out, x->signal_name);
+			fputc(')', out);
+		}
+	}
+	if (x->has_code && x->code != 0)
+		fprintf(out, "%sexited with code %lld", sep, (long long)x->code), sep = "; ";
+	if (!*sep)
+		fputs("no exit status", out);
+	fputs("\n\n", out);
+}
+
+/* "**Measured with** cgroup-v1: 101 samples every 10 ms over 993 ms." */
+static void method_line(FILE *out, const struct mg_rv_fixture *f)
+{
+	char wall[32];
+	mg_format_duration(f->wall_ms, wall, sizeof wall);
+	fputs("**Measured with** ", out);
+	md_text(out, f->method);
+	fprintf(out, ": %lld sample%s every %lld ms over %s", (long long)f->samples, f->samples == 1 ? "" : "s",
+		(long long)f->interval_ms, wall);
+	if (f->leftover_processes)
+		fprintf(out, "; %lld leftover process%s killed", (long long)f->leftover_processes,
+			f->leftover_processes == 1 ? "" : "es");
+	fputs(".", out);
+	if (f->fallback_reason && *f->fallback_reason) {
+		fputs(" Fallback: ", out);
+		md_text(out, f->fallback_reason);
+		if (strcmp(f->method, "proc") == 0)
+			fputs(" (no cgroup: /proc sampling only)", out);
+	}
+	fputs("\n\n", out);
+}
+
+static void chart_values(FILE *out, const double *vals, size_t n)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%.1f", i ? ", " : "", vals[i]);
+	fputs("]\n", out);
+}
+
+/* Tree RSS over time as a Mermaid xychart, with the tree_rss limit as a
+ * second, flat line (xychart has no legend: the title says which is which). */
+static void chart(FILE *out, const struct mg_rv_fixture *f)
+{
+	double vals[CHART_POINTS], flat[CHART_POINTS];
+	int64_t span;
+	size_t n = mg_rv_downsample(f->series, f->nseries, CHART_POINTS, vals, &span);
+	if (n < 2 || span <= 0)
+		return; /* one instant: nothing to draw */
+	const struct mg_rv_limit *l = mg_rv_limit_of(f, "tree_rss");
+	/* the axis holds the peak figure even if no sample caught it */
+	double top = (double)f->tree_rss_bytes / 1048576.0, lim = l ? (double)l->limit_bytes / 1048576.0 : 0.0;
+	for (size_t i = 0; i < n; i++) {
+		top = vals[i] > top ? vals[i] : top;
+		flat[i] = lim;
+	}
+	struct mg_ticks t;
+	mg_nice_ticks((lim > top ? lim : top) * 1.05, 6, &t);
+	char lt[32];
+	if (l)
+		mg_format_mib(l->limit_bytes, lt, sizeof lt);
+	fputs("```mermaid\nxychart-beta\n", out);
+	if (l)
+		fprintf(out, "    title \"tree RSS over time (flat line: tree_rss limit %s)\"\n", lt);
+	else
+		fputs("    title \"tree RSS over time\"\n", out);
+	/* enough decimals that a short run does not end at "0.00" */
+	fprintf(out, "    x-axis \"time (s)\" 0 --> %.*f\n", span >= 10000 ? 1 : span >= 100 ? 2 : 3,
+		(double)span / 1000.0);
+	fprintf(out, "    y-axis \"tree RSS (MiB)\" 0 --> %.*f\n", t.decimals, t.top);
+	fputs("    line ", out);
+	chart_values(out, vals, n);
+	if (l) {
+		fputs("    line ", out);
+		chart_values(out, flat, n);
+	}
+	fputs("```\n\n", out);
+}
+
+static void site_row(FILE *out, const struct mg_rv_site *site)
+{
+	char sz[32];
+	mg_format_mib(site->size_bytes, sz, sizeof sz);
+	fputs("| ", out);
+	md_text(out, site->location);
+	if (site->function) {
+		fputs(" (", out);
+		md_text(out, site->function);
+		fputc(')', out);
+	}
+	fprintf(out, " | %s | ", sz);
+	if (site->count == MG_NULL_FIG)
+		fputs("—", out);
+	else
+		fprintf(out, "%lld", (long long)site->count);
+	fputs(" |\n", out);
+}
+
+static void heap_section(FILE *out, const struct mg_rv_heap *h)
+{
+	char peak[32], cur[32], a[32], b[32];
+	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
+	mib(h->peak_bytes, peak, sizeof peak);
+	mib(h->current_bytes, cur, sizeof cur);
+	fputs("**Python heap** (", out);
+	md_text(out, h->tool);
+	fprintf(out, "): peak %s, current %s", peak, cur);
+	if (numpy > 0 && traced > 0) {
+		mg_format_mib(numpy, a, sizeof a);
+		mg_format_mib(traced, b, sizeof b);
+		fprintf(out, "; NumPy buffers %s of %s traced (%.1f%%): not Python objects", a, b,
+			100.0 * (double)numpy / (double)traced);
+	}
+	fputs("\n\n", out);
+	if (!h->ntop)
+		return;
+	fputs("| allocation site | size | count |\n|---|---:|---:|\n", out);
+	for (size_t i = 0; i < h->ntop && i < MAX_SITES; i++)
+		site_row(out, &h->top[i]);
+	if (h->ntop > MAX_SITES)
+		fprintf(out, "\n…and %zu more sites.\n", h->ntop - MAX_SITES);
+	fputc('\n', out);
+}
+
+/* The longest run of backticks in s: a fence must be longer. */
+static size_t longest_backticks(const char *s)
+{
+	size_t best = 0, run = 0;
+	for (; *s; s++) {
+		run = *s == '`' ? run + 1 : 0;
+		best = run > best ? run : best;
+	}
+	return best;
+}
+
+/* The last max_lines lines of captured output, folded away, in a fence
+ * no line of the output can close. */
+static void tail_block(FILE *out, const char *label, const char *text, int max_lines)
+{
+	if (!text || !*text)
+		return;
+	const char *start = text + strlen(text);
+	if (start > text && start[-1] == '\n')
+		start--;
+	for (int lines = 0; start > text; start--)
+		if (start[-1] == '\n' && ++lines == max_lines)
+			break;
+	size_t fence = longest_backticks(start) + 1;
+	fence = fence < 3 ? 3 : fence;
+	fprintf(out, "<details><summary>%s%s</summary>\n\n", label, start > text ? " (last lines)" : "");
+	for (size_t i = 0; i < fence; i++)
+		fputc('`', out);
+	fputs("text\n", out);
+	for (const char *p = start; *p; p++)
+		fputc(((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ? '?' : *p, out);
+	if (start[strlen(start) - 1] != '\n')
+		fputc('\n', out);
+	for (size_t i = 0; i < fence; i++)
+		fputc('`', out);
+	fputs("\n\n</details>\n\n", out);
+}
+
+static void service_tails(FILE *out, const struct mg_rv_service *s)
+{
+	tail_block(out, "service stderr", s->service_stderr, 12);
+	tail_block(out, "service stdout", s->service_stdout, 6);
+	tail_block(out, "driver stderr", s->driver_stderr, 12);
+}
+
+static void fixture_details(FILE *out, const struct mg_rv_fixture *f, bool with_chart)
+{
+	fprintf(out, "### %s: ", mg_verdict_upper(f->verdict));
+	md_text(out, f->name);
+	fputs("\n\n", out);
+	bullets(out, "", &f->reasons);
+	if (!f->ran) {
+		fputs("Not run.\n\n", out);
+		return;
+	}
+	if (mg_rv_started(f))
+		metrics_table(out, f);
+	else
+		fputs("No figures: the command did not start.\n\n", out);
+	exit_line(out, f);
+	method_line(out, f);
+	bullets(out, "note: ", &f->notes);
+	if (with_chart && mg_rv_started(f))
+		chart(out, f);
+	if (f->heap)
+		heap_section(out, f->heap);
+	if (f->service && f->verdict != MG_VERDICT_PASS) /* the output explains most failures */
+		service_tails(out, f->service);
+}
+
+/* ------------------------------------------------------------ budgeting */
+
+/* A piece of the output rendered in memory, so its size is known before
+ * it is kept or dropped. */
+struct piece {
+	char *p;
+	size_t len;
+	FILE *f;
+};
+
+static int piece_open(struct piece *b)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->f = open_memstream(&b->p, &b->len);
+	return b->f ? 0 : -1;
+}
+
+/* Close the stream (len is final after this); -1 if writing it failed. */
+static int piece_close(struct piece *b)
+{
+	int bad = ferror(b->f);
+	if (fclose(b->f) != 0)
+		bad = 1;
+	b->f = NULL;
+	return bad ? -1 : 0;
+}
+
+static void piece_free(struct piece *b)
+{
+	if (b->f)
+		fclose(b->f);
+	free(b->p);
+	b->p = NULL;
+	b->f = NULL;
+}
+
+/* Copy a finished piece to dst if it fits in *room (which shrinks). */
+static bool piece_keep(struct piece *b, FILE *dst, size_t *room)
+{
+	if (b->len > *room)
+		return false;
+	fwrite(b->p, 1, b->len, dst);
+	*room -= b->len;
+	return true;
+}
+
+/* What fit of the optional parts. */
+struct shown {
+	size_t rows;       /* overview rows */
+	size_t details;    /* fixtures with their details */
+	bool charts;
+};
+
+/* The overview table, in `order`, as many rows as fit. -1: out of memory. */
+static int overview_within(const struct mg_view *v, const size_t *order, FILE *dst, size_t *room,
+			   struct shown *sh)
+{
+	struct piece b;
+	if (piece_open(&b) < 0)
+		return -1;
+	overview_header(b.f);
+	fflush(b.f); /* b.len is the header's size now */
+	size_t used = b.len + 1; /* + the blank line closing the table */
+	for (sh->rows = 0; sh->rows < v->n; sh->rows++) {
+		struct piece r;
+		if (piece_open(&r) < 0)
+			break;
+		overview_row(r.f, &v->fixtures[order[sh->rows]]);
+		bool fits = piece_close(&r) == 0 && used + r.len <= *room;
+		if (fits) {
+			fwrite(r.p, 1, r.len, b.f);
+			used += r.len;
+		}
+		piece_free(&r);
+		if (!fits)
+			break;
+	}
+	fputc('\n', b.f);
+	int rc = piece_close(&b);
+	if (rc == 0 && (!sh->rows || !piece_keep(&b, dst, room)))
+		sh->rows = 0; /* not even one row: leave the table out */
+	piece_free(&b);
+	return rc;
+}
+
+/* Details of the fixtures in `order` while they fit: the count, -1 on error. */
+static long details_within(const struct mg_view *v, const size_t *order, bool charts, FILE *dst,
+			   size_t room)
+{
+	size_t k;
+	for (k = 0; k < v->n; k++) {
+		struct piece s;
+		if (piece_open(&s) < 0)
+			return -1;
+		fixture_details(s.f, &v->fixtures[order[k]], charts);
+		if (piece_close(&s) < 0) {
+			piece_free(&s);
+			return -1;
+		}
+		bool fits = piece_keep(&s, dst, &room);
+		piece_free(&s);
+		if (!fits)
+			break;
+	}
+	return (long)k;
+}
+
+/* Every fixture's details with charts if they fit, else without charts,
+ * as many as fit. */
+static int details(const struct mg_view *v, const size_t *order, FILE *out, size_t room,
+		   struct shown *sh)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		struct piece d;
+		if (piece_open(&d) < 0)
+			return -1;
+		sh->charts = pass == 0;
+		long k = details_within(v, order, sh->charts, d.f, room);
+		if (piece_close(&d) < 0 || k < 0) {
+			piece_free(&d);
+			return -1;
+		}
+		bool done = (size_t)k == v->n || pass == 1;
+		if (done) {
+			fwrite(d.p, 1, d.len, out);
+			sh->details = (size_t)k;
+		}
+		piece_free(&d);
+		if (done)
+			break;
+	}
+	return 0;
+}
+
+static bool has_chart(const struct mg_view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (mg_rv_started(&v->fixtures[i]) && v->fixtures[i].nseries >= 2)
+			return true;
+	return false;
+}
+
+static void closing_notes(FILE *out, const struct mg_view *v, const struct shown *sh)
+{
+	if (!sh->charts && sh->details && has_chart(v))
+		fprintf(out, "_Charts omitted %s._\n\n", limit_note);
+	if (sh->details < v->n)
+		fprintf(out, "_Details of %zu fixture%s omitted %s; see the JSON report._\n\n",
+			v->n - sh->details, v->n - sh->details == 1 ? "" : "s", limit_note);
+	if (sh->rows < v->n)
+		fprintf(out, "_%zu fixture%s not listed in the overview %s; see the JSON report._\n\n",
+			v->n - sh->rows, v->n - sh->rows == 1 ? "" : "s", limit_note);
+}
+
+static int render(const struct mg_view *v, FILE *out, size_t budget, char *err, size_t errlen)
+{
+	size_t *order = mg_rv_severity_order(v);
+	struct piece head = {0};
+	struct shown sh = {0, 0, true};
+	size_t room = budget > NOTE_RESERVE ? budget - NOTE_RESERVE : 0;
+	int rc = -1;
+	if (!order || piece_open(&head) < 0)
+		goto out;
+	headline(head.f, v);
+	if (piece_close(&head) < 0)
+		goto out;
+	fwrite(head.p, 1, head.len, out); /* the verdict always goes out */
+	room = room > head.len ? room - head.len : 0;
+	if (v->n && overview_within(v, order, out, &room, &sh) < 0)
+		goto out;
+	if (sh.rows == v->n && details(v, order, out, room, &sh) < 0)
+		goto out;
+	closing_notes(out, v, &sh);
+	rc = 0;
+out:
+	if (rc < 0)
+		snprintf(err, errlen, "cannot render markdown: out of memory");
+	piece_free(&head);
+	free(order);
+	return rc;
+}
+
+int mg_markdown_view(const struct mg_view *v, FILE *out, size_t budget, char *err, size_t errlen)
+{
+	return render(v, out, budget, err, errlen);
+}
+
+int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen)
+{
+	struct mg_view v;
+	if (mg_view_load(report, &v, err, errlen) < 0)
+		return -1;
+	int rc = render(&v, out, budget, err, errlen);
+	mg_view_free(&v);
+	return rc;
+}
+
+int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen)
+{
+	return mg_render_markdown_budget(report, out, MG_MARKDOWN_BUDGET, err, errlen);
+}

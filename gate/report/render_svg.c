@@ -1,0 +1,454 @@
+/* render_svg: a self-contained SVG chart (no fonts, scripts or styles
+ * from elsewhere), one panel per fixture stacked vertically: tree RSS
+ * over time, the tree_rss limit as a dashed line, and a marker where the
+ * run ended badly (OOM kill, timeout, signal). A fixture compared with a
+ * baseline gets a "vs baseline: ..." line under its title (and its panel
+ * grows by that line). */
+#include "report/render.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/render_common.h"
+#include "units.h"
+
+#define WIDTH 820
+#define HEADER_H 48
+#define PANEL_H 250
+#define SHORT_PANEL_H 64    /* a fixture with nothing to plot */
+#define PLOT_LEFT 72
+#define PLOT_TOP 58
+#define PLOT_W (WIDTH - PLOT_LEFT - 28)
+#define PLOT_H 140
+#define MAX_POINTS 2000        /* more than this: downsampled, keeping maxima */
+#define NAME_CHARS 60          /* longer names are cut with an ellipsis */
+#define BASELINE_H 16          /* the "vs baseline" line, when there is one */
+#define BASELINE_CHARS 120     /* that line's items stop here (~6.3 px a character) */
+
+#define C_LINE "#1f77b4"
+#define C_LIMIT "#d62728"
+#define C_GRID "#e6e6e6"
+#define C_TEXT "#222222"
+#define C_MUTED "#666666"
+/* a white outline behind labels that may cross the line */
+#define HALO "stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\" "
+
+/* Where one panel's plot maps data to pixels. */
+struct plot {
+	double y0;              /* panel's top in the document */
+	struct mg_ticks xt;     /* seconds */
+	struct mg_ticks yt;     /* MiB */
+};
+
+static double px_x(const struct plot *p, double s)
+{
+	return PLOT_LEFT + s / p->xt.top * PLOT_W;
+}
+
+static double px_y(const struct plot *p, double mib)
+{
+	return p->y0 + PLOT_TOP + PLOT_H - mib / p->yt.top * PLOT_H;
+}
+
+static const char *verdict_colour(enum mg_verdict v)
+{
+	return v == MG_VERDICT_PASS ? "#2ca02c" : v == MG_VERDICT_FAIL ? "#d62728" : "#e67e00";
+}
+
+static double to_mib(int64_t bytes)
+{
+	return (double)bytes / 1048576.0;
+}
+
+/* ---------------------------------------------------------------- text */
+
+static void text_open(FILE *out, double x, double y, const char *anchor, const char *extra)
+{
+	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s %s>", x, y, anchor ? " text-anchor=\"" : "",
+		anchor ? anchor : "", anchor ? "\"" : "", extra ? extra : "");
+}
+
+static void label(FILE *out, double x, double y, const char *anchor, const char *extra, const char *s)
+{
+	text_open(out, x, y, anchor, extra);
+	mg_xml_escape(out, s);
+	fputs("</text>\n", out);
+}
+
+static void header(FILE *out, const struct mg_view *v)
+{
+	char sum[160];
+	mg_rv_summary(v, sum, sizeof sum);
+	/* one <text>: the summary flows after the verdict, whatever its width;
+	 * dx, not a space: renderers drop white space at the start of a tspan */
+	fprintf(out, "<text x=\"16\" y=\"30\" font-size=\"18\" font-weight=\"bold\" fill=\"%s\">memgate: %s"
+		     "<tspan dx=\"8\" font-size=\"14\" font-weight=\"normal\" fill=\"" C_MUTED "\">\xE2\x80\x94 ",
+		verdict_colour(v->verdict), mg_verdict_upper(v->verdict));
+	mg_xml_escape(out, sum);
+	if (v->interrupted_by) {
+		fputs(" (interrupted by ", out);
+		mg_xml_escape(out, v->interrupted_by);
+		fputc(')', out);
+	}
+	fputs("</tspan></text>\n", out);
+}
+
+/* "grow-over — FAIL" and a line of figures under it. */
+static void panel_title(FILE *out, const struct mg_rv_fixture *f, double y0)
+{
+	text_open(out, 16, y0 + 22, NULL, "font-size=\"15\" font-weight=\"bold\"");
+	mg_xml_escape_n(out, f->name, NAME_CHARS);
+	/* dx, not a space: renderers drop white space at the start of a tspan */
+	fprintf(out, "<tspan dx=\"8\" fill=\"%s\">\xE2\x80\x94 %s</tspan></text>\n", verdict_colour(f->verdict),
+		mg_verdict_upper(f->verdict));
+	if (!f->ran || !mg_rv_started(f))
+		return;
+	char peak[32], wall[32], lim[48] = "";
+	const struct mg_rv_limit *l = mg_rv_limit_of(f, "tree_rss");
+	mg_format_mib(f->tree_rss_bytes == MG_NULL_FIG ? 0 : f->tree_rss_bytes, peak, sizeof peak);
+	mg_format_duration(f->wall_ms, wall, sizeof wall);
+	if (l) {
+		char a[32];
+		mg_format_mib(l->limit_bytes, a, sizeof a);
+		snprintf(lim, sizeof lim, " (limit %s)", a);
+	}
+	text_open(out, 16, y0 + 40, NULL, "fill=\"" C_MUTED "\"");
+	fprintf(out, "peak tree RSS %s%s \xC2\xB7 ", peak, lim);
+	mg_xml_escape_n(out, f->method, 20);
+	fprintf(out, " \xC2\xB7 %s \xC2\xB7 %lld samples</text>\n", wall, (long long)f->samples);
+}
+
+/* ---------------------------------------------------------------- axes */
+
+static void tick_label(char *buf, size_t len, double v, int decimals)
+{
+	snprintf(buf, len, "%.*f", decimals, v);
+}
+
+static void axes(FILE *out, const struct plot *p)
+{
+	char b[32];
+	double base = p->y0 + PLOT_TOP + PLOT_H;
+	fprintf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>\n",
+		PLOT_LEFT, p->y0 + PLOT_TOP, PLOT_W, PLOT_H);
+	for (int i = 0; i < p->yt.count; i++) {
+		double v = p->yt.step * i, y = px_y(p, v);
+		if (i > 0 && i < p->yt.count - 1)
+			fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"" C_GRID "\"/>\n",
+				PLOT_LEFT, y, PLOT_LEFT + PLOT_W, y);
+		tick_label(b, sizeof b, v, p->yt.decimals);
+		label(out, PLOT_LEFT - 6, y + 4, "end", "font-size=\"11\"", b);
+	}
+	for (int i = 0; i < p->xt.count; i++) {
+		double s = p->xt.step * i, x = px_x(p, s);
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#bbbbbb\"/>\n", x, base, x,
+			base + 4);
+		tick_label(b, sizeof b, s, p->xt.decimals);
+		label(out, x, base + 17, "middle", "font-size=\"11\"", b);
+	}
+	label(out, PLOT_LEFT + PLOT_W / 2.0, base + 34, "middle", "font-size=\"11\" fill=\"" C_MUTED "\"", "time (s)");
+	double mid = p->y0 + PLOT_TOP + PLOT_H / 2.0;
+	fprintf(out, "<text x=\"20\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" fill=\"" C_MUTED
+		     "\" transform=\"rotate(-90 20 %.1f)\">tree RSS (MiB)</text>\n", mid, mid);
+}
+
+/* -------------------------------------------------------------- series */
+
+static void polyline_open(FILE *out)
+{
+	fputs("<polyline fill=\"none\" stroke=\"" C_LINE "\" stroke-width=\"1.6\" stroke-linejoin=\"round\" points=\"", out);
+}
+
+/* The highest sample, drawn as a dot when the series has no time span. */
+static void dot(FILE *out, const struct plot *p, const struct mg_rv_fixture *f)
+{
+	const struct mg_rv_point *top = &f->series[0];
+	for (size_t i = 1; i < f->nseries; i++)
+		if (f->series[i].bytes > top->bytes)
+			top = &f->series[i];
+	fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"" C_LINE "\"/>\n", px_x(p, top->ms / 1000.0),
+		px_y(p, to_mib(top->bytes)));
+}
+
+static bool one_instant(const struct mg_rv_fixture *f)
+{
+	for (size_t i = 1; i < f->nseries; i++)
+		if (f->series[i].ms != f->series[0].ms)
+			return false;
+	return true;
+}
+
+static void series_line(FILE *out, const struct plot *p, const struct mg_rv_fixture *f)
+{
+	if (one_instant(f)) { /* a line needs two times */
+		dot(out, p, f);
+		return;
+	}
+	polyline_open(out);
+	if (f->nseries <= MAX_POINTS) {
+		for (size_t i = 0; i < f->nseries; i++)
+			fprintf(out, "%s%.1f,%.1f", i ? " " : "", px_x(p, f->series[i].ms / 1000.0),
+				px_y(p, to_mib(f->series[i].bytes)));
+	} else {
+		double *v = malloc(MAX_POINTS * sizeof *v);
+		int64_t span;
+		size_t n = v ? mg_rv_downsample(f->series, f->nseries, MAX_POINTS, v, &span) : 0;
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%s%.1f,%.1f", i ? " " : "", px_x(p, (double)span / 1000.0 * (double)i / (double)(n - 1)),
+				px_y(p, v[i]));
+		free(v);
+	}
+	fputs("\"/>\n", out);
+}
+
+/* The dashed limit line; its label sits at the left, above the line, or
+ * below it when the line is at the top of the plot. */
+static void limit_line(FILE *out, const struct plot *p, const struct mg_rv_limit *l)
+{
+	char lim[32], text[48];
+	double y = px_y(p, to_mib(l->limit_bytes));
+	mg_format_mib(l->limit_bytes, lim, sizeof lim);
+	snprintf(text, sizeof text, "limit %s", lim);
+	fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"" C_LIMIT
+		     "\" stroke-width=\"1.4\" stroke-dasharray=\"7 4\"/>\n", PLOT_LEFT, y, PLOT_LEFT + PLOT_W, y);
+	double ty = y - p->y0 - PLOT_TOP < 16 ? y + 14 : y - 5;
+	label(out, PLOT_LEFT + 6, ty, NULL, HALO "font-size=\"11\" fill=\"" C_LIMIT "\"", text);
+}
+
+/* ------------------------------------------------------------- markers */
+
+/* How the run ended badly, if it did: symbol and label. */
+enum marker { M_NONE, M_OOM, M_TIMEOUT, M_SIGNAL };
+
+static enum marker marker_of(const struct mg_rv_fixture *f)
+{
+	if (f->exit.oom_killed)
+		return M_OOM;
+	if (f->exit.timed_out)
+		return M_TIMEOUT;
+	/* a signal matters when it failed the run, not when memgate stopped a service */
+	if (f->exit.has_signal && f->verdict != MG_VERDICT_PASS && !(f->service && f->service->stopped))
+		return M_SIGNAL;
+	return M_NONE;
+}
+
+static void marker_symbol(FILE *out, enum marker m, double x, double y)
+{
+	if (m == M_OOM) /* a red cross in a circle */
+		fprintf(out, "<g stroke=\"#c00000\" stroke-width=\"2\" fill=\"#ffffff\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\"/>"
+			     "<path d=\"M%.1f %.1fl7 7m0 -7l-7 7\"/></g>\n", x, y, x - 3.5, y - 3.5);
+	else if (m == M_TIMEOUT) /* an orange diamond */
+		fprintf(out, "<path d=\"M%.1f %.1fl6 6l-6 6l-6 -6z\" fill=\"#e67e00\" stroke=\"#ffffff\"/>\n", x, y - 6);
+	else /* a purple triangle */
+		fprintf(out, "<path d=\"M%.1f %.1fl6 10h-12z\" fill=\"#7b2cbf\" stroke=\"#ffffff\"/>\n", x, y - 6);
+}
+
+static void marker_text(const struct mg_rv_fixture *f, enum marker m, char *buf, size_t len)
+{
+	char a[32];
+	if (m == M_OOM && f->kill_above_bytes != MG_NULL_FIG) {
+		mg_format_mib(f->kill_above_bytes, a, sizeof a);
+		snprintf(buf, len, "OOM kill (kill_above %s)", a);
+	} else if (m == M_OOM) {
+		snprintf(buf, len, "OOM kill");
+	} else if (m == M_TIMEOUT) {
+		snprintf(buf, len, "timeout");
+	} else {
+		snprintf(buf, len, "killed by %.20s", f->exit.signal_name ? f->exit.signal_name : "a signal");
+	}
+}
+
+/* Label baseline above the marker, or below it when that is nearer the
+ * top of the plot or would sit on the limit line. */
+static double marker_label_y(const struct plot *p, double y, double limit_y)
+{
+	double above = y - 10, below = y + 20;
+	if (above - 12 < p->y0 + PLOT_TOP)
+		return below;
+	if (limit_y >= 0 && fabs(above - 4 - limit_y) < 10 && below < p->y0 + PLOT_TOP + PLOT_H)
+		return below;
+	return above;
+}
+
+/* At the end of the series, on the line: the last sample, or the one
+ * before it when that is higher (the very last sample is often taken
+ * after the kill and reads 0). limit_y: the limit line, or -1. */
+static void end_marker(FILE *out, const struct plot *p, const struct mg_rv_fixture *f, double limit_y)
+{
+	enum marker m = marker_of(f);
+	if (m == M_NONE || f->nseries == 0)
+		return;
+	const struct mg_rv_point *at = &f->series[f->nseries - 1];
+	if (f->nseries > 1 && at[-1].bytes > at->bytes)
+		at--;
+	double x = px_x(p, at->ms / 1000.0), y = px_y(p, to_mib(at->bytes));
+	char text[64];
+	marker_symbol(out, m, x, y);
+	marker_text(f, m, text, sizeof text);
+	bool left = x > PLOT_LEFT + PLOT_W / 2.0; /* the label goes where there is room */
+	double ty = marker_label_y(p, y, limit_y), tx = left ? x - 10 : x + 10;
+	/* a pale box under the label, so the line it may cross does not
+	 * strike it through (width estimated: ~7.3 px a character, bold 12) */
+	double w = 7.3 * (double)strlen(text) + 6;
+	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" rx=\"3\" fill=\"#fbfbfb\" fill-opacity=\"0.9\"/>\n",
+		left ? tx - w + 3 : tx - 3, ty - 12, w);
+	label(out, tx, ty, left ? "end" : "start", "font-size=\"12\" font-weight=\"bold\" fill=\"#333333\"", text);
+}
+
+/* --------------------------------------------------------------- panel */
+
+/* Nothing to plot: a short panel saying why (the first reason says it
+ * best; "not run: memgate was interrupted"). */
+static void short_panel_text(FILE *out, const struct mg_rv_fixture *f, double y0)
+{
+	text_open(out, 16, y0 + 42, NULL, "fill=\"" C_MUTED "\"");
+	if (f->ran)
+		fputs(f->reasons.n ? "the command did not start: " : "the command did not start", out);
+	if (f->reasons.n)
+		mg_xml_escape_n(out, f->reasons.v[0], 110);
+	else if (!f->ran)
+		fputs("not run", out);
+	fputs("</text>\n", out);
+}
+
+static bool plottable(const struct mg_rv_fixture *f)
+{
+	return f->ran && mg_rv_started(f);
+}
+
+/* The room the "vs baseline" line takes (0 without comparisons, so a
+ * report without a baseline draws as it always did). */
+static double baseline_room(const struct mg_rv_fixture *f)
+{
+	return mg_rv_comparisons(f, NULL, 0) ? BASELINE_H : 0;
+}
+
+static double panel_height(const struct mg_rv_fixture *f)
+{
+	return (plottable(f) ? PANEL_H : SHORT_PANEL_H) + baseline_room(f);
+}
+
+static void empty_plot(FILE *out, double y0, const char *why)
+{
+	fprintf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>\n",
+		PLOT_LEFT, y0 + PLOT_TOP, PLOT_W, PLOT_H);
+	label(out, PLOT_LEFT + PLOT_W / 2.0, y0 + PLOT_TOP + PLOT_H / 2.0 + 5, "middle",
+	      "font-size=\"13\" fill=\"" C_MUTED "\"", why);
+}
+
+/* Axis ranges: every sample, the peak figure and the limit must fit. */
+static void scale(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, struct plot *p)
+{
+	int64_t ms = f->wall_ms, top = f->tree_rss_bytes > 0 ? f->tree_rss_bytes : 0;
+	for (size_t i = 0; i < f->nseries; i++) {
+		if (f->series[i].ms > ms)
+			ms = f->series[i].ms;
+		if (f->series[i].bytes > top)
+			top = f->series[i].bytes;
+	}
+	if (l && l->limit_bytes > top)
+		top = l->limit_bytes;
+	mg_nice_ticks(ms < 10 ? 0.01 : ms / 1000.0, 10, &p->xt);
+	mg_nice_ticks(to_mib(top) * 1.08, 5, &p->yt);
+}
+
+/* One item: "tree_rss +12.3 MiB (+6.8%)"; a metric over its baseline's
+ * tolerance in bold red with " over". Returns its length in characters
+ * (about: the metric's bytes); with out NULL only measures. */
+static size_t baseline_item(FILE *out, const struct mg_rv_cmp *c)
+{
+	char d[56], p[40];
+	mg_rv_format_delta_bytes(c, d, sizeof d);
+	mg_rv_format_delta_pct(c, p, sizeof p);
+	size_t m = strlen(c->metric);
+	size_t w = (m > 30 ? 31 : m) + 1 + strlen(d) + (*p ? strlen(p) + 3 : 0) + (c->ok ? 0 : 5);
+	if (!out)
+		return w;
+	if (!c->ok)
+		fputs("<tspan font-weight=\"bold\" fill=\"" C_LIMIT "\">", out);
+	mg_xml_escape_n(out, c->metric, 30);
+	fprintf(out, " %s%s%s%s", d, *p ? " (" : "", p, *p ? ")" : "");
+	if (!c->ok)
+		fputs(" over</tspan>", out);
+	return w;
+}
+
+/* "vs baseline: tree_rss +12.3 MiB (+6.8%), cgroup -1.0 MiB (-2.0%)": the
+ * metrics over the tolerance first, then the others while they fit. */
+static void baseline_line(FILE *out, const struct mg_rv_fixture *f, double y)
+{
+	size_t n = mg_rv_comparisons(f, NULL, 0), shown = 0, chars = 13;
+	struct mg_rv_cmp *c = n ? calloc(n, sizeof *c) : NULL;
+	if (!c)
+		return;
+	mg_rv_comparisons(f, c, n);
+	text_open(out, 16, y, NULL, "font-size=\"11\" fill=\"" C_MUTED "\"");
+	fputs("vs baseline:", out);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].ok != (pass == 1))
+				continue;
+			size_t w = baseline_item(NULL, &c[i]) + 2;
+			if (shown && chars + w > BASELINE_CHARS)
+				continue;
+			fputs(shown ? ", " : " ", out);
+			baseline_item(out, &c[i]);
+			chars += w;
+			shown++;
+		}
+	if (shown < n)
+		fprintf(out, ", +%zu more", n - shown);
+	fputs("</text>\n", out);
+	free(c);
+}
+
+static void panel(FILE *out, const struct mg_rv_fixture *f, double y0)
+{
+	double extra = baseline_room(f);
+	struct plot p = {.y0 = y0 + extra};
+	panel_title(out, f, y0);
+	if (extra)
+		baseline_line(out, f, y0 + (plottable(f) ? 40 : 42) + BASELINE_H - 2);
+	if (!plottable(f)) {
+		short_panel_text(out, f, y0);
+		return;
+	}
+	const struct mg_rv_limit *l = mg_rv_limit_of(f, "tree_rss");
+	scale(f, l, &p);
+	axes(out, &p);
+	if (f->nseries == 0) {
+		empty_plot(out, p.y0, "no samples");
+		return;
+	}
+	series_line(out, &p, f);
+	if (l)
+		limit_line(out, &p, l);
+	end_marker(out, &p, f, l ? px_y(&p, to_mib(l->limit_bytes)) : -1.0);
+}
+
+int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen)
+{
+	struct mg_view v;
+	if (mg_view_load(report, &v, err, errlen) < 0)
+		return -1;
+	double height = HEADER_H + 10, y = HEADER_H;
+	for (size_t i = 0; i < v.n; i++)
+		height += panel_height(&v.fixtures[i]);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+		     "font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\" font-size=\"12\" fill=\"" C_TEXT "\">\n",
+		WIDTH, height, WIDTH, height);
+	fprintf(out, "<title>memgate: %s</title>\n", mg_verdict_upper(v.verdict));
+	fputs("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n", out);
+	header(out, &v);
+	for (size_t i = 0; i < v.n; i++) {
+		fputs("<g>\n", out);
+		panel(out, &v.fixtures[i], y);
+		fputs("</g>\n", out);
+		y += panel_height(&v.fixtures[i]);
+	}
+	fputs("</svg>\n", out);
+	mg_view_free(&v);
+	return 0;
+}

@@ -1,0 +1,243 @@
+/* render_text: the human summary, from the JSON report. Same format as
+ * report_text.c (which renders from the C structs), byte for byte. */
+#include "report/render.h"
+
+#include <string.h>
+
+#include "report/render_common.h"
+#include "units.h"
+
+/* A string from the report, with control characters shown as '?': a
+ * report from elsewhere must not move the cursor or inject escapes. */
+static void put_clean(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
+}
+
+static int64_t limit_bytes_of(const struct mg_rv_fixture *f, const char *metric)
+{
+	const struct mg_rv_limit *l = mg_rv_limit_of(f, metric);
+	return l ? l->limit_bytes : MG_NULL_FIG;
+}
+
+/* "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%  OVER BASELINE" */
+static void delta_text(FILE *out, const struct mg_rv_cmp *c)
+{
+	char b[48], d[112];
+	mg_rv_format_delta(c, d, sizeof d);
+	if (c->baseline_bytes != MG_NULL_FIG) {
+		mg_format_mib(c->baseline_bytes, b, sizeof b);
+		fprintf(out, "   vs baseline %s: %s", b, d);
+	} else {
+		fprintf(out, "   vs baseline: %s", d);
+	}
+	if (!c->ok)
+		fputs("  OVER BASELINE", out);
+}
+
+/* "        tree_rss             64.9 MiB   limit     80.0 MiB   headroom  18.9%"
+ * and, when the metric was compared with a baseline, its delta. */
+static void metric_line(FILE *out, const struct mg_rv_fixture *f, const char *name, int64_t value,
+			int64_t limit)
+{
+	struct mg_rv_cmp c;
+	char v[32], l[32];
+	if (value == MG_NULL_FIG)
+		snprintf(v, sizeof v, "n/a");
+	else
+		mg_format_mib(value, v, sizeof v);
+	fprintf(out, "        %-16s %12s", name, v);
+	if (limit != MG_NULL_FIG) {
+		mg_format_mib(limit, l, sizeof l);
+		fprintf(out, "   limit %12s", l);
+		/* a limit of 0 has no meaningful headroom */
+		if (value != MG_NULL_FIG && limit > 0)
+			fprintf(out, "   headroom %5.1f%%%s", mg_rv_headroom_pct(value, limit),
+				value > limit ? "  OVER" : "");
+	}
+	if (mg_rv_comparison_of(f, name, &c))
+		delta_text(out, &c);
+	fputc('\n', out);
+}
+
+static bool core_metric(const char *metric)
+{
+	static const char *const core[] = {"tree_rss", "cgroup", "max_process_hwm", "pss"};
+	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+		if (strcmp(metric, core[i]) == 0)
+			return true;
+	return false;
+}
+
+static void other_delta(FILE *out, const struct mg_rv_fixture *f, const char *metric)
+{
+	struct mg_rv_cmp c;
+	char v[48] = "n/a";
+	if (core_metric(metric) || !mg_rv_comparison_of(f, metric, &c))
+		return;
+	struct mg_rv_limit l = {.metric = c.metric, .unit = c.unit};
+	if (c.has_value)
+		mg_rv_format_value(&l, c.value_bytes, v, sizeof v);
+	size_t w = strlen(metric);
+	fputs("        ", out);
+	put_clean(out, metric);
+	fprintf(out, "%*s %12s", (int)(w < 16 ? 16 - w : 0), "", v);
+	delta_text(out, &c);
+	fputc('\n', out);
+}
+
+/* Compared metrics that have no line of their own above (baseline.c
+ * compares only the four sizes; a report from elsewhere may have more). */
+static void other_deltas(FILE *out, const struct mg_rv_fixture *f)
+{
+	for (size_t i = 0; i < f->nlimits; i++)
+		if (f->limits[i].has_delta && mg_rv_limit_of(f, f->limits[i].metric) == &f->limits[i])
+			other_delta(out, f, f->limits[i].metric);
+	for (size_t i = 0; i < f->nbaseline; i++)
+		if (!mg_rv_limit_of(f, f->baseline[i].metric))
+			other_delta(out, f, f->baseline[i].metric);
+}
+
+/* The four size figures, as report_text.c prints them (other limits, such
+ * as growth, show in the reasons when they fail). */
+static void metric_lines(FILE *out, const struct mg_rv_fixture *f)
+{
+	struct mg_rv_cmp c;
+	metric_line(out, f, "tree_rss", f->tree_rss_bytes, limit_bytes_of(f, "tree_rss"));
+	metric_line(out, f, "cgroup", f->cgroup_bytes, limit_bytes_of(f, "cgroup"));
+	metric_line(out, f, "max_process_hwm", f->max_process_hwm_bytes, limit_bytes_of(f, "max_process_hwm"));
+	if (f->tree_pss_bytes != MG_NULL_FIG || mg_rv_limit_of(f, "pss") || mg_rv_comparison_of(f, "pss", &c))
+		metric_line(out, f, "pss", f->tree_pss_bytes, limit_bytes_of(f, "pss"));
+	other_deltas(out, f);
+}
+
+/* Python heap attribution: peak, NumPy's share, and the allocation sites
+ * when there is something to fix. */
+static void python_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites)
+{
+	char peak[32], v[32];
+	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
+	mg_format_mib(h->peak_bytes, peak, sizeof peak);
+	fputs("        python heap (", out);
+	put_clean(out, h->tool);
+	fprintf(out, "): peak %s\n", peak);
+	if (numpy > 0 && traced > 0) {
+		mg_format_mib(numpy, v, sizeof v);
+		mg_format_mib(traced, peak, sizeof peak);
+		fprintf(out, "        NumPy buffers %s of %s traced (%.1f%%): not Python objects\n", v, peak,
+			100.0 * (double)numpy / (double)traced);
+	}
+	for (size_t i = 0; sites && i < h->ntop; i++) {
+		mg_format_mib(h->top[i].size_bytes, v, sizeof v);
+		fprintf(out, "          %12s  ", v);
+		put_clean(out, h->top[i].location);
+		if (h->top[i].count != MG_NULL_FIG)
+			fprintf(out, "  (%lld blocks)", (long long)h->top[i].count);
+		fputc('\n', out);
+	}
+}
+
+/* The last max_lines lines of a captured stream, indented. Tabs are kept;
+ * other control characters (colour codes) are shown as '?'. */
+static void tail_lines(FILE *out, const char *label, const char *text, int max_lines)
+{
+	if (!text || !*text)
+		return;
+	const char *start = text + strlen(text);
+	if (start > text && start[-1] == '\n')
+		start--; /* the final newline ends the last line, it starts none */
+	for (int lines = 0; start > text; start--)
+		if (start[-1] == '\n' && ++lines == max_lines)
+			break;
+	fprintf(out, "        %s%s:\n", label, start > text ? " (last lines)" : "");
+	for (const char *p = start; *p;) {
+		size_t l = strcspn(p, "\n");
+		fputs("          | ", out);
+		for (size_t k = 0; k < l; k++)
+			fputc(((unsigned char)p[k] < 0x20 && p[k] != '\t') || p[k] == 0x7f ? '?' : p[k], out);
+		fputc('\n', out);
+		p += l + (p[l] == '\n');
+	}
+}
+
+/* "(cgroup-v1, 507 ms, 51 samples, 1 leftover process killed)" */
+static void run_line(FILE *out, const struct mg_rv_fixture *f)
+{
+	char wall[32];
+	mg_format_duration(f->wall_ms, wall, sizeof wall);
+	fprintf(out, "  %-5s ", mg_verdict_upper(f->verdict));
+	put_clean(out, f->name);
+	fputs("  (", out);
+	put_clean(out, f->method);
+	fprintf(out, ", %s, %lld samples", wall, (long long)f->samples);
+	if (f->leftover_processes)
+		fprintf(out, ", %lld leftover process%s killed", (long long)f->leftover_processes,
+			f->leftover_processes == 1 ? "" : "es");
+	fputs(")\n", out);
+}
+
+static void lines(FILE *out, const char *prefix, const struct mg_rv_strings *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		fputs(prefix, out);
+		put_clean(out, s->v[i]);
+		fputc('\n', out);
+	}
+}
+
+static void fixture_text(FILE *out, const struct mg_rv_fixture *f)
+{
+	if (!f->ran) {
+		fprintf(out, "  %-5s ", mg_verdict_upper(f->verdict));
+		put_clean(out, f->name);
+		fputs("  (not run)\n", out);
+		return;
+	}
+	run_line(out, f);
+	lines(out, "        ! ", &f->reasons);
+	if (mg_rv_started(f))
+		metric_lines(out, f);
+	/* Falling back from v2 to v1 loses nothing; losing the cgroup does. */
+	if (f->fallback_reason && *f->fallback_reason && strcmp(f->method, "proc") == 0) {
+		fputs("        no cgroup, /proc sampling only: ", out);
+		put_clean(out, f->fallback_reason);
+		fputc('\n', out);
+	}
+	lines(out, "        note: ", &f->notes);
+	if (f->heap) /* the sites only where something is to be fixed */
+		python_heap_text(out, f->heap, f->verdict != MG_VERDICT_PASS);
+	if (f->service && f->verdict != MG_VERDICT_PASS) { /* the output explains most failures */
+		tail_lines(out, "service stderr", f->service->service_stderr, 12);
+		tail_lines(out, "service stdout", f->service->service_stdout, 6);
+		tail_lines(out, "driver stderr", f->service->driver_stderr, 12);
+	}
+}
+
+static void headline(FILE *out, const struct mg_view *v)
+{
+	size_t bad = v->nfail + v->nerror;
+	fprintf(out, "memgate: %s", mg_verdict_upper(v->verdict));
+	if (v->interrupted_by) {
+		fputs(" (interrupted by ", out);
+		put_clean(out, v->interrupted_by);
+		fputc(')', out);
+	} else if (bad) {
+		fprintf(out, " (%zu of %zu fixture%s not passing)", bad, v->n, v->n == 1 ? "" : "s");
+	} else {
+		fprintf(out, " (%zu fixture%s within limits)", v->n, v->n == 1 ? "" : "s");
+	}
+	fputc('\n', out);
+}
+
+int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen)
+{
+	struct mg_view v;
+	if (mg_view_load(report, &v, err, errlen) < 0)
+		return -1;
+	headline(out, &v);
+	for (size_t i = 0; i < v.n; i++)
+		fixture_text(out, &v.fixtures[i]);
+	mg_view_free(&v);
+	return 0;
+}
