@@ -277,12 +277,12 @@ static int create(enum mg_method kind, const char *root, struct mg_cgroup *cg, c
 	char dir[PATH_MAX], mnt[PATH_MAX], why[512];
 	if (own_cgroup(kind, dir, sizeof dir, mnt, sizeof mnt, reason, len) < 0)
 		return -1;
-	if (try_root(kind, dir, true, cg, reason, len) == 0 || kind != MG_METHOD_CGROUP_V2)
+	const struct mg_cgroup_ops *ops = ops_of(kind);
+	if (try_root(kind, dir, true, cg, reason, len) == 0 || !ops->enter_leaf)
 		return cg->path[0] ? 0 : -1;
 	/* Alone in a delegated cgroup (systemd-run -p Delegate=yes, a rootless
 	 * container's unit): step into a leaf so the controller can be enabled. */
-	if (errno == EBUSY && mg_cgroup_only_process(dir, getpid()) &&
-	    mg_cgroup_v2_leaf_enter(dir, cg, why, sizeof why) == 0)
+	if (errno == EBUSY && mg_cgroup_only_process(dir, getpid()) && ops->enter_leaf(dir, cg, why, sizeof why) == 0)
 		return 0;
 	/* cgroup v2: our own cgroup holds processes, so the memory controller
 	 * cannot be enabled below it. The nearest ancestor that already delegates
@@ -527,7 +527,7 @@ static int destroy(struct mg_cgroup *cg, char *err, size_t len)
 	for (int i = 0; i < 400; i++) {
 		if (rmdir(cg->path) == 0 || errno == ENOENT) {
 			cg->path[0] = '\0';
-			return cg->self_leaf[0] ? mg_cgroup_v2_leaf_leave(cg, err, len) : 0;
+			return cg->self_leaf[0] ? ops_of(cg->kind)->leave_leaf(cg, err, len) : 0;
 		}
 		if (errno != EBUSY)
 			break;

@@ -21,7 +21,7 @@ struct mg_cgroup {
 	char proc_path[PATH_MAX]; /* the same as /proc/PID/cgroup names it for a member */
 	int dirfd;              /* open on path (v2: CLONE_INTO_CGROUP), or -1 */
 	/* v2, when memgate had to step into a leaf of its own cgroup to enable
-	 * the memory controller there (see mg_cgroup_v2_leaf_enter): */
+	 * the memory controller there (see mg_cgroup_ops.enter_leaf): */
 	char self_leaf[PATH_MAX]; /* "" when not */
 	char self_home[PATH_MAX]; /* memgate's own cgroup, to return to */
 	bool enabled_memory;    /* memgate turned +memory on in self_home */
@@ -96,14 +96,15 @@ struct mg_cgroup_ops {
 	int (*peak)(struct mg_cgroup *cg, int64_t *bytes, char *err, size_t len);
 	int (*oom_kills)(struct mg_cgroup *cg, int64_t *count, char *err, size_t len);
 	int (*kill)(struct mg_cgroup *cg, struct mg_tree_reader *t, char *err, size_t len);
+	/* v2 only (NULL for v1), the no-internal-processes rule: when memgate
+	 * is the only process of its (delegated) cgroup R, it moves itself into
+	 * a leaf R/memgate-PID-self, enables the memory controller in R and
+	 * makes the fixture's cgroup in R. leave_leaf undoes all of it (memory
+	 * off again if we turned it on, memgate back in R, the leaf removed).
+	 * 0, or -1 with reason; on failure R is as before. */
+	int (*enter_leaf)(const char *own, struct mg_cgroup *cg, char *reason, size_t len);
+	int (*leave_leaf)(struct mg_cgroup *cg, char *err, size_t len);
 };
-/* cgroup v2's no-internal-processes rule: when memgate is the only process
- * of its (delegated) cgroup R, it moves itself into a leaf R/memgate-PID-self,
- * enables the memory controller in R and makes the fixture's cgroup in R.
- * leave undoes all of it (memory off again if we turned it on, memgate back
- * in R, the leaf removed). 0, or -1 with reason; on failure R is as before. */
-int mg_cgroup_v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason, size_t len);
-int mg_cgroup_v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len);
 /* Is memgate the only process listed in dir/cgroup.procs? */
 bool mg_cgroup_only_process(const char *dir, pid_t pid);
 /* mkdir a fresh memgate-PID-N under a prepared root and open it (cgroup.c) */

@@ -76,7 +76,9 @@ static int set_memory(const char *dir, bool on)
 	return mg_write_file(path, on ? "+memory" : "-memory");
 }
 
-int mg_cgroup_v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason, size_t len)
+static int v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len);
+
+static int v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason, size_t len)
 {
 	char leaf[PATH_MAX];
 	if ((size_t)snprintf(leaf, sizeof leaf, "%s/memgate-%d-self", own, (int)getpid()) >= sizeof leaf) {
@@ -98,19 +100,19 @@ int mg_cgroup_v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason,
 		snprintf(reason, len, "cgroup v2: cannot enable memory in %s even from a leaf: %s", own,
 			 strerrorname_np(errno));
 		char err[128];
-		mg_cgroup_v2_leaf_leave(cg, err, sizeof err);
+		v2_leaf_leave(cg, err, sizeof err);
 		return -1;
 	}
 	cg->enabled_memory = true;
 	if (mg_cgroup_make_child(MG_METHOD_CGROUP_V2, own, cg, reason, len) < 0) {
 		char err[128];
-		mg_cgroup_v2_leaf_leave(cg, err, sizeof err);
+		v2_leaf_leave(cg, err, sizeof err);
 		return -1;
 	}
 	return 0;
 }
 
-int mg_cgroup_v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len)
+static int v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len)
 {
 	int rc = 0;
 	/* Controllers off first: a cgroup that delegates them may hold no process. */
@@ -183,4 +185,6 @@ const struct mg_cgroup_ops mg_cgroup_v2_ops = {
 	.peak = v2_peak,
 	.oom_kills = v2_oom_kills,
 	.kill = v2_kill,
+	.enter_leaf = v2_leaf_enter,
+	.leave_leaf = v2_leaf_leave,
 };

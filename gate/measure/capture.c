@@ -1,0 +1,58 @@
+/* capture: the service's and the driver's output (capture.h). */
+#include "measure/capture.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+/* ---- captured output ---------------------------------------------------- */
+
+static void drain(struct run *run, struct stream *st, const regex_t *ready)
+{
+	char buf[4096];
+	while (st->fd >= 0) {
+		ssize_t n = read(st->fd, buf, sizeof buf);
+		if (n > 0) {
+			mg_tail_append(st->tail, buf, (size_t)n, ready);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		close(st->fd); /* EOF, or an error we cannot recover from */
+		st->fd = -1;
+	}
+	(void)run;
+}
+
+void mg_drain_all(struct run *run)
+{
+	for (int i = 0; i < 4; i++)
+		drain(run, &run->out[i], i == SVC_OUT && run->have_re ? &run->ready_re : NULL);
+}
+
+static char *tail_copy(struct mg_tail *t)
+{
+	return t && t->len ? strdup(mg_tail_text(t)) : NULL;
+}
+
+void mg_finish_streams(struct run *run)
+{
+	struct mg_service_result *s = &run->r->service;
+	mg_drain_all(run);
+	for (int i = 0; i < 4; i++)
+		if (run->out[i].fd >= 0)
+			close(run->out[i].fd);
+	if (!s->used)
+		return;
+	if (run->out[DRV_OUT].tail && run->out[DRV_OUT].tail->last_line[0])
+		s->driver.requests = mg_parse_requests_line(run->out[DRV_OUT].tail->last_line);
+	s->service_stdout = tail_copy(run->out[SVC_OUT].tail);
+	s->service_stderr = tail_copy(run->out[SVC_ERR].tail);
+	s->driver_stdout = tail_copy(run->out[DRV_OUT].tail);
+	s->driver_stderr = tail_copy(run->out[DRV_ERR].tail);
+}
