@@ -2,6 +2,7 @@
  * origin and the JSON path of the offending value, so a CI log line is
  * enough to fix the file. Defaults are resolved here, once: the rest of
  * memgate only ever sees complete fixtures. */
+#include "error.h"
 #include "config.h"
 
 #include "regex_guard.h"
@@ -1196,7 +1197,7 @@ int mg_config_load_file(const char *path, struct mg_config *out, char *err, size
 	if (!path)
 		return fail(&c, NULL, "no config path");
 	if (read_all(path, &buf, &len))
-		return fail(&c, NULL, "cannot read: %s", strerror(errno));
+		return fail(&c, NULL, "cannot read: %s (%s)", mg_errname(errno), strerror(errno));
 	rc = load_buffer(&c, buf, len, out);
 	free(buf);
 	return rc;

@@ -1,6 +1,7 @@
 /* config_write: in-place limit updates and atomic JSON writes. The config
  * is validated by the real loader before and after the change, so --write
  * can never leave a config that memgate itself would refuse. */
+#include "error.h"
 #include "config_write.h"
 
 #include <errno.h>
@@ -26,7 +27,7 @@ static int dump_json(FILE *f, void *ctx, char *err, size_t errlen)
 {
 	const struct json_out *j = ctx;
 	if (json_dumpf(j->doc, f, j->flags) < 0 || fputc('\n', f) == EOF) {
-		snprintf(err, errlen, "cannot serialise the JSON: %s", strerror(errno ? errno : ENOMEM));
+		snprintf(err, errlen, "cannot serialise the JSON: %s (%s)", mg_errname(errno ? errno : ENOMEM), strerror(errno ? errno : ENOMEM));
 		return -1;
 	}
 	return 0;

@@ -1,3 +1,4 @@
+#include "error.h"
 #include "identity.h"
 
 #include <errno.h>
@@ -98,8 +99,8 @@ int mg_fs_as_user(const struct mg_identity *id, char *err, size_t len)
 	/* groups first: a root-group-writable file must not be writable to the
 	 * user through root's groups */
 	if (setgroups((size_t)id->ngroups, id->groups) < 0 || set_fs_ids(id->uid, id->gid) < 0) {
-		snprintf(err, len, "cannot take the file system identity of uid %d (from SUDO_UID): %s",
-			 (int)id->uid, strerror(errno));
+		snprintf(err, len, "cannot take the file system identity of uid %d (from SUDO_UID): %s (%s)",
+			 (int)id->uid, mg_errname(errno), strerror(errno));
 		return -1;
 	}
 	fs_state.user = true;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "cmd/cmd.h"
 #include "config.h"
 #include "identity.h"
@@ -142,8 +143,8 @@ static int install(const char *config, bool force)
 	}
 	ssize_t n = readlink("/proc/self/exe", memgate, sizeof memgate - 1);
 	if (n <= 0 || !realpath(config, cfg_abs)) {
-		fprintf(stderr, "memgate: hook: cannot resolve %s: %s\n", n <= 0 ? "/proc/self/exe" : config,
-			strerror(errno));
+		fprintf(stderr, "memgate: hook: cannot resolve %s: " MG_ERRNO_FMT "\n", n <= 0 ? "/proc/self/exe" : config,
+			MG_ERRNO(errno));
 		return EXIT_ERROR;
 	}
 	memgate[n] = '\0';
@@ -179,7 +180,7 @@ static int uninstall(void)
 		return EXIT_USAGE;
 	}
 	if (unlink(path) < 0) {
-		fprintf(stderr, "memgate: cannot remove %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "memgate: cannot remove %s: %s (%s)\n", path, mg_errname(errno), strerror(errno));
 		return EXIT_ERROR;
 	}
 	printf("memgate: removed %s\n", path);

@@ -1,5 +1,6 @@
 /* report: render a saved JSON report as text, markdown, JUnit XML, SVG,
  * normalised JSON, or GitHub Actions outputs. */
+#include "error.h"
 #include "cmd/cmd.h"
 
 #include <errno.h>
@@ -35,7 +36,7 @@ static int render_json(json_t *report, FILE *out, char *err, size_t errlen)
 	if (mg_render_check(report, err, errlen) < 0)
 		return -1;
 	if (json_dumpf(report, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		say(err, errlen, "cannot write the JSON: %s", strerror(errno ? errno : EIO));
+		say(err, errlen, "cannot write the JSON: %s (%s)", mg_errname(errno ? errno : EIO), strerror(errno ? errno : EIO));
 		return -1;
 	}
 	fputc('\n', out);
@@ -88,7 +89,7 @@ static int render_github(json_t *report, const char *path, char *err, size_t err
 	empty_is_null(&env.output_path);
 	int rc = mg_render_github(report, path, &env, err, errlen);
 	if (fflush(stdout) != 0 && rc == 0) {
-		say(err, errlen, "cannot write to stdout: %s", strerror(errno));
+		say(err, errlen, "cannot write to stdout: %s (%s)", mg_errname(errno), strerror(errno));
 		rc = -1;
 	}
 	return rc;
@@ -99,7 +100,7 @@ static int to_stdout(render_fn fn, json_t *report, char *err, size_t errlen)
 	if (fn(report, stdout, err, errlen) < 0)
 		return -1;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		say(err, errlen, "cannot write to stdout: %s", strerror(errno ? errno : EIO));
+		say(err, errlen, "cannot write to stdout: %s (%s)", mg_errname(errno ? errno : EIO), strerror(errno ? errno : EIO));
 		return -1;
 	}
 	return 0;

@@ -1,3 +1,4 @@
+#include "error.h"
 #include "heap/tracemalloc.h"
 
 #include <errno.h>
@@ -71,7 +72,8 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	const char *tmp = getenv("TMPDIR");
 	snprintf(p->dir, sizeof p->dir, "%s/memgate-pyheap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(p->dir)) {
-		snprintf(err, len, "python.heap: cannot create a temp dir in %s: %s", tmp ? tmp : "/tmp", strerror(errno));
+		snprintf(err, len, "python.heap: cannot create a temp dir in %s: " MG_ERRNO_FMT, tmp ? tmp : "/tmp",
+			 MG_ERRNO(errno));
 		p->dir[0] = '\0';
 		return -1;
 	}

@@ -1,3 +1,4 @@
+#include "error.h"
 #include "measure/cgroup.h"
 
 #include <errno.h>
@@ -25,12 +26,6 @@ static const char *kind_label(enum mg_method kind)
 static const struct mg_cgroup_ops *ops_of(enum mg_method kind)
 {
 	return kind == MG_METHOD_CGROUP_V2 ? &mg_cgroup_v2_ops : &mg_cgroup_v1_ops;
-}
-
-static const char *errname(int e)
-{
-	const char *n = strerrorname_np(e);
-	return n ? n : "unknown error";
 }
 
 int mg_parse_proc_cgroup(const char *text, enum mg_method kind, char *path, size_t len)
@@ -127,7 +122,7 @@ static int find_mount(enum mg_method kind, char *mnt, size_t mntlen, char *mroot
 	struct mg_buf mi = {0};
 	int rc = 0;
 	if (mg_read_file_buf("/proc/self/mountinfo", &mi, 64u << 20) < 0) {
-		snprintf(reason, rlen, "%s: cannot read /proc/self/mountinfo: %s", kind_label(kind), errname(errno));
+		snprintf(reason, rlen, "%s: cannot read /proc/self/mountinfo: %s (%s)", kind_label(kind), mg_errname(errno), strerror(errno));
 		rc = -1;
 	} else if (mg_parse_mountinfo(mi.p, kind, mnt, mntlen, mroot, mrootlen) < 0) {
 		snprintf(reason, rlen, "%s: no %s mounted", kind_label(kind),
@@ -146,7 +141,7 @@ static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *mnt, siz
 	if (find_mount(kind, mnt, mntlen, mroot, sizeof mroot, reason, rlen) < 0)
 		return -1;
 	if (mg_read_small_file("/proc/self/cgroup", cg, sizeof cg) < 0) {
-		snprintf(reason, rlen, "%s: cannot read /proc/self/cgroup: %s", kind_label(kind), errname(errno));
+		snprintf(reason, rlen, "%s: cannot read /proc/self/cgroup: %s (%s)", kind_label(kind), mg_errname(errno), strerror(errno));
 		return -1;
 	}
 	if (mg_parse_proc_cgroup(cg, kind, path, sizeof path) < 0) {
@@ -223,7 +218,7 @@ int mg_cgroup_make_child(enum mg_method kind, const char *root, struct mg_cgroup
 			break;
 		if (errno == EEXIST)
 			continue;
-		snprintf(reason, len, "%s root not writable: %s (mkdir %s)", kind_label(kind), errname(errno),
+		snprintf(reason, len, "%s root not writable: %s (%s) for mkdir %s", kind_label(kind), mg_errname(errno), strerror(errno),
 			 cg->path);
 		cg->path[0] = '\0';
 		return -1;
@@ -231,7 +226,7 @@ int mg_cgroup_make_child(enum mg_method kind, const char *root, struct mg_cgroup
 	cg->dirfd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dirfd < 0 || mg_cgroup_proc_path(kind, cg->path, cg->proc_path, sizeof cg->proc_path, reason, len) < 0) {
 		if (cg->dirfd < 0)
-			snprintf(reason, len, "%s: cannot open %s: %s", kind_label(kind), cg->path, errname(errno));
+			snprintf(reason, len, "%s: cannot open %s: %s (%s)", kind_label(kind), cg->path, mg_errname(errno), strerror(errno));
 		else
 			close(cg->dirfd);
 		cg->dirfd = -1;
@@ -389,7 +384,7 @@ static int kill_listed(enum mg_method kind, const char *dir, const char *proc_pa
 	*killed = 0;
 	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
 	if (mg_read_file_buf(path, &t->buf, MG_PID_LIST_MAX) < 0) {
-		snprintf(err, len, "cannot read %s: %s", path, errname(errno));
+		snprintf(err, len, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
 		return -1;
 	}
 	if (mg_parse_pid_list(t->buf.p, t->pid_max, &s, why, sizeof why) < 0) {
@@ -399,7 +394,7 @@ static int kill_listed(enum mg_method kind, const char *dir, const char *proc_pa
 	for (size_t i = 0; rc == 0 && i < s.n; i++) {
 		int k = mg_signal_if(s.v[i], SIGKILL, is_member, &m);
 		if (k < 0) {
-			snprintf(err, len, "kill %d: %s", (int)s.v[i], errname(errno));
+			snprintf(err, len, "kill %d: %s (%s)", (int)s.v[i], mg_errname(errno), strerror(errno));
 			rc = -1;
 		}
 		*killed += k > 0;
@@ -420,7 +415,7 @@ int mg_cg_read_bytes(struct mg_cgroup *cg, const char *file, int64_t *v, char *e
 	if (mg_cg_read(cg, file, buf, sizeof buf) < 0) {
 		if (errno == ENOENT)
 			return 1;
-		snprintf(err, len, "cannot read %s/%s: %s", cg->path, file, errname(errno));
+		snprintf(err, len, "cannot read %s/%s: %s (%s)", cg->path, file, mg_errname(errno), strerror(errno));
 		return -1;
 	}
 	char *end;
@@ -450,8 +445,8 @@ int mg_cgroup_attach(struct mg_cgroup *cg, pid_t pid, char *err, size_t len)
 	int rc = mg_cg_write(cg, "cgroup.procs", v);
 	mg_fs_root_end();
 	if (rc < 0) {
-		snprintf(err, len, "%s: cannot move pid %d into %s: %s", kind_label(cg->kind), (int)pid,
-			 cg->path, errname(errno));
+		snprintf(err, len, "%s: cannot move pid %d into %s: %s (%s)", kind_label(cg->kind), (int)pid,
+			 cg->path, mg_errname(errno), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -464,7 +459,7 @@ int mg_cgroup_procs(struct mg_cgroup *cg, struct mg_tree_reader *t, struct mg_pi
 	 * kept fd would keep answering with the processes of its first read */
 	snprintf(path, sizeof path, "%s/cgroup.procs", cg->path);
 	if (mg_read_file_buf(path, &t->buf, MG_PID_LIST_MAX) < 0) {
-		snprintf(err, len, "cannot read %s: %s", path, errname(errno));
+		snprintf(err, len, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
 		return -1;
 	}
 	if (mg_parse_pid_list(t->buf.p, t->pid_max, out, why, sizeof why) < 0) {
@@ -534,7 +529,7 @@ static int destroy(struct mg_cgroup *cg, char *err, size_t len)
 		struct timespec ts = {0, 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	snprintf(err, len, "cannot remove %s: %s", cg->path, errname(errno));
+	snprintf(err, len, "cannot remove %s: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
 	return -1;
 }
 
@@ -578,7 +573,7 @@ static int remove_tree(enum mg_method kind, const char *dir, struct mg_tree_read
 	}
 	DIR *d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : (snprintf(err, len, "cannot open %s: %s", dir, errname(errno)), -1);
+		return errno == ENOENT ? 0 : (snprintf(err, len, "cannot open %s: %s (%s)", dir, mg_errname(errno), strerror(errno)), -1);
 	struct dirent *de;
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)))
@@ -602,7 +597,7 @@ static int remove_tree(enum mg_method kind, const char *dir, struct mg_tree_read
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY) {
-			snprintf(err, len, "cannot remove %s: %s", dir, errname(errno));
+			snprintf(err, len, "cannot remove %s: %s (%s)", dir, mg_errname(errno), strerror(errno));
 			return -1;
 		}
 		struct timespec ts = {0, 5 * 1000 * 1000};

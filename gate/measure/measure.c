@@ -1,4 +1,5 @@
 /* measure: one fixture, measured (measure.h). */
+#include "error.h"
 #include "measure/measure.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heap/memray.h"
 #include "heap/pyheap.h"
 #include "measure/spawn.h"
 
@@ -119,7 +121,7 @@ static void memray_pass(struct mg_supervisor *sv, const struct mg_fixture *f, st
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, sizeof dir, "%s/memgate-memray-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) { /* 0700, the user's under sudo: see mg_pyheap_prepare */
-		snprintf(r->error, sizeof r->error, "memray: cannot create a temp dir: %s", strerror(errno));
+		snprintf(r->error, sizeof r->error, "memray: cannot create a temp dir: %s (%s)", mg_errname(errno), strerror(errno));
 		return;
 	}
 	snprintf(capture, sizeof capture, "%s/capture.bin", dir);

@@ -1,4 +1,5 @@
 /* sampler: one sample of the fixture's tree (sampler.h). */
+#include "error.h"
 #include "measure/sampler.h"
 
 #include <errno.h>
@@ -116,7 +117,7 @@ static int sample_one(struct run *run, pid_t pid, bool full, int64_t *rss)
 			if (*fd < 0 && (errno == ENOENT || errno == ESRCH))
 				return 1;
 			if (*fd < 0 && errno != EMFILE && errno != ENFILE) {
-				mg_run_error(run->r, "cannot open %s: %s", path, strerror(errno));
+				mg_run_error(run->r, "cannot open %s: %s (%s)", path, mg_errname(errno), strerror(errno));
 				return -1;
 			}
 		}

@@ -1,3 +1,4 @@
+#include "error.h"
 #include "measure/spawn.h"
 
 #include <errno.h>
@@ -125,25 +126,25 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 			snprintf(err, len, "cannot execute %s \"%s\": permission denied (is it executable?)", w,
 				 sp->argv[0]);
 		else
-			snprintf(err, len, "cannot execute %s \"%s\": %s", w, sp->argv[0], strerror(cf.err));
+			snprintf(err, len, "cannot execute %s \"%s\": " MG_ERRNO_FMT, w, sp->argv[0], MG_ERRNO(cf.err));
 		break;
 	case STAGE_IDENTITY:
-		snprintf(err, len, "cannot switch to uid %d (from SUDO_UID) for the %s: %s",
-			 sp->run_as ? (int)sp->run_as->uid : -1, w, strerror(cf.err));
+		snprintf(err, len, "cannot switch to uid %d (from SUDO_UID) for the %s: %s (%s)",
+			 sp->run_as ? (int)sp->run_as->uid : -1, w, mg_errname(cf.err), strerror(cf.err));
 		break;
 	case STAGE_CWD:
-		snprintf(err, len, "cannot change to cwd \"%s\" for the %s: %s", sp->cwd, w, strerror(cf.err));
+		snprintf(err, len, "cannot change to cwd \"%s\" for the %s: %s (%s)", sp->cwd, w, mg_errname(cf.err), strerror(cf.err));
 		break;
 	case STAGE_OUTPUT:
-		snprintf(err, len, "cannot set up the output of the %s%s%s: %s", w,
-			 sp->output_path ? " into " : "", sp->output_path ? sp->output_path : "", strerror(cf.err));
+		snprintf(err, len, "cannot set up the output of the %s%s%s: " MG_ERRNO_FMT, w,
+			 sp->output_path ? " into " : "", sp->output_path ? sp->output_path : "", MG_ERRNO(cf.err));
 		break;
 	case STAGE_STDIN:
-		snprintf(err, len, "cannot open stdin \"%s\" for the %s: %s",
-			 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null", w, strerror(cf.err));
+		snprintf(err, len, "cannot open stdin \"%s\" for the %s: " MG_ERRNO_FMT,
+			 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null", w, MG_ERRNO(cf.err));
 		break;
 	default:
-		snprintf(err, len, "%s setup failed (stage %d): %s", w, cf.stage, strerror(cf.err));
+		snprintf(err, len, "%s setup failed (stage %d): %s (%s)", w, cf.stage, mg_errname(cf.err), strerror(cf.err));
 	}
 }
 
@@ -163,7 +164,7 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	out->out_fd = out->err_fd = -1;
 	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
 	    (sp->capture && (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0))) {
-		snprintf(err, len, "pipe: %s", strerror(errno));
+		snprintf(err, len, "pipe: %s (%s)", mg_errname(errno), strerror(errno));
 		close_pair(hold), close_pair(status), close_pair(o), close_pair(e);
 		return -1;
 	}
@@ -196,13 +197,13 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	if (pid < 0) {
 		close(hold[1]);
 		close(status[0]);
-		snprintf(err, len, "fork: %s", strerror(fork_errno));
+		snprintf(err, len, "fork: %s (%s)", mg_errname(fork_errno), strerror(fork_errno));
 		return -1;
 	}
 	out->pid = pid;
 	/* Ours become non-blocking for poll (the child's ends stay blocking). */
 	if (sp->capture && (fcntl(o[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(e[0], F_SETFL, O_NONBLOCK) < 0)) {
-		snprintf(err, len, "fcntl(O_NONBLOCK): %s", strerror(errno));
+		snprintf(err, len, "fcntl(O_NONBLOCK): %s (%s)", mg_errname(errno), strerror(errno));
 		close(hold[1]); /* the child sees EOF and exits without exec */
 		close(status[0]);
 		return -1;
@@ -236,8 +237,11 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 		return -1;
 	}
 	if (n != 0) {
-		snprintf(err, len, "cannot learn whether the %s started: %s", sp->what ? sp->what : "command",
-			 n < 0 ? strerror(errno) : "short read");
+		if (n < 0)
+			snprintf(err, len, "cannot learn whether the %s started: " MG_ERRNO_FMT,
+				 sp->what ? sp->what : "command", MG_ERRNO(errno));
+		else
+			snprintf(err, len, "cannot learn whether the %s started: a short read", sp->what ? sp->what : "command");
 		return -1;
 	}
 	return 0;

@@ -1,3 +1,4 @@
+#include "error.h"
 #include "measure/supervise.h"
 
 #include <errno.h>
@@ -241,7 +242,7 @@ static bool take_signals(struct run *run)
 		return true;
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		mg_run_error(run->r, "signalfd read: %s", strerror(errno));
+		mg_run_error(run->r, "signalfd read: %s (%s)", mg_errname(errno), strerror(errno));
 	return false;
 }
 
@@ -287,7 +288,7 @@ static void watch(struct run *run)
 				p[np++] = (struct pollfd){run->out[i].fd, POLLIN, 0};
 		int64_t wait = wake - mg_run_now_ms();
 		if (poll(p, np, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
-			mg_run_error(r, "poll: %s", strerror(errno));
+			mg_run_error(r, "poll: %s (%s)", mg_errname(errno), strerror(errno));
 			return;
 		}
 		mg_drain_all(run);

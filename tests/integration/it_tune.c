@@ -334,7 +334,7 @@ static void usage_errors(void **state)
 	NEED_TUNE();
 	run(&o, (const char *const[]){ "tune", "-c", "/nonexistent/memgate.json", NULL });
 	assert_int_equal(o.status, 2);
-	assert_contains(o.err, "/nonexistent/memgate.json: cannot read: No such file or directory");
+	assert_contains(o.err, "/nonexistent/memgate.json: cannot read: ENOENT (No such file or directory)");
 	run(&o, (const char *const[]){ "tune", "--runs", "0", NULL });
 	assert_int_equal(o.status, 2);
 	assert_contains(o.err, "--runs 0: expected a whole number of runs from 1 to 1000");

@@ -557,10 +557,10 @@ static void test_load_file_unreadable(void **state)
 
 	(void)state;
 	assert_int_equal(mg_config_load_file("/nonexistent/memgate.json", &cfg, err, sizeof err), -1);
-	assert_string_equal(err, "/nonexistent/memgate.json: cannot read: No such file or directory");
+	assert_string_equal(err, "/nonexistent/memgate.json: cannot read: ENOENT (No such file or directory)");
 	assert_zeroed(&cfg);
 	assert_int_equal(mg_config_load_file("/tmp", &cfg, err, sizeof err), -1);
-	assert_string_equal(err, "/tmp: cannot read: Is a directory");
+	assert_string_equal(err, "/tmp: cannot read: EISDIR (Is a directory)");
 	assert_int_equal(mg_config_load_file(NULL, &cfg, err, sizeof err), -1);
 	assert_contains(err, "no config path");
 }

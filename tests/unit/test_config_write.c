@@ -281,7 +281,7 @@ static void test_bad_config_left_identical(void **state)
 	/* missing file */
 	unlink(p);
 	assert_int_equal(mg_config_write_limits(p, updates, 1, NULL, err, sizeof err), -1);
-	assert_contains(err, "cannot read: No such file or directory");
+	assert_contains(err, "cannot read: ENOENT (No such file or directory)");
 	assert_int_equal(count_files(), 0);
 }
 

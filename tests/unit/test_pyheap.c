@@ -4,6 +4,7 @@
  * lines and exit statuses. */
 #include "testutil.h"
 
+#include "heap/memray.h"
 #include "heap/pyheap.h"
 
 #define ERRLEN 512
@@ -245,7 +246,7 @@ static void tracemalloc_missing_file(void **state)
 	char err[ERRLEN];
 	struct mg_pyheap *h = new_heap();
 	assert_int_equal(mg_pyheap_load_tracemalloc("tests/data/pyheap/no-such-report.json", h, err, sizeof err), -1);
-	assert_string_equal(err, "tests/data/pyheap/no-such-report.json: cannot open: No such file or directory");
+	assert_string_equal(err, "tests/data/pyheap/no-such-report.json: cannot open: ENOENT (No such file or directory)");
 	/* a memray stats file is not a tracemalloc report */
 	assert_int_equal(mg_pyheap_load_tracemalloc("tests/data/memray/stats-ok.json", h, err, sizeof err), -1);
 	assert_string_equal(err, "tests/data/memray/stats-ok.json: total_num_allocations: unknown key");
