@@ -10,7 +10,7 @@ Allocates about N MiB (default 200) of real data in NumPy arrays (ones,
 uniform random numbers, then arithmetic on them) and about 3 MiB of ordinary
 Python objects (a list of 10,000 small dicts), holds it all for a moment and
 exits 0. Everything stays referenced from module globals until exit, so a
-snapshot taken at exit (gate/python/sitecustomize.py, memray) still sees it.
+snapshot taken at exit (gate/heap/python/sitecustomize.py, memray) still sees it.
 
 Under tracemalloc, NumPy's data buffers are traced in their own domain
 (389047) while Python objects are in domain 0: nearly all the traced memory

@@ -81,7 +81,7 @@ static void blocks_and_lets_through(void **state)
 {
 	(void)state;
 	if (system("git --version >/dev/null 2>&1") != 0)
-		skip();
+		skip_because("git is not installed (apt-get install git)");
 	char mg[PATH_MAX];
 	snprintf(mg, sizeof mg, "%s", abs_path(it_memgate_path())); /* abs_path's buffer is reused */
 	write_gate("16MiB"); /* 32 MiB held: over */
@@ -105,7 +105,7 @@ static void foreign_hooks_are_respected(void **state)
 {
 	(void)state;
 	if (system("git --version >/dev/null 2>&1") != 0)
-		skip();
+		skip_because("git is not installed (apt-get install git)");
 	char mg[PATH_MAX];
 	snprintf(mg, sizeof mg, "%s", abs_path(it_memgate_path())); /* abs_path's buffer is reused */
 	write_gate("64MiB");

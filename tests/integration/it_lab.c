@@ -33,7 +33,7 @@ static void leaky_grows_and_is_named_fixed_flatlines(void **state)
 {
 	(void)state;
 	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0)
-		skip();
+		skip_because("python3 is not installed");
 	struct it_run r;
 	it_memgate(&r, (const char *const[]){"run", "-c", "configs/lab.json", "--only", "lab-leaky", NULL});
 	if (!r.report)

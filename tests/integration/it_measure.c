@@ -22,9 +22,9 @@ static void dispatch(void **state)
 {
 	struct mode_case *c = *state;
 	if (!strcmp(c->mode->name, "cgroup-v1") && !it_have_v1())
-		skip(); /* not root, or no v1 memory controller */
+		skip_because("cgroup v1: not root, or no v1 memory controller here");
 	if (!strcmp(c->mode->name, "cgroup-v2") && !it_have_v2())
-		skip(); /* no v2 memory controller here: tests/vm boots kernels that have one */
+		skip_because("cgroup v2: no v2 memory controller here (make test-vm boots kernels that have one)");
 	void *m = c->mode;
 	c->fn(&m);
 }

@@ -34,7 +34,7 @@ static void tracemalloc_names_the_line(void **state)
 {
 	(void)state;
 	if (!have_python())
-		skip();
+		skip_because("python3 is not installed");
 	write_config("{\"heap\": \"tracemalloc\", \"top\": 3}", "{\"python_heap\": \"4MiB\"}");
 	struct it_run r;
 	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
@@ -56,7 +56,7 @@ static void memray_missing_is_an_error_unless_optional(void **state)
 {
 	(void)state;
 	if (!have_python() || system("python3 -c 'import memray' >/dev/null 2>&1") == 0)
-		skip(); /* a real memray is installed: nothing is missing */
+		skip_because("a real memray is importable by python3: nothing is missing");
 	write_config("{\"heap\": \"memray\"}", "{}");
 	struct it_run r;
 	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
@@ -79,7 +79,7 @@ static void memray_second_run(void **state)
 {
 	(void)state;
 	if (!have_python())
-		skip();
+		skip_because("python3 is not installed");
 	char pp[PATH_MAX];
 	assert_non_null(getcwd(pp, sizeof pp - 16));
 	strcat(pp, "/tests/fakes");
@@ -105,7 +105,7 @@ static void memray_runs_as_the_invoking_user(void **state)
 {
 	(void)state;
 	if (!have_python() || geteuid() != 0)
-		skip(); /* switching users needs root */
+		skip_because("python3 missing, or not root (switching users needs root)");
 	char pp[PATH_MAX], log[64];
 	assert_non_null(getcwd(pp, sizeof pp - 16));
 	strcat(pp, "/tests/fakes");

@@ -227,7 +227,7 @@ static void forced_backend_unavailable(void **state)
 {
 	(void)state;
 	if (v2_memory_here())
-		skip();
+		skip_because("cgroup v2 with a memory controller is here: nothing is unavailable");
 	struct it_run r;
 	it_memgate(&r, (const char *const[]){"measure", "--measurement", "cgroup-v2", "--", it_workload_path(),
 					    "exit", "0", NULL});
@@ -244,7 +244,7 @@ static void sudo_runs_command_as_invoking_user(void **state)
 {
 	(void)state;
 	if (geteuid() != 0)
-		skip();
+		skip_because("not root: sudo cannot be simulated");
 	char out[64];
 	snprintf(out, sizeof out, "/tmp/memgate-it-sudo-%d", (int)getpid());
 	unlink(out);

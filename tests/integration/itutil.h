@@ -337,4 +337,14 @@ static inline bool it_pid_alive(pid_t pid)
 	return errno != ESRCH;
 }
 
+/* Skip this test and say why: tests/run-suite counts skips and prints
+ * their reasons; a skip is never counted as a pass. */
+#define skip_because(...)                                      \
+	do {                                                   \
+		printf("  skipped: " __VA_ARGS__);             \
+		printf("\n");                                  \
+		fflush(stdout);                                \
+		skip();                                        \
+	} while (0)
+
 #endif

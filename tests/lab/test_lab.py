@@ -34,7 +34,7 @@ import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join("configs", "lab")
-HELPER_DIR = os.path.join(REPO, "gate", "python")
+HELPER_DIR = os.path.join(REPO, "gate", "heap", "python")
 NUMPY_PYTHON = os.environ.get("LAB_NUMPY_PYTHON", "/usr/bin/python3")
 NUMPY_DOMAIN = 389047
 KiB = 1024
@@ -297,7 +297,7 @@ class Helper(unittest.TestCase):
                         "print(os.getpid())", env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         shown, pid = r.stdout.decode().split()
-        self.assertEqual(shown, os.path.join("gate", "python", "sitecustomize.py"))
+        self.assertEqual(shown, os.path.join("gate", "heap", "python", "sitecustomize.py"))
         with open(marker) as f:
             self.assertEqual(f.read(), "chained " + pid)
         load_report(self.out)

@@ -36,7 +36,7 @@ static void files_are_opened_as_the_user(void **state)
 {
 	(void)state;
 	if (geteuid() != 0)
-		skip(); /* switching the file system identity needs root */
+		skip_because("switching the file system identity needs root");
 	char dir[] = "/tmp/memgate-identity-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	char secret[128];

@@ -173,10 +173,10 @@ static void devices_are_written_in_place(void **state)
 	clean();
 	char err[512];
 	if (mknod(at("null"), S_IFCHR | 0666, makedev(1, 3)) < 0 || mknod(at("full"), S_IFCHR | 0666, makedev(1, 7)) < 0)
-		skip(); /* not root: cannot make device nodes (the fault matrix covers /dev as root) */
+		skip_because("not root: cannot make device nodes (the fault matrix covers /dev as root)");
 	int fd = open(at("null"), O_WRONLY);
 	if (fd < 0)
-		skip(); /* a nodev file system */
+		skip_because("%s is on a nodev file system", dir);
 	close(fd);
 	struct stat st;
 	assert_int_equal(mg_outfile_write_text(at("null"), 0644, false, "report\n", err, sizeof err), 0);

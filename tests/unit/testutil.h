@@ -43,4 +43,14 @@ static inline char *tu_read_data(const char *name)
 		if (!h_ || !strstr(h_, n_))                                            \
 			fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)"); \
 	} while (0)
+/* Skip this test and say why: tests/run-suite counts skips and prints
+ * their reasons; a skip is never counted as a pass. */
+#define skip_because(...)                                      \
+	do {                                                   \
+		printf("  skipped: " __VA_ARGS__);             \
+		printf("\n");                                  \
+		fflush(stdout);                                \
+		skip();                                        \
+	} while (0)
+
 #endif
