@@ -48,5 +48,7 @@ int mg_cmd_tune(int argc, char **argv);
 int mg_cmd_merge(int argc, char **argv);
 /* hook install [-c FILE] [--force] | hook uninstall (argv[0] = "hook") */
 int mg_cmd_hook(int argc, char **argv);
+/* doctor [--json FILE]: 0 exact measurement available, 1 only /proc */
+int mg_cmd_doctor(int argc, char **argv);
 
 #endif

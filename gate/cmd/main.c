@@ -31,6 +31,7 @@ static const struct {
 	{"tune", mg_cmd_tune, "propose limits from several runs"},
 	{"merge", mg_cmd_merge, "join shard reports"},
 	{"hook", mg_cmd_hook, "install or remove the pre-push hook"},
+	{"doctor", mg_cmd_doctor, "what memgate will measure here, and how to get the exact peak"},
 };
 
 int main(int argc, char **argv)

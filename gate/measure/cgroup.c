@@ -168,6 +168,12 @@ static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *mnt, siz
 	return 0;
 }
 
+int mg_cgroup_locate(enum mg_method kind, char *mnt, size_t mntlen, char *own, size_t ownlen, char *reason,
+		     size_t rlen)
+{
+	return own_cgroup(kind, own, ownlen, mnt, mntlen, reason, rlen);
+}
+
 int mg_cgroup_proc_path(enum mg_method kind, const char *dir, char *out, size_t len, char *err, size_t errlen)
 {
 	char mnt[PATH_MAX], mroot[PATH_MAX];

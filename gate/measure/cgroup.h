@@ -51,6 +51,10 @@ int mg_cgroup_kill(struct mg_cgroup *cg, struct mg_tree_reader *t, char *err, si
 /* rmdir; the caller has emptied it. Retries briefly on EBUSY. */
 int mg_cgroup_destroy(struct mg_cgroup *cg, char *err, size_t len);
 
+/* Where kind's hierarchy is mounted (mnt) and memgate's own cgroup in it
+ * (own, a directory under mnt). 0, or -1 with reason. */
+int mg_cgroup_locate(enum mg_method kind, char *mnt, size_t mntlen, char *own, size_t ownlen, char *reason,
+		     size_t rlen);
 /* Which kind a directory is (statfs magic): V1, V2, or -1 if not a cgroup fs. */
 int mg_cgroup_kind_of(const char *dir);
 /* The path /proc/PID/cgroup shows for members of dir (the mount's root

@@ -14,49 +14,9 @@
 
 #include "heap/memray.h"
 #include "heap/pyheap.h"
-#include "measure/spawn.h"
+#include "measure/tool.h"
 
 #define TOOL_TIMEOUT_MS 120000 /* memray stats, the import probe */
-
-/* Run a helper tool (memray itself, an import probe) to completion through
- * the one spawner: the fixture's user, cwd and environment, stdin from
- * /dev/null, stdout and stderr into log. Within the timeout, else killed.
- * Returns the wait status, or -1 (could not start / timed out). */
-static int run_tool(struct mg_supervisor *sv, const struct mg_fixture *f, char *const *argv, const char *log,
-		    int64_t timeout_ms)
-{
-	struct mg_spawn sp = {
-		.argv = argv,
-		.env = f->env,
-		.cwd = f->cwd,
-		.stdin_mode = MG_STDIN_NULL,
-		.run_as = &sv->run_as,
-		.child_mask = &sv->child_mask,
-		.output_path = log ? log : "/dev/null",
-		.die_with_memgate = true,
-		.what = "memray",
-	};
-	struct mg_spawned out;
-	char err[256];
-	int rc = mg_spawn(&sp, &out, err, sizeof err);
-	if (out.pid <= 0)
-		return -1;
-	int status;
-	for (int64_t waited = 0;; waited += 10) {
-		pid_t w = waitpid(out.pid, &status, WNOHANG);
-		if (w == out.pid)
-			return rc == 0 ? status : -1;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (waited >= timeout_ms) {
-			kill(out.pid, SIGKILL); /* our child, not reaped: its pid is still its own */
-			waitpid(out.pid, &status, 0);
-			return -1;
-		}
-		struct timespec ts = {0, 10 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-}
 
 static char *read_text(const char *path)
 {
@@ -71,10 +31,19 @@ static char *read_text(const char *path)
 }
 
 /* Is memray importable by the fixture's interpreter? */
+/* A helper tool for fixture f: its user, cwd and environment. */
+static int run_tool(struct mg_supervisor *sv, const struct mg_fixture *f, char *const *argv, const char *log)
+{
+	struct mg_tool t = {.argv = argv, .env = f->env, .cwd = f->cwd, .run_as = &sv->run_as,
+			    .child_mask = &sv->child_mask, .log = log, .timeout_ms = TOOL_TIMEOUT_MS, .what = "memray"};
+	char err[256];
+	return mg_run_tool(&t, err, sizeof err);
+}
+
 static bool memray_installed(struct mg_supervisor *sv, const struct mg_fixture *f)
 {
 	char *const argv[] = {f->argv[0], "-c", "import memray", NULL};
-	int st = run_tool(sv, f, argv, NULL, TOOL_TIMEOUT_MS);
+	int st = run_tool(sv, f, argv, NULL);
 	return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
@@ -148,7 +117,7 @@ static void memray_pass(struct mg_supervisor *sv, const struct mg_fixture *f, st
 		snprintf(r->error, sizeof r->error, "memray run: %s", err);
 		goto out;
 	}
-	int st = run_tool(sv, f, cmds.stats, log, TOOL_TIMEOUT_MS);
+	int st = run_tool(sv, f, cmds.stats, log);
 	char *output = read_text(log);
 	if (st < 0 || mg_memray_interpret_stats(st, output, access(stats, F_OK) == 0, err, sizeof err) < 0) {
 		snprintf(r->error, sizeof r->error, "memray stats: %s", st < 0 ? "did not finish" : err);

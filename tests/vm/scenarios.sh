@@ -32,6 +32,8 @@ echo +memory >$cg/system.slice/cgroup.subtree_control
 	SUDO_UID=1001 SUDO_GID=1001 SUDO_USER=runner build/memgate measure --json /tmp/s1.json \
 		-- sh -c 'id -u >/tmp/s1.uid; build/workload hold 32 100' 2>/tmp/s1.err
 	echo $? >/tmp/s1.rc
+	SUDO_UID=1001 SUDO_GID=1001 SUDO_USER=runner build/memgate doctor --json /tmp/d1.json >/tmp/d1.out 2>&1
+	echo $? >/tmp/d1.rc
 )
 if [ "$(cat /tmp/s1.rc)" != 0 ]; then
 	fail runner-sudo "exit $(cat /tmp/s1.rc): $(cat /tmp/s1.err)"
@@ -41,6 +43,8 @@ elif [ "$(cat /tmp/s1.uid)" != 1001 ]; then
 	fail runner-sudo "fixture ran as uid $(cat /tmp/s1.uid), not 1001"
 elif ! grep -q '"cgroup_bytes": 3[3-9][0-9]\{6\}' /tmp/s1.json; then
 	fail runner-sudo "cgroup peak not ~32 MiB: $(grep cgroup_bytes /tmp/s1.json)"
+elif [ "$(cat /tmp/d1.rc)" != 0 ] || ! has /tmp/d1.json '"backend": "cgroup-v2"' || ! has /tmp/d1.out 'uid 1001'; then
+	fail runner-sudo "doctor disagrees (exit $(cat /tmp/d1.rc)): $(cat /tmp/d1.out)"
 else
 	pass runner-sudo
 fi
@@ -58,11 +62,15 @@ chown -R 1001:1001 $u/session.scope
 	su runner -s /bin/sh -c 'cd /mg && build/memgate measure --json /tmp/s2.json -- build/workload hold 32 100' \
 		2>/tmp/s2.err
 	echo $? >/tmp/s2.rc
+	su runner -s /bin/sh -c 'cd /mg && build/memgate doctor' >/tmp/d2.out 2>&1
+	echo $? >/tmp/d2.rc
 )
 if [ "$(cat /tmp/s2.rc)" != 0 ]; then
 	fail laptop "exit $(cat /tmp/s2.rc): $(cat /tmp/s2.err)"
 elif ! has /tmp/s2.json '"method": "cgroup-v2"'; then
 	fail laptop "not measured with cgroup-v2: $(grep -A3 '"method"' /tmp/s2.json)"
+elif [ "$(cat /tmp/d2.rc)" != 0 ] || ! has /tmp/d2.out 'exact measurement available (cgroup-v2)'; then
+	fail laptop "doctor disagrees (exit $(cat /tmp/d2.rc)): $(cat /tmp/d2.out)"
 else
 	pass laptop
 fi
@@ -99,6 +107,8 @@ mkdir -p $cg/system.slice/locked.service
 	su runner -s /bin/sh -c 'cd /mg && build/memgate measure --measurement cgroup-v2 --json /tmp/s4.json \
 		-- build/workload hold 1 10' 2>/tmp/s4.err
 	echo $? >/tmp/s4.rc
+	su runner -s /bin/sh -c 'cd /mg && build/memgate doctor' >/tmp/d3.out 2>&1
+	echo $? >/tmp/d3.rc
 )
 if [ "$(cat /tmp/s3.rc)" != 0 ]; then
 	fail no-cgroup "exit $(cat /tmp/s3.rc): $(cat /tmp/s3.err)"
@@ -108,6 +118,9 @@ elif ! has /tmp/s3.err 'for the exact peak'; then
 	fail no-cgroup "no hint on stderr: $(cat /tmp/s3.err)"
 elif [ "$(cat /tmp/s4.rc)" != 3 ] || ! has /tmp/s4.json 'is required by the config but unavailable'; then
 	fail no-cgroup "a demanded cgroup-v2 must exit 3, got $(cat /tmp/s4.rc)"
+elif [ "$(cat /tmp/d3.rc)" != 1 ] || ! has /tmp/d3.out 'only sampled measurement available (proc)' ||
+	! has /tmp/d3.out 'fix: run through sudo'; then
+	fail no-cgroup "doctor disagrees (exit $(cat /tmp/d3.rc)): $(cat /tmp/d3.out)"
 else
 	pass no-cgroup
 fi
