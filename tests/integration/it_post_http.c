@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
-#include "testutil.h"
+#include "../unit/testutil.h"
 #include "../peer/prism.h"
 #include "ci/http.h"
 #include "ci/post.h"
