@@ -8,7 +8,6 @@
  *   API description: 201 for good posts, 422/400 for bad ones, 401 without a
  *   token. Prism is installed by tests/peer/ensure (npm ci, a no-op when up to
  *   date) and killed in the group teardown (and by PDEATHSIG if we crash). */
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -996,10 +995,13 @@ int main(void)
 		cmocka_unit_test(prism_gitlab_tokens),
 		cmocka_unit_test(prism_gitlab_bad_state_400),
 	};
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	char err[512];
+	if (mg_http_global_init(err, sizeof err) < 0) {
+		fprintf(stderr, "it_post_http: %s\n", err);
 		return 1;
+	}
 	int failed = cmocka_run_group_tests_name("post over HTTP: own loopback server", own_server, NULL, NULL);
 	failed += cmocka_run_group_tests_name("post over HTTP: Prism peers", prism, peers_up, peers_down);
-	curl_global_cleanup();
+	mg_http_global_cleanup();
 	return failed;
 }

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include "testutil.h"
+#include "ci/curl_dl.h"
 #include "ci/http.h"
 #include "ci/post.h"
 #include "report/report_load.h"
@@ -661,16 +662,65 @@ static void exit_status_policy(void **state)
 	assert_int_equal(mg_post_exit_status(1, true, true), 1);
 }
 
+/* memgate calls libcurl only through mg_curl()'s table and never defines
+ * libcurl's own names (ci/curl_dl.h). Nothing here links libcurl, so a
+ * weak reference to any of them must stay null. */
+#pragma weak curl_global_init
+#pragma weak curl_global_cleanup
+#pragma weak curl_easy_init
+#pragma weak curl_easy_setopt
+#pragma weak curl_easy_perform
+#pragma weak curl_easy_getinfo
+#pragma weak curl_easy_cleanup
+#pragma weak curl_easy_strerror
+#pragma weak curl_slist_append
+#pragma weak curl_slist_free_all
+#pragma weak curl_free
+#pragma weak curl_url
+#pragma weak curl_url_cleanup
+#pragma weak curl_url_get
+#pragma weak curl_url_set
+
+static void no_libcurl_names_defined(void **state)
+{
+	(void)state;
+	typedef void (*fn)(void);
+	const struct { const char *name; fn f; } names[] = {
+		{"curl_global_init", (fn)curl_global_init}, {"curl_global_cleanup", (fn)curl_global_cleanup},
+		{"curl_easy_init", (fn)curl_easy_init}, {"curl_easy_setopt", (fn)curl_easy_setopt},
+		{"curl_easy_perform", (fn)curl_easy_perform}, {"curl_easy_getinfo", (fn)curl_easy_getinfo},
+		{"curl_easy_cleanup", (fn)curl_easy_cleanup}, {"curl_easy_strerror", (fn)curl_easy_strerror},
+		{"curl_slist_append", (fn)curl_slist_append}, {"curl_slist_free_all", (fn)curl_slist_free_all},
+		{"curl_free", (fn)curl_free}, {"curl_url", (fn)curl_url}, {"curl_url_cleanup", (fn)curl_url_cleanup},
+		{"curl_url_get", (fn)curl_url_get}, {"curl_url_set", (fn)curl_url_set},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].f)
+			fail_msg("%s is defined: memgate must call libcurl through mg_curl() only", names[i].name);
+	/* and the table is there, loaded once */
+	char err[256] = "";
+	const struct mg_curl *c = mg_curl(err, sizeof err);
+	if (!c)
+		fail_msg("libcurl: %s", err);
+	assert_ptr_equal(mg_curl(NULL, 0), c);
+	assert_non_null(c->easy_setopt);
+	assert_string_equal(c->easy_strerror(CURLE_OK), "No error");
+}
+
 static int curl_up(void **state)
 {
 	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	char err[512];
+	if (mg_http_global_init(err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
 }
 
 static int curl_down(void **state)
 {
 	(void)state;
-	curl_global_cleanup();
+	mg_http_global_cleanup();
 	return 0;
 }
 
@@ -704,6 +754,7 @@ int main(void)
 		cmocka_unit_test(scrub_edge_cases),
 		cmocka_unit_test(report_shape),
 		cmocka_unit_test(exit_status_policy),
+		cmocka_unit_test(no_libcurl_names_defined),
 	};
 	return cmocka_run_group_tests(tests, curl_up, curl_down);
 }
