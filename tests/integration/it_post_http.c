@@ -1,4 +1,5 @@
-/* post.c and http.c over real HTTP, all on 127.0.0.1:
+/* gate/ci's posting (post, forge, checks) and http.c over real HTTP, all on
+ * 127.0.0.1:
  * - a small server of our own (a thread) with scripted answers: retries on
  *   500 and 429 (Retry-After), none on 404/422, a server that never answers
  *   (timeouts), refused connections, headers sent, check-run batches, token
@@ -15,8 +16,13 @@
 
 #include "../unit/testutil.h"
 #include "../peer/prism.h"
+#include "ci/checks.h"
+#include "ci/env.h"
+#include "ci/forge.h"
 #include "ci/http.h"
 #include "ci/post.h"
+#include "ci/status.h"
+#include "ci/text.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define TOKEN "ghp_S3cr3tT0kenValue4242"

@@ -5,8 +5,14 @@
 
 #include "testutil.h"
 #include "ci/curl_dl.h"
+#include "ci/checks.h"
+#include "ci/env.h"
+#include "ci/forge.h"
 #include "ci/http.h"
 #include "ci/post.h"
+#include "ci/secret.h"
+#include "ci/status.h"
+#include "ci/text.h"
 #include "report/report_load.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
