@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ci/secret.h"
+#include "ci/text.h"
 
 #define GITHUB_API_DEFAULT "https://api.github.com"
 #define DEFAULT_PREFIX "memgate/"
@@ -108,8 +109,21 @@ int mg_post_event_sha(const char *event_name, const char *event_path, char *sha,
 			 "cannot find the pull request's head commit (pass --sha)", event_name);
 		return -1;
 	}
+	FILE *f = fopen(event_path, "r");
+	if (!f) {
+		mg_ci_errno(err, errlen, errno, "read", event_path);
+		return -1;
+	}
 	json_error_t je;
-	json_t *ev = json_load_file(event_path, 0, &je);
+	errno = 0;
+	json_t *ev = json_loadf(f, 0, &je);
+	int e = errno;
+	bool rerr = ferror(f);
+	fclose(f);
+	if (!ev && rerr) { /* a directory, an I/O error: jansson would call it an early end */
+		mg_ci_errno(err, errlen, e ? e : EIO, "read", event_path);
+		return -1;
+	}
 	if (!ev) {
 		snprintf(err, errlen, "%s:%d:%d: cannot read the %s event: %s", event_path, je.line,
 			 je.column, event_name, je.text);
@@ -136,15 +150,17 @@ static int read_token_file(const char *path, char **token, char *err, size_t err
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errlen, "--token-file %s: %s", path, strerror(errno));
+		mg_ci_errno(err, errlen, errno, "read", path);
 		return -1;
 	}
 	char line[4096];
+	errno = 0;
 	bool got = fgets(line, sizeof line, f) != NULL;
+	int e = errno;
 	bool rerr = ferror(f);
 	fclose(f);
 	if (rerr) {
-		snprintf(err, errlen, "--token-file %s: read error", path);
+		mg_ci_errno(err, errlen, e ? e : EIO, "read", path);
 		explicit_bzero(line, sizeof line);
 		return -1;
 	}

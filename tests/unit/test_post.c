@@ -2,6 +2,7 @@
  * cutting on UTF-8 boundaries, event files, options from the environment,
  * URL building, the https/loopback policy, API error texts, token secrecy. */
 #include <curl/curl.h>
+#include <errno.h>
 
 #include "testutil.h"
 #include "ci/curl_dl.h"
@@ -300,6 +301,42 @@ static void event_pull_request_broken(void **state)
 	assert_contains(err, "GITHUB_EVENT_PATH");
 }
 
+/* A file that cannot be read is an errno, not a JSON error at 0:0 or "end
+ * of file". */
+static void event_file_unreadable(void **state)
+{
+	(void)state;
+	char sha[80], err[256];
+	assert_int_equal(mg_post_event_sha("pull_request", "/nonexistent/event.json", sha, sizeof sha, err,
+					   sizeof err), -1);
+	assert_string_equal(err, "cannot read /nonexistent/event.json: ENOENT (No such file or directory)");
+	assert_int_equal(mg_post_event_sha("pull_request", "/", sha, sizeof sha, err, sizeof err), -1);
+	assert_string_equal(err, "cannot read /: EISDIR (Is a directory)");
+	/* through the options too, as the poster reports it */
+	char *env[] = {"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=o/r", "GITHUB_SHA=" SHA40, "GITHUB_TOKEN=" TOKEN,
+		       "GITHUB_EVENT_NAME=pull_request_target", "GITHUB_EVENT_PATH=/nonexistent/event.json", NULL};
+	struct mg_post_flags fl = {0};
+	struct mg_post_opts o;
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
+	assert_string_equal(err, "cannot read /nonexistent/event.json: ENOENT (No such file or directory)");
+	mg_post_opts_free(&o);
+}
+
+static void errno_wording(void **state)
+{
+	(void)state;
+	char err[128];
+	mg_ci_errno(err, sizeof err, EACCES, "read", "/x/token");
+	assert_string_equal(err, "cannot read /x/token: EACCES (Permission denied)");
+	mg_ci_errno(err, sizeof err, ENOSPC, "write", "out.json");
+	assert_string_equal(err, "cannot write out.json: ENOSPC (No space left on device)");
+	mg_ci_errno(err, sizeof err, 4242, "open", "/y");
+	assert_contains(err, "cannot open /y: errno 4242 (");
+	char small[16];
+	mg_ci_errno(small, sizeof small, EACCES, "read", "/x/token");
+	assert_string_equal(small, "cannot read /x/"); /* cut, still terminated */
+}
+
 /* ---- options from the environment ----------------------------------------------- */
 
 static void github_push_env(void **state)
@@ -521,8 +558,15 @@ static void token_file_first_line_trimmed(void **state)
 	assert_contains(err, "empty");
 	mg_post_opts_free(&o);
 	unlink(path);
+	char want[256];
 	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
-	assert_contains(err, "No such file");
+	snprintf(want, sizeof want, "cannot read %s: ENOENT (No such file or directory)", path);
+	assert_string_equal(err, want);
+	mg_post_opts_free(&o);
+	/* a directory opens, and fails at the first read */
+	fl.token_file = "/";
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
+	assert_string_equal(err, "cannot read /: EISDIR (Is a directory)");
 	mg_post_opts_free(&o);
 }
 
@@ -747,6 +791,8 @@ int main(void)
 		cmocka_unit_test(event_push_is_not_a_pr),
 		cmocka_unit_test(event_pull_request_head),
 		cmocka_unit_test(event_pull_request_broken),
+		cmocka_unit_test(event_file_unreadable),
+		cmocka_unit_test(errno_wording),
 		cmocka_unit_test(github_push_env),
 		cmocka_unit_test(github_pull_request_env),
 		cmocka_unit_test(github_missing_names_all),
