@@ -493,6 +493,40 @@ static void github_headers_and_body(void **state)
 	json_decref(body);
 }
 
+/* mg_post_send_json, the one request every forge call makes: the reply of a
+ * 2xx parsed (none when it is not JSON), the method and body sent as given,
+ * and a refusal quoted with its attempts. */
+static void send_json_replies(void **state)
+{
+	struct srv *s = *state;
+	static const struct step steps[] = {{200, NULL, "{\"id\":12,\"ok\":true}", false},
+					    {204, NULL, "not json", false},
+					    {409, NULL, "{\"message\":\"Conflict here\"}", false}};
+	srv_start(s, steps, 3);
+	struct mg_post_opts o;
+	opts_for(&o, MG_FORGE_GITHUB, s->port, NULL);
+	char url[96], err[512] = "";
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/repos/o/r/check-runs/12", s->port);
+	json_t *body = json_pack("{s:s}", "status", "completed"), *reply = NULL, *none = NULL;
+	int rc1 = mg_post_send_json(&o, "PATCH", url, body, &reply, err, sizeof err);
+	int rc2 = mg_post_send_json(&o, "PATCH", url, body, &none, err, sizeof err);
+	char err3[512] = "";
+	int rc3 = mg_post_send_json(&o, "POST", url, body, NULL, err3, sizeof err3);
+	srv_stop(s);
+	mg_post_opts_free(&o);
+	json_decref(body);
+	if (rc1 != 0 || rc2 != 0)
+		fail_msg("%s", err);
+	assert_int_equal(json_integer_value(json_object_get(reply, "id")), 12);
+	assert_null(none);
+	assert_int_equal(rc3, -1);
+	assert_string_equal(err3, "409 Conflict: Conflict here (1 attempt)");
+	assert_contains(s->req[0].head, "PATCH /repos/o/r/check-runs/12 HTTP/1.1\r\n");
+	assert_contains(s->req[0].head, "\r\nAuthorization: Bearer " TOKEN "\r\n");
+	assert_string_equal(s->req[0].body, "{\"status\":\"completed\"}");
+	json_decref(reply);
+}
+
 static void gitlab_headers_and_body(void **state)
 {
 	struct srv *s = *state;
@@ -981,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(token_in_url_not_in_transport_error),
 		SRV_TEST(response_body_capped),
 		SRV_TEST(github_headers_and_body),
+		SRV_TEST(send_json_replies),
 		SRV_TEST(gitlab_headers_and_body),
 		SRV_TEST(stops_at_first_failure),
 		SRV_TEST(token_not_in_failing_request_error),

@@ -1,6 +1,8 @@
-/* Unit tests for post.c / http.c without a network: description and summary
- * cutting on UTF-8 boundaries, event files, options from the environment,
- * URL building, the https/loopback policy, API error texts, token secrecy. */
+/* Unit tests for gate/ci without a network: description and summary cutting
+ * on UTF-8 boundaries (text, status), event files and options from the
+ * environment (env), URL building and API error texts (forge), the config
+ * line index (checks), the https/loopback policy (http), token secrecy
+ * (secret), errno wording, and libcurl reached only through mg_curl(). */
 #include <curl/curl.h>
 #include <errno.h>
 
@@ -242,6 +244,40 @@ static void description_of_many_reasons(void **state)
 	assert_string_equal(d, "failed");
 	free(d);
 	json_decref(f);
+}
+
+/* The parts of a description (status.h), and what an annotation uses. */
+static void status_parts(void **state)
+{
+	(void)state;
+	const char *why[] = {"tree_rss 312.4 MiB > limit 200.0 MiB", "exit code 1", NULL};
+	json_t *fail = fixture("fail", why, 1), *err = fixture("error", NULL, -1);
+	json_t *pass = fixture("pass", NULL, 68472422LL), *odd = fixture("maybe", NULL, -1);
+	json_t *none = json_object();
+	assert_int_equal(mg_post_fixture_verdict(pass), MG_VERDICT_PASS);
+	assert_int_equal(mg_post_fixture_verdict(fail), MG_VERDICT_FAIL);
+	assert_int_equal(mg_post_fixture_verdict(odd), MG_VERDICT_ERROR); /* unknown: never a pass */
+	assert_int_equal(mg_post_fixture_verdict(none), MG_VERDICT_ERROR);
+	char *r1 = mg_post_reasons(fail, "\n"), *r2 = mg_post_reasons(err, "\n"), *r3 = mg_post_reasons(pass, "; ");
+	assert_string_equal(r1, "tree_rss 312.4 MiB > limit 200.0 MiB\nexit code 1");
+	assert_string_equal(r2, "could not measure");
+	assert_string_equal(r3, "");
+	char *f1 = mg_post_full_description(pass), *f2 = mg_post_full_description(fail);
+	assert_string_equal(f1, "peak 65.3 MiB, within limits");
+	assert_string_equal(f2, "tree_rss 312.4 MiB > limit 200.0 MiB; exit code 1");
+	char *c1 = mg_post_context("memgate/", "api"), *c2 = mg_post_context("", "api");
+	assert_string_equal(c1, "memgate/api");
+	assert_string_equal(c2, "api");
+	/* the full text is not cut: the annotation's message may be long */
+	json_t *many = json_array();
+	for (int i = 0; i < 40; i++)
+		json_array_append_new(many, json_string("max_process_hwm 290.0 MiB > limit 120.0 MiB"));
+	json_object_set_new(fail, "reasons", many);
+	char *f3 = mg_post_full_description(fail), *d3 = mg_post_description(fail);
+	assert_true(strlen(f3) > 40 * 40);
+	assert_int_equal(utf8_chars(d3), MG_POST_DESCRIPTION_MAX);
+	free(r1), free(r2), free(r3), free(f1), free(f2), free(f3), free(d3), free(c1), free(c2);
+	json_decref(fail), json_decref(err), json_decref(pass), json_decref(odd), json_decref(none);
 }
 
 static void states_per_forge(void **state)
@@ -607,6 +643,46 @@ static void token_never_in_errors(void **state)
 	assert_true(strstr(small, "ghp_") == NULL);
 }
 
+/* ---- the secret and text helpers ------------------------------------------------- */
+
+static void scrub_and_wipe(void **state)
+{
+	(void)state;
+	assert_null(mg_ci_scrub(NULL, TOKEN));
+	char *s = mg_ci_scrub(strdup("x " TOKEN " y " TOKEN), TOKEN);
+	assert_string_equal(s, "x *** y ***");
+	free(s);
+	s = mg_ci_scrub(strdup("nothing to hide"), NULL);
+	assert_string_equal(s, "nothing to hide");
+	free(s);
+	s = mg_ci_scrub(strdup("nothing to hide"), "");
+	assert_string_equal(s, "nothing to hide");
+	free(s);
+	s = mg_ci_scrub(strdup("cut at ghp_"), TOKEN); /* 4 bytes of it at the end: gone */
+	assert_string_equal(s, "cut at ***");
+	free(s);
+	s = mg_ci_scrub(strdup("cut at ghp"), TOKEN); /* 3 bytes: not the token */
+	assert_string_equal(s, "cut at ghp");
+	free(s);
+
+	/* set_err: text may be err itself (in place), the token scrubbed, cut */
+	char err[32];
+	snprintf(err, sizeof err, "bad " TOKEN);
+	mg_ci_set_err(err, sizeof err, err, TOKEN);
+	assert_string_equal(err, "bad ***");
+	mg_ci_set_err(err, sizeof err, "ééééééééééééééééééééééééééééééé", NULL);
+	assert_true(strlen(err) < sizeof err);
+	assert_string_equal(err + strlen(err) - 3, "…");
+	utf8_chars(err);
+
+	mg_ci_wipe_free(NULL);
+	mg_ci_wipe_free(strdup(TOKEN));
+
+	char *p = mg_ci_printf("%s/%d", "memgate", 7);
+	assert_string_equal(p, "memgate/7");
+	free(p);
+}
+
 /* ---- API error texts --------------------------------------------------------------- */
 
 static void api_error_texts(void **state)
@@ -701,6 +777,41 @@ static void report_shape(void **state)
 	json_decref(no_schema);
 }
 
+/* ---- the config's "name" lines (checks.h) ------------------------------------------ */
+
+static void config_line_index(void **state)
+{
+	(void)state;
+	char path[64];
+	write_file(path, sizeof path,
+		   "{\n"
+		   "  \"version\": 1,\n"
+		   "  \"defaults\": {\"env\": {\"NOT_A_NAME\": \"api\"}},\n"
+		   "  \"fixtures\": [\n"
+		   "    {\"command\": [\"true\"], \"name\": \"fx2\"},\n"
+		   "    {\"name\": \"api\",\n"
+		   "     \"command\": [\"true\"]},\n"
+		   "    {\"name\": \"fx1\", \"cwd\": \"fx2\"},\n"
+		   "    {\"name\": \"api\"}\n"
+		   "  ]\n"
+		   "}");
+	struct mg_post_config_lines cl;
+	mg_post_config_lines_load(path, &cl);
+	assert_int_equal(mg_post_config_line(&cl, "api"), 6);  /* the first "name" line quoting it */
+	assert_int_equal(mg_post_config_line(&cl, "fx1"), 8);
+	assert_int_equal(mg_post_config_line(&cl, "fx2"), 5);  /* line 8 quotes it later */
+	assert_int_equal(mg_post_config_line(&cl, "fx3"), 1);  /* absent */
+	assert_int_equal(mg_post_config_line(&cl, "NOT_A_NAME"), 1); /* not on a "name" line */
+	mg_post_config_lines_free(&cl);
+	assert_null(cl.text);
+	unlink(path);
+	/* no config at hand: every fixture at line 1 */
+	mg_post_config_lines_load(path, &cl);
+	assert_int_equal(cl.n, 0);
+	assert_int_equal(mg_post_config_line(&cl, "api"), 1);
+	mg_post_config_lines_free(&cl);
+}
+
 static void exit_status_policy(void **state)
 {
 	(void)state;
@@ -787,6 +898,7 @@ int main(void)
 		cmocka_unit_test(description_pass_fail_error),
 		cmocka_unit_test(description_long_reasons_cut),
 		cmocka_unit_test(description_of_many_reasons),
+		cmocka_unit_test(status_parts),
 		cmocka_unit_test(states_per_forge),
 		cmocka_unit_test(event_push_is_not_a_pr),
 		cmocka_unit_test(event_pull_request_head),
@@ -802,9 +914,11 @@ int main(void)
 		cmocka_unit_test(url_policy),
 		cmocka_unit_test(token_file_first_line_trimmed),
 		cmocka_unit_test(token_never_in_errors),
+		cmocka_unit_test(scrub_and_wipe),
 		cmocka_unit_test(api_error_texts),
 		cmocka_unit_test(scrub_edge_cases),
 		cmocka_unit_test(report_shape),
+		cmocka_unit_test(config_line_index),
 		cmocka_unit_test(exit_status_policy),
 		cmocka_unit_test(no_libcurl_names_defined),
 	};
