@@ -1,5 +1,5 @@
 /* http: one JSON request over libcurl, with timeouts, retries and a capped
- * response body. Used by post.c to talk to forge APIs.
+ * response body. Used by forge.c to talk to forge APIs.
  *
  * Secrets: request headers may carry a token. They never reach an error
  * message, and the optional debug trace (mg_http_opts.trace) prints
