@@ -41,6 +41,11 @@ $(1)/tests/test_%: tests/unit/test_%.c $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_
 $(1)/tests/it_%: tests/integration/it_%.c tests/integration/itutil.h
 	@mkdir -p $$(@D)
 	$$(COMPILE) $(2) $$< -o $$@ $$(LDFLAGS) $$(LDLIBS) -lcmocka
+# it_post_http calls the library in-process (and starts Prism, so it is not
+# a unit test): linked like the unit tests; this rule wins over it_%.
+$(1)/tests/it_post_http: tests/integration/it_post_http.c $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) tests/unit/testutil.h tests/peer/prism.h
+	@mkdir -p $$(@D)
+	$$(COMPILE) $(2) $$< $$(patsubst gate/%.c,$(1)/obj/%.o,$$(LIB_SRC)) -o $$@ $$(LDFLAGS) $$(LDLIBS) -lcmocka
 endef
 $(eval $(call build_tree,build,))
 $(eval $(call build_tree,build/san,$(SANFLAGS)))

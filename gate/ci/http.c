@@ -1,12 +1,33 @@
 #include "ci/http.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "ci/curl_dl.h"
+
+int mg_http_global_init(char *err, size_t errlen)
+{
+	const struct mg_curl *c = mg_curl(err, errlen);
+	if (!c)
+		return -1;
+	CURLcode rc = c->global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s", c->easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void mg_http_global_cleanup(void)
+{
+	const struct mg_curl *c = mg_curl(NULL, 0);
+	if (c)
+		c->global_cleanup();
+}
 
 void mg_http_opts_init(struct mg_http_opts *o)
 {
@@ -99,18 +120,18 @@ static bool loopback_host(const char *host)
  * host (a proxy elsewhere cannot even reach it), and any plain http://,
  * whose every byte, the token included, a proxy would read. https:// to
  * another host may use the environment's proxy: it only tunnels TLS. */
-static int url_policy(const char *url, bool *direct, char *err, size_t errlen)
+static int url_policy(const struct mg_curl *c, const char *url, bool *direct, char *err, size_t errlen)
 {
-	CURLU *u = curl_url();
+	CURLU *u = c->url();
 	char *scheme = NULL, *host = NULL;
 	int rc = -1;
 	if (!u) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!url || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	if (!url || c->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		snprintf(err, errlen, "%s: not a valid URL", url ? url : "(null)");
 	else if (!strcasecmp(scheme, "https"))
 		rc = 0;
@@ -125,16 +146,17 @@ static int url_policy(const char *url, bool *direct, char *err, size_t errlen)
 			 url, host);
 	if (rc == 0)
 		*direct = strcasecmp(scheme, "https") != 0 || loopback_host(host);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	c->free(scheme);
+	c->free(host);
+	c->url_cleanup(u);
 	return rc;
 }
 
 int mg_http_url_allowed(const char *url, char *err, size_t errlen)
 {
 	bool direct;
-	return url_policy(url, &direct, err, errlen);
+	const struct mg_curl *c = mg_curl(err, errlen);
+	return c ? url_policy(c, url, &direct, err, errlen) : -1;
 }
 
 /* ---- one attempt --------------------------------------------------------- */
@@ -212,13 +234,13 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 }
 
 /* Options that stay the same for every attempt. 0, or -1 with err. */
-static int setup(CURL *h, const struct mg_http_request *req, const struct mg_http_opts *o, bool direct,
+static int setup(const struct mg_curl *c, CURL *h, const struct mg_http_request *req, const struct mg_http_opts *o, bool direct,
 		 struct curl_slist *hdrs, struct sink *sink, char *curlerr, char *err, size_t errlen)
 {
 	CURLcode rc = CURLE_OK;
 #define SET(opt, val) \
 	if (rc == CURLE_OK) \
-		rc = curl_easy_setopt(h, opt, val)
+		rc = c->easy_setopt(h, opt, val)
 	SET(CURLOPT_URL, req->url);
 	/* "" overrides http_proxy, HTTPS_PROXY, ALL_PROXY and the like */
 	if (direct)
@@ -242,9 +264,9 @@ static int setup(CURL *h, const struct mg_http_request *req, const struct mg_htt
 	}
 #undef SET
 	if (rc == CURLE_OK && !req->body)
-		rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		rc = c->easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "cannot set up the request: %s", curl_easy_strerror(rc));
+		snprintf(err, errlen, "cannot set up the request: %s", c->easy_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -271,21 +293,21 @@ static long retry_delay_ms(const struct mg_http_opts *o, int retry, curl_off_t r
 	return d;
 }
 
-static struct curl_slist *header_list(const char *const *headers)
+static struct curl_slist *header_list(const struct mg_curl *c, const char *const *headers)
 {
 	struct curl_slist *list = NULL;
 	for (size_t i = 0; headers && headers[i]; i++) {
-		struct curl_slist *l = curl_slist_append(list, headers[i]);
+		struct curl_slist *l = c->slist_append(list, headers[i]);
 		if (!l) {
-			curl_slist_free_all(list);
+			c->slist_free_all(list);
 			return NULL;
 		}
 		list = l;
 	}
 	/* no "Expect: 100-continue" round trip for larger bodies */
-	struct curl_slist *l = curl_slist_append(list, "Expect:");
+	struct curl_slist *l = c->slist_append(list, "Expect:");
 	if (!l)
-		curl_slist_free_all(list);
+		c->slist_free_all(list);
 	return l;
 }
 
@@ -298,20 +320,20 @@ static void reset_body(struct mg_http_response *resp)
 }
 
 /* Attempts until a final answer. Returns the last CURLcode. */
-static CURLcode attempts(CURL *h, const struct mg_http_opts *o, struct mg_http_response *resp,
+static CURLcode attempts(const struct mg_curl *c, CURL *h, const struct mg_http_opts *o, struct mg_http_response *resp,
 			 char *curlerr)
 {
 	for (int retry = 0;; retry++) {
 		reset_body(resp);
 		curlerr[0] = '\0';
 		resp->status = 0;
-		CURLcode rc = curl_easy_perform(h);
+		CURLcode rc = c->easy_perform(h);
 		resp->attempts++;
 		curl_off_t retry_after = 0;
 		if (rc == CURLE_OK) {
-			if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
+			if (c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
 				resp->status = 0;
-			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
+			if (c->easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
 				retry_after = 0;
 		}
 		bool again = rc == CURLE_OK ? mg_http_retryable_status(resp->status) : retryable_code(rc);
@@ -326,31 +348,32 @@ int mg_http_send(const struct mg_http_request *req, const struct mg_http_opts *o
 {
 	bool direct = true;
 	memset(resp, 0, sizeof *resp);
-	if (url_policy(req->url, &direct, err, errlen) < 0)
+	const struct mg_curl *c = mg_curl(err, errlen);
+	if (!c || url_policy(c, req->url, &direct, err, errlen) < 0)
 		return -1;
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdrs = header_list(req->headers);
+	CURL *h = c->easy_init();
+	struct curl_slist *hdrs = header_list(c, req->headers);
 	if (!h || !hdrs) {
 		snprintf(err, errlen, "cannot start a request: libcurl is out of memory");
-		curl_slist_free_all(hdrs);
-		curl_easy_cleanup(h);
+		c->slist_free_all(hdrs);
+		c->easy_cleanup(h);
 		return -1;
 	}
 	char curlerr[CURL_ERROR_SIZE];
 	curlerr[0] = '\0';
 	struct sink sink = {resp, o->max_body};
-	int ret = setup(h, req, o, direct, hdrs, &sink, curlerr, err, errlen);
+	int ret = setup(c, h, req, o, direct, hdrs, &sink, curlerr, err, errlen);
 	if (ret == 0) {
-		CURLcode rc = attempts(h, o, resp, curlerr);
+		CURLcode rc = attempts(c, h, o, resp, curlerr);
 		if (rc != CURLE_OK) {
 			snprintf(err, errlen, "%s %s: %s (%d attempt%s)", req->method, req->url,
-				 curlerr[0] ? curlerr : curl_easy_strerror(rc), resp->attempts,
+				 curlerr[0] ? curlerr : c->easy_strerror(rc), resp->attempts,
 				 resp->attempts == 1 ? "" : "s");
 			ret = -1;
 		}
 	}
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
+	c->easy_cleanup(h);
+	c->slist_free_all(hdrs);
 	return ret;
 }
 

@@ -1,12 +1,13 @@
 /* http: one JSON request over libcurl, with timeouts, retries and a capped
- * response body. Used by post.c to talk to forge APIs.
+ * response body. Used by forge.c to talk to forge APIs.
  *
  * Secrets: request headers may carry a token. They never reach an error
  * message, and the optional debug trace (mg_http_opts.trace) prints
  * Authorization, PRIVATE-TOKEN and JOB-TOKEN headers as "<redacted>".
  *
- * The caller owns libcurl's global state: curl_global_init() once per
- * process before the first request, curl_global_cleanup() at the end. */
+ * libcurl is loaded at the first use (ci/curl_dl.h). The caller owns its
+ * global state: mg_http_global_init() once per process before the first
+ * request, mg_http_global_cleanup() at the end. */
 #ifndef MG_HTTP_H
 #define MG_HTTP_H
 
@@ -38,6 +39,13 @@ struct mg_http_response {
 	bool truncated;  /* the body was longer than max_body */
 	int attempts;    /* requests sent, retries included */
 };
+
+/* Load libcurl and initialise its global state (curl_global_init), once
+ * per process, single-threaded. 0, or -1 with why in err: libcurl's error,
+ * or that it could not be loaded and the package to install (libcurl4). */
+int mg_http_global_init(char *err, size_t errlen);
+/* Undo mg_http_global_init (nothing when libcurl could not be loaded). */
+void mg_http_global_cleanup(void);
 
 /* Defaults above. */
 void mg_http_opts_init(struct mg_http_opts *o);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ci/checks.h"
 #include "exit.h"
 #include "report/render.h"
 

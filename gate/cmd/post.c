@@ -1,12 +1,12 @@
 /* post: `memgate post REPORT.json`: the command line; the publishing is
  * ci/publish.c's. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "ci/http.h"
 #include "ci/publish.h"
 
 #include "report/render.h"
@@ -72,13 +72,13 @@ int mg_cmd_post(int argc, char **argv)
 	/* the check run's output.summary: the job summary's markdown, cut to fit */
 	char *summary_markdown = flags.checks ? mg_post_summary_markdown(report) : NULL;
 	/* libcurl's global state: once for this process (single-threaded here) */
-	CURLcode cg = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (cg == CURLE_OK) {
+	char why[512];
+	if (mg_http_global_init(why, sizeof why) == 0) {
 		rc = mg_post_publish(report, &flags, summary_markdown, stdout, 0);
-		curl_global_cleanup();
+		mg_http_global_cleanup();
 	} else {
 		fprintf(stderr, "memgate: %s: not posted: cannot initialise libcurl: %s\n",
-			flags.require_post ? "error" : "warning", curl_easy_strerror(cg));
+			flags.require_post ? "error" : "warning", why);
 		rc = mg_post_exit_status(0, false, flags.require_post);
 	}
 	free(summary_markdown);

@@ -1,6 +1,5 @@
 /* run and validate: plan fixtures from a config, measure each, judge,
  * render the report (mg_execute, shared with cmd/measure.c). */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -11,6 +10,7 @@
 
 #include "report/baseline.h"
 #include "cmd/cmd.h"
+#include "ci/http.h"
 #include "ci/publish.h"
 #include "report/render.h"
 #include "config.h"
@@ -58,14 +58,15 @@ static int apply_baseline(json_t *doc, const struct mg_run_extras *x, struct mg_
  * leaves the status alone unless --require-post. */
 static int post_statuses(json_t *doc, const struct mg_run_extras *x, int status)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "memgate: warning: cannot initialise libcurl; statuses not posted\n");
+	char why[512];
+	if (mg_http_global_init(why, sizeof why) < 0) {
+		fprintf(stderr, "memgate: warning: cannot initialise libcurl: %s; statuses not posted\n", why);
 		return x->post_flags.require_post && status == 0 ? EXIT_ERROR : status;
 	}
 	char *summary = x->post_flags.checks ? mg_post_summary_markdown(doc) : NULL;
 	status = mg_post_publish(doc, &x->post_flags, summary, stderr, status);
 	free(summary);
-	curl_global_cleanup();
+	mg_http_global_cleanup();
 	return status;
 }
 

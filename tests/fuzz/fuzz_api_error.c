@@ -1,10 +1,12 @@
-/* The HTTP error-body parser mg_post_api_error (gate/post.c) on arbitrary
+/* The HTTP error-body parser mg_post_api_error (gate/ci/forge.c) on arbitrary
  * bodies (GitHub / GitLab JSON, HTML pages, anything), and the UTF-8 cutters
- * it uses. Properties from post.h: one line, never the token, never past
- * errlen, never a split UTF-8 character. */
+ * it uses (gate/ci/text.c). Properties from forge.h and text.h: one line,
+ * never the token, never past errlen, never a split UTF-8 character. */
 #include "fuzz.h"
 
-#include "ci/post.h"
+#include "ci/forge.h"
+#include "ci/status.h"
+#include "ci/text.h"
 
 #define TOKEN "ghp_S3cr3tT0ken0123456789abcdefABCDEF"
 

@@ -2,6 +2,8 @@
  * Prism mocks of GitHub and GitLab (tests/peer) on 127.0.0.1, with a clean
  * environment of our own making. Skips (with a message) while the binary
  * has no `post` command. */
+#include <dlfcn.h>
+#include <link.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -33,21 +35,16 @@ static void slurp(const char *path, char *buf, size_t len)
 	unlink(path);
 }
 
-/* Run memgate with args (NULL-terminated, after the program name) and
- * exactly the environment env (plus PATH). */
-static void run_memgate(struct out *o, const char *const *args, const char *const *env)
+/* Run argv (argv[0] a path) with exactly the environment env (plus PATH). */
+static void run_argv(struct out *o, const char *const *argv, const char *const *env)
 {
 	char opath[64], epath[64];
 	snprintf(opath, sizeof opath, "/tmp/memgate-itpost-o-XXXXXX");
 	snprintf(epath, sizeof epath, "/tmp/memgate-itpost-e-XXXXXX");
 	int ofd = mkstemp(opath), efd = mkstemp(epath);
 	assert_true(ofd >= 0 && efd >= 0);
-	const char *argv[32], *envp[40];
-	size_t n = 0, k = 0;
-	argv[n++] = it_memgate_path();
-	for (size_t i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
+	const char *envp[40];
+	size_t k = 0;
 	envp[k++] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	for (size_t i = 0; env && env[i] && k < 39; i++)
 		envp[k++] = env[i];
@@ -69,6 +66,19 @@ static void run_memgate(struct out *o, const char *const *args, const char *cons
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	slurp(opath, o->stdout_text, sizeof o->stdout_text);
 	slurp(epath, o->stderr_text, sizeof o->stderr_text);
+}
+
+/* Run memgate with args (NULL-terminated, after the program name) and
+ * exactly the environment env (plus PATH). */
+static void run_memgate(struct out *o, const char *const *args, const char *const *env)
+{
+	const char *argv[32];
+	size_t n = 0;
+	argv[n++] = it_memgate_path();
+	for (size_t i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	run_argv(o, argv, env);
 }
 
 static const char report_text[] =
@@ -242,6 +252,70 @@ static void plain_http_refused_and_no_forge(void **state)
 	assert_contains(o.stderr_text, "GITLAB_CI=true");
 }
 
+/* Where the dynamic linker finds libcurl.so.4, resolved to the file itself;
+ * -1 when it finds none. */
+static int libcurl_file(char *path)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
+	struct link_map *lm = NULL;
+	int rc = h && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && realpath(lm->l_name, path) ? 0 : -1;
+	if (h)
+		dlclose(h);
+	return rc;
+}
+
+/* Without libcurl (an empty file mounted over it in a private mount
+ * namespace): no crash, the package to install named. post warns and exits
+ * 0, or 3 with --require-post; run --post-status warns. Skips where no user
+ * and mount namespace can be made (unshare -rm). */
+static void missing_libcurl_names_the_package(void **state)
+{
+	struct ctx *c = need_post(state);
+	char lib[PATH_MAX], empty[64];
+	if (access("/usr/bin/unshare", X_OK) != 0 || libcurl_file(lib) < 0) {
+		fprintf(stderr, "it_post: no /usr/bin/unshare or no libcurl.so.4 found: skipped\n");
+		skip();
+	}
+	assert_int_equal(write_temp(empty, sizeof empty, ""), 0);
+	static const char hide[] = "mount --bind \"$1\" \"$2\" || exit 99; shift 2; exec \"$@\"";
+	const char *probe[] = {"/usr/bin/unshare", "-rm", "/bin/sh", "-c", hide, "sh", empty, lib, "/bin/true", NULL};
+	struct out o;
+	run_argv(&o, probe, NULL);
+	if (o.status != 0) {
+		unlink(empty);
+		fprintf(stderr, "it_post: cannot hide libcurl in a mount namespace (status %d: %.200s): skipped\n",
+			o.status, o.stderr_text);
+		skip();
+	}
+	char api[64];
+	snprintf(api, sizeof api, "GITHUB_API_URL=http://127.0.0.1:%d", c->github.port);
+	const char *env[] = {GH_ENV(api), NULL};
+	for (int require = 0; require < 2; require++) {
+		const char *argv[] = {"/usr/bin/unshare", "-rm", "/bin/sh", "-c", hide, "sh", empty, lib,
+				      it_memgate_path(), "post", require ? "--require-post" : c->report,
+				      require ? c->report : NULL, NULL};
+		run_argv(&o, argv, env);
+		assert_int_equal(o.status, require ? 3 : 0);
+		assert_contains(o.stderr_text, require ? "memgate: error: not posted: cannot initialise libcurl: "
+						       : "memgate: warning: not posted: cannot initialise libcurl: ");
+		assert_contains(o.stderr_text, "libcurl could not be loaded (");
+		assert_contains(o.stderr_text, "install libcurl4 (Debian: apt-get install libcurl4)");
+		assert_true(strstr(o.stdout_text, "posted") == NULL);
+	}
+	/* run --post-status: the fixture's verdict stands, the reason is given */
+	char cfg[64];
+	assert_int_equal(write_temp(cfg, sizeof cfg, "{\"version\": 1, \"fixtures\": "
+						    "[{\"name\": \"t\", \"command\": [\"true\"]}]}"), 0);
+	const char *argv[] = {"/usr/bin/unshare", "-rm", "/bin/sh", "-c", hide, "sh", empty, lib,
+			      it_memgate_path(), "run", "-c", cfg, "--post-status", NULL};
+	run_argv(&o, argv, env);
+	unlink(cfg);
+	unlink(empty);
+	assert_true(o.status < 128); /* not killed by a signal, whatever the measurement gave */
+	assert_contains(o.stderr_text, "memgate: warning: cannot initialise libcurl: libcurl could not be loaded (");
+	assert_contains(o.stderr_text, "install libcurl4 (Debian: apt-get install libcurl4); statuses not posted");
+}
+
 static void malformed_report_is_a_usage_error(void **state)
 {
 	struct ctx *c = need_post(state);
@@ -274,6 +348,7 @@ int main(void)
 		cmocka_unit_test(gitlab_statuses_posted),
 		cmocka_unit_test(failed_post_warns_or_fails),
 		cmocka_unit_test(plain_http_refused_and_no_forge),
+		cmocka_unit_test(missing_libcurl_names_the_package),
 		cmocka_unit_test(malformed_report_is_a_usage_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

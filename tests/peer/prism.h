@@ -1,6 +1,6 @@
 /* Start and stop a Prism mock server (tests/peer/node_modules/.bin/prism) on
  * 127.0.0.1 with a port the OS picks, for the tests of `memgate post`.
- * Shared by tests/unit/test_post_http.c and tests/integration/it_post.c;
+ * Shared by tests/integration/it_post_http.c and tests/integration/it_post.c;
  * paths are relative to the repo root (the suite runs from there). */
 #ifndef MG_PEER_PRISM_H
 #define MG_PEER_PRISM_H

@@ -1,11 +1,21 @@
-/* Unit tests for post.c / http.c without a network: description and summary
- * cutting on UTF-8 boundaries, event files, options from the environment,
- * URL building, the https/loopback policy, API error texts, token secrecy. */
+/* Unit tests for gate/ci without a network: description and summary cutting
+ * on UTF-8 boundaries (text, status), event files and options from the
+ * environment (env), URL building and API error texts (forge), the config
+ * line index (checks), the https/loopback policy (http), token secrecy
+ * (secret), errno wording, and libcurl reached only through mg_curl(). */
 #include <curl/curl.h>
+#include <errno.h>
 
 #include "testutil.h"
+#include "ci/curl_dl.h"
+#include "ci/checks.h"
+#include "ci/env.h"
+#include "ci/forge.h"
 #include "ci/http.h"
 #include "ci/post.h"
+#include "ci/secret.h"
+#include "ci/status.h"
+#include "ci/text.h"
 #include "report/report_load.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
@@ -236,6 +246,40 @@ static void description_of_many_reasons(void **state)
 	json_decref(f);
 }
 
+/* The parts of a description (status.h), and what an annotation uses. */
+static void status_parts(void **state)
+{
+	(void)state;
+	const char *why[] = {"tree_rss 312.4 MiB > limit 200.0 MiB", "exit code 1", NULL};
+	json_t *fail = fixture("fail", why, 1), *err = fixture("error", NULL, -1);
+	json_t *pass = fixture("pass", NULL, 68472422LL), *odd = fixture("maybe", NULL, -1);
+	json_t *none = json_object();
+	assert_int_equal(mg_post_fixture_verdict(pass), MG_VERDICT_PASS);
+	assert_int_equal(mg_post_fixture_verdict(fail), MG_VERDICT_FAIL);
+	assert_int_equal(mg_post_fixture_verdict(odd), MG_VERDICT_ERROR); /* unknown: never a pass */
+	assert_int_equal(mg_post_fixture_verdict(none), MG_VERDICT_ERROR);
+	char *r1 = mg_post_reasons(fail, "\n"), *r2 = mg_post_reasons(err, "\n"), *r3 = mg_post_reasons(pass, "; ");
+	assert_string_equal(r1, "tree_rss 312.4 MiB > limit 200.0 MiB\nexit code 1");
+	assert_string_equal(r2, "could not measure");
+	assert_string_equal(r3, "");
+	char *f1 = mg_post_full_description(pass), *f2 = mg_post_full_description(fail);
+	assert_string_equal(f1, "peak 65.3 MiB, within limits");
+	assert_string_equal(f2, "tree_rss 312.4 MiB > limit 200.0 MiB; exit code 1");
+	char *c1 = mg_post_context("memgate/", "api"), *c2 = mg_post_context("", "api");
+	assert_string_equal(c1, "memgate/api");
+	assert_string_equal(c2, "api");
+	/* the full text is not cut: the annotation's message may be long */
+	json_t *many = json_array();
+	for (int i = 0; i < 40; i++)
+		json_array_append_new(many, json_string("max_process_hwm 290.0 MiB > limit 120.0 MiB"));
+	json_object_set_new(fail, "reasons", many);
+	char *f3 = mg_post_full_description(fail), *d3 = mg_post_description(fail);
+	assert_true(strlen(f3) > 40 * 40);
+	assert_int_equal(utf8_chars(d3), MG_POST_DESCRIPTION_MAX);
+	free(r1), free(r2), free(r3), free(f1), free(f2), free(f3), free(d3), free(c1), free(c2);
+	json_decref(fail), json_decref(err), json_decref(pass), json_decref(odd), json_decref(none);
+}
+
 static void states_per_forge(void **state)
 {
 	(void)state;
@@ -291,6 +335,42 @@ static void event_pull_request_broken(void **state)
 	unlink(path);
 	assert_int_equal(mg_post_event_sha("pull_request", NULL, sha, sizeof sha, err, sizeof err), -1);
 	assert_contains(err, "GITHUB_EVENT_PATH");
+}
+
+/* A file that cannot be read is an errno, not a JSON error at 0:0 or "end
+ * of file". */
+static void event_file_unreadable(void **state)
+{
+	(void)state;
+	char sha[80], err[256];
+	assert_int_equal(mg_post_event_sha("pull_request", "/nonexistent/event.json", sha, sizeof sha, err,
+					   sizeof err), -1);
+	assert_string_equal(err, "cannot read /nonexistent/event.json: ENOENT (No such file or directory)");
+	assert_int_equal(mg_post_event_sha("pull_request", "/", sha, sizeof sha, err, sizeof err), -1);
+	assert_string_equal(err, "cannot read /: EISDIR (Is a directory)");
+	/* through the options too, as the poster reports it */
+	char *env[] = {"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=o/r", "GITHUB_SHA=" SHA40, "GITHUB_TOKEN=" TOKEN,
+		       "GITHUB_EVENT_NAME=pull_request_target", "GITHUB_EVENT_PATH=/nonexistent/event.json", NULL};
+	struct mg_post_flags fl = {0};
+	struct mg_post_opts o;
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
+	assert_string_equal(err, "cannot read /nonexistent/event.json: ENOENT (No such file or directory)");
+	mg_post_opts_free(&o);
+}
+
+static void errno_wording(void **state)
+{
+	(void)state;
+	char err[128];
+	mg_ci_errno(err, sizeof err, EACCES, "read", "/x/token");
+	assert_string_equal(err, "cannot read /x/token: EACCES (Permission denied)");
+	mg_ci_errno(err, sizeof err, ENOSPC, "write", "out.json");
+	assert_string_equal(err, "cannot write out.json: ENOSPC (No space left on device)");
+	mg_ci_errno(err, sizeof err, 4242, "open", "/y");
+	assert_contains(err, "cannot open /y: errno 4242 (");
+	char small[16];
+	mg_ci_errno(small, sizeof small, EACCES, "read", "/x/token");
+	assert_string_equal(small, "cannot read /x/"); /* cut, still terminated */
 }
 
 /* ---- options from the environment ----------------------------------------------- */
@@ -514,8 +594,15 @@ static void token_file_first_line_trimmed(void **state)
 	assert_contains(err, "empty");
 	mg_post_opts_free(&o);
 	unlink(path);
+	char want[256];
 	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
-	assert_contains(err, "No such file");
+	snprintf(want, sizeof want, "cannot read %s: ENOENT (No such file or directory)", path);
+	assert_string_equal(err, want);
+	mg_post_opts_free(&o);
+	/* a directory opens, and fails at the first read */
+	fl.token_file = "/";
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
+	assert_string_equal(err, "cannot read /: EISDIR (Is a directory)");
 	mg_post_opts_free(&o);
 }
 
@@ -554,6 +641,46 @@ static void token_never_in_errors(void **state)
 	char small[40];
 	mg_post_api_error(400, "{\"message\":\"xxxxxxxxxxxxxxxxxxxx " TOKEN "\"}", TOKEN, small, sizeof small);
 	assert_true(strstr(small, "ghp_") == NULL);
+}
+
+/* ---- the secret and text helpers ------------------------------------------------- */
+
+static void scrub_and_wipe(void **state)
+{
+	(void)state;
+	assert_null(mg_ci_scrub(NULL, TOKEN));
+	char *s = mg_ci_scrub(strdup("x " TOKEN " y " TOKEN), TOKEN);
+	assert_string_equal(s, "x *** y ***");
+	free(s);
+	s = mg_ci_scrub(strdup("nothing to hide"), NULL);
+	assert_string_equal(s, "nothing to hide");
+	free(s);
+	s = mg_ci_scrub(strdup("nothing to hide"), "");
+	assert_string_equal(s, "nothing to hide");
+	free(s);
+	s = mg_ci_scrub(strdup("cut at ghp_"), TOKEN); /* 4 bytes of it at the end: gone */
+	assert_string_equal(s, "cut at ***");
+	free(s);
+	s = mg_ci_scrub(strdup("cut at ghp"), TOKEN); /* 3 bytes: not the token */
+	assert_string_equal(s, "cut at ghp");
+	free(s);
+
+	/* set_err: text may be err itself (in place), the token scrubbed, cut */
+	char err[32];
+	snprintf(err, sizeof err, "bad " TOKEN);
+	mg_ci_set_err(err, sizeof err, err, TOKEN);
+	assert_string_equal(err, "bad ***");
+	mg_ci_set_err(err, sizeof err, "ééééééééééééééééééééééééééééééé", NULL);
+	assert_true(strlen(err) < sizeof err);
+	assert_string_equal(err + strlen(err) - 3, "…");
+	utf8_chars(err);
+
+	mg_ci_wipe_free(NULL);
+	mg_ci_wipe_free(strdup(TOKEN));
+
+	char *p = mg_ci_printf("%s/%d", "memgate", 7);
+	assert_string_equal(p, "memgate/7");
+	free(p);
 }
 
 /* ---- API error texts --------------------------------------------------------------- */
@@ -650,6 +777,41 @@ static void report_shape(void **state)
 	json_decref(no_schema);
 }
 
+/* ---- the config's "name" lines (checks.h) ------------------------------------------ */
+
+static void config_line_index(void **state)
+{
+	(void)state;
+	char path[64];
+	write_file(path, sizeof path,
+		   "{\n"
+		   "  \"version\": 1,\n"
+		   "  \"defaults\": {\"env\": {\"NOT_A_NAME\": \"api\"}},\n"
+		   "  \"fixtures\": [\n"
+		   "    {\"command\": [\"true\"], \"name\": \"fx2\"},\n"
+		   "    {\"name\": \"api\",\n"
+		   "     \"command\": [\"true\"]},\n"
+		   "    {\"name\": \"fx1\", \"cwd\": \"fx2\"},\n"
+		   "    {\"name\": \"api\"}\n"
+		   "  ]\n"
+		   "}");
+	struct mg_post_config_lines cl;
+	mg_post_config_lines_load(path, &cl);
+	assert_int_equal(mg_post_config_line(&cl, "api"), 6);  /* the first "name" line quoting it */
+	assert_int_equal(mg_post_config_line(&cl, "fx1"), 8);
+	assert_int_equal(mg_post_config_line(&cl, "fx2"), 5);  /* line 8 quotes it later */
+	assert_int_equal(mg_post_config_line(&cl, "fx3"), 1);  /* absent */
+	assert_int_equal(mg_post_config_line(&cl, "NOT_A_NAME"), 1); /* not on a "name" line */
+	mg_post_config_lines_free(&cl);
+	assert_null(cl.text);
+	unlink(path);
+	/* no config at hand: every fixture at line 1 */
+	mg_post_config_lines_load(path, &cl);
+	assert_int_equal(cl.n, 0);
+	assert_int_equal(mg_post_config_line(&cl, "api"), 1);
+	mg_post_config_lines_free(&cl);
+}
+
 static void exit_status_policy(void **state)
 {
 	(void)state;
@@ -661,16 +823,65 @@ static void exit_status_policy(void **state)
 	assert_int_equal(mg_post_exit_status(1, true, true), 1);
 }
 
+/* memgate calls libcurl only through mg_curl()'s table and never defines
+ * libcurl's own names (ci/curl_dl.h). Nothing here links libcurl, so a
+ * weak reference to any of them must stay null. */
+#pragma weak curl_global_init
+#pragma weak curl_global_cleanup
+#pragma weak curl_easy_init
+#pragma weak curl_easy_setopt
+#pragma weak curl_easy_perform
+#pragma weak curl_easy_getinfo
+#pragma weak curl_easy_cleanup
+#pragma weak curl_easy_strerror
+#pragma weak curl_slist_append
+#pragma weak curl_slist_free_all
+#pragma weak curl_free
+#pragma weak curl_url
+#pragma weak curl_url_cleanup
+#pragma weak curl_url_get
+#pragma weak curl_url_set
+
+static void no_libcurl_names_defined(void **state)
+{
+	(void)state;
+	typedef void (*fn)(void);
+	const struct { const char *name; fn f; } names[] = {
+		{"curl_global_init", (fn)curl_global_init}, {"curl_global_cleanup", (fn)curl_global_cleanup},
+		{"curl_easy_init", (fn)curl_easy_init}, {"curl_easy_setopt", (fn)curl_easy_setopt},
+		{"curl_easy_perform", (fn)curl_easy_perform}, {"curl_easy_getinfo", (fn)curl_easy_getinfo},
+		{"curl_easy_cleanup", (fn)curl_easy_cleanup}, {"curl_easy_strerror", (fn)curl_easy_strerror},
+		{"curl_slist_append", (fn)curl_slist_append}, {"curl_slist_free_all", (fn)curl_slist_free_all},
+		{"curl_free", (fn)curl_free}, {"curl_url", (fn)curl_url}, {"curl_url_cleanup", (fn)curl_url_cleanup},
+		{"curl_url_get", (fn)curl_url_get}, {"curl_url_set", (fn)curl_url_set},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].f)
+			fail_msg("%s is defined: memgate must call libcurl through mg_curl() only", names[i].name);
+	/* and the table is there, loaded once */
+	char err[256] = "";
+	const struct mg_curl *c = mg_curl(err, sizeof err);
+	if (!c)
+		fail_msg("libcurl: %s", err);
+	assert_ptr_equal(mg_curl(NULL, 0), c);
+	assert_non_null(c->easy_setopt);
+	assert_string_equal(c->easy_strerror(CURLE_OK), "No error");
+}
+
 static int curl_up(void **state)
 {
 	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	char err[512];
+	if (mg_http_global_init(err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
 }
 
 static int curl_down(void **state)
 {
 	(void)state;
-	curl_global_cleanup();
+	mg_http_global_cleanup();
 	return 0;
 }
 
@@ -687,10 +898,13 @@ int main(void)
 		cmocka_unit_test(description_pass_fail_error),
 		cmocka_unit_test(description_long_reasons_cut),
 		cmocka_unit_test(description_of_many_reasons),
+		cmocka_unit_test(status_parts),
 		cmocka_unit_test(states_per_forge),
 		cmocka_unit_test(event_push_is_not_a_pr),
 		cmocka_unit_test(event_pull_request_head),
 		cmocka_unit_test(event_pull_request_broken),
+		cmocka_unit_test(event_file_unreadable),
+		cmocka_unit_test(errno_wording),
 		cmocka_unit_test(github_push_env),
 		cmocka_unit_test(github_pull_request_env),
 		cmocka_unit_test(github_missing_names_all),
@@ -700,10 +914,13 @@ int main(void)
 		cmocka_unit_test(url_policy),
 		cmocka_unit_test(token_file_first_line_trimmed),
 		cmocka_unit_test(token_never_in_errors),
+		cmocka_unit_test(scrub_and_wipe),
 		cmocka_unit_test(api_error_texts),
 		cmocka_unit_test(scrub_edge_cases),
 		cmocka_unit_test(report_shape),
+		cmocka_unit_test(config_line_index),
 		cmocka_unit_test(exit_status_policy),
+		cmocka_unit_test(no_libcurl_names_defined),
 	};
 	return cmocka_run_group_tests(tests, curl_up, curl_down);
 }

@@ -1,4 +1,5 @@
-/* post.c and http.c over real HTTP, all on 127.0.0.1:
+/* gate/ci's posting (post, forge, checks) and http.c over real HTTP, all on
+ * 127.0.0.1:
  * - a small server of our own (a thread) with scripted answers: retries on
  *   500 and 429 (Retry-After), none on 404/422, a server that never answers
  *   (timeouts), refused connections, headers sent, check-run batches, token
@@ -8,16 +9,20 @@
  *   API description: 201 for good posts, 422/400 for bad ones, 401 without a
  *   token. Prism is installed by tests/peer/ensure (npm ci, a no-op when up to
  *   date) and killed in the group teardown (and by PDEATHSIG if we crash). */
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
-#include "testutil.h"
+#include "../unit/testutil.h"
 #include "../peer/prism.h"
+#include "ci/checks.h"
+#include "ci/env.h"
+#include "ci/forge.h"
 #include "ci/http.h"
 #include "ci/post.h"
+#include "ci/status.h"
+#include "ci/text.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define TOKEN "ghp_S3cr3tT0kenValue4242"
@@ -486,6 +491,40 @@ static void github_headers_and_body(void **state)
 	assert_string_equal(json_string_value(json_object_get(body, "description")), "tree_rss 312.4 MiB > limit 200.0 MiB");
 	assert_string_equal(json_string_value(json_object_get(body, "target_url")), "https://github.com/o/r/actions/runs/42");
 	json_decref(body);
+}
+
+/* mg_post_send_json, the one request every forge call makes: the reply of a
+ * 2xx parsed (none when it is not JSON), the method and body sent as given,
+ * and a refusal quoted with its attempts. */
+static void send_json_replies(void **state)
+{
+	struct srv *s = *state;
+	static const struct step steps[] = {{200, NULL, "{\"id\":12,\"ok\":true}", false},
+					    {204, NULL, "not json", false},
+					    {409, NULL, "{\"message\":\"Conflict here\"}", false}};
+	srv_start(s, steps, 3);
+	struct mg_post_opts o;
+	opts_for(&o, MG_FORGE_GITHUB, s->port, NULL);
+	char url[96], err[512] = "";
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/repos/o/r/check-runs/12", s->port);
+	json_t *body = json_pack("{s:s}", "status", "completed"), *reply = NULL, *none = NULL;
+	int rc1 = mg_post_send_json(&o, "PATCH", url, body, &reply, err, sizeof err);
+	int rc2 = mg_post_send_json(&o, "PATCH", url, body, &none, err, sizeof err);
+	char err3[512] = "";
+	int rc3 = mg_post_send_json(&o, "POST", url, body, NULL, err3, sizeof err3);
+	srv_stop(s);
+	mg_post_opts_free(&o);
+	json_decref(body);
+	if (rc1 != 0 || rc2 != 0)
+		fail_msg("%s", err);
+	assert_int_equal(json_integer_value(json_object_get(reply, "id")), 12);
+	assert_null(none);
+	assert_int_equal(rc3, -1);
+	assert_string_equal(err3, "409 Conflict: Conflict here (1 attempt)");
+	assert_contains(s->req[0].head, "PATCH /repos/o/r/check-runs/12 HTTP/1.1\r\n");
+	assert_contains(s->req[0].head, "\r\nAuthorization: Bearer " TOKEN "\r\n");
+	assert_string_equal(s->req[0].body, "{\"status\":\"completed\"}");
+	json_decref(reply);
 }
 
 static void gitlab_headers_and_body(void **state)
@@ -976,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(token_in_url_not_in_transport_error),
 		SRV_TEST(response_body_capped),
 		SRV_TEST(github_headers_and_body),
+		SRV_TEST(send_json_replies),
 		SRV_TEST(gitlab_headers_and_body),
 		SRV_TEST(stops_at_first_failure),
 		SRV_TEST(token_not_in_failing_request_error),
@@ -996,10 +1036,13 @@ int main(void)
 		cmocka_unit_test(prism_gitlab_tokens),
 		cmocka_unit_test(prism_gitlab_bad_state_400),
 	};
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	char err[512];
+	if (mg_http_global_init(err, sizeof err) < 0) {
+		fprintf(stderr, "it_post_http: %s\n", err);
 		return 1;
+	}
 	int failed = cmocka_run_group_tests_name("post over HTTP: own loopback server", own_server, NULL, NULL);
 	failed += cmocka_run_group_tests_name("post over HTTP: Prism peers", prism, peers_up, peers_down);
-	curl_global_cleanup();
+	mg_http_global_cleanup();
 	return failed;
 }

@@ -1,0 +1,35 @@
+/* forge: the REST client of GitHub's and GitLab's APIs. One JSON request
+ * with the token in its header (retries and the URL policy are ci/http.h's),
+ * the API's error text, and the commit status POST:
+ *   GitHub  POST {api}/repos/{owner/name}/statuses/{sha}
+ *   GitLab  POST {api}/projects/{id or %-encoded path}/statuses/{sha}
+ * Every error text is scrubbed of the token. */
+#ifndef MG_FORGE_H
+#define MG_FORGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "ci/env.h"
+
+/* URL of the status endpoint for o's forge; NULL on OOM. */
+char *mg_post_status_url(const struct mg_post_opts *o);
+
+/* Post one status as given: description is sent as it is (the caller cuts
+ * it), state is sent verbatim. 0, or -1 with err quoting the API. */
+int mg_post_status(const struct mg_post_opts *o, const char *context, const char *state,
+		   const char *description, char *err, size_t errlen);
+
+/* Send body (a JSON object) with method to url, with o's token, headers and
+ * HTTP options. On a 2xx, 0 and *reply (may be NULL) gets the parsed
+ * response (NULL when it is empty or not JSON); else -1 with err: the API's
+ * error text and the number of attempts, or why no answer came. */
+int mg_post_send_json(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
+		      json_t **reply, char *err, size_t errlen);
+
+/* "422 Unprocessable Entity: Validation Failed: description is too long ..."
+ * from a status and the API's JSON body (GitHub message/errors[].message,
+ * GitLab message/error); the text never holds token (may be NULL). */
+void mg_post_api_error(long status, const char *body, const char *token, char *err, size_t errlen);
+
+#endif
