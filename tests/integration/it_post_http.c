@@ -1026,7 +1026,7 @@ int main(void)
 		SRV_TEST(loopback_never_through_a_proxy),
 		cmocka_unit_test(plain_http_to_remote_host_refused),
 	};
-	const struct CMUnitTest prism[] = {
+	struct CMUnitTest prism[] = {
 		cmocka_unit_test(prism_github_report),
 		cmocka_unit_test(prism_github_raw_201_and_422),
 		cmocka_unit_test(prism_github_bad_state_422),
@@ -1042,7 +1042,12 @@ int main(void)
 		return 1;
 	}
 	int failed = cmocka_run_group_tests_name("post over HTTP: own loopback server", own_server, NULL, NULL);
-	failed += cmocka_run_group_tests_name("post over HTTP: Prism peers", prism, peers_up, peers_down);
+	if (peer_missing_offline()) {
+		peer_skip_all(prism, sizeof prism / sizeof *prism);
+		failed += cmocka_run_group_tests_name("post over HTTP: Prism peers", prism, NULL, NULL);
+	} else {
+		failed += cmocka_run_group_tests_name("post over HTTP: Prism peers", prism, peers_up, peers_down);
+	}
 	mg_http_global_cleanup();
 	return failed;
 }
