@@ -51,6 +51,7 @@ void mg_fixture_init(struct mg_fixture *f)
 	f->driver.timeout_ms = MG_DEFAULT_DRIVER_TIMEOUT_MS;
 	f->python.top = 10;
 	f->warmup_pct = 20;
+	f->cpu_budget_x100 = MG_DEFAULT_CPU_BUDGET_X100;
 }
 
 void mg_fixture_free(struct mg_fixture *f)
@@ -850,6 +851,18 @@ static int apply_warmup(const struct ctx *c, const char *path, const json_t *v, 
 	return 0;
 }
 
+/* "cpu_budget": "1%": the share of one core the per-process reads may use. */
+static int apply_cpu_budget(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	int64_t x100;
+	if (get_percent(c, path, v, &x100))
+		return -1;
+	if (x100 < 1 || x100 > 10000)
+		return fail(c, path, "expected from 0.01%% to 100%% of a core, e.g. \"1%%\"");
+	f->cpu_budget_x100 = x100;
+	return 0;
+}
+
 typedef int (*apply_fn)(const struct ctx *, const char *, const json_t *, struct mg_fixture *);
 
 static const struct field {
@@ -873,6 +886,7 @@ static const struct field {
 	{ "driver", apply_driver, true },
 	{ "python", apply_python, false },
 	{ "warmup", apply_warmup, false },
+	{ "cpu_budget", apply_cpu_budget, false },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 

@@ -40,6 +40,7 @@ struct mg_python {
 #define MG_NO_LIMIT ((int64_t)-1)
 #define MG_DEFAULT_TIMEOUT_MS ((int64_t)10 * 60 * 1000)
 #define MG_DEFAULT_INTERVAL_MS ((int64_t)10)
+#define MG_DEFAULT_CPU_BUDGET_X100 ((int64_t)100) /* 1% of a core */
 
 /* "regression": how far a metric may rise over a --baseline report before
  * the fixture fails. A member left at MG_NO_LIMIT was not configured (in the
@@ -70,6 +71,7 @@ struct mg_fixture {
 	struct mg_driver driver;
 	struct mg_python python;
 	int warmup_pct;         /* growth fit skips this share of samples; default 20 */
+	int64_t cpu_budget_x100; /* per-process reads' CPU, hundredths of % of a core; default 100 (1%) */
 };
 
 struct mg_config {

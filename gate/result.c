@@ -10,6 +10,9 @@ void mg_result_init(struct mg_result *r)
 	memset(r, 0, sizeof *r);
 	r->method = MG_METHOD_PROC;
 	r->cgroup_bytes = MG_UNKNOWN;
+	r->cgroup_anon_bytes = MG_UNKNOWN;
+	r->cgroup_file_bytes = MG_UNKNOWN;
+	r->achieved = r->per_process = r->pss_sweeps = (struct mg_cadence){-1, -1, 0};
 	r->oom_kills = 0;
 	r->growth_per_request_bytes = MG_UNKNOWN;
 	r->python_heap_bytes = MG_UNKNOWN;
@@ -20,6 +23,8 @@ void mg_result_init(struct mg_result *r)
 void mg_result_free(struct mg_result *r)
 {
 	mg_series_free(&r->series);
+	mg_series_free(&r->series_cgroup);
+	mg_series_free(&r->series_anon);
 	free(r->service.service_stdout);
 	free(r->service.service_stderr);
 	free(r->service.driver_stdout);

@@ -20,7 +20,9 @@ struct mg_proc_figure {
 	pid_t pid;
 	char name[64];
 	int64_t rss_peak_bytes;  /* max sampled VmRSS */
-	int64_t hwm_bytes;       /* VmHWM / ru_maxrss: the kernel's high-water mark */
+	int64_t hwm_bytes;       /* its own VmHWM, or ru_maxrss when it had no children */
+	bool had_children;       /* seen as a parent (then ru_maxrss is not its own); not reported */
+	bool own_hwm;            /* hwm_bytes came from its own VmHWM; not reported */
 };
 
 /* How a service-mode fixture went; the verdict words it. */
@@ -55,6 +57,13 @@ struct mg_service_result {
 	char *service_stdout, *service_stderr, *driver_stdout, *driver_stderr;
 };
 
+/* How often one kind of read happened (ms; -1 when it never did twice). */
+struct mg_cadence {
+	double median_ms;
+	double max_ms;
+	int64_t count;
+};
+
 struct mg_result {
 	/* How it ended */
 	bool started;            /* exec succeeded */
@@ -72,6 +81,10 @@ struct mg_result {
 	char fallback_reason[512];
 	int64_t interval_ms;
 	int64_t samples;
+	struct mg_cadence achieved;       /* the ticks */
+	struct mg_cadence per_process;    /* a full round over the tree's processes */
+	struct mg_cadence pss_sweeps;     /* PSS sweeps (pss only) */
+	int64_t cpu_budget_x100;          /* the per-process reads' budget, hundredths of % of a core */
 	int64_t self_cpu_ms;     /* memgate's own CPU time while supervising */
 	int64_t self_maxrss_bytes; /* memgate's own peak RSS so far */
 	char notes[MG_MAX_NOTES][256];
@@ -79,6 +92,8 @@ struct mg_result {
 
 	/* Figures, bytes, MG_UNKNOWN when not available */
 	int64_t cgroup_bytes;
+	int64_t cgroup_anon_bytes;   /* max of the cgroup's anon + shmem, sampled */
+	int64_t cgroup_file_bytes;   /* page cache of files at the largest sampled usage */
 	int64_t tree_rss_bytes;
 	int64_t max_process_hwm_bytes;
 	int64_t tree_pss_bytes;
@@ -86,6 +101,8 @@ struct mg_result {
 	int leftover_processes;
 
 	struct mg_series series; /* (ms, tree RSS) */
+	struct mg_series series_cgroup; /* (ms, cgroup usage), with a cgroup */
+	struct mg_series series_anon;   /* (ms, cgroup anon + shmem), with a cgroup */
 	struct mg_growth growth; /* slope of the steady part of series */
 	int64_t growth_per_request_bytes; /* MG_UNKNOWN without a request count */
 	struct mg_service_result service;

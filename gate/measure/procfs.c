@@ -103,6 +103,14 @@ int mg_parse_status(const char *text, struct mg_proc_status *st, char *err, size
 	while (*state == '\t' || *state == ' ')
 		state++;
 	st->state = *state;
+	const char *ppid = field(text, "PPid");
+	if (ppid) {
+		char *end;
+		errno = 0;
+		long v = strtol(ppid, &end, 10);
+		if (!errno && end != ppid && v > 0 && v <= 4194304)
+			st->ppid = (pid_t)v;
+	}
 
 	const char *rss = field(text, "VmRSS"), *hwm = field(text, "VmHWM");
 	if (!rss && !hwm)

@@ -15,6 +15,7 @@ struct mg_proc_status {
 	bool has_vm;            /* VmRSS/VmHWM present (absent for zombies and exiting tasks) */
 	int64_t rss_bytes;      /* VmRSS */
 	int64_t hwm_bytes;      /* VmHWM: the kernel's own RSS high-water mark */
+	pid_t ppid;             /* PPid: (0 when absent or outside our pid namespace) */
 };
 
 /* 0 ok, -1 malformed (err names the missing/bad field). */

@@ -25,8 +25,51 @@
 
 #define TRACKED_MAX 1024   /* processes remembered for per-process figures */
 #define KEPT_FDS 256       /* statm files kept open, at most */
-#define FULL_EVERY 8       /* every 8th sample reads status (HWM) for every process */
 #define PROBE_EVERY_MS 20  /* readiness probes while a service starts */
+
+/* The sampler's state (sampler.h says what it reads and when). */
+/* One live process of the tree. */
+struct mg_proc_slot {
+	pid_t pid;
+	int statm_fd;              /* kept open, or -1: read by path */
+	int64_t rss;               /* the last RSS read */
+	int64_t status_ms;         /* when status was last read */
+	bool seen;                 /* in the last listing */
+	struct mg_proc_figure *fig;
+};
+
+struct mg_sampler {
+	struct mg_proc_slot *slots;     /* the live processes */
+	size_t n, cap;
+	pid_t *keys;                    /* pid -> slot index: open addressing */
+	uint32_t *vals;
+	size_t nkeys;                   /* a power of two, >= 2 * cap */
+	size_t cursor;                  /* the next slot this rotation reads */
+	int64_t sum_rss;                /* sum of slots[].rss */
+	int64_t max_usage;              /* the cgroup's largest sampled usage */
+	int64_t rotation_start_ms;
+	int rotations;
+	/* figures of every process seen, largest high-water mark kept */
+	struct mg_proc_figure *figs;
+	size_t nfigs;
+	/* the budget: CPU ns it may spend, and what one process costs */
+	double budget;                  /* share of one core, e.g. 0.01 */
+	int64_t tokens_ns;
+	int64_t last_tick_ns;
+	double ns_per_read;
+	/* cgroup counters kept open */
+	int usage_fd, stat_fd;
+	/* how often each kind of read happened: deltas in microseconds */
+	struct mg_intervals {
+		uint32_t *us;
+		size_t n, cap;
+		unsigned stride, skip;  /* decimation once full */
+		uint64_t max_us;
+		int64_t last_ns;
+	} ticks, rounds, pss_sweeps;
+	int64_t next_pss_ms;
+	long page_size;
+};
 
 /* Service mode runs through these phases; a plain command is RUNNING only. */
 enum phase { PH_RUNNING, PH_STARTING, PH_DRIVING, PH_STOPPING, PH_DONE };
@@ -55,13 +98,8 @@ struct run {
 	struct mg_pidset pids;          /* scratch for each sample */
 	struct mg_pidset skip;          /* scratch: the driver's tree (proc mode) */
 	struct mg_pidset check;         /* scratch: the tree again, after reading PSS */
-	struct mg_proc_figure *tracked; /* per-process figures */
-	int *statm_fd;                  /* per tracked process: its statm, kept open, or -1 */
-	size_t ntracked;
-	int live;                       /* live processes in the last sample */
-	int64_t last_rss;               /* tree RSS of the last sample */
+	struct mg_sampler smp;          /* what each tick reads (sampler.h) */
 	struct mg_tree_reader tree;     /* pid lists of any length, validated */
-	long page_size;
 	/* service mode */
 	enum phase phase;
 	char **svc_argv, **drv_argv;    /* {port} substituted */

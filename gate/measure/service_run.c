@@ -105,7 +105,7 @@ int64_t mg_step_service(struct run *run, int64_t now)
 				s->ready_ms = now - run->t0;
 				if (mg_sample(run, true) < 0) /* the baseline growth per request is measured from */
 					return now;
-				s->rss_at_ready_bytes = run->last_rss;
+				s->rss_at_ready_bytes = mg_sample_tree_rss(run);
 				if (spawn_driver(run) < 0) {
 					s->outcome = MG_SVC_DRIVER_FAILED;
 					to_stopping(run);
@@ -131,7 +131,7 @@ int64_t mg_step_service(struct run *run, int64_t now)
 			bool ok = s->driver.exited && s->driver.exit_code == 0;
 			if (mg_sample(run, true) < 0) /* every request served is in RSS now */
 				return now;
-			s->rss_after_driver_bytes = run->last_rss;
+			s->rss_after_driver_bytes = mg_sample_tree_rss(run);
 			s->outcome = ok ? MG_SVC_OK : MG_SVC_DRIVER_FAILED;
 			to_stopping(run);
 			return now;

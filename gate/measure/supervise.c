@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,16 +136,7 @@ static void reap(struct run *run)
 			mg_driver_exited(run, status);
 			continue;
 		}
-		int64_t hwm = (int64_t)ru.ru_maxrss * 1024;
-		mg_raise_hwm(run, hwm);
-		struct mg_proc_figure *p = mg_track(run, pid);
-		if (hwm > p->hwm_bytes)
-			p->hwm_bytes = hwm;
-		int *fd = &run->statm_fd[p - run->tracked];
-		if (*fd >= 0) { /* reaped: its statm can only fail from now on */
-			close(*fd);
-			*fd = -1;
-		}
+		mg_sampler_reaped(run, pid, (int64_t)ru.ru_maxrss * 1024);
 		if (pid != run->main_pid)
 			continue;
 		run->main_done = true;
@@ -246,55 +238,82 @@ static bool take_signals(struct run *run)
 	return false;
 }
 
+/* The ticks come from a timerfd armed on absolute times: the cadence holds
+ * whatever each tick costs, and a late tick is one sample, not a burst. */
+static int arm_ticks(struct run *run)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0) {
+		mg_run_error(run->r, "cannot create a timerfd: " MG_ERRNO_FMT, MG_ERRNO(errno));
+		return -1;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t iv_ns = run->f->interval_ms * 1000000, first = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + iv_ns;
+	struct itimerspec its = {
+		.it_interval = {iv_ns / 1000000000, iv_ns % 1000000000},
+		.it_value = {first / 1000000000, first % 1000000000},
+	};
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		mg_run_error(run->r, "cannot arm the timerfd: " MG_ERRNO_FMT, MG_ERRNO(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void watch(struct run *run)
 {
 	const struct mg_fixture *f = run->f;
 	struct mg_result *r = run->r;
-	int64_t deadline = run->t0 + f->timeout_ms, next = run->t0;
+	int64_t deadline = run->t0 + f->timeout_ms;
 	bool soft_cap = !run->have_cg && f->kill_above != MG_NO_LIMIT;
+	int tick = arm_ticks(run);
+	if (tick < 0 || mg_sample(run, false) < 0) /* the first sample, right after exec */
+		goto out;
 	for (;;) {
 		int64_t now = mg_run_now_ms();
-		if (now >= next) {
-			if (mg_sample(run, false) < 0)
-				return;
-			next += f->interval_ms;
-			if (next <= now)
-				next = now + f->interval_ms; /* fell behind: don't burst */
-		}
 		if (soft_cap && r->tree_rss_bytes > f->kill_above) {
 			r->oom_killed = true;
 			mg_result_note(r, "kill_above enforced by sampling (no cgroup): tree killed at %" PRId64 " bytes",
 				       r->tree_rss_bytes);
-			return;
+			break;
 		}
 		if (now >= deadline) {
 			r->timed_out = true;
-			return;
+			break;
 		}
-		int64_t wake = next < deadline ? next : deadline;
+		int64_t wake = deadline;
 		if (run->phase == PH_RUNNING && run->main_done)
-			return;
+			break;
 		if (run->phase != PH_RUNNING) {
 			int64_t act = mg_step_service(run, now);
 			if (run->phase == PH_DONE || r->error[0])
-				return;
+				break;
 			if (act < wake)
 				wake = act;
 		}
-		struct pollfd p[5] = {{run->sv->sigfd, POLLIN, 0}};
-		nfds_t np = 1;
+		struct pollfd p[6] = {{run->sv->sigfd, POLLIN, 0}, {tick, POLLIN, 0}};
+		nfds_t np = 2;
 		for (int i = 0; i < 4; i++)
 			if (run->out[i].fd >= 0)
 				p[np++] = (struct pollfd){run->out[i].fd, POLLIN, 0};
 		int64_t wait = wake - mg_run_now_ms();
 		if (poll(p, np, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
-			mg_run_error(r, "poll: %s (%s)", mg_errname(errno), strerror(errno));
-			return;
+			mg_run_error(r, "poll: " MG_ERRNO_FMT, MG_ERRNO(errno));
+			break;
 		}
+		uint64_t expired;
+		if (p[1].revents & POLLIN && read(tick, &expired, sizeof expired) == (ssize_t)sizeof expired &&
+		    mg_sample(run, false) < 0)
+			break;
 		mg_drain_all(run);
 		if (take_signals(run) || r->error[0])
-			return;
+			break;
 	}
+out:
+	if (tick >= 0)
+		close(tick);
 }
 
 static void read_cgroup_figures(struct run *run)
@@ -348,12 +367,8 @@ static void release(struct run *run)
 	mg_pidset_free(&run->spare);
 	mg_pidset_free(&run->watched);
 	mg_tree_reader_free(&run->tree);
-	for (size_t i = 0; run->statm_fd && i < TRACKED_MAX; i++)
-		if (run->statm_fd[i] >= 0)
-			close(run->statm_fd[i]);
-	free(run->statm_fd);
+	mg_sampler_free(&run->smp);
 	mg_pyheap_release(&run->pyheap);
-	free(run->tracked);
 }
 
 /* Growth over the steady part: while the driver ran in service mode, the
@@ -382,19 +397,15 @@ static void fit_growth(struct run *run)
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
 	int64_t cpu0 = self_cpu_ms();
-	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .page_size = sysconf(_SC_PAGESIZE),
-			  .wd = {.pid = -1, .fd = -1}};
+	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
+			  .smp = {.usage_fd = -1, .stat_fd = -1}};
 	run.cg.dirfd = -1;
 	run.aux.dirfd = -1;
 	mg_tree_reader_init(&run.tree);
 	for (int i = 0; i < 4; i++)
 		run.out[i].fd = -1;
 	r->interval_ms = f->interval_ms;
-	run.tracked = calloc(TRACKED_MAX, sizeof *run.tracked);
-	run.statm_fd = malloc(TRACKED_MAX * sizeof *run.statm_fd);
-	for (size_t i = 0; run.statm_fd && i < TRACKED_MAX; i++)
-		run.statm_fd[i] = -1;
-	if (!run.tracked || !run.statm_fd || mg_series_init(&r->series, MG_SERIES_DEFAULT_CAP) < 0) {
+	if (mg_series_init(&r->series, MG_SERIES_DEFAULT_CAP) < 0) {
 		mg_run_error(r, "out of memory");
 		release(&run);
 		return;
@@ -435,6 +446,8 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		mg_run_error(r, "%s", err);
 	if (run.wd.pid > 0 && mg_pidset_add(&run.spare, run.wd.pid) < 0)
 		mg_run_error(r, "out of memory");
+	if (!r->error[0])
+		mg_sampler_start(&run);
 
 	if (!r->error[0] && spawn_main(&run) == 0) {
 		if (run.phase == PH_STARTING) {
@@ -443,7 +456,7 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		}
 		watch(&run); /* its first sample is taken right after exec */
 		if (run.main_done && !r->error[0] && mg_sample(&run, true) == 0)
-			r->leftover_processes = run.live; /* outlived the main process */
+			r->leftover_processes = mg_sample_live(&run); /* outlived the main process */
 		if (!run.main_done && r->started)
 			r->wall_ms = mg_run_now_ms() - run.t0;
 	}
@@ -477,9 +490,11 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 	if (r->interrupted_by)
 		mg_run_error(r, "interrupted by SIG%s: the tree was killed", sigabbrev_np(r->interrupted_by));
 	mg_series_finish(&r->series);
+	mg_series_finish(&r->series_cgroup);
+	mg_series_finish(&r->series_anon);
 	if (r->started)
 		fit_growth(&run);
-	mg_keep_top_procs(&run);
+	mg_sampler_finish(&run);
 	release(&run);
 	r->self_cpu_ms = self_cpu_ms() - cpu0;
 	r->self_maxrss_bytes = self_maxrss();
