@@ -51,6 +51,11 @@ struct mg_service_result {
 		int signal;
 		int64_t start_ms, end_ms; /* since the service's exec */
 		int64_t requests;      /* from its last line "requests=N", or -1 */
+		/* its "requests=N" lines as they came: (ms since exec, N), bounded */
+		struct mg_progress {
+			int64_t ms, n;
+		} progress[64];
+		int nprogress;
 		char error[256];       /* could not start */
 	} driver;
 	/* bounded tails, malloc'd (NULL when empty) */
@@ -105,6 +110,7 @@ struct mg_result {
 	struct mg_series series_anon;   /* (ms, cgroup anon + shmem), with a cgroup */
 	struct mg_growth growth; /* slope of the steady part of series */
 	int64_t growth_per_request_bytes; /* MG_UNKNOWN without a request count */
+	bool growth_per_request_from_progress; /* over the driver's own progress lines (else its rate) */
 	struct mg_service_result service;
 	struct mg_pyheap *python_heap;   /* malloc'd; NULL without attribution */
 	int64_t python_heap_bytes;       /* its peak, or MG_UNKNOWN */

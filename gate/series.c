@@ -66,3 +66,13 @@ void mg_series_free(struct mg_series *s)
 	free(s->pts);
 	memset(s, 0, sizeof *s);
 }
+
+int64_t mg_series_at(const struct mg_series *s, int64_t ms)
+{
+	if (!s->pts || !s->n)
+		return s->in_bucket ? s->bucket.value : MG_SERIES_NONE;
+	size_t i = 0;
+	while (i + 1 < s->n && s->pts[i + 1].ms <= ms)
+		i++;
+	return s->pts[i].value;
+}

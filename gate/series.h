@@ -28,6 +28,10 @@ int mg_series_init(struct mg_series *s, size_t cap);
 int mg_series_push(struct mg_series *s, int64_t ms, int64_t value);
 /* Store the partly filled bucket; call once before reading pts. */
 void mg_series_finish(struct mg_series *s);
+/* The value of the last point at or before ms (the first one when ms is
+ * before them all); MG_SERIES_NONE when empty. */
+#define MG_SERIES_NONE ((int64_t)-1)
+int64_t mg_series_at(const struct mg_series *s, int64_t ms);
 void mg_series_free(struct mg_series *s);
 
 #endif

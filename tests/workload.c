@@ -14,6 +14,10 @@
  *   busy MS                  spin the CPU for MS (benchmark baseline)
  *   serve PORT LEAK_KIB      HTTP/1.0 on 127.0.0.1:PORT; every request leaks
  *                            LEAK_KIB (touched); prints "listening on ..."
+ *   prefork PORT WORKERS WORKER_MIB LEAK_KIB
+ *                            serve, and after the first request fork WORKERS
+ *                            workers that each hold WORKER_MIB (a pre-fork
+ *                            server's workers coming up after it is ready)
  *   drive PORT N             N sequential GETs; last line "requests=N"
  */
 #include <arpa/inet.h>
@@ -155,7 +159,14 @@ static int shared(long mib, long k, long ms)
 	return 0;
 }
 
+static int serve_workers(int port, long leak_kib, long workers, long worker_mib);
+
 static int serve(int port, long leak_kib)
+{
+	return serve_workers(port, leak_kib, 0, 0);
+}
+
+static int serve_workers(int port, long leak_kib, long workers, long worker_mib)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
@@ -173,6 +184,18 @@ static int serve(int port, long leak_kib)
 		char req[1024];
 		ssize_t n = recv(c, req, sizeof req, 0);
 		(void)n;
+		for (; workers > 0; workers--) { /* after the first request: the workers boot */
+			pid_t w = fork();
+			if (w < 0)
+				die("fork");
+			if (w == 0) {
+				close(fd);
+				close(c);
+				touch(worker_mib);
+				for (;;)
+					pause();
+			}
+		}
 		if (leak_kib > 0) { /* the leak: kept forever, every page touched */
 			char *p = malloc((size_t)leak_kib * 1024);
 			for (long i = 0; p && i < leak_kib * 1024; i += page)
@@ -250,6 +273,8 @@ int main(int argc, char **argv)
 		return (int)arg(argc, argv, 2);
 	} else if (!strcmp(m, "serve")) {
 		return serve((int)arg(argc, argv, 2), arg(argc, argv, 3));
+	} else if (!strcmp(m, "prefork")) {
+		return serve_workers((int)arg(argc, argv, 2), arg(argc, argv, 5), arg(argc, argv, 3), arg(argc, argv, 4));
 	} else if (!strcmp(m, "drive")) {
 		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "busy")) {

@@ -29,10 +29,32 @@ static void drain(struct run *run, struct stream *st, const regex_t *ready)
 	(void)run;
 }
 
+/* The driver's "requests=N" progress: each new N with the time it came,
+ * for growth per request over the steady part (supervise.c). When full,
+ * every other point goes, so the whole run stays covered. */
+static void note_progress(struct run *run)
+{
+	struct mg_service_result *s = &run->r->service;
+	const struct mg_tail *t = run->out[DRV_OUT].tail;
+	int64_t n = t && t->last_line[0] ? mg_parse_requests_line(t->last_line) : -1;
+	if (n <= 0 || (s->driver.nprogress && s->driver.progress[s->driver.nprogress - 1].n >= n))
+		return;
+	int max = (int)(sizeof s->driver.progress / sizeof s->driver.progress[0]);
+	if (s->driver.nprogress == max) {
+		for (int i = 0; i < max / 2; i++)
+			s->driver.progress[i] = s->driver.progress[2 * i + 1];
+		s->driver.nprogress = max / 2;
+	}
+	s->driver.progress[s->driver.nprogress].ms = mg_run_now_ms() - run->t0;
+	s->driver.progress[s->driver.nprogress++].n = n;
+}
+
 void mg_drain_all(struct run *run)
 {
 	for (int i = 0; i < 4; i++)
 		drain(run, &run->out[i], i == SVC_OUT && run->have_re ? &run->ready_re : NULL);
+	if (run->r->service.used)
+		note_progress(run);
 }
 
 static char *tail_copy(struct mg_tail *t)

@@ -385,12 +385,30 @@ static void fit_growth(struct run *run)
 		to = s->driver.end_ms;
 	}
 	mg_growth_fit(r->series.pts, r->series.n, from, to, run->f->warmup_pct, &r->growth);
-	/* Per request: what the tree gained between ready and the driver's end,
-	 * both sampled at that moment, over the requests it says it made. A
-	 * rate-based estimate would count the driver's own start-up as idle time. */
-	if (s->used && s->driver.requests > 0 && s->rss_after_driver_bytes > 0) {
-		int64_t gained = s->rss_after_driver_bytes - s->rss_at_ready_bytes;
-		r->growth_per_request_bytes = gained / s->driver.requests;
+	if (!s->used || s->driver.requests <= 0)
+		return;
+	/* Per request, over the steady part only: what the service does when it
+	 * starts (a pre-fork server's workers come up after the first one
+	 * answers) is not billed to requests. With the driver's own progress
+	 * lines: the RSS gained from the first one after the warm-up to the
+	 * driver's end, over the requests made in between. Otherwise: the
+	 * growth rate after the warm-up, over the driver's run. */
+	const struct mg_progress *first = NULL;
+	int64_t cut = from + (to - from) * run->f->warmup_pct / 100;
+	for (int i = 0; i < s->driver.nprogress && !first; i++)
+		if (s->driver.progress[i].ms >= cut && s->driver.progress[i].n < s->driver.requests)
+			first = &s->driver.progress[i];
+	int64_t at_first = first ? mg_series_at(&r->series, first->ms) : MG_UNKNOWN;
+	if (first && at_first != MG_UNKNOWN && s->rss_after_driver_bytes > 0) {
+		r->growth_per_request_bytes = (s->rss_after_driver_bytes - at_first) / (s->driver.requests - first->n);
+		r->growth_per_request_from_progress = true;
+	} else if (r->growth.valid) {
+		double secs = (double)(s->driver.end_ms - s->driver.start_ms) / 1000.0;
+		r->growth_per_request_bytes = (int64_t)(r->growth.bytes_per_s * secs / (double)s->driver.requests);
+	} else if (s->rss_after_driver_bytes > 0) { /* too short to fit: ready to the end, start-up included */
+		r->growth_per_request_bytes = (s->rss_after_driver_bytes - s->rss_at_ready_bytes) / s->driver.requests;
+		mg_result_note(r, "growth_per_request from ready to the driver's end (the run was too short to "
+				  "leave the start-up out)");
 	}
 }
 

@@ -217,6 +217,28 @@ static void driver_children_die_with_the_run(void **state)
 	}
 }
 
+/* A pre-fork server: its workers come up after it is ready (after the
+ * first request here) and hold 3 x 20 MiB; every request leaks 16 KiB.
+ * Growth per request bills the requests, not the workers' start-up:
+ * before, (60 MiB + the leak) / 2000 requests = 47 KiB failed a 32 KiB limit. */
+static void prefork_workers_are_not_billed_to_requests(void **state)
+{
+	(void)state;
+	const char *w = it_workload_path();
+	config("{\"name\": \"prefork\", \"service\": {\"command\": [\"%s\", \"prefork\", \"{port}\", \"3\", "
+	       "\"20\", \"16\"], \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"%s\", \"drive\", \"{port}\", \"4000\"]},"
+	       " \"limits\": {\"growth_per_request\": \"32KiB\"}}",
+	       w, w);
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(it_int(r.report, "fixtures.0.service.driver.requests"), 4000);
+	long long per_req = it_int(r.report, "fixtures.0.growth.bytes_per_request");
+	assert_between(per_req, 16 * 1024 * 7 / 10, 16 * 1024 * 14 / 10);
+	it_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +249,7 @@ int main(void)
 		cmocka_unit_test(driver_failure_fails),
 		cmocka_unit_test(stop_grace),
 		cmocka_unit_test(driver_children_die_with_the_run),
+		cmocka_unit_test(prefork_workers_are_not_billed_to_requests),
 	};
 	return cmocka_run_group_tests_name("service (integration)", tests, NULL, it_config_cleanup);
 }
