@@ -1,6 +1,12 @@
-/* render_view: the report view builder. mg_view_load walks a JSON report
- * once, after report_load.c's mg_report_validate, checks what the
- * renderers draw on top of that, and fills the typed view (render_view.h). */
+/* render_view: the report view builder. mg_view_load first has
+ * mg_report_validate (report_load.c) check what every reader of a report
+ * relies on: schema, verdicts, interrupted_by's type, fixtures, names,
+ * reasons, limits[].metric and the peak figures. It checks each of those
+ * once, there; here the builder trusts their types, requires the keys that
+ * the renderers need and report_load leaves optional (interrupted_by,
+ * reasons, limits, and peak with its four figures once a fixture ran),
+ * checks everything else the renderers draw, and fills the typed view
+ * (render_view.h). */
 #include "report/render_view.h"
 
 #include <stdarg.h>
@@ -61,27 +67,6 @@ static void join_index(char *buf, const char *parent, size_t i)
 	pathf(buf, "%s[%zu]", parent, i);
 }
 
-static const char *type_name(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number with a fraction";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
 /* The value at parent.key: 1 found, 0 absent or null (when allowed), -1 error. */
 static int lookup(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
 		  const char *expected, json_t **out)
@@ -103,7 +88,7 @@ static int wrong(struct ctx *c, const char *parent, const char *key, const char 
 	char path[PATH_LEN];
 	join(path, parent, key);
 	return bad(c, path, "expected %s%s, got %s", expected, (flags & T_NULLABLE) ? " or null" : "",
-		   type_name(got));
+		   mg_report_json_type(got));
 }
 
 static int get_string(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
@@ -171,6 +156,28 @@ static int get_typed(struct ctx *c, json_t *obj, const char *parent, const char 
 	return 1;
 }
 
+/* A key that mg_report_validate has typed when present, and that the view
+ * needs: only its presence is checked here. 0 and *out, or -1. */
+static int need(struct ctx *c, json_t *obj, const char *parent, const char *key, const char *expected,
+		json_t **out)
+{
+	*out = NULL;
+	return lookup(c, obj, parent, key, 0, expected, out) < 0 ? -1 : 0;
+}
+
+/* The strings of an array whose items are known to be strings. */
+static int copy_strings(struct ctx *c, json_t *a, const char *path, struct mg_rv_strings *out)
+{
+	out->n = json_array_size(a);
+	out->v = calloc(out->n ? out->n : 1, sizeof *out->v);
+	if (!out->v)
+		return bad(c, path, "out of memory");
+	for (size_t i = 0; i < out->n; i++)
+		out->v[i] = json_string_value(json_array_get(a, i));
+	return 0;
+}
+
+/* An array of strings that only the view checks. */
 static int get_strings(struct ctx *c, json_t *obj, const char *parent, const char *key,
 		       struct mg_rv_strings *out)
 {
@@ -179,31 +186,14 @@ static int get_strings(struct ctx *c, json_t *obj, const char *parent, const cha
 	if (get_typed(c, obj, parent, key, 0, JSON_ARRAY, &a) < 0)
 		return -1;
 	join(path, parent, key);
-	out->n = json_array_size(a);
-	out->v = calloc(out->n ? out->n : 1, sizeof *out->v);
-	if (!out->v)
-		return bad(c, path, "out of memory");
-	for (size_t i = 0; i < out->n; i++) {
+	for (size_t i = 0; i < json_array_size(a); i++) {
 		json_t *s = json_array_get(a, i);
 		if (!json_is_string(s)) {
 			join_index(item, path, i);
-			return bad(c, item, "expected a string, got %s", type_name(s));
+			return bad(c, item, "expected a string, got %s", mg_report_json_type(s));
 		}
-		out->v[i] = json_string_value(s);
 	}
-	return 0;
-}
-
-static int parse_verdict(struct ctx *c, json_t *obj, const char *parent, enum mg_verdict *v)
-{
-	const char *s;
-	char path[PATH_LEN];
-	if (get_string(c, obj, parent, "verdict", 0, &s) < 0)
-		return -1;
-	if (mg_verdict_from_name(s, v) == 0)
-		return 0;
-	join(path, parent, "verdict");
-	return bad(c, path, "expected \"pass\", \"fail\" or \"error\", got \"%.40s\"", s);
+	return copy_strings(c, a, path, out);
 }
 
 /* --------------------------------------------------------------- parts */
@@ -273,7 +263,7 @@ static int parse_delta(struct ctx *c, json_t *o, const char *path, struct mg_rv_
 static int parse_baseline_entry(struct ctx *c, json_t *o, const char *path, struct mg_rv_baseline *b)
 {
 	if (!json_is_object(o))
-		return bad(c, path, "expected an object, got %s", type_name(o));
+		return bad(c, path, "expected an object, got %s", mg_report_json_type(o));
 	if (get_string(c, o, path, "metric", 0, &b->metric) < 0 ||
 	    get_int(c, o, path, "value_bytes", T_NULLABLE, &b->value_bytes) < 0 ||
 	    get_int(c, o, path, "baseline_bytes", T_NONNEG, &b->baseline_bytes) < 0 ||
@@ -307,12 +297,11 @@ static int parse_baseline(struct ctx *c, json_t *fo, const char *parent, struct 
 	return 0;
 }
 
+/* o is an object with a "metric" string (mg_report_validate). */
 static int parse_limit(struct ctx *c, json_t *o, const char *path, struct mg_rv_limit *l)
 {
-	if (!json_is_object(o))
-		return bad(c, path, "expected an object, got %s", type_name(o));
-	if (get_string(c, o, path, "metric", 0, &l->metric) < 0 ||
-	    get_string(c, o, path, "unit", T_OPTIONAL, &l->unit) < 0 ||
+	l->metric = json_string_value(json_object_get(o, "metric"));
+	if (get_string(c, o, path, "unit", T_OPTIONAL, &l->unit) < 0 ||
 	    get_int(c, o, path, "limit_bytes", T_NONNEG, &l->limit_bytes) < 0 ||
 	    /* not T_NONNEG: a growth rate can be negative (a shrinking service) */
 	    get_int(c, o, path, "value_bytes", T_NULLABLE, &l->value_bytes) < 0 ||
@@ -327,7 +316,7 @@ static int parse_limits(struct ctx *c, json_t *fo, const char *parent, struct mg
 {
 	json_t *a;
 	char path[PATH_LEN], item[PATH_LEN];
-	if (get_typed(c, fo, parent, "limits", 0, JSON_ARRAY, &a) < 0)
+	if (need(c, fo, parent, "limits", "an array", &a) < 0)
 		return -1;
 	join(path, parent, "limits");
 	f->nlimits = json_array_size(a);
@@ -372,18 +361,31 @@ static int parse_measurement(struct ctx *c, json_t *fo, const char *parent, stru
 	return 0;
 }
 
+/* One of the peak figures, typed by mg_report_validate (a non-negative
+ * integer or null): present, or -1. */
+static int peak_figure(struct ctx *c, json_t *p, const char *path, const char *key, int64_t *out)
+{
+	json_t *v;
+	if (need(c, p, path, key, "a non-negative integer or null", &v) < 0)
+		return -1;
+	*out = json_is_integer(v) ? (int64_t)json_integer_value(v) : MG_NULL_FIG;
+	return 0;
+}
+
+/* mg_report_validate allows a null or absent "peak"; a fixture that ran has one. */
 static int parse_peak(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
 {
-	const int fig = T_NULLABLE | T_NONNEG;
 	json_t *p;
 	char path[PATH_LEN];
-	if (get_typed(c, fo, parent, "peak", 0, JSON_OBJECT, &p) < 0)
+	if (need(c, fo, parent, "peak", "an object", &p) < 0)
 		return -1;
+	if (!json_is_object(p))
+		return wrong(c, parent, "peak", "an object", 0, p);
 	join(path, parent, "peak");
-	if (get_int(c, p, path, "cgroup_bytes", fig, &f->cgroup_bytes) < 0 ||
-	    get_int(c, p, path, "tree_rss_bytes", fig, &f->tree_rss_bytes) < 0 ||
-	    get_int(c, p, path, "max_process_hwm_bytes", fig, &f->max_process_hwm_bytes) < 0 ||
-	    get_int(c, p, path, "tree_pss_bytes", fig, &f->tree_pss_bytes) < 0)
+	if (peak_figure(c, p, path, "cgroup_bytes", &f->cgroup_bytes) < 0 ||
+	    peak_figure(c, p, path, "tree_rss_bytes", &f->tree_rss_bytes) < 0 ||
+	    peak_figure(c, p, path, "max_process_hwm_bytes", &f->max_process_hwm_bytes) < 0 ||
+	    peak_figure(c, p, path, "tree_pss_bytes", &f->tree_pss_bytes) < 0)
 		return -1;
 	return 0;
 }
@@ -393,7 +395,7 @@ static int parse_point(struct ctx *c, json_t *pt, const char *path, struct mg_rv
 {
 	json_t *ms = json_array_get(pt, 0), *b = json_array_get(pt, 1);
 	if (!json_is_array(pt) || json_array_size(pt) != 2)
-		return bad(c, path, "expected [ms, bytes], got %s", json_is_array(pt) ? "another array" : type_name(pt));
+		return bad(c, path, "expected [ms, bytes], got %s", json_is_array(pt) ? "another array" : mg_report_json_type(pt));
 	if (!json_is_integer(ms) || !json_is_integer(b) || json_integer_value(ms) < 0 ||
 	    json_integer_value(b) < 0)
 		return bad(c, path, "expected [ms, bytes] as two non-negative integers");
@@ -424,7 +426,7 @@ static int parse_series(struct ctx *c, json_t *fo, const char *parent, struct mg
 static int parse_site(struct ctx *c, json_t *o, const char *path, struct mg_rv_site *s)
 {
 	if (!json_is_object(o))
-		return bad(c, path, "expected an object, got %s", type_name(o));
+		return bad(c, path, "expected an object, got %s", mg_report_json_type(o));
 	if (get_string(c, o, path, "location", 0, &s->location) < 0 ||
 	    get_string(c, o, path, "function", T_OPTIONAL, &s->function) < 0 ||
 	    get_int(c, o, path, "size_bytes", T_NONNEG, &s->size_bytes) < 0 ||
@@ -449,7 +451,7 @@ static int parse_domains(struct ctx *c, json_t *h, const char *path, struct mg_r
 		json_t *o = json_array_get(a, i);
 		join_index(item, dpath, i);
 		if (!json_is_object(o))
-			return bad(c, item, "expected an object, got %s", type_name(o));
+			return bad(c, item, "expected an object, got %s", mg_report_json_type(o));
 		if (get_int(c, o, item, "domain", T_NONNEG, &hp->domains[i].domain) < 0 ||
 		    get_int(c, o, item, "size_bytes", T_NONNEG, &hp->domains[i].size_bytes) < 0)
 			return -1;
@@ -533,12 +535,24 @@ static int parse_run(struct ctx *c, json_t *fo, const char *path, struct mg_rv_f
 	return 0;
 }
 
-/* fo has passed mg_report_validate: an object with a name and a verdict. */
+/* A verdict that mg_report_validate has checked. */
+static enum mg_verdict verdict_of(json_t *obj)
+{
+	enum mg_verdict v = MG_VERDICT_ERROR;
+	mg_verdict_from_name(json_string_value(json_object_get(obj, "verdict")), &v);
+	return v;
+}
+
+/* fo has passed mg_report_validate: an object with a name, a verdict, and
+ * reasons and limits typed when present. */
 static int parse_fixture(struct ctx *c, json_t *fo, const char *path, struct mg_rv_fixture *f)
 {
-	if (get_string(c, fo, path, "name", 0, &f->name) < 0)
-		return -1;
-	if (parse_verdict(c, fo, path, &f->verdict) < 0 || get_strings(c, fo, path, "reasons", &f->reasons) < 0 ||
+	json_t *reasons;
+	char rpath[PATH_LEN];
+	f->name = json_string_value(json_object_get(fo, "name"));
+	f->verdict = verdict_of(fo);
+	join(rpath, path, "reasons");
+	if (need(c, fo, path, "reasons", "an array", &reasons) < 0 || copy_strings(c, reasons, rpath, &f->reasons) < 0 ||
 	    get_strings(c, fo, path, "command", &f->command) < 0 || parse_limits(c, fo, path, f) < 0 ||
 	    parse_baseline(c, fo, path, f) < 0)
 		return -1;
@@ -549,11 +563,14 @@ static int parse_fixture(struct ctx *c, json_t *fo, const char *path, struct mg_
  * ...) is report_load.c's; the view adds what the renderers draw. */
 static int parse_top(struct ctx *c, json_t *rep, struct mg_view *v)
 {
+	json_t *ib;
 	if (mg_report_validate(rep, c->err, c->errlen) < 0)
 		return -1;
-	if (parse_verdict(c, rep, "", &v->verdict) < 0 ||
-	    get_string(c, rep, "", "interrupted_by", T_NULLABLE, &v->interrupted_by) < 0)
+	v->verdict = verdict_of(rep);
+	/* a string or null (mg_report_validate), and the view wants the key */
+	if (need(c, rep, "", "interrupted_by", "a string or null", &ib) < 0)
 		return -1;
+	v->interrupted_by = json_string_value(ib);
 	return 0;
 }
 
@@ -563,8 +580,9 @@ int mg_view_load(json_t *report, struct mg_view *v, char *err, size_t errlen)
 	json_t *fx;
 	char path[PATH_LEN];
 	memset(v, 0, sizeof *v);
-	if (parse_top(&c, report, v) < 0 || get_typed(&c, report, "", "fixtures", 0, JSON_ARRAY, &fx) < 0)
+	if (parse_top(&c, report, v) < 0)
 		return -1;
+	fx = json_object_get(report, "fixtures"); /* an array of objects (mg_report_validate) */
 	v->n = json_array_size(fx);
 	v->fixtures = calloc(v->n ? v->n : 1, sizeof *v->fixtures);
 	if (!v->fixtures)

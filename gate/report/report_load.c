@@ -53,7 +53,7 @@ static int bad(struct ctx *c, const char *path, const char *fmt, ...)
 	return -1;
 }
 
-static const char *type_name(const json_t *j)
+const char *mg_report_json_type(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: return "an object";
@@ -90,7 +90,7 @@ static int check_verdict(struct ctx *c, const json_t *obj, const char *parent)
 	if (!v)
 		return bad(c, p, "missing (expected " VERDICTS ")");
 	if (!s)
-		return bad(c, p, "expected " VERDICTS ", got %s", type_name(v));
+		return bad(c, p, "expected " VERDICTS ", got %s", mg_report_json_type(v));
 	if (mg_verdict_from_name(s, NULL) < 0)
 		return bad(c, p, "expected " VERDICTS ", got \"%.40s\"", s);
 	return 0;
@@ -106,7 +106,7 @@ static int check_name(struct ctx *c, const json_t *fx, const char *parent)
 	if (!v)
 		return bad(c, p, "missing (expected a non-empty string)");
 	if (!s)
-		return bad(c, p, "expected a non-empty string, got %s", type_name(v));
+		return bad(c, p, "expected a non-empty string, got %s", mg_report_json_type(v));
 	if (!*s)
 		return bad(c, p, "expected a non-empty string");
 	if (strlen(s) != json_string_length(v))
@@ -127,12 +127,12 @@ static int check_reasons(struct ctx *c, const json_t *fx, const char *parent)
 		return 0;
 	if (!json_is_array(a)) {
 		pathf(p, "%s.reasons", parent);
-		return bad(c, p, "expected an array of strings, got %s", type_name(a));
+		return bad(c, p, "expected an array of strings, got %s", mg_report_json_type(a));
 	}
 	json_array_foreach(a, i, r) {
 		if (!json_is_string(r)) {
 			pathf(p, "%s.reasons[%zu]", parent, i);
-			return bad(c, p, "expected a string, got %s", type_name(r));
+			return bad(c, p, "expected a string, got %s", mg_report_json_type(r));
 		}
 	}
 	return 0;
@@ -148,17 +148,17 @@ static int check_limits(struct ctx *c, const json_t *fx, const char *parent)
 		return 0;
 	if (!json_is_array(a)) {
 		pathf(p, "%s.limits", parent);
-		return bad(c, p, "expected an array, got %s", type_name(a));
+		return bad(c, p, "expected an array, got %s", mg_report_json_type(a));
 	}
 	json_array_foreach(a, i, e) {
 		pathf(p, "%s.limits[%zu]", parent, i);
 		if (!json_is_object(e))
-			return bad(c, p, "expected an object, got %s", type_name(e));
+			return bad(c, p, "expected an object, got %s", mg_report_json_type(e));
 		pathf(p, "%s.limits[%zu].metric", parent, i);
 		if (!(m = json_object_get(e, "metric")))
 			return bad(c, p, "missing (expected a string)");
 		if (!json_is_string(m))
-			return bad(c, p, "expected a string, got %s", type_name(m));
+			return bad(c, p, "expected a string, got %s", mg_report_json_type(m));
 	}
 	return 0;
 }
@@ -174,7 +174,7 @@ static int check_peak(struct ctx *c, const json_t *fx, const char *parent)
 		return 0;
 	if (!json_is_object(peak)) {
 		pathf(p, "%s.peak", parent);
-		return bad(c, p, "expected an object or null, got %s", type_name(peak));
+		return bad(c, p, "expected an object or null, got %s", mg_report_json_type(peak));
 	}
 	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 		const json_t *v = json_object_get(peak, keys[k]);
@@ -184,7 +184,7 @@ static int check_peak(struct ctx *c, const json_t *fx, const char *parent)
 		if (json_is_integer(v))
 			return bad(c, p, "expected a non-negative integer or null, got %lld",
 				   (long long)json_integer_value(v));
-		return bad(c, p, "expected a non-negative integer or null, got %s", type_name(v));
+		return bad(c, p, "expected a non-negative integer or null, got %s", mg_report_json_type(v));
 	}
 	return 0;
 }
@@ -195,7 +195,7 @@ static int check_fixture(struct ctx *c, const json_t *fx, size_t i)
 
 	pathf(p, "fixtures[%zu]", i);
 	if (!json_is_object(fx))
-		return bad(c, p, "expected an object, got %s", type_name(fx));
+		return bad(c, p, "expected an object, got %s", mg_report_json_type(fx));
 	if (check_name(c, fx, p) || check_verdict(c, fx, p) || check_reasons(c, fx, p) ||
 	    check_limits(c, fx, p) || check_peak(c, fx, p))
 		return -1;
@@ -233,12 +233,12 @@ int mg_report_validate(const json_t *doc, char *err, size_t len)
 
 	if (!json_is_object(doc))
 		return bad(&c, "(top level)", "expected a JSON object, got %s (is this a memgate --json report?)",
-			   doc ? type_name(doc) : "nothing");
+			   doc ? mg_report_json_type(doc) : "nothing");
 	if (!schema)
 		return bad(&c, "schema", "missing (is this a memgate --json report?)");
 	if (!json_is_integer(schema))
 		return bad(&c, "schema", "expected the integer 1, got %s (this memgate reads report schema 1)",
-			   type_name(schema));
+			   mg_report_json_type(schema));
 	if (json_integer_value(schema) != 1)
 		return bad(&c, "schema", "expected 1, got %lld (this memgate reads report schema 1)",
 			   (long long)json_integer_value(schema));
@@ -247,12 +247,12 @@ int mg_report_validate(const json_t *doc, char *err, size_t len)
 	ib = json_object_get(doc, "interrupted_by");
 	if (ib && !json_is_null(ib) && !json_is_string(ib))
 		return bad(&c, "interrupted_by", "expected a signal name like \"SIGINT\" or null, got %s",
-			   type_name(ib));
+			   mg_report_json_type(ib));
 	fixtures = json_object_get(doc, "fixtures");
 	if (!fixtures)
 		return bad(&c, "fixtures", "missing (expected an array)");
 	if (!json_is_array(fixtures))
-		return bad(&c, "fixtures", "expected an array, got %s", type_name(fixtures));
+		return bad(&c, "fixtures", "expected an array, got %s", mg_report_json_type(fixtures));
 	json_array_foreach(fixtures, i, fx)
 		if (check_fixture(&c, fx, i))
 			return -1;

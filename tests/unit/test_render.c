@@ -8,6 +8,7 @@
 
 #include "report/render.h"
 #include "report/render_common.h"
+#include "report/report_load.h"
 
 #define MIB ((json_int_t)1 << 20)
 
@@ -248,6 +249,54 @@ static void bad_values_deep_inside(void **state)
 
 	/* repaired: accepted again */
 	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_decref(rep);
+}
+
+/* report_load checks whole reports and leaves reasons, limits, peak and
+ * interrupted_by optional; the renderers need them. A wrong type is
+ * report_load's to say (once, in its words); a missing key the view's. */
+static void keys_the_renderers_need(void **state)
+{
+	(void)state;
+	json_t *rep = one(fixture("a", "pass", MIB, 2 * MIB), "pass");
+	json_t *f = json_array_get(json_object_get(rep, "fixtures"), 0);
+	char err[256];
+
+	json_object_del(rep, "interrupted_by");
+	assert_int_equal(mg_report_validate(rep, err, sizeof err), 0);
+	assert_rejected(rep, "interrupted_by: missing (expected a string or null)");
+	json_object_set_new(rep, "interrupted_by", json_integer(2));
+	assert_rejected(rep, "interrupted_by: expected a signal name like \"SIGINT\" or null, got an integer");
+	json_object_set_new(rep, "interrupted_by", json_null());
+
+	json_t *keep = json_incref(json_object_get(f, "reasons"));
+	json_object_del(f, "reasons");
+	assert_rejected(rep, "fixtures[0].reasons: missing (expected an array)");
+	json_object_set_new(f, "reasons", json_string("x"));
+	assert_rejected(rep, "fixtures[0].reasons: expected an array of strings, got a string");
+	json_object_set_new(f, "reasons", keep);
+
+	keep = json_incref(json_object_get(f, "limits"));
+	json_object_del(f, "limits");
+	assert_rejected(rep, "fixtures[0].limits: missing (expected an array)");
+	json_object_set_new(f, "limits", json_pack("[{s:i}]", "metric", 1));
+	assert_rejected(rep, "fixtures[0].limits[0].metric: expected a string, got an integer");
+	json_object_set_new(f, "limits", keep);
+
+	json_t *peak = json_incref(json_object_get(f, "peak"));
+	json_object_set_new(f, "peak", json_null()); /* fine for report_load, not for a fixture that ran */
+	assert_int_equal(mg_report_validate(rep, err, sizeof err), 0);
+	assert_rejected(rep, "fixtures[0].peak: expected an object, got null");
+	json_object_del(f, "peak");
+	assert_rejected(rep, "fixtures[0].peak: missing (expected an object)");
+	json_object_set_new(f, "peak", peak);
+	json_object_del(peak, "tree_pss_bytes");
+	assert_rejected(rep, "fixtures[0].peak.tree_pss_bytes: missing (expected a non-negative integer or null)");
+	json_object_set_new(peak, "tree_pss_bytes", json_true());
+	assert_rejected(rep, "fixtures[0].peak.tree_pss_bytes: expected a non-negative integer or null, got a boolean");
+	json_object_set_new(peak, "tree_pss_bytes", json_null());
+
 	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
 	json_decref(rep);
 }
@@ -1370,6 +1419,7 @@ int main(void)
 		cmocka_unit_test(missing_key_names_the_path),
 		cmocka_unit_test(not_a_memgate_report),
 		cmocka_unit_test(bad_values_deep_inside),
+		cmocka_unit_test(keys_the_renderers_need),
 		cmocka_unit_test(optional_keys_are_checked_when_present),
 		cmocka_unit_test(not_run_fixture_is_valid),
 		cmocka_unit_test(text_matches_report_text),
