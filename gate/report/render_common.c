@@ -23,7 +23,7 @@ bool mg_rv_clean_exit(const struct mg_rv_fixture *f)
 	return f->ran && x->has_code && x->code == 0 && !x->has_signal && !x->timed_out && !x->oom_killed;
 }
 
-const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric)
+const struct mg_rv_metric *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric)
 {
 	for (size_t i = 0; i < f->nlimits; i++)
 		if (strcmp(f->limits[i].metric, metric) == 0)
@@ -31,78 +31,44 @@ const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const ch
 	return NULL;
 }
 
-static void cmp_of_limit(const struct mg_rv_limit *l, struct mg_rv_cmp *c)
-{
-	*c = (struct mg_rv_cmp){
-		.metric = l->metric, .unit = l->unit, .limit = l, .has_value = l->has_value,
-		.value_bytes = l->value_bytes, .baseline_bytes = l->baseline_bytes, .delta_bytes = l->delta_bytes,
-		.has_delta_pct = l->has_delta_pct, .delta_pct = l->delta_pct, .has_allowed_pct = l->has_allowed_pct,
-		.allowed_pct = l->allowed_pct, .allowed_bytes = l->allowed_bytes, .ok = l->baseline_ok,
-	};
-}
-
-static void cmp_of_baseline(const struct mg_rv_baseline *b, struct mg_rv_cmp *c)
-{
-	*c = (struct mg_rv_cmp){
-		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
-		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
-		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
-		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
-		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
-	};
-}
-
-size_t mg_rv_comparisons(const struct mg_rv_fixture *f, struct mg_rv_cmp *out, size_t max)
+size_t mg_rv_comparisons(const struct mg_rv_fixture *f, const struct mg_rv_metric **out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->nlimits; i++) {
 		if (!f->limits[i].has_delta)
 			continue;
 		if (n < max)
-			cmp_of_limit(&f->limits[i], &out[n]);
+			out[n] = &f->limits[i];
 		n++;
 	}
 	for (size_t i = 0; i < f->nbaseline; i++) {
 		if (n < max)
-			cmp_of_baseline(&f->baseline[i], &out[n]);
+			out[n] = &f->baseline[i];
 		n++;
 	}
 	return n;
 }
 
-bool mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric, struct mg_rv_cmp *out)
+const struct mg_rv_metric *mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric)
 {
-	const struct mg_rv_limit *l = mg_rv_limit_of(f, metric);
-	if (l) {
-		if (!l->has_delta)
-			return false;
-		cmp_of_limit(l, out);
-		return true;
-	}
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, metric);
+	if (l)
+		return l->has_delta ? l : NULL;
 	for (size_t i = 0; i < f->nbaseline; i++)
-		if (strcmp(f->baseline[i].metric, metric) == 0) {
-			cmp_of_baseline(&f->baseline[i], out);
-			return true;
-		}
-	return false;
+		if (strcmp(f->baseline[i].metric, metric) == 0)
+			return &f->baseline[i];
+	return NULL;
 }
 
-/* A limit-shaped view of a comparison, for its unit. */
-static void format_cmp_value(const struct mg_rv_cmp *c, int64_t v, char *buf, size_t len)
-{
-	struct mg_rv_limit l = {.metric = c->metric, .unit = c->unit};
-	mg_rv_format_value(&l, v, buf, len);
-}
-
-void mg_rv_format_delta_bytes(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_format_delta_bytes(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	char v[48];
-	format_cmp_value(c, c->delta_bytes, v, sizeof v);
+	mg_rv_format_value(c, c->delta_bytes, v, sizeof v);
 	/* a delta that rounds to 0 and is negative prints as "0.0 MiB" */
 	snprintf(buf, len, "%s%s", c->delta_bytes >= 0 ? "+" : "", v);
 }
 
-void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_format_delta_pct(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	if (!c->has_delta_pct || !isfinite(c->delta_pct)) {
 		snprintf(buf, len, "%s", "");
@@ -114,7 +80,7 @@ void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len)
 	snprintf(buf, len, "%+.1f%%", p);
 }
 
-void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_format_delta(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	char d[56], p[40];
 	mg_rv_format_delta_bytes(c, d, sizeof d);
@@ -122,13 +88,13 @@ void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", d, *p ? ", " : "", p);
 }
 
-void mg_rv_baseline_text(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_baseline_text(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	char v[48] = "n/a", b[48] = "n/a", d[112], tol[96] = "", pct[32], floor[48];
 	if (c->has_value)
-		format_cmp_value(c, c->value_bytes, v, sizeof v);
+		mg_rv_format_value(c, c->value_bytes, v, sizeof v);
 	if (c->baseline_bytes != MG_NULL_FIG)
-		format_cmp_value(c, c->baseline_bytes, b, sizeof b);
+		mg_rv_format_value(c, c->baseline_bytes, b, sizeof b);
 	mg_rv_format_delta(c, d, sizeof d);
 	if (c->has_allowed_pct && c->allowed_bytes != MG_NULL_FIG && isfinite(c->allowed_pct) &&
 	    c->allowed_pct >= 0 && c->allowed_pct <= 1e6) {
@@ -163,7 +129,7 @@ double mg_rv_overage(const struct mg_rv_fixture *f)
 {
 	double worst = 0.0;
 	for (size_t i = 0; i < f->nlimits; i++) {
-		const struct mg_rv_limit *l = &f->limits[i];
+		const struct mg_rv_metric *l = &f->limits[i];
 		if (!l->has_value || l->value_bytes <= l->limit_bytes)
 			continue;
 		/* a limit of 0 is exceeded by any amount: rank it as far over */
@@ -219,7 +185,7 @@ double mg_rv_headroom_pct(int64_t value, int64_t limit)
 }
 
 /* "", "/s" or "/request" */
-static const char *unit_suffix(const struct mg_rv_limit *l)
+static const char *unit_suffix(const struct mg_rv_metric *l)
 {
 	if (l->unit && strncmp(l->unit, "bytes/", 6) == 0)
 		return l->unit + 5;
@@ -232,10 +198,10 @@ static const char *unit_suffix(const struct mg_rv_limit *l)
 	return "";
 }
 
-void mg_rv_format_value(const struct mg_rv_limit *l, int64_t v, char *buf, size_t len)
+void mg_rv_format_value(const struct mg_rv_metric *m, int64_t v, char *buf, size_t len)
 {
 	char mib[32];
-	const char *unit = unit_suffix(l);
+	const char *unit = unit_suffix(m);
 	if (strcmp(unit, "/request") == 0 && v < 1024 * 1024) {
 		snprintf(buf, len, "%.1f KiB/request", (double)v / 1024.0);
 		return;

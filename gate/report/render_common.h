@@ -17,23 +17,24 @@ int mg_markdown_view(const struct mg_view *v, FILE *out, size_t budget, char *er
 bool mg_rv_started(const struct mg_rv_fixture *f);
 /* The main process ended by itself with code 0. */
 bool mg_rv_clean_exit(const struct mg_rv_fixture *f);
-/* The limit entry for metric, or NULL. */
-const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric);
-/* Every baseline comparison of a fixture, limits first, then the
- * "baseline" array: how many (at most max are stored in out). */
-size_t mg_rv_comparisons(const struct mg_rv_fixture *f, struct mg_rv_cmp *out, size_t max);
-/* The comparison of metric: true and *out filled, or false. */
-bool mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric, struct mg_rv_cmp *out);
+/* The (first) limit entry for metric, or NULL. */
+const struct mg_rv_metric *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric);
+/* Every metric of a fixture compared with a baseline, limits first, then
+ * the "baseline" array: how many (at most max are stored in out). */
+size_t mg_rv_comparisons(const struct mg_rv_fixture *f, const struct mg_rv_metric **out, size_t max);
+/* The comparison of metric: its limit entry if it has one (NULL when that
+ * limit was not compared), else its "baseline" entry, else NULL. */
+const struct mg_rv_metric *mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric);
 /* The delta alone: "+12.3 MiB, +6.8%", "-1.0 MiB, -2.0%", "+64.5 MiB" (no
  * percentage: a baseline of 0). A delta that rounds to zero is "+0.0 MiB"
  * (or "0.0 MiB" when slightly negative) and its percentage "+0.0%". */
-void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len);
+void mg_rv_format_delta(const struct mg_rv_metric *c, char *buf, size_t len);
 /* Its parts: "+12.3 MiB" and "+6.8%" ("" when there is no percentage). */
-void mg_rv_format_delta_bytes(const struct mg_rv_cmp *c, char *buf, size_t len);
-void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len);
+void mg_rv_format_delta_bytes(const struct mg_rv_metric *c, char *buf, size_t len);
+void mg_rv_format_delta_pct(const struct mg_rv_metric *c, char *buf, size_t len);
 /* "tree_rss 65.4 MiB is +12.1 MiB, +22.7% over the baseline 53.3 MiB
  * (allowed +10%, +4.0 MiB)" (the tolerance part only when known). */
-void mg_rv_baseline_text(const struct mg_rv_cmp *c, char *buf, size_t len);
+void mg_rv_baseline_text(const struct mg_rv_metric *c, char *buf, size_t len);
 /* "exited with code 3", "killed by signal 11 (SIGSEGV)", "timed out",
  * "OOM-killed"; "" for a clean exit or a fixture that did not run. */
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len);
@@ -44,10 +45,10 @@ double mg_rv_overage(const struct mg_rv_fixture *f);
 size_t *mg_rv_severity_order(const struct mg_view *v);
 /* 100 * (limit - value) / limit */
 double mg_rv_headroom_pct(int64_t value, int64_t limit);
-/* A figure of a limit's metric as verdict.c writes it: "97.3 MiB" for sizes,
+/* A figure of a metric as verdict.c writes it: "97.3 MiB" for sizes,
  * "1.2 MiB/s" for growth, "256.6 KiB/request" (MiB from 1 MiB up) per
- * request. The unit comes from the limit's "unit" key, else its metric. */
-void mg_rv_format_value(const struct mg_rv_limit *l, int64_t v, char *buf, size_t len);
+ * request. The unit comes from the entry's "unit" key, else its metric. */
+void mg_rv_format_value(const struct mg_rv_metric *m, int64_t v, char *buf, size_t len);
 /* a + b for figures >= 0 (the view's byte counts and durations),
  * saturating at INT64_MAX: a report may hold any int64, and a sum of
  * them must not overflow. */

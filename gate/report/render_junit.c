@@ -33,7 +33,7 @@ struct testcase {
 /* ----------------------------------------------------- limit testcases */
 
 /* Appends ", vs baseline 53.3 MiB: +12.1 MiB, +22.7%" to buf. */
-static void vs_baseline(char *buf, size_t len, const struct mg_rv_cmp *c)
+static void vs_baseline(char *buf, size_t len, const struct mg_rv_metric *c)
 {
 	char b[48] = "", d[112];
 	size_t used = strlen(buf);
@@ -47,7 +47,7 @@ static void vs_baseline(char *buf, size_t len, const struct mg_rv_cmp *c)
 	snprintf(buf + used, len - used, ", vs baseline%s: %s", b, d);
 }
 
-static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, struct testcase *tc)
+static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_metric *l, struct testcase *tc)
 {
 	char v[48], lim[48];
 	tc->name = l->metric;
@@ -60,49 +60,43 @@ static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_limit *
 	}
 	mg_rv_format_value(l, l->value_bytes, v, sizeof v);
 	snprintf(tc->out, sizeof tc->out, "%s %s, limit %s", l->metric, v, lim);
-	struct mg_rv_cmp c;
-	bool cmp = l->has_delta && mg_rv_comparison_of(f, l->metric, &c) && c.limit == l;
+	/* the comparison shown for this metric (the first limit of a name) */
+	bool cmp = mg_rv_comparison_of(f, l->metric) == l;
 	if (cmp)
-		vs_baseline(tc->out, sizeof tc->out, &c);
-	if (l->ok && (!cmp || c.ok))
+		vs_baseline(tc->out, sizeof tc->out, l);
+	bool over_baseline = cmp && !l->baseline_ok;
+	if (l->ok && !over_baseline)
 		return;
 	tc->status = ST_FAILURE;
 	if (l->ok) { /* within the limit, over the baseline */
 		tc->type = "baseline";
-		mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+		mg_rv_baseline_text(l, tc->message, sizeof tc->message);
 		return;
 	}
 	tc->type = "limit";
 	int n = snprintf(tc->message, sizeof tc->message, "%s %s %s limit %s", l->metric, v,
 			 l->value_bytes > l->limit_bytes ? ">" : "does not meet", lim);
-	if (cmp && !c.ok && n > 0 && (size_t)n + 2 < sizeof tc->message) {
+	if (over_baseline && n > 0 && (size_t)n + 2 < sizeof tc->message) {
 		memcpy(tc->message + n, "; ", 3);
-		mg_rv_baseline_text(&c, tc->message + n + 2, sizeof tc->message - (size_t)n - 2);
+		mg_rv_baseline_text(l, tc->message + n + 2, sizeof tc->message - (size_t)n - 2);
 	}
 }
 
 /* A metric without a limit compared with the baseline: its own testcase,
  * failing when the metric grew past the tolerance. */
-static void baseline_case(const struct mg_rv_baseline *b, struct testcase *tc)
+static void baseline_case(const struct mg_rv_metric *b, struct testcase *tc)
 {
-	struct mg_rv_cmp c = {
-		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
-		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
-		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
-		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
-		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
-	};
 	char v[48] = "n/a";
 	tc->name = b->metric;
 	if (b->has_value)
 		mg_format_mib(b->value_bytes, v, sizeof v);
 	snprintf(tc->out, sizeof tc->out, "%s %s", b->metric, v);
-	vs_baseline(tc->out, sizeof tc->out, &c);
-	if (c.ok)
+	vs_baseline(tc->out, sizeof tc->out, b);
+	if (b->baseline_ok)
 		return;
 	tc->status = ST_FAILURE;
 	tc->type = "baseline";
-	mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+	mg_rv_baseline_text(b, tc->message, sizeof tc->message);
 }
 
 /* ------------------------------------------------------- run testcase */

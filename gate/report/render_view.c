@@ -229,38 +229,31 @@ static int get_number(struct ctx *c, json_t *obj, const char *parent, const char
 }
 
 /* The tolerance and outcome of a comparison (optional keys). */
-static int parse_tolerance(struct ctx *c, json_t *o, const char *path, bool *has_allowed_pct,
-			   double *allowed_pct, int64_t *allowed_bytes, bool *ok)
+static int parse_tolerance(struct ctx *c, json_t *o, const char *path, struct mg_rv_metric *m)
 {
-	*ok = true;
-	if (get_number(c, o, path, "allowed_pct", T_OPTIONAL, has_allowed_pct, allowed_pct) < 0 ||
-	    get_int(c, o, path, "allowed_bytes", T_OPTIONAL | T_NONNEG, allowed_bytes) < 0 ||
-	    get_opt_bool(c, o, path, "baseline_ok", ok) < 0)
+	m->baseline_ok = true;
+	if (get_number(c, o, path, "allowed_pct", T_OPTIONAL, &m->has_allowed_pct, &m->allowed_pct) < 0 ||
+	    get_int(c, o, path, "allowed_bytes", T_OPTIONAL | T_NONNEG, &m->allowed_bytes) < 0 ||
+	    get_opt_bool(c, o, path, "baseline_ok", &m->baseline_ok) < 0)
 		return -1;
 	return 0;
 }
 
-static int parse_delta(struct ctx *c, json_t *o, const char *path, struct mg_rv_limit *l)
+/* A limit's optional comparison with a baseline. */
+static int parse_delta(struct ctx *c, json_t *o, const char *path, struct mg_rv_metric *l)
 {
 	const int opt = T_OPTIONAL | T_NULLABLE;
-	json_t *pct = NULL;
 	if (get_int(c, o, path, "baseline_bytes", opt | T_NONNEG, &l->baseline_bytes) < 0 ||
 	    get_int(c, o, path, "delta_bytes", opt, &l->delta_bytes) < 0 ||
-	    lookup(c, o, path, "delta_pct", opt, "a number or null", &pct) < 0)
+	    get_number(c, o, path, "delta_pct", opt, &l->has_delta_pct, &l->delta_pct) < 0)
 		return -1;
 	/* delta_bytes may legitimately be MG_NULL_FIG (-1 byte): presence decides */
-	json_t *d = json_object_get(o, "delta_bytes");
-	l->has_delta = d && json_is_integer(d);
-	if (pct && !json_is_number(pct))
-		return wrong(c, path, "delta_pct", "a number", T_NULLABLE, pct);
-	l->has_delta_pct = pct != NULL;
-	l->delta_pct = pct ? json_number_value(pct) : 0.0;
-	return parse_tolerance(c, o, path, &l->has_allowed_pct, &l->allowed_pct, &l->allowed_bytes,
-			       &l->baseline_ok);
+	l->has_delta = json_is_integer(json_object_get(o, "delta_bytes"));
+	return parse_tolerance(c, o, path, l);
 }
 
-/* One entry of the fixture-level "baseline" array. */
-static int parse_baseline_entry(struct ctx *c, json_t *o, const char *path, struct mg_rv_baseline *b)
+/* One entry of the fixture-level "baseline" array: a comparison, always. */
+static int parse_baseline_entry(struct ctx *c, json_t *o, const char *path, struct mg_rv_metric *b)
 {
 	if (!json_is_object(o))
 		return bad(c, path, "expected an object, got %s", mg_report_json_type(o));
@@ -271,8 +264,8 @@ static int parse_baseline_entry(struct ctx *c, json_t *o, const char *path, stru
 	    get_number(c, o, path, "delta_pct", T_OPTIONAL | T_NULLABLE, &b->has_delta_pct, &b->delta_pct) < 0)
 		return -1;
 	b->has_value = json_is_integer(json_object_get(o, "value_bytes"));
-	return parse_tolerance(c, o, path, &b->has_allowed_pct, &b->allowed_pct, &b->allowed_bytes,
-			       &b->baseline_ok);
+	b->has_delta = true;
+	return parse_tolerance(c, o, path, b);
 }
 
 /* The optional "baseline" array (absent: no metric without a limit was
@@ -298,8 +291,9 @@ static int parse_baseline(struct ctx *c, json_t *fo, const char *parent, struct 
 }
 
 /* o is an object with a "metric" string (mg_report_validate). */
-static int parse_limit(struct ctx *c, json_t *o, const char *path, struct mg_rv_limit *l)
+static int parse_limit(struct ctx *c, json_t *o, const char *path, struct mg_rv_metric *l)
 {
+	l->has_limit = true;
 	l->metric = json_string_value(json_object_get(o, "metric"));
 	if (get_string(c, o, path, "unit", T_OPTIONAL, &l->unit) < 0 ||
 	    get_int(c, o, path, "limit_bytes", T_NONNEG, &l->limit_bytes) < 0 ||

@@ -28,57 +28,30 @@ struct mg_rv_strings {
 	size_t n;
 };
 
-struct mg_rv_limit {
+/* One metric of a fixture: an entry of "limits" (a limit, and maybe a
+ * comparison with a baseline), or of the optional "baseline" array (a
+ * metric without a limit compared with a baseline, baseline.c). The two
+ * arrays share their keys but a limit's own ("limit_bytes", "ok", "unit"),
+ * so one type holds either. */
+struct mg_rv_metric {
 	const char *metric;
 	const char *unit;        /* "bytes", "bytes/s", "bytes/request"; NULL if absent */
+	bool has_limit;          /* a "limits" entry: limit_bytes and ok are set */
 	int64_t limit_bytes;
+	bool ok;                 /* within the limit */
 	bool has_value;          /* false: null, not measured */
 	int64_t value_bytes;     /* may be negative: a growth rate */
-	bool ok;
-	/* A comparison with a baseline (optional keys): shown when has_delta. */
+	/* The comparison with a baseline: always in a "baseline" entry, in a
+	 * limit when it has "delta_bytes" (--baseline). */
 	bool has_delta;
 	int64_t baseline_bytes;  /* MG_NULL_FIG when absent */
 	int64_t delta_bytes;
-	bool has_delta_pct;
+	bool has_delta_pct;      /* false: null (a baseline of 0) or absent */
 	double delta_pct;
 	bool has_allowed_pct;    /* the tolerance, when the report says it */
 	double allowed_pct;
 	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
-	bool baseline_ok;        /* "baseline_ok"; true when absent */
-};
-
-/* A fixture-level "baseline" entry: a measured metric without a limit,
- * compared with the baseline report (baseline.c). */
-struct mg_rv_baseline {
-	const char *metric;
-	bool has_value;          /* false: value_bytes null */
-	int64_t value_bytes;
-	int64_t baseline_bytes;
-	int64_t delta_bytes;
-	bool has_delta_pct;      /* false: null (a baseline of 0) or absent */
-	double delta_pct;
-	bool has_allowed_pct;
-	double allowed_pct;
-	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
-	bool baseline_ok;        /* true when absent */
-};
-
-/* One metric compared with the baseline, from either a limit entry
- * (limit != NULL) or a "baseline" entry: what the renderers show. */
-struct mg_rv_cmp {
-	const char *metric;
-	const char *unit;        /* the limit's, or NULL */
-	const struct mg_rv_limit *limit; /* NULL for a metric without a limit */
-	bool has_value;
-	int64_t value_bytes;
-	int64_t baseline_bytes;  /* MG_NULL_FIG when absent */
-	int64_t delta_bytes;
-	bool has_delta_pct;
-	double delta_pct;
-	bool has_allowed_pct;
-	double allowed_pct;
-	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
-	bool ok;                 /* within the baseline's tolerance */
+	bool baseline_ok;        /* within the tolerance; true when absent */
 };
 
 struct mg_rv_site {
@@ -127,9 +100,9 @@ struct mg_rv_fixture {
 	enum mg_verdict verdict;
 	struct mg_rv_strings reasons;
 	struct mg_rv_strings command;
-	struct mg_rv_limit *limits;
+	struct mg_rv_metric *limits;     /* has_limit */
 	size_t nlimits;
-	struct mg_rv_baseline *baseline; /* the optional "baseline" array */
+	struct mg_rv_metric *baseline;   /* the optional "baseline" array: !has_limit, has_delta */
 	size_t nbaseline;
 	bool ran;                /* "exit" is not null; everything below only then */
 	struct mg_rv_exit exit;

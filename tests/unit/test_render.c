@@ -1106,7 +1106,7 @@ static void delta_formats(void **state)
 {
 	(void)state;
 	char buf[128];
-	struct mg_rv_cmp c = {.metric = "tree_rss", .delta_bytes = 12897485, .has_delta_pct = true, .delta_pct = 6.8};
+	struct mg_rv_metric c = {.metric = "tree_rss", .delta_bytes = 12897485, .has_delta_pct = true, .delta_pct = 6.8};
 	mg_rv_format_delta(&c, buf, sizeof buf);
 	assert_string_equal(buf, "+12.3 MiB, +6.8%");
 	c.delta_bytes = -MIB;
