@@ -109,20 +109,25 @@ void mg_rv_baseline_text(const struct mg_rv_metric *c, char *buf, size_t len)
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len)
 {
 	const struct mg_rv_exit *x = &f->exit;
+	char a[32];
 	buf[0] = '\0';
 	if (!f->ran || mg_rv_clean_exit(f))
 		return;
-	if (x->timed_out)
-		snprintf(buf, len, "timed out");
-	else if (x->oom_killed)
+	if (x->timed_out) {
+		snprintf(buf, len, "timed out (the tree was killed)");
+	} else if (x->oom_killed && f->kill_above_bytes != MG_NULL_FIG) {
+		mg_format_mib(f->kill_above_bytes, a, sizeof a);
+		snprintf(buf, len, "OOM-killed (kill_above %s)", a);
+	} else if (x->oom_killed) {
 		snprintf(buf, len, "OOM-killed");
-	else if (x->has_signal)
+	} else if (x->has_signal) {
 		snprintf(buf, len, "killed by signal %lld%s%s%s", (long long)x->signal,
 			 x->signal_name ? " (" : "", x->signal_name ? x->signal_name : "", x->signal_name ? ")" : "");
-	else if (x->has_code)
+	} else if (x->has_code) {
 		snprintf(buf, len, "exited with code %lld", (long long)x->code);
-	else
+	} else {
 		snprintf(buf, len, "no exit status");
+	}
 }
 
 double mg_rv_overage(const struct mg_rv_fixture *f)
@@ -232,16 +237,6 @@ int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain)
 		if (h->domains[i].domain == domain)
 			return h->domains[i].size_bytes;
 	return 0;
-}
-
-bool mg_rv_limit_reason(const struct mg_rv_fixture *f, const char *reason)
-{
-	for (size_t i = 0; i < f->nlimits; i++) {
-		size_t n = strlen(f->limits[i].metric);
-		if (strncmp(reason, f->limits[i].metric, n) == 0 && reason[n] == ' ')
-			return true;
-	}
-	return false;
 }
 
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len)

@@ -35,8 +35,9 @@ void mg_rv_format_delta_pct(const struct mg_rv_metric *c, char *buf, size_t len)
 /* "tree_rss 65.4 MiB is +12.1 MiB, +22.7% over the baseline 53.3 MiB
  * (allowed +10%, +4.0 MiB)" (the tolerance part only when known). */
 void mg_rv_baseline_text(const struct mg_rv_metric *c, char *buf, size_t len);
-/* "exited with code 3", "killed by signal 11 (SIGSEGV)", "timed out",
- * "OOM-killed"; "" for a clean exit or a fixture that did not run. */
+/* From the exit data: "exited with code 3", "killed by signal 11
+ * (SIGSEGV)", "timed out (the tree was killed)", "OOM-killed (kill_above
+ * 64.0 MiB)"; "" for a clean exit or a fixture that did not run. */
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len);
 /* How far over its limits a fixture went: max of (value - limit) / limit. */
 double mg_rv_overage(const struct mg_rv_fixture *f);
@@ -57,9 +58,6 @@ int64_t mg_rv_add(int64_t a, int64_t b);
 int64_t mg_rv_traced_bytes(const struct mg_rv_heap *h);
 /* The traced bytes of a heap in one tracemalloc domain (0 when absent). */
 int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain);
-/* A reason that is about a limit of this fixture ("tree_rss 97.3 MiB >
- * limit ...", "cgroup limit ... cannot be checked"), not about the run. */
-bool mg_rv_limit_reason(const struct mg_rv_fixture *f, const char *reason);
 /* "1 of 3 fixtures failed, 1 could not be measured" / "3 fixtures within limits" */
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len);
 

@@ -733,6 +733,99 @@ static void junit_escapes_everything(void **state)
 	json_decref(rep);
 }
 
+/* The testcase of a failure is found from the structured data (limits[].ok,
+ * exit, service, verdict); the reasons' wording plays no part. Each case
+ * words its reasons unlike verdict.c, or starts a run's reason with a
+ * metric's name: a classifier that read the words would get them wrong. */
+static void junit_classifies_by_structure_not_wording(void **state)
+{
+	(void)state;
+	/* exit 3 and over the tree_rss limit: the run fails by its exit, the
+	 * limit by its figures, whatever the reasons say */
+	json_t *f = fixture("both", "fail", 80 * MIB, 64 * MIB);
+	json_object_set_new(json_object_get(f, "exit"), "code", json_integer(3));
+	add_reason(f, "the command returned 3");
+	add_reason(f, "limit exceeded: tree_rss at 80 MiB");
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "tests=\"2\" failures=\"2\" errors=\"0\"");
+	assert_contains(r.out, "<testcase classname=\"both\" name=\"run\" time=\"1.500\">\n"
+			       "    <failure message=\"exited with code 3\" type=\"exit\">the command returned 3\n"
+			       "limit exceeded: tree_rss at 80 MiB</failure>");
+	assert_contains(r.out, "<testcase classname=\"both\" name=\"tree_rss\" time=\"0.000\">\n"
+			       "    <failure message=\"tree_rss 80.0 MiB &gt; limit 64.0 MiB\" type=\"limit\">");
+	free(r.out);
+	json_decref(rep);
+
+	/* the same limit failure on a clean exit: the run passes */
+	f = fixture("over", "fail", 80 * MIB, 64 * MIB);
+	add_reason(f, "exited with code 3"); /* words about an exit that did not happen */
+	rep = one(f, "fail");
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"2\" failures=\"1\" errors=\"0\"");
+	assert_contains(r.out, "<testcase classname=\"over\" name=\"run\" time=\"1.500\">\n    <system-out>");
+	free(r.out);
+	json_decref(rep);
+
+	/* a measurement error whose words begin with a limit's metric name
+	 * ("cgroup v2: ..."), then the kill it caused: the run's message is
+	 * the error, the first reason */
+	f = fixture("err", "error", 10 * MIB, 0);
+	json_array_append_new(json_object_get(f, "limits"),
+			      json_pack("{s:s, s:I, s:n, s:b}", "metric", "cgroup", "limit_bytes", 64 * MIB, "value_bytes", "ok", 0));
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name", "SIGKILL",
+						 "timed_out", 0, "oom_killed", 0));
+	add_reason(f, "cgroup v2: cannot read memory.peak: ENOENT (No such file or directory)");
+	add_reason(f, "killed by signal 9 (SIGKILL)");
+	rep = one(f, "error");
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"2\" failures=\"0\" errors=\"2\"");
+	assert_contains(r.out, "<error message=\"cgroup v2: cannot read memory.peak: ENOENT (No such file or directory)\" "
+			       "type=\"error\">");
+	assert_contains(r.out, "<error message=\"cgroup limit 64.0 MiB cannot be checked: not measured\" type=\"not-measured\">");
+	free(r.out);
+	json_decref(rep);
+
+	/* a service memgate stopped (SIGTERM) whose driver failed: the stop
+	 * is no failure; the service is, with the run's reason */
+	f = fixture("svc", "fail", 10 * MIB, 0);
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 15, "signal_name", "SIGTERM",
+						 "timed_out", 0, "oom_killed", 0));
+	json_object_set_new(f, "service", json_pack("{s:s, s:b, s:{s:n, s:n, s:n}}", "outcome", "driver_failed", "stopped", 1,
+						    "output", "service_stdout", "service_stderr", "driver_stderr"));
+	add_reason(f, "load driver gave up (status 2)");
+	rep = one(f, "fail");
+	r = render(mg_render_junit, rep);
+	assert_string_equal(r.err, "");
+	assert_contains(r.out, "<failure message=\"load driver gave up (status 2)\" type=\"service\">");
+	assert_int_equal(count(r.out, "SIGTERM"), 0);
+	free(r.out);
+	/* the same service with an "ok" outcome: nothing failed */
+	json_object_set_new(json_object_get(f, "service"), "outcome", json_string("ok"));
+	json_object_set_new(f, "verdict", json_string("pass"));
+	json_object_set_new(rep, "verdict", json_string("pass"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"1\" failures=\"0\" errors=\"0\"");
+	free(r.out);
+	json_decref(rep);
+
+	/* timeouts and OOM kills say so from exit.timed_out and oom_killed */
+	rep = load_report("timeout");
+	json_array_set_new(json_object_get(json_array_get(json_object_get(rep, "fixtures"), 0), "reasons"), 0,
+			   json_string("watchdog fired"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "<failure message=\"timed out (the tree was killed)\" type=\"exit\">watchdog fired</failure>");
+	free(r.out);
+	json_decref(rep);
+	rep = load_report("oom");
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "<failure message=\"OOM-killed (kill_above 64.0 MiB)\" type=\"exit\">"
+			       "OOM-killed: the tree reached kill_above 64.0 MiB</failure>");
+	free(r.out);
+	json_decref(rep);
+}
+
 static void junit_invalid_utf8_is_replaced(void **state)
 {
 	(void)state;
@@ -1436,6 +1529,7 @@ int main(void)
 		cmocka_unit_test(junit_real_report),
 		cmocka_unit_test(junit_counts_agree_with_verdicts),
 		cmocka_unit_test(junit_escapes_everything),
+		cmocka_unit_test(junit_classifies_by_structure_not_wording),
 		cmocka_unit_test(junit_invalid_utf8_is_replaced),
 		cmocka_unit_test(svg_real_reports),
 		cmocka_unit_test(svg_oom_timeout_and_limit),
