@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/cmd.h"
-#include "outfile.h"
 #include "report/render.h"
 #include "report/report_load.h"
 
@@ -26,8 +24,6 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
-
-typedef int (*render_fn)(json_t *report, FILE *out, char *err, size_t errlen);
 
 /* json: the report validated, then written back normalised. */
 static int render_json(json_t *report, FILE *out, char *err, size_t errlen)
@@ -44,7 +40,7 @@ static int render_json(json_t *report, FILE *out, char *err, size_t errlen)
 
 struct format {
 	const char *name;
-	render_fn fn;      /* NULL: github, which writes where GitHub says */
+	mg_render_fn fn;   /* NULL: github, which writes where GitHub says */
 };
 
 static const struct format formats[] = {
@@ -94,7 +90,7 @@ static int render_github(json_t *report, const char *path, char *err, size_t err
 	return rc;
 }
 
-static int to_stdout(render_fn fn, json_t *report, char *err, size_t errlen)
+static int to_stdout(mg_render_fn fn, json_t *report, char *err, size_t errlen)
 {
 	if (fn(report, stdout, err, errlen) < 0)
 		return -1;
@@ -103,24 +99,6 @@ static int to_stdout(render_fn fn, json_t *report, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-struct rendering {
-	render_fn fn;
-	json_t *report;
-};
-
-static int render_into(FILE *f, void *ctx, char *err, size_t errlen)
-{
-	struct rendering *r = ctx;
-	return r->fn(r->report, f, err, errlen);
-}
-
-/* Through the one writer (outfile.h): never half a file, never a device replaced. */
-static int to_file(render_fn fn, json_t *report, const char *path, char *err, size_t errlen)
-{
-	struct rendering r = {fn, report};
-	return mg_outfile_write(path, 0644, false, render_into, &r, err, errlen);
 }
 
 struct args {
@@ -175,7 +153,7 @@ int mg_cmd_report(int argc, char **argv)
 	if (!a.format->fn)
 		rc = render_github(report, a.report, err, sizeof err);
 	else if (a.output)
-		rc = to_file(a.format->fn, report, a.output, err, sizeof err);
+		rc = mg_render_to_file(report, a.format->fn, a.output, err, sizeof err);
 	else
 		rc = to_stdout(a.format->fn, report, err, sizeof err);
 	json_decref(report);

@@ -69,25 +69,11 @@ static int post_statuses(json_t *doc, const struct mg_run_extras *x, int status)
 	return status;
 }
 
-typedef int (*render_fn)(json_t *, FILE *, char *, size_t);
-
-struct rendering {
-	json_t *doc;
-	render_fn fn;
-};
-
-static int render_into(FILE *f, void *ctx, char *err, size_t len)
-{
-	struct rendering *r = ctx;
-	return r->fn(r->doc, f, err, len);
-}
-
-/* One rendering into a file, through the one writer (outfile.h). */
-static int render_to(json_t *doc, render_fn fn, const char *path)
+/* One rendering into a file (--junit, --markdown, --svg). */
+static int render_to(json_t *doc, mg_render_fn fn, const char *path)
 {
 	char err[1024];
-	struct rendering r = {doc, fn};
-	if (mg_outfile_write(path, 0644, false, render_into, &r, err, sizeof err) < 0) {
+	if (mg_render_to_file(doc, fn, path, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: %s\n", err);
 		return -1;
 	}

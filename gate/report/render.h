@@ -22,6 +22,14 @@ struct mg_github_env {
 	FILE *annotations;             /* workflow commands (::error ...), normally stdout */
 };
 
+/* A renderer: the report into out; 0, or -1 with err. */
+typedef int (*mg_render_fn)(json_t *report, FILE *out, char *err, size_t errlen);
+
+/* fn's rendering of report into the file at path, through the one writer
+ * of files a user names (outfile.h): never half a file, never a device
+ * replaced. 0, or -1 with err: fn's message, or what went wrong with path. */
+int mg_render_to_file(json_t *report, mg_render_fn fn, const char *path, char *err, size_t errlen);
+
 /* Only validate (what every renderer does first). */
 int mg_render_check(json_t *report, char *err, size_t errlen);
 
