@@ -70,26 +70,6 @@ static json_t *load(const char *path)
 	return j;
 }
 
-static void empty_is_null(const char **s)
-{
-	if (*s && !**s)
-		*s = NULL;
-}
-
-/* GitHub's files come from the environment; commands go to stdout. */
-static int render_github(json_t *report, const char *path, char *err, size_t errlen)
-{
-	struct mg_github_env env = {getenv("GITHUB_STEP_SUMMARY"), getenv("GITHUB_OUTPUT"), stdout};
-	empty_is_null(&env.step_summary_path);
-	empty_is_null(&env.output_path);
-	int rc = mg_render_github(report, path, &env, err, errlen);
-	if (fflush(stdout) != 0 && rc == 0) {
-		say(err, errlen, "cannot write to stdout: %s", strerror(errno));
-		rc = -1;
-	}
-	return rc;
-}
-
 static int to_stdout(mg_render_fn fn, json_t *report, char *err, size_t errlen)
 {
 	if (fn(report, stdout, err, errlen) < 0)
@@ -151,7 +131,7 @@ int mg_cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	char err[1024];
 	if (!a.format->fn)
-		rc = render_github(report, a.report, err, sizeof err);
+		rc = mg_render_github_env(report, a.report, stdout, err, sizeof err);
 	else if (a.output)
 		rc = mg_render_to_file(report, a.format->fn, a.output, err, sizeof err);
 	else

@@ -86,17 +86,11 @@ static int github_outputs(json_t *doc, const char *json_path)
 	const char *ga = getenv("GITHUB_ACTIONS");
 	if (!ga || strcmp(ga, "true") != 0)
 		return 0;
-	struct mg_github_env env = {
-		.step_summary_path = getenv("GITHUB_STEP_SUMMARY"),
-		.output_path = getenv("GITHUB_OUTPUT"),
-		.annotations = stdout, /* workflow commands are read from stdout */
-	};
 	char err[512];
-	if (mg_render_github(doc, json_path, &env, err, sizeof err) < 0) {
+	if (mg_render_github_env(doc, json_path, stdout, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: GitHub outputs: %s\n", err);
 		return -1;
 	}
-	fflush(stdout);
 	return 0;
 }
 

@@ -58,5 +58,10 @@ int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
  * peak_<name>) to the output file, ::error annotations (at most 10). */
 int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
 		     char *err, size_t errlen);
+/* The same where GitHub Actions says: $GITHUB_STEP_SUMMARY and
+ * $GITHUB_OUTPUT (unset or empty: that output is skipped), workflow
+ * commands to annotations (stdout, where the runner reads them). What
+ * `memgate run` writes under Actions and `memgate report --format github`. */
+int mg_render_github_env(json_t *report, const char *report_path, FILE *annotations, char *err, size_t errlen);
 
 #endif

@@ -224,3 +224,21 @@ int mg_render_github(json_t *report, const char *report_path, const struct mg_gi
 	mg_view_free(&v);
 	return st.rc;
 }
+
+/* A path from the environment; empty is unset (a workflow that clears a
+ * variable sets it to ""). */
+static const char *env_path(const char *name)
+{
+	const char *s = getenv(name);
+	return s && *s ? s : NULL;
+}
+
+int mg_render_github_env(json_t *report, const char *report_path, FILE *annotations, char *err, size_t errlen)
+{
+	struct mg_github_env env = {
+		.step_summary_path = env_path("GITHUB_STEP_SUMMARY"),
+		.output_path = env_path("GITHUB_OUTPUT"),
+		.annotations = annotations,
+	};
+	return mg_render_github(report, report_path, &env, err, errlen);
+}
