@@ -130,7 +130,8 @@ void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len)
 	}
 }
 
-double mg_rv_overage(const struct mg_rv_fixture *f)
+/* How far over its limits a fixture went: max of (value - limit) / limit. */
+static double overage(const struct mg_rv_fixture *f)
 {
 	double worst = 0.0;
 	for (size_t i = 0; i < f->nlimits; i++) {
@@ -175,7 +176,7 @@ size_t *mg_rv_severity_order(const struct mg_view *v)
 		const struct mg_rv_fixture *f = &v->fixtures[i];
 		r[i].index = i;
 		r[i].rank = f->verdict == MG_VERDICT_ERROR ? 0 : f->verdict == MG_VERDICT_FAIL ? 1 : 2;
-		r[i].overage = mg_rv_overage(f);
+		r[i].overage = overage(f);
 	}
 	qsort(r, v->n, sizeof *r, by_severity);
 	for (size_t i = 0; i < v->n; i++)

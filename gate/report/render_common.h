@@ -39,8 +39,6 @@ void mg_rv_baseline_text(const struct mg_rv_metric *c, char *buf, size_t len);
  * (SIGSEGV)", "timed out (the tree was killed)", "OOM-killed (kill_above
  * 64.0 MiB)"; "" for a clean exit or a fixture that did not run. */
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len);
-/* How far over its limits a fixture went: max of (value - limit) / limit. */
-double mg_rv_overage(const struct mg_rv_fixture *f);
 /* Fixture indices, most severe first: error, then fail by overage, then
  * pass; ties keep report order. Caller frees. NULL when out of memory. */
 size_t *mg_rv_severity_order(const struct mg_view *v);
@@ -80,9 +78,6 @@ struct mg_ticks {
 };
 void mg_nice_ticks(double max, int target, struct mg_ticks *t);
 
-/* Decode one UTF-8 character: its length (1-4) and code point, or 0 for an
- * invalid sequence. */
-size_t mg_utf8_next(const char *s, uint32_t *cp);
 /* XML text/attribute content: escapes & < > " ', writes tab/newline/CR
  * as character references (so attributes keep them), and replaces what
  * XML 1.0 forbids (other control characters, U+FFFE/U+FFFF, invalid

@@ -293,7 +293,6 @@ static int parse_baseline(struct ctx *c, json_t *fo, const char *parent, struct 
 /* o is an object with a "metric" string (mg_report_validate). */
 static int parse_limit(struct ctx *c, json_t *o, const char *path, struct mg_rv_metric *l)
 {
-	l->has_limit = true;
 	l->metric = json_string_value(json_object_get(o, "metric"));
 	if (get_string(c, o, path, "unit", T_OPTIONAL, &l->unit) < 0 ||
 	    get_int(c, o, path, "limit_bytes", T_NONNEG, &l->limit_bytes) < 0 ||
@@ -583,13 +582,11 @@ int mg_view_load(json_t *report, struct mg_view *v, char *err, size_t errlen)
 		return bad(&c, "fixtures", "out of memory");
 	for (size_t i = 0; i < v->n; i++) {
 		struct mg_rv_fixture *f = &v->fixtures[i];
-		f->index = i;
 		join_index(path, "fixtures", i);
 		if (parse_fixture(&c, json_array_get(fx, i), path, f) < 0) {
 			mg_view_free(v);
 			return -1;
 		}
-		v->npass += f->verdict == MG_VERDICT_PASS;
 		v->nfail += f->verdict == MG_VERDICT_FAIL;
 		v->nerror += f->verdict == MG_VERDICT_ERROR;
 	}

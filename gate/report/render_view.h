@@ -36,9 +36,8 @@ struct mg_rv_strings {
 struct mg_rv_metric {
 	const char *metric;
 	const char *unit;        /* "bytes", "bytes/s", "bytes/request"; NULL if absent */
-	bool has_limit;          /* a "limits" entry: limit_bytes and ok are set */
-	int64_t limit_bytes;
-	bool ok;                 /* within the limit */
+	int64_t limit_bytes;     /* a limit's only: 0 in a "baseline" entry */
+	bool ok;                 /* within the limit; a limit's only */
 	bool has_value;          /* false: null, not measured */
 	int64_t value_bytes;     /* may be negative: a growth rate */
 	/* The comparison with a baseline: always in a "baseline" entry, in a
@@ -95,14 +94,13 @@ struct mg_rv_exit {
 };
 
 struct mg_rv_fixture {
-	size_t index;            /* position in the report */
 	const char *name;
 	enum mg_verdict verdict;
 	struct mg_rv_strings reasons;
 	struct mg_rv_strings command;
-	struct mg_rv_metric *limits;     /* has_limit */
+	struct mg_rv_metric *limits;
 	size_t nlimits;
-	struct mg_rv_metric *baseline;   /* the optional "baseline" array: !has_limit, has_delta */
+	struct mg_rv_metric *baseline;   /* the optional "baseline" array (has_delta) */
 	size_t nbaseline;
 	bool ran;                /* "exit" is not null; everything below only then */
 	struct mg_rv_exit exit;
@@ -126,7 +124,7 @@ struct mg_view {
 	const char *interrupted_by; /* "SIGINT", or NULL */
 	struct mg_rv_fixture *fixtures;
 	size_t n;
-	size_t npass, nfail, nerror;
+	size_t nfail, nerror;
 };
 
 /* 0, or -1 with err naming the JSON path that is wrong. */
