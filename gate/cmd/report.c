@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,28 +11,18 @@
 
 #include "report/render.h"
 #include "report/report_load.h"
+#include "report/sys_error.h"
 
 #define FORMATS "text, markdown, junit, svg, json or github"
 
-/* A message into err; long paths are cut, which is fine for a message. */
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* json: the report validated, then written back normalised. */
+/* json: the report validated, then written back normalised. A failed
+ * write leaves err empty: the caller names the file (or stdout). */
 static int render_json(json_t *report, FILE *out, char *err, size_t errlen)
 {
 	if (mg_render_check(report, err, errlen) < 0)
 		return -1;
-	if (json_dumpf(report, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		say(err, errlen, "cannot write the JSON: %s", strerror(errno ? errno : EIO));
+	if (json_dumpf(report, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
 		return -1;
-	}
 	fputc('\n', out);
 	return 0;
 }
@@ -72,12 +61,13 @@ static json_t *load(const char *path)
 
 static int to_stdout(mg_render_fn fn, json_t *report, char *err, size_t errlen)
 {
-	if (fn(report, stdout, err, errlen) < 0)
-		return -1;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		say(err, errlen, "cannot write to stdout: %s", strerror(errno ? errno : EIO));
-		return -1;
-	}
+	err[0] = '\0';
+	errno = 0;
+	int rc = fn(report, stdout, err, errlen);
+	if (rc < 0 && err[0])
+		return -1; /* the renderer's message: the report is not valid */
+	if (rc < 0 || fflush(stdout) != 0 || ferror(stdout))
+		return mg_cannot(err, errlen, "write to", "stdout", errno ? errno : EIO);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "shard.h"
 #include "report/report.h"
 #include "report/report_load.h"
+#include "report/sys_error.h"
 #include "result.h"
 #include "measure/measure.h"
 #include "units.h"
@@ -160,7 +161,7 @@ int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, c
 	json_t *doc = mg_report_json(&rep);
 	int status = 0;
 	if (!doc) {
-		fprintf(stderr, "memgate: cannot build the JSON report (out of memory)\n");
+		fprintf(stderr, "memgate: cannot build the JSON report: %s\n", mg_errno_text(ENOMEM, err, sizeof err));
 		status = EXIT_ERROR;
 	} else if (x && x->baseline && apply_baseline(doc, x, &rep) < 0) {
 		status = EXIT_ERROR;

@@ -27,7 +27,10 @@ typedef int (*mg_render_fn)(json_t *report, FILE *out, char *err, size_t errlen)
 
 /* fn's rendering of report into the file at path, through the one writer
  * of files a user names (outfile.h): never half a file, never a device
- * replaced. 0, or -1 with err: fn's message, or what went wrong with path. */
+ * replaced. 0, or -1 with err: fn's message (an invalid report), "cannot
+ * write PATH: ENOSPC (No space left on device)" (sys_error.h), or what
+ * outfile.h says went wrong with path. A renderer that fails to write
+ * returns -1 and leaves err empty: the file is named here. */
 int mg_render_to_file(json_t *report, mg_render_fn fn, const char *path, char *err, size_t errlen);
 
 /* Only validate (what every renderer does first). */

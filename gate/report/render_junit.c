@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "report/render_common.h"
+#include "report/sys_error.h"
 #include "units.h"
 
 enum status { ST_PASS, ST_FAILURE, ST_ERROR };
@@ -292,7 +293,7 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen)
 		fputs("</testsuite>\n", out);
 	}
 	if (rc < 0)
-		snprintf(err, errlen, "cannot render JUnit XML: %s", strerror(ENOMEM));
+		mg_cannot(err, errlen, "render", "JUnit XML", ENOMEM);
 	mg_view_free(&v);
 	return rc;
 }

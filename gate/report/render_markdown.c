@@ -8,10 +8,12 @@
 #include "report/render.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/render_common.h"
+#include "report/sys_error.h"
 #include "units.h"
 
 #define CHART_POINTS 100      /* Mermaid xychart: at most this many points */
@@ -616,7 +618,7 @@ static int render(const struct mg_view *v, FILE *out, size_t budget, char *err, 
 	rc = 0;
 out:
 	if (rc < 0)
-		snprintf(err, errlen, "cannot render markdown: out of memory");
+		mg_cannot(err, errlen, "render", "markdown", ENOMEM);
 	piece_free(&head);
 	free(order);
 	return rc;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "report/sys_error.h"
 
 #define PATH_LEN 160
 
@@ -287,9 +288,36 @@ static int file_err(char *err, size_t len, const char *path, const char *fmt, ..
 	return -1;
 }
 
+/* "cannot read PATH: ..." into err; -1 */
+static int read_err(char *err, size_t len, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int read_err(char *err, size_t len, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err || !len)
+		return -1;
+	n = snprintf(err, len, "cannot read %s: ", path);
+	if (n >= 0 && (size_t)n < len) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	one_line(err);
+	return -1;
+}
+
+/* "cannot read PATH: ENOENT (No such file or directory)"; -1 */
+static int read_errno(char *err, size_t len, const char *path, int e)
+{
+	char why[160];
+	return read_err(err, len, path, "%s", mg_errno_text(e, why, sizeof why));
+}
+
 static int too_big(char *err, size_t len, const char *path)
 {
-	return file_err(err, len, path, "larger than %zu MiB; a memgate report is a few MiB at most "
+	return read_err(err, len, path, "larger than %zu MiB; a memgate report is a few MiB at most "
 					"(is this the right file?)", MG_REPORT_MAX_BYTES >> 20);
 }
 
@@ -298,7 +326,7 @@ static int too_big(char *err, size_t len, const char *path)
 static int check_kind(const struct stat *st, const char *path, char *err, size_t len)
 {
 	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
-		return file_err(err, len, path, "cannot read: %s, not a report file", file_kind(st->st_mode));
+		return read_err(err, len, path, "%s, not a report file", file_kind(st->st_mode));
 	if (S_ISREG(st->st_mode) && (uintmax_t)st->st_size > MG_REPORT_MAX_BYTES)
 		return too_big(err, len, path);
 	return 0;
@@ -312,15 +340,14 @@ static int read_capped(int fd, const struct stat *st, const char *path, char **o
 	char *buf = malloc(cap);
 
 	if (!buf)
-		return file_err(err, len, path, "cannot read: out of memory");
+		return read_errno(err, len, path, ENOMEM);
 	for (;;) {
 		if (n == cap) {
 			size_t ncap = cap * 2 > MG_REPORT_MAX_BYTES + 1 ? MG_REPORT_MAX_BYTES + 1 : cap * 2;
 			char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
 			if (!nb) {
 				free(buf);
-				return ncap > cap ? file_err(err, len, path, "cannot read: out of memory")
-						  : too_big(err, len, path);
+				return ncap > cap ? read_errno(err, len, path, ENOMEM) : too_big(err, len, path);
 			}
 			buf = nb;
 			cap = ncap;
@@ -331,7 +358,7 @@ static int read_capped(int fd, const struct stat *st, const char *path, char **o
 		if (got < 0) {
 			int e = errno;
 			free(buf);
-			return file_err(err, len, path, "cannot read: %s", strerror(e));
+			return read_errno(err, len, path, e);
 		}
 		if (got == 0)
 			break;
@@ -361,18 +388,18 @@ json_t *mg_report_load(const char *path, char *err, size_t len)
 	}
 	/* the type first: opening a device can have effects of its own */
 	if (stat(path, &st) < 0) {
-		file_err(err, len, path, "cannot read: %s", strerror(errno));
+		read_errno(err, len, path, errno);
 		return NULL;
 	}
 	if (check_kind(&st, path, err, len))
 		return NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		file_err(err, len, path, "cannot read: %s", strerror(errno));
+		read_errno(err, len, path, errno);
 		return NULL;
 	}
 	/* what was opened, not what was there a moment ago */
 	if (fstat(fd, &st) < 0) {
-		file_err(err, len, path, "cannot read: %s", strerror(errno));
+		read_errno(err, len, path, errno);
 		close(fd);
 		return NULL;
 	}

@@ -30,8 +30,10 @@
 #define MG_REPORT_NAME_MAX 256
 
 /* Read and validate the report at path. NULL with one line in err:
- * "PATH: cannot read: ...", "PATH: larger than 64 MiB ...",
- * "PATH:LINE:COL: <JSON error>" or "PATH: JSONPATH: <problem>", e.g.
+ * "cannot read PATH: ENOENT (No such file or directory)" (sys_error.h),
+ * "cannot read PATH: a directory, not a report file", "cannot read PATH:
+ * larger than 64 MiB ...", "PATH:LINE:COL: <JSON error>" or
+ * "PATH: JSONPATH: <problem>", e.g.
  * "r.json: fixtures[2].verdict: expected \"pass\", \"fail\" or \"error\", got \"ok\"". */
 json_t *mg_report_load(const char *path, char *err, size_t len);
 

@@ -3,12 +3,14 @@
  * `memgate run/measure`) and on hand-made edge cases. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 
 #include "report/render.h"
 #include "report/render_common.h"
 #include "report/report_load.h"
+#include "report/sys_error.h"
 
 #define MIB ((json_int_t)1 << 20)
 
@@ -642,6 +644,22 @@ static void markdown_tiny_budget_drops_overview_rows(void **state)
 	assert_starts(r.out, "**memgate: FAIL** — 200 of 200 fixtures failed\n\n_Details of 200");
 	free(r.out);
 	json_decref(rep);
+}
+
+/* ------------------------------------------------------------ errno */
+
+static void errno_is_named_and_told(void **state)
+{
+	(void)state;
+	char buf[160], err[64];
+	assert_string_equal(mg_errno_text(ENOSPC, buf, sizeof buf), "ENOSPC (No space left on device)");
+	assert_string_equal(mg_errno_text(4242, buf, sizeof buf), "errno 4242 (Unknown error 4242)");
+	assert_int_equal(mg_cannot(err, sizeof err, "write", "/x/r.md", EACCES), -1);
+	assert_string_equal(err, "cannot write /x/r.md: EACCES (Permission denied)");
+	assert_int_equal(mg_cannot(NULL, 0, "write", "/x/r.md", EACCES), -1);
+	/* cut, never overrun */
+	assert_int_equal(mg_cannot(err, 16, "write", "/x/r.md", EACCES), -1);
+	assert_string_equal(err, "cannot write /x");
 }
 
 /* -------------------------------------------------------------- junit */
@@ -1526,6 +1544,7 @@ int main(void)
 		cmocka_unit_test(markdown_baseline_delta_and_heap),
 		cmocka_unit_test(markdown_stays_under_the_summary_limit),
 		cmocka_unit_test(markdown_tiny_budget_drops_overview_rows),
+		cmocka_unit_test(errno_is_named_and_told),
 		cmocka_unit_test(junit_real_report),
 		cmocka_unit_test(junit_counts_agree_with_verdicts),
 		cmocka_unit_test(junit_escapes_everything),
