@@ -5,6 +5,7 @@
 #ifndef MG_ERROR_H
 #define MG_ERROR_H
 
+#include <stddef.h>
 #include <string.h>
 
 #define MG_ERRNO_FMT "%s (%s)"
@@ -12,5 +13,13 @@
 
 /* "EACCES"; "unknown error" for a number without a name. */
 const char *mg_errname(int e);
+
+/* "ENOSPC (No space left on device)" into buf (an errno without a name:
+ * "errno 4242 (Unknown error 4242)"); returns buf. */
+const char *mg_errno_text(int e, char *buf, size_t len);
+
+/* "cannot VERB WHAT: ENAME (text)" into err (a NULL or empty err is left
+ * alone); returns -1, for `return mg_cannot(...)`. */
+int mg_cannot(char *err, size_t len, const char *verb, const char *what, int e);
 
 #endif

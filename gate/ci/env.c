@@ -1,3 +1,4 @@
+#include "error.h"
 #include "ci/env.h"
 
 #include <ctype.h>
@@ -111,7 +112,7 @@ int mg_post_event_sha(const char *event_name, const char *event_path, char *sha,
 	}
 	FILE *f = fopen(event_path, "r");
 	if (!f) {
-		mg_ci_errno(err, errlen, errno, "read", event_path);
+		mg_cannot(err, errlen, "read", event_path, errno);
 		return -1;
 	}
 	json_error_t je;
@@ -121,7 +122,7 @@ int mg_post_event_sha(const char *event_name, const char *event_path, char *sha,
 	bool rerr = ferror(f);
 	fclose(f);
 	if (!ev && rerr) { /* a directory, an I/O error: jansson would call it an early end */
-		mg_ci_errno(err, errlen, e ? e : EIO, "read", event_path);
+		mg_cannot(err, errlen, "read", event_path, e ? e : EIO);
 		return -1;
 	}
 	if (!ev) {
@@ -150,7 +151,7 @@ static int read_token_file(const char *path, char **token, char *err, size_t err
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		mg_ci_errno(err, errlen, errno, "read", path);
+		mg_cannot(err, errlen, "read", path, errno);
 		return -1;
 	}
 	char line[4096];
@@ -160,7 +161,7 @@ static int read_token_file(const char *path, char **token, char *err, size_t err
 	bool rerr = ferror(f);
 	fclose(f);
 	if (rerr) {
-		mg_ci_errno(err, errlen, e ? e : EIO, "read", path);
+		mg_cannot(err, errlen, "read", path, e ? e : EIO);
 		explicit_bzero(line, sizeof line);
 		return -1;
 	}

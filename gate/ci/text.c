@@ -62,13 +62,3 @@ char *mg_ci_printf(const char *fmt, ...)
 	return rc < 0 ? NULL : s;
 }
 
-void mg_ci_errno(char *err, size_t errlen, int errnum, const char *verb, const char *path)
-{
-	char unnamed[32];
-	const char *name = strerrorname_np(errnum);
-	if (!name) {
-		snprintf(unnamed, sizeof unnamed, "errno %d", errnum);
-		name = unnamed;
-	}
-	snprintf(err, errlen, "cannot %s %s: %s (%s)", verb, path, name, strerror(errnum));
-}

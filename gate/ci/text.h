@@ -15,9 +15,6 @@ char *mg_post_cut_bytes(const char *s, size_t max_bytes, const char *note);
 /* printf into a new string; NULL on OOM. */
 char *mg_ci_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* How gate/ci words a failed system call on a file: "cannot VERB PATH:
- * ENAME (text)" for errnum, e.g. "cannot read /x/token: EACCES (Permission
- * denied)". An errnum without a name gives "errno N". */
-void mg_ci_errno(char *err, size_t errlen, int errnum, const char *verb, const char *path);
+/* A failed system call on a file is worded by mg_cannot (error.h). */
 
 #endif

@@ -1,51 +1,35 @@
 /* report: render a saved JSON report as text, markdown, JUnit XML, SVG,
  * normalised JSON, or GitHub Actions outputs. */
-#include "error.h"
 #include "cmd/cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/cmd.h"
-#include "outfile.h"
 #include "report/render.h"
 #include "report/report_load.h"
+#include "error.h"
 
 #define FORMATS "text, markdown, junit, svg, json or github"
 
-/* A message into err; long paths are cut, which is fine for a message. */
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-typedef int (*render_fn)(json_t *report, FILE *out, char *err, size_t errlen);
-
-/* json: the report validated, then written back normalised. */
+/* json: the report validated, then written back normalised. A failed
+ * write leaves err empty: the caller names the file (or stdout). */
 static int render_json(json_t *report, FILE *out, char *err, size_t errlen)
 {
 	if (mg_render_check(report, err, errlen) < 0)
 		return -1;
-	if (json_dumpf(report, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		say(err, errlen, "cannot write the JSON: %s (%s)", mg_errname(errno ? errno : EIO), strerror(errno ? errno : EIO));
+	if (json_dumpf(report, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
 		return -1;
-	}
 	fputc('\n', out);
 	return 0;
 }
 
 struct format {
 	const char *name;
-	render_fn fn;      /* NULL: github, which writes where GitHub says */
+	mg_render_fn fn;   /* NULL: github, which writes where GitHub says */
 };
 
 static const struct format formats[] = {
@@ -75,53 +59,16 @@ static json_t *load(const char *path)
 	return j;
 }
 
-static void empty_is_null(const char **s)
+static int to_stdout(mg_render_fn fn, json_t *report, char *err, size_t errlen)
 {
-	if (*s && !**s)
-		*s = NULL;
-}
-
-/* GitHub's files come from the environment; commands go to stdout. */
-static int render_github(json_t *report, const char *path, char *err, size_t errlen)
-{
-	struct mg_github_env env = {getenv("GITHUB_STEP_SUMMARY"), getenv("GITHUB_OUTPUT"), stdout};
-	empty_is_null(&env.step_summary_path);
-	empty_is_null(&env.output_path);
-	int rc = mg_render_github(report, path, &env, err, errlen);
-	if (fflush(stdout) != 0 && rc == 0) {
-		say(err, errlen, "cannot write to stdout: %s (%s)", mg_errname(errno), strerror(errno));
-		rc = -1;
-	}
-	return rc;
-}
-
-static int to_stdout(render_fn fn, json_t *report, char *err, size_t errlen)
-{
-	if (fn(report, stdout, err, errlen) < 0)
-		return -1;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		say(err, errlen, "cannot write to stdout: %s (%s)", mg_errname(errno ? errno : EIO), strerror(errno ? errno : EIO));
-		return -1;
-	}
+	err[0] = '\0';
+	errno = 0;
+	int rc = fn(report, stdout, err, errlen);
+	if (rc < 0 && err[0])
+		return -1; /* the renderer's message: the report is not valid */
+	if (rc < 0 || fflush(stdout) != 0 || ferror(stdout))
+		return mg_cannot(err, errlen, "write to", "stdout", errno ? errno : EIO);
 	return 0;
-}
-
-struct rendering {
-	render_fn fn;
-	json_t *report;
-};
-
-static int render_into(FILE *f, void *ctx, char *err, size_t errlen)
-{
-	struct rendering *r = ctx;
-	return r->fn(r->report, f, err, errlen);
-}
-
-/* Through the one writer (outfile.h): never half a file, never a device replaced. */
-static int to_file(render_fn fn, json_t *report, const char *path, char *err, size_t errlen)
-{
-	struct rendering r = {fn, report};
-	return mg_outfile_write(path, 0644, false, render_into, &r, err, errlen);
 }
 
 struct args {
@@ -174,9 +121,9 @@ int mg_cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	char err[1024];
 	if (!a.format->fn)
-		rc = render_github(report, a.report, err, sizeof err);
+		rc = mg_render_github_env(report, a.report, stdout, err, sizeof err);
 	else if (a.output)
-		rc = to_file(a.format->fn, report, a.output, err, sizeof err);
+		rc = mg_render_to_file(report, a.format->fn, a.output, err, sizeof err);
 	else
 		rc = to_stdout(a.format->fn, report, err, sizeof err);
 	json_decref(report);

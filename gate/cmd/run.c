@@ -19,6 +19,7 @@
 #include "shard.h"
 #include "report/report.h"
 #include "report/report_load.h"
+#include "error.h"
 #include "result.h"
 #include "measure/measure.h"
 #include "units.h"
@@ -34,26 +35,21 @@ struct mg_run_extras {
 	const char *junit, *markdown, *svg; /* more renderings to write, or NULL */
 };
 
-/* Compare with the baseline and carry its verdicts into the text summary.
- * 0, or -1 (printed). */
-static int apply_baseline(json_t *doc, const struct mg_run_extras *x, struct mg_report *rep,
-			  struct mg_judgement *judgements)
+/* Compare the report with the baseline (the JSON is updated in place, and
+ * every rendering is made from it) and take its verdict for the exit
+ * status. 0, or -1 (printed). */
+static int apply_baseline(json_t *doc, const struct mg_run_extras *x, struct mg_report *rep)
 {
 	char err[512];
-	json_t *fx;
-	size_t i;
 
 	if (mg_baseline_apply(doc, x->baseline, mg_tolerance_from_config, x->cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: --baseline: %s\n", err);
 		return -1;
 	}
-	json_array_foreach(json_object_get(doc, "fixtures"), i, fx)
-		mg_baseline_update_judgement(fx, &judgements[i]);
 	rep->verdict = mg_baseline_verdict(doc);
 	return 0;
 }
 
-/* Run the planned fixtures, judge them, render. Returns the exit status. */
 /* run --post-status: one commit status per fixture. A failed post warns and
  * leaves the status alone unless --require-post. */
 static int post_statuses(json_t *doc, const struct mg_run_extras *x, int status)
@@ -70,25 +66,11 @@ static int post_statuses(json_t *doc, const struct mg_run_extras *x, int status)
 	return status;
 }
 
-typedef int (*render_fn)(json_t *, FILE *, char *, size_t);
-
-struct rendering {
-	json_t *doc;
-	render_fn fn;
-};
-
-static int render_into(FILE *f, void *ctx, char *err, size_t len)
-{
-	struct rendering *r = ctx;
-	return r->fn(r->doc, f, err, len);
-}
-
-/* One rendering into a file, through the one writer (outfile.h). */
-static int render_to(json_t *doc, render_fn fn, const char *path)
+/* One rendering into a file (--junit, --markdown, --svg). */
+static int render_to(json_t *doc, mg_render_fn fn, const char *path)
 {
 	char err[1024];
-	struct rendering r = {doc, fn};
-	if (mg_outfile_write(path, 0644, false, render_into, &r, err, sizeof err) < 0) {
+	if (mg_render_to_file(doc, fn, path, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: %s\n", err);
 		return -1;
 	}
@@ -101,17 +83,11 @@ static int github_outputs(json_t *doc, const char *json_path)
 	const char *ga = getenv("GITHUB_ACTIONS");
 	if (!ga || strcmp(ga, "true") != 0)
 		return 0;
-	struct mg_github_env env = {
-		.step_summary_path = getenv("GITHUB_STEP_SUMMARY"),
-		.output_path = getenv("GITHUB_OUTPUT"),
-		.annotations = stdout, /* workflow commands are read from stdout */
-	};
 	char err[512];
-	if (mg_render_github(doc, json_path, &env, err, sizeof err) < 0) {
+	if (mg_render_github_env(doc, json_path, stdout, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: GitHub outputs: %s\n", err);
 		return -1;
 	}
-	fflush(stdout);
 	return 0;
 }
 
@@ -136,6 +112,7 @@ static int render_all(json_t *doc, const struct mg_run_extras *x, const char *js
 	return rc;
 }
 
+/* Run the planned fixtures, judge them, render. Returns the exit status. */
 int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path,
 	       const struct mg_run_extras *x)
 {
@@ -185,9 +162,9 @@ int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, c
 	json_t *doc = mg_report_json(&rep);
 	int status = 0;
 	if (!doc) {
-		fprintf(stderr, "memgate: cannot build the JSON report (out of memory)\n");
+		fprintf(stderr, "memgate: cannot build the JSON report: %s\n", mg_errno_text(ENOMEM, err, sizeof err));
 		status = EXIT_ERROR;
-	} else if (x && x->baseline && apply_baseline(doc, x, &rep, judgements) < 0) {
+	} else if (x && x->baseline && apply_baseline(doc, x, &rep) < 0) {
 		status = EXIT_ERROR;
 	}
 	if (doc && x && x->shard_n)

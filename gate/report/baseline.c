@@ -251,16 +251,3 @@ int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn to
 	free(byname);
 	return 0;
 }
-
-void mg_baseline_update_judgement(const json_t *fixture, struct mg_judgement *j)
-{
-	const json_t *reasons = json_object_get(fixture, "reasons");
-
-	j->verdict = mg_verdict_worst(j->verdict, verdict_of(json_object_get(fixture, "verdict")));
-	for (size_t i = (size_t)j->nreasons; i < json_array_size(reasons) && j->nreasons < MG_MAX_REASONS;
-	     i++) {
-		const char *r = json_string_value(json_array_get(reasons, i));
-		if (r)
-			snprintf(j->reasons[j->nreasons++], sizeof j->reasons[0], "%s", r);
-	}
-}

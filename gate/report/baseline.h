@@ -49,9 +49,6 @@ int mg_baseline_apply(json_t *report, const json_t *baseline, mg_tolerance_fn to
 
 /* The report's overall verdict ("pass"/"fail"/anything else: error). */
 enum mg_verdict mg_baseline_verdict(const json_t *report);
-/* Carry a fixture's JSON verdict and its added reasons into the judgement
- * the text summary prints (reasons beyond j->nreasons are appended). */
-void mg_baseline_update_judgement(const json_t *fixture, struct mg_judgement *j);
 
 
 #endif

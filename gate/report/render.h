@@ -22,6 +22,17 @@ struct mg_github_env {
 	FILE *annotations;             /* workflow commands (::error ...), normally stdout */
 };
 
+/* A renderer: the report into out; 0, or -1 with err. */
+typedef int (*mg_render_fn)(json_t *report, FILE *out, char *err, size_t errlen);
+
+/* fn's rendering of report into the file at path, through the one writer
+ * of files a user names (outfile.h): never half a file, never a device
+ * replaced. 0, or -1 with err: fn's message (an invalid report), "cannot
+ * write PATH: ENOSPC (No space left on device)" (error.h), or what
+ * outfile.h says went wrong with path. A renderer that fails to write
+ * returns -1 and leaves err empty: the file is named here. */
+int mg_render_to_file(json_t *report, mg_render_fn fn, const char *path, char *err, size_t errlen);
+
 /* Only validate (what every renderer does first). */
 int mg_render_check(json_t *report, char *err, size_t errlen);
 
@@ -50,5 +61,10 @@ int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
  * peak_<name>) to the output file, ::error annotations (at most 10). */
 int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
 		     char *err, size_t errlen);
+/* The same where GitHub Actions says: $GITHUB_STEP_SUMMARY and
+ * $GITHUB_OUTPUT (unset or empty: that output is skipped), workflow
+ * commands to annotations (stdout, where the runner reads them). What
+ * `memgate run` writes under Actions and `memgate report --format github`. */
+int mg_render_github_env(json_t *report, const char *report_path, FILE *annotations, char *err, size_t errlen);
 
 #endif

@@ -1,621 +1,14 @@
-/* render_common: the validating view of a JSON report, and the helpers
- * that read it (verdict words, exit status, severity order, units).
+/* render_common: the helpers that read a report view (render_view.c builds
+ * it): verdict words, exit status, severity order, units, baseline deltas.
  * Generic helpers (ticks, downsampling, escaping) are in render_util.c. */
 #include "report/render_common.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "report/render.h"
-#include "report/report_load.h"
 #include "units.h"
-
-#define PATH_LEN 160
-
-/* Type expectations of one value. */
-enum {
-	T_NULLABLE = 1 << 0, /* null is allowed (stored as MG_NULL_FIG / NULL) */
-	T_OPTIONAL = 1 << 1, /* the key may be absent (treated like null) */
-	T_NONNEG = 1 << 2,   /* integers: >= 0 */
-};
-
-struct ctx {
-	char *err;
-	size_t errlen;
-};
-
-static int bad(struct ctx *c, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int bad(struct ctx *c, const char *path, const char *fmt, ...)
-{
-	if (!c->err || !c->errlen)
-		return -1;
-	int n = snprintf(c->err, c->errlen, "%s: ", path);
-	if (n < 0 || (size_t)n >= c->errlen)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* JSON paths for messages, cut at PATH_LEN (far more than any memgate
- * report needs; a cut message is still a message). */
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, PATH_LEN, fmt, ap);
-	va_end(ap);
-}
-
-static void join(char *buf, const char *parent, const char *key)
-{
-	pathf(buf, "%s%s%s", parent, *parent ? "." : "", key);
-}
-
-static void join_index(char *buf, const char *parent, size_t i)
-{
-	pathf(buf, "%s[%zu]", parent, i);
-}
-
-static const char *type_name(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number with a fraction";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
-/* The value at parent.key: 1 found, 0 absent or null (when allowed), -1 error. */
-static int lookup(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
-		  const char *expected, json_t **out)
-{
-	char path[PATH_LEN];
-	json_t *j = json_object_get(obj, key);
-	join(path, parent, key);
-	if (!j && !(flags & T_OPTIONAL))
-		return bad(c, path, "missing (expected %s)", expected);
-	if (!j || (json_is_null(j) && (flags & T_NULLABLE)))
-		return 0;
-	*out = j;
-	return 1;
-}
-
-static int wrong(struct ctx *c, const char *parent, const char *key, const char *expected,
-		 int flags, const json_t *got)
-{
-	char path[PATH_LEN];
-	join(path, parent, key);
-	return bad(c, path, "expected %s%s, got %s", expected, (flags & T_NULLABLE) ? " or null" : "",
-		   type_name(got));
-}
-
-static int get_string(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
-		      const char **out)
-{
-	json_t *j = NULL;
-	int r = lookup(c, obj, parent, key, flags, (flags & T_NULLABLE) ? "a string or null" : "a string", &j);
-	*out = NULL;
-	if (r <= 0)
-		return r;
-	if (!json_is_string(j))
-		return wrong(c, parent, key, "a string", flags, j);
-	*out = json_string_value(j);
-	return 0;
-}
-
-static int get_int(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
-		   int64_t *out)
-{
-	const char *what = (flags & T_NONNEG) ? "a non-negative integer" : "an integer";
-	char expected[64];
-	snprintf(expected, sizeof expected, "%s%s", what, (flags & T_NULLABLE) ? " or null" : "");
-	json_t *j = NULL;
-	int r = lookup(c, obj, parent, key, flags, expected, &j);
-	*out = MG_NULL_FIG;
-	if (r <= 0)
-		return r;
-	if (!json_is_integer(j))
-		return wrong(c, parent, key, what, flags, j);
-	int64_t v = (int64_t)json_integer_value(j);
-	if ((flags & T_NONNEG) && v < 0) {
-		char path[PATH_LEN];
-		join(path, parent, key);
-		return bad(c, path, "expected %s, got %lld", expected, (long long)v);
-	}
-	*out = v;
-	return 0;
-}
-
-static int get_bool(struct ctx *c, json_t *obj, const char *parent, const char *key, bool *out)
-{
-	json_t *j = NULL;
-	int r = lookup(c, obj, parent, key, 0, "true or false", &j);
-	if (r < 0)
-		return r;
-	if (!json_is_boolean(j))
-		return wrong(c, parent, key, "true or false", 0, j);
-	*out = json_is_true(j);
-	return 0;
-}
-
-/* An object or array at parent.key: 1 found, 0 null/absent when allowed. */
-static int get_typed(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
-		     json_type type, json_t **out)
-{
-	const char *what = type == JSON_OBJECT ? "an object" : "an array";
-	char expected[48];
-	snprintf(expected, sizeof expected, "%s%s", what, (flags & T_NULLABLE) ? " or null" : "");
-	*out = NULL;
-	int r = lookup(c, obj, parent, key, flags, expected, out);
-	if (r <= 0)
-		return r;
-	if (json_typeof(*out) != type)
-		return wrong(c, parent, key, what, flags, *out);
-	return 1;
-}
-
-static int get_strings(struct ctx *c, json_t *obj, const char *parent, const char *key,
-		       struct mg_rv_strings *out)
-{
-	json_t *a;
-	char path[PATH_LEN], item[PATH_LEN];
-	if (get_typed(c, obj, parent, key, 0, JSON_ARRAY, &a) < 0)
-		return -1;
-	join(path, parent, key);
-	out->n = json_array_size(a);
-	out->v = calloc(out->n ? out->n : 1, sizeof *out->v);
-	if (!out->v)
-		return bad(c, path, "out of memory");
-	for (size_t i = 0; i < out->n; i++) {
-		json_t *s = json_array_get(a, i);
-		if (!json_is_string(s)) {
-			join_index(item, path, i);
-			return bad(c, item, "expected a string, got %s", type_name(s));
-		}
-		out->v[i] = json_string_value(s);
-	}
-	return 0;
-}
-
-static int parse_verdict(struct ctx *c, json_t *obj, const char *parent, enum mg_verdict *v)
-{
-	const char *s;
-	char path[PATH_LEN];
-	if (get_string(c, obj, parent, "verdict", 0, &s) < 0)
-		return -1;
-	if (mg_verdict_from_name(s, v) == 0)
-		return 0;
-	join(path, parent, "verdict");
-	return bad(c, path, "expected \"pass\", \"fail\" or \"error\", got \"%.40s\"", s);
-}
-
-/* --------------------------------------------------------------- parts */
-
-/* An optional boolean: absent leaves *out as it is. */
-static int get_opt_bool(struct ctx *c, json_t *obj, const char *parent, const char *key, bool *out)
-{
-	json_t *j = json_object_get(obj, key);
-	if (!j)
-		return 0;
-	if (!json_is_boolean(j))
-		return wrong(c, parent, key, "true or false", 0, j);
-	*out = json_is_true(j);
-	return 0;
-}
-
-/* A number (integer or real) at parent.key; null only when nullable.
- * *has: present and not null. */
-static int get_number(struct ctx *c, json_t *obj, const char *parent, const char *key, int flags,
-		      bool *has, double *out)
-{
-	json_t *j = NULL;
-	int r = lookup(c, obj, parent, key, flags, (flags & T_NULLABLE) ? "a number or null" : "a number", &j);
-	*has = false;
-	*out = 0.0;
-	if (r <= 0)
-		return r;
-	if (!json_is_number(j))
-		return wrong(c, parent, key, "a number", flags, j);
-	*has = true;
-	*out = json_number_value(j);
-	return 0;
-}
-
-/* The tolerance and outcome of a comparison (optional keys). */
-static int parse_tolerance(struct ctx *c, json_t *o, const char *path, bool *has_allowed_pct,
-			   double *allowed_pct, int64_t *allowed_bytes, bool *ok)
-{
-	*ok = true;
-	if (get_number(c, o, path, "allowed_pct", T_OPTIONAL, has_allowed_pct, allowed_pct) < 0 ||
-	    get_int(c, o, path, "allowed_bytes", T_OPTIONAL | T_NONNEG, allowed_bytes) < 0 ||
-	    get_opt_bool(c, o, path, "baseline_ok", ok) < 0)
-		return -1;
-	return 0;
-}
-
-static int parse_delta(struct ctx *c, json_t *o, const char *path, struct mg_rv_limit *l)
-{
-	const int opt = T_OPTIONAL | T_NULLABLE;
-	json_t *pct = NULL;
-	if (get_int(c, o, path, "baseline_bytes", opt | T_NONNEG, &l->baseline_bytes) < 0 ||
-	    get_int(c, o, path, "delta_bytes", opt, &l->delta_bytes) < 0 ||
-	    lookup(c, o, path, "delta_pct", opt, "a number or null", &pct) < 0)
-		return -1;
-	/* delta_bytes may legitimately be MG_NULL_FIG (-1 byte): presence decides */
-	json_t *d = json_object_get(o, "delta_bytes");
-	l->has_delta = d && json_is_integer(d);
-	if (pct && !json_is_number(pct))
-		return wrong(c, path, "delta_pct", "a number", T_NULLABLE, pct);
-	l->has_delta_pct = pct != NULL;
-	l->delta_pct = pct ? json_number_value(pct) : 0.0;
-	return parse_tolerance(c, o, path, &l->has_allowed_pct, &l->allowed_pct, &l->allowed_bytes,
-			       &l->baseline_ok);
-}
-
-/* One entry of the fixture-level "baseline" array. */
-static int parse_baseline_entry(struct ctx *c, json_t *o, const char *path, struct mg_rv_baseline *b)
-{
-	if (!json_is_object(o))
-		return bad(c, path, "expected an object, got %s", type_name(o));
-	if (get_string(c, o, path, "metric", 0, &b->metric) < 0 ||
-	    get_int(c, o, path, "value_bytes", T_NULLABLE, &b->value_bytes) < 0 ||
-	    get_int(c, o, path, "baseline_bytes", T_NONNEG, &b->baseline_bytes) < 0 ||
-	    get_int(c, o, path, "delta_bytes", 0, &b->delta_bytes) < 0 ||
-	    get_number(c, o, path, "delta_pct", T_OPTIONAL | T_NULLABLE, &b->has_delta_pct, &b->delta_pct) < 0)
-		return -1;
-	b->has_value = json_is_integer(json_object_get(o, "value_bytes"));
-	return parse_tolerance(c, o, path, &b->has_allowed_pct, &b->allowed_pct, &b->allowed_bytes,
-			       &b->baseline_ok);
-}
-
-/* The optional "baseline" array (absent: no metric without a limit was
- * compared with a baseline). */
-static int parse_baseline(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	json_t *a;
-	char path[PATH_LEN], item[PATH_LEN];
-	int r = get_typed(c, fo, parent, "baseline", T_OPTIONAL, JSON_ARRAY, &a);
-	if (r <= 0)
-		return r;
-	join(path, parent, "baseline");
-	f->nbaseline = json_array_size(a);
-	f->baseline = calloc(f->nbaseline ? f->nbaseline : 1, sizeof *f->baseline);
-	if (!f->baseline)
-		return bad(c, path, "out of memory");
-	for (size_t i = 0; i < f->nbaseline; i++) {
-		join_index(item, path, i);
-		if (parse_baseline_entry(c, json_array_get(a, i), item, &f->baseline[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int parse_limit(struct ctx *c, json_t *o, const char *path, struct mg_rv_limit *l)
-{
-	if (!json_is_object(o))
-		return bad(c, path, "expected an object, got %s", type_name(o));
-	if (get_string(c, o, path, "metric", 0, &l->metric) < 0 ||
-	    get_string(c, o, path, "unit", T_OPTIONAL, &l->unit) < 0 ||
-	    get_int(c, o, path, "limit_bytes", T_NONNEG, &l->limit_bytes) < 0 ||
-	    /* not T_NONNEG: a growth rate can be negative (a shrinking service) */
-	    get_int(c, o, path, "value_bytes", T_NULLABLE, &l->value_bytes) < 0 ||
-	    get_bool(c, o, path, "ok", &l->ok) < 0)
-		return -1;
-	/* any integer is a value, -1 included: null is told apart by type */
-	l->has_value = json_is_integer(json_object_get(o, "value_bytes"));
-	return parse_delta(c, o, path, l);
-}
-
-static int parse_limits(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	json_t *a;
-	char path[PATH_LEN], item[PATH_LEN];
-	if (get_typed(c, fo, parent, "limits", 0, JSON_ARRAY, &a) < 0)
-		return -1;
-	join(path, parent, "limits");
-	f->nlimits = json_array_size(a);
-	f->limits = calloc(f->nlimits ? f->nlimits : 1, sizeof *f->limits);
-	if (!f->limits)
-		return bad(c, path, "out of memory");
-	for (size_t i = 0; i < f->nlimits; i++) {
-		join_index(item, path, i);
-		if (parse_limit(c, json_array_get(a, i), item, &f->limits[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int parse_exit(struct ctx *c, json_t *e, const char *path, struct mg_rv_exit *x)
-{
-	if (get_int(c, e, path, "code", T_NULLABLE, &x->code) < 0 ||
-	    get_int(c, e, path, "signal", T_NULLABLE | T_NONNEG, &x->signal) < 0 ||
-	    get_string(c, e, path, "signal_name", T_NULLABLE, &x->signal_name) < 0 ||
-	    get_bool(c, e, path, "timed_out", &x->timed_out) < 0 ||
-	    get_bool(c, e, path, "oom_killed", &x->oom_killed) < 0)
-		return -1;
-	/* code may be any integer, so null is told apart by type, not value */
-	x->has_code = json_is_integer(json_object_get(e, "code"));
-	x->has_signal = json_is_integer(json_object_get(e, "signal"));
-	return 0;
-}
-
-static int parse_measurement(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	json_t *m;
-	char path[PATH_LEN];
-	if (get_typed(c, fo, parent, "measurement", 0, JSON_OBJECT, &m) < 0)
-		return -1;
-	join(path, parent, "measurement");
-	if (get_string(c, m, path, "method", 0, &f->method) < 0 ||
-	    get_int(c, m, path, "interval_ms", T_NONNEG, &f->interval_ms) < 0 ||
-	    get_int(c, m, path, "samples", T_NONNEG, &f->samples) < 0 ||
-	    get_string(c, m, path, "fallback_reason", T_NULLABLE, &f->fallback_reason) < 0 ||
-	    get_strings(c, m, path, "notes", &f->notes) < 0)
-		return -1;
-	return 0;
-}
-
-static int parse_peak(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	const int fig = T_NULLABLE | T_NONNEG;
-	json_t *p;
-	char path[PATH_LEN];
-	if (get_typed(c, fo, parent, "peak", 0, JSON_OBJECT, &p) < 0)
-		return -1;
-	join(path, parent, "peak");
-	if (get_int(c, p, path, "cgroup_bytes", fig, &f->cgroup_bytes) < 0 ||
-	    get_int(c, p, path, "tree_rss_bytes", fig, &f->tree_rss_bytes) < 0 ||
-	    get_int(c, p, path, "max_process_hwm_bytes", fig, &f->max_process_hwm_bytes) < 0 ||
-	    get_int(c, p, path, "tree_pss_bytes", fig, &f->tree_pss_bytes) < 0)
-		return -1;
-	return 0;
-}
-
-/* One [ms, bytes] pair. */
-static int parse_point(struct ctx *c, json_t *pt, const char *path, struct mg_rv_point *out)
-{
-	json_t *ms = json_array_get(pt, 0), *b = json_array_get(pt, 1);
-	if (!json_is_array(pt) || json_array_size(pt) != 2)
-		return bad(c, path, "expected [ms, bytes], got %s", json_is_array(pt) ? "another array" : type_name(pt));
-	if (!json_is_integer(ms) || !json_is_integer(b) || json_integer_value(ms) < 0 ||
-	    json_integer_value(b) < 0)
-		return bad(c, path, "expected [ms, bytes] as two non-negative integers");
-	out->ms = (int64_t)json_integer_value(ms);
-	out->bytes = (int64_t)json_integer_value(b);
-	return 0;
-}
-
-static int parse_series(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	json_t *a;
-	char path[PATH_LEN], item[PATH_LEN];
-	if (get_typed(c, fo, parent, "series", 0, JSON_ARRAY, &a) < 0)
-		return -1;
-	join(path, parent, "series");
-	f->nseries = json_array_size(a);
-	f->series = calloc(f->nseries ? f->nseries : 1, sizeof *f->series);
-	if (!f->series)
-		return bad(c, path, "out of memory");
-	for (size_t i = 0; i < f->nseries; i++) {
-		join_index(item, path, i);
-		if (parse_point(c, json_array_get(a, i), item, &f->series[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int parse_site(struct ctx *c, json_t *o, const char *path, struct mg_rv_site *s)
-{
-	if (!json_is_object(o))
-		return bad(c, path, "expected an object, got %s", type_name(o));
-	if (get_string(c, o, path, "location", 0, &s->location) < 0 ||
-	    get_string(c, o, path, "function", T_OPTIONAL, &s->function) < 0 ||
-	    get_int(c, o, path, "size_bytes", T_NONNEG, &s->size_bytes) < 0 ||
-	    get_int(c, o, path, "count", T_NULLABLE | T_NONNEG, &s->count) < 0)
-		return -1;
-	return 0;
-}
-
-static int parse_domains(struct ctx *c, json_t *h, const char *path, struct mg_rv_heap *hp)
-{
-	json_t *a;
-	char dpath[PATH_LEN], item[PATH_LEN];
-	int r = get_typed(c, h, path, "domains", T_OPTIONAL, JSON_ARRAY, &a);
-	if (r <= 0)
-		return r; /* absent (memray has none), or wrong */
-	join(dpath, path, "domains");
-	hp->ndomains = json_array_size(a);
-	hp->domains = calloc(hp->ndomains ? hp->ndomains : 1, sizeof *hp->domains);
-	if (!hp->domains)
-		return bad(c, dpath, "out of memory");
-	for (size_t i = 0; i < hp->ndomains; i++) {
-		json_t *o = json_array_get(a, i);
-		join_index(item, dpath, i);
-		if (!json_is_object(o))
-			return bad(c, item, "expected an object, got %s", type_name(o));
-		if (get_int(c, o, item, "domain", T_NONNEG, &hp->domains[i].domain) < 0 ||
-		    get_int(c, o, item, "size_bytes", T_NONNEG, &hp->domains[i].size_bytes) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The optional "python_heap" object (absent or null: no heap figures). */
-static int parse_heap(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	json_t *h, *top;
-	char path[PATH_LEN], tpath[PATH_LEN], item[PATH_LEN];
-	int r = get_typed(c, fo, parent, "python_heap", T_OPTIONAL | T_NULLABLE, JSON_OBJECT, &h);
-	if (r <= 0)
-		return r;
-	join(path, parent, "python_heap");
-	f->heap = calloc(1, sizeof *f->heap);
-	if (!f->heap)
-		return bad(c, path, "out of memory");
-	struct mg_rv_heap *hp = f->heap;
-	if (get_string(c, h, path, "tool", 0, &hp->tool) < 0 ||
-	    get_int(c, h, path, "peak_bytes", T_NULLABLE | T_NONNEG, &hp->peak_bytes) < 0 ||
-	    get_int(c, h, path, "current_bytes", T_NULLABLE | T_NONNEG, &hp->current_bytes) < 0 ||
-	    get_typed(c, h, path, "top", 0, JSON_ARRAY, &top) < 0)
-		return -1;
-	join(tpath, path, "top");
-	hp->ntop = json_array_size(top);
-	hp->top = calloc(hp->ntop ? hp->ntop : 1, sizeof *hp->top);
-	if (!hp->top)
-		return bad(c, tpath, "out of memory");
-	for (size_t i = 0; i < hp->ntop; i++) {
-		join_index(item, tpath, i);
-		if (parse_site(c, json_array_get(top, i), item, &hp->top[i]) < 0)
-			return -1;
-	}
-	return parse_domains(c, h, path, hp);
-}
-
-/* The optional "service" object: only what the renderers show. */
-static int parse_service(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
-{
-	json_t *s, *out;
-	char path[PATH_LEN], opath[PATH_LEN];
-	int r = get_typed(c, fo, parent, "service", T_OPTIONAL | T_NULLABLE, JSON_OBJECT, &s);
-	if (r <= 0)
-		return r;
-	join(path, parent, "service");
-	f->service = calloc(1, sizeof *f->service);
-	if (!f->service)
-		return bad(c, path, "out of memory");
-	struct mg_rv_service *sv = f->service;
-	if (get_string(c, s, path, "outcome", 0, &sv->outcome) < 0 || get_bool(c, s, path, "stopped", &sv->stopped) < 0 ||
-	    get_typed(c, s, path, "output", 0, JSON_OBJECT, &out) < 0)
-		return -1;
-	join(opath, path, "output");
-	if (get_string(c, out, opath, "service_stdout", T_NULLABLE, &sv->service_stdout) < 0 ||
-	    get_string(c, out, opath, "service_stderr", T_NULLABLE, &sv->service_stderr) < 0 ||
-	    get_string(c, out, opath, "driver_stderr", T_NULLABLE, &sv->driver_stderr) < 0)
-		return -1;
-	return 0;
-}
-
-/* What only a fixture that ran has ("exit" not null). */
-static int parse_run(struct ctx *c, json_t *fo, const char *path, struct mg_rv_fixture *f)
-{
-	json_t *e;
-	char epath[PATH_LEN];
-	int r = get_typed(c, fo, path, "exit", T_NULLABLE, JSON_OBJECT, &e);
-	if (r <= 0)
-		return r;
-	f->ran = true;
-	join(epath, path, "exit");
-	if (parse_exit(c, e, epath, &f->exit) < 0 ||
-	    get_int(c, fo, path, "wall_ms", T_NONNEG, &f->wall_ms) < 0 ||
-	    parse_measurement(c, fo, path, f) < 0 || parse_peak(c, fo, path, f) < 0 ||
-	    get_int(c, fo, path, "kill_above_bytes", T_NULLABLE | T_NONNEG, &f->kill_above_bytes) < 0 ||
-	    get_int(c, fo, path, "leftover_processes", T_NONNEG, &f->leftover_processes) < 0 ||
-	    parse_series(c, fo, path, f) < 0 || parse_heap(c, fo, path, f) < 0 ||
-	    parse_service(c, fo, path, f) < 0)
-		return -1;
-	return 0;
-}
-
-/* fo has passed mg_report_validate: an object with a name and a verdict. */
-static int parse_fixture(struct ctx *c, json_t *fo, const char *path, struct mg_rv_fixture *f)
-{
-	if (get_string(c, fo, path, "name", 0, &f->name) < 0)
-		return -1;
-	if (parse_verdict(c, fo, path, &f->verdict) < 0 || get_strings(c, fo, path, "reasons", &f->reasons) < 0 ||
-	    get_strings(c, fo, path, "command", &f->command) < 0 || parse_limits(c, fo, path, f) < 0 ||
-	    parse_baseline(c, fo, path, f) < 0)
-		return -1;
-	return parse_run(c, fo, path, f);
-}
-
-/* What every reader of a report checks (schema 1, verdicts, unique names
- * ...) is report_load.c's; the view adds what the renderers draw. */
-static int parse_top(struct ctx *c, json_t *rep, struct mg_view *v)
-{
-	if (mg_report_validate(rep, c->err, c->errlen) < 0)
-		return -1;
-	if (parse_verdict(c, rep, "", &v->verdict) < 0 ||
-	    get_string(c, rep, "", "interrupted_by", T_NULLABLE, &v->interrupted_by) < 0)
-		return -1;
-	return 0;
-}
-
-int mg_view_load(json_t *report, struct mg_view *v, char *err, size_t errlen)
-{
-	struct ctx c = {err, errlen};
-	json_t *fx;
-	char path[PATH_LEN];
-	memset(v, 0, sizeof *v);
-	if (parse_top(&c, report, v) < 0 || get_typed(&c, report, "", "fixtures", 0, JSON_ARRAY, &fx) < 0)
-		return -1;
-	v->n = json_array_size(fx);
-	v->fixtures = calloc(v->n ? v->n : 1, sizeof *v->fixtures);
-	if (!v->fixtures)
-		return bad(&c, "fixtures", "out of memory");
-	for (size_t i = 0; i < v->n; i++) {
-		struct mg_rv_fixture *f = &v->fixtures[i];
-		f->index = i;
-		join_index(path, "fixtures", i);
-		if (parse_fixture(&c, json_array_get(fx, i), path, f) < 0) {
-			mg_view_free(v);
-			return -1;
-		}
-		v->npass += f->verdict == MG_VERDICT_PASS;
-		v->nfail += f->verdict == MG_VERDICT_FAIL;
-		v->nerror += f->verdict == MG_VERDICT_ERROR;
-	}
-	return 0;
-}
-
-void mg_view_free(struct mg_view *v)
-{
-	for (size_t i = 0; v->fixtures && i < v->n; i++) {
-		struct mg_rv_fixture *f = &v->fixtures[i];
-		free(f->reasons.v);
-		free(f->command.v);
-		free(f->notes.v);
-		free(f->limits);
-		free(f->baseline);
-		free(f->series);
-		if (f->heap) {
-			free(f->heap->top);
-			free(f->heap->domains);
-		}
-		free(f->heap);
-		free(f->service);
-	}
-	free(v->fixtures);
-	memset(v, 0, sizeof *v);
-}
-
-int mg_render_check(json_t *report, char *err, size_t errlen)
-{
-	struct mg_view v;
-	if (mg_view_load(report, &v, err, errlen) < 0)
-		return -1;
-	mg_view_free(&v);
-	return 0;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -630,7 +23,7 @@ bool mg_rv_clean_exit(const struct mg_rv_fixture *f)
 	return f->ran && x->has_code && x->code == 0 && !x->has_signal && !x->timed_out && !x->oom_killed;
 }
 
-const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric)
+const struct mg_rv_metric *mg_rv_limit_of(const struct mg_rv_fixture *f, const char *metric)
 {
 	for (size_t i = 0; i < f->nlimits; i++)
 		if (strcmp(f->limits[i].metric, metric) == 0)
@@ -638,78 +31,44 @@ const struct mg_rv_limit *mg_rv_limit_of(const struct mg_rv_fixture *f, const ch
 	return NULL;
 }
 
-static void cmp_of_limit(const struct mg_rv_limit *l, struct mg_rv_cmp *c)
-{
-	*c = (struct mg_rv_cmp){
-		.metric = l->metric, .unit = l->unit, .limit = l, .has_value = l->has_value,
-		.value_bytes = l->value_bytes, .baseline_bytes = l->baseline_bytes, .delta_bytes = l->delta_bytes,
-		.has_delta_pct = l->has_delta_pct, .delta_pct = l->delta_pct, .has_allowed_pct = l->has_allowed_pct,
-		.allowed_pct = l->allowed_pct, .allowed_bytes = l->allowed_bytes, .ok = l->baseline_ok,
-	};
-}
-
-static void cmp_of_baseline(const struct mg_rv_baseline *b, struct mg_rv_cmp *c)
-{
-	*c = (struct mg_rv_cmp){
-		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
-		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
-		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
-		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
-		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
-	};
-}
-
-size_t mg_rv_comparisons(const struct mg_rv_fixture *f, struct mg_rv_cmp *out, size_t max)
+size_t mg_rv_comparisons(const struct mg_rv_fixture *f, const struct mg_rv_metric **out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->nlimits; i++) {
 		if (!f->limits[i].has_delta)
 			continue;
 		if (n < max)
-			cmp_of_limit(&f->limits[i], &out[n]);
+			out[n] = &f->limits[i];
 		n++;
 	}
 	for (size_t i = 0; i < f->nbaseline; i++) {
 		if (n < max)
-			cmp_of_baseline(&f->baseline[i], &out[n]);
+			out[n] = &f->baseline[i];
 		n++;
 	}
 	return n;
 }
 
-bool mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric, struct mg_rv_cmp *out)
+const struct mg_rv_metric *mg_rv_comparison_of(const struct mg_rv_fixture *f, const char *metric)
 {
-	const struct mg_rv_limit *l = mg_rv_limit_of(f, metric);
-	if (l) {
-		if (!l->has_delta)
-			return false;
-		cmp_of_limit(l, out);
-		return true;
-	}
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, metric);
+	if (l)
+		return l->has_delta ? l : NULL;
 	for (size_t i = 0; i < f->nbaseline; i++)
-		if (strcmp(f->baseline[i].metric, metric) == 0) {
-			cmp_of_baseline(&f->baseline[i], out);
-			return true;
-		}
-	return false;
+		if (strcmp(f->baseline[i].metric, metric) == 0)
+			return &f->baseline[i];
+	return NULL;
 }
 
-/* A limit-shaped view of a comparison, for its unit. */
-static void format_cmp_value(const struct mg_rv_cmp *c, int64_t v, char *buf, size_t len)
-{
-	struct mg_rv_limit l = {.metric = c->metric, .unit = c->unit};
-	mg_rv_format_value(&l, v, buf, len);
-}
-
-void mg_rv_format_delta_bytes(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_format_delta_bytes(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	char v[48];
-	format_cmp_value(c, c->delta_bytes, v, sizeof v);
+	mg_rv_format_value(c, c->delta_bytes, v, sizeof v);
 	/* a delta that rounds to 0 and is negative prints as "0.0 MiB" */
 	snprintf(buf, len, "%s%s", c->delta_bytes >= 0 ? "+" : "", v);
 }
 
-void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_format_delta_pct(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	if (!c->has_delta_pct || !isfinite(c->delta_pct)) {
 		snprintf(buf, len, "%s", "");
@@ -721,7 +80,7 @@ void mg_rv_format_delta_pct(const struct mg_rv_cmp *c, char *buf, size_t len)
 	snprintf(buf, len, "%+.1f%%", p);
 }
 
-void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_format_delta(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	char d[56], p[40];
 	mg_rv_format_delta_bytes(c, d, sizeof d);
@@ -729,13 +88,13 @@ void mg_rv_format_delta(const struct mg_rv_cmp *c, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", d, *p ? ", " : "", p);
 }
 
-void mg_rv_baseline_text(const struct mg_rv_cmp *c, char *buf, size_t len)
+void mg_rv_baseline_text(const struct mg_rv_metric *c, char *buf, size_t len)
 {
 	char v[48] = "n/a", b[48] = "n/a", d[112], tol[96] = "", pct[32], floor[48];
 	if (c->has_value)
-		format_cmp_value(c, c->value_bytes, v, sizeof v);
+		mg_rv_format_value(c, c->value_bytes, v, sizeof v);
 	if (c->baseline_bytes != MG_NULL_FIG)
-		format_cmp_value(c, c->baseline_bytes, b, sizeof b);
+		mg_rv_format_value(c, c->baseline_bytes, b, sizeof b);
 	mg_rv_format_delta(c, d, sizeof d);
 	if (c->has_allowed_pct && c->allowed_bytes != MG_NULL_FIG && isfinite(c->allowed_pct) &&
 	    c->allowed_pct >= 0 && c->allowed_pct <= 1e6) {
@@ -750,27 +109,33 @@ void mg_rv_baseline_text(const struct mg_rv_cmp *c, char *buf, size_t len)
 void mg_rv_exit_text(const struct mg_rv_fixture *f, char *buf, size_t len)
 {
 	const struct mg_rv_exit *x = &f->exit;
+	char a[32];
 	buf[0] = '\0';
 	if (!f->ran || mg_rv_clean_exit(f))
 		return;
-	if (x->timed_out)
-		snprintf(buf, len, "timed out");
-	else if (x->oom_killed)
+	if (x->timed_out) {
+		snprintf(buf, len, "timed out (the tree was killed)");
+	} else if (x->oom_killed && f->kill_above_bytes != MG_NULL_FIG) {
+		mg_format_mib(f->kill_above_bytes, a, sizeof a);
+		snprintf(buf, len, "OOM-killed (kill_above %s)", a);
+	} else if (x->oom_killed) {
 		snprintf(buf, len, "OOM-killed");
-	else if (x->has_signal)
+	} else if (x->has_signal) {
 		snprintf(buf, len, "killed by signal %lld%s%s%s", (long long)x->signal,
 			 x->signal_name ? " (" : "", x->signal_name ? x->signal_name : "", x->signal_name ? ")" : "");
-	else if (x->has_code)
+	} else if (x->has_code) {
 		snprintf(buf, len, "exited with code %lld", (long long)x->code);
-	else
+	} else {
 		snprintf(buf, len, "no exit status");
+	}
 }
 
-double mg_rv_overage(const struct mg_rv_fixture *f)
+/* How far over its limits a fixture went: max of (value - limit) / limit. */
+static double overage(const struct mg_rv_fixture *f)
 {
 	double worst = 0.0;
 	for (size_t i = 0; i < f->nlimits; i++) {
-		const struct mg_rv_limit *l = &f->limits[i];
+		const struct mg_rv_metric *l = &f->limits[i];
 		if (!l->has_value || l->value_bytes <= l->limit_bytes)
 			continue;
 		/* a limit of 0 is exceeded by any amount: rank it as far over */
@@ -811,7 +176,7 @@ size_t *mg_rv_severity_order(const struct mg_view *v)
 		const struct mg_rv_fixture *f = &v->fixtures[i];
 		r[i].index = i;
 		r[i].rank = f->verdict == MG_VERDICT_ERROR ? 0 : f->verdict == MG_VERDICT_FAIL ? 1 : 2;
-		r[i].overage = mg_rv_overage(f);
+		r[i].overage = overage(f);
 	}
 	qsort(r, v->n, sizeof *r, by_severity);
 	for (size_t i = 0; i < v->n; i++)
@@ -826,7 +191,7 @@ double mg_rv_headroom_pct(int64_t value, int64_t limit)
 }
 
 /* "", "/s" or "/request" */
-static const char *unit_suffix(const struct mg_rv_limit *l)
+static const char *unit_suffix(const struct mg_rv_metric *l)
 {
 	if (l->unit && strncmp(l->unit, "bytes/", 6) == 0)
 		return l->unit + 5;
@@ -839,10 +204,10 @@ static const char *unit_suffix(const struct mg_rv_limit *l)
 	return "";
 }
 
-void mg_rv_format_value(const struct mg_rv_limit *l, int64_t v, char *buf, size_t len)
+void mg_rv_format_value(const struct mg_rv_metric *m, int64_t v, char *buf, size_t len)
 {
 	char mib[32];
-	const char *unit = unit_suffix(l);
+	const char *unit = unit_suffix(m);
 	if (strcmp(unit, "/request") == 0 && v < 1024 * 1024) {
 		snprintf(buf, len, "%.1f KiB/request", (double)v / 1024.0);
 		return;
@@ -873,16 +238,6 @@ int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain)
 		if (h->domains[i].domain == domain)
 			return h->domains[i].size_bytes;
 	return 0;
-}
-
-bool mg_rv_limit_reason(const struct mg_rv_fixture *f, const char *reason)
-{
-	for (size_t i = 0; i < f->nlimits; i++) {
-		size_t n = strlen(f->limits[i].metric);
-		if (strncmp(reason, f->limits[i].metric, n) == 0 && reason[n] == ' ')
-			return true;
-	}
-	return false;
 }
 
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "report/render_common.h"
+#include "error.h"
 
 #define MAX_ANNOTATIONS 10
 #define OUTPUT_NAME_LEN 128
@@ -24,11 +25,11 @@ struct status {
 	size_t errlen;
 };
 
-static void failed(struct status *st, const char *what, const char *path)
+/* "cannot write PATH: ENAME (text)"; what is a path, or "the annotations". */
+static void failed(struct status *st, const char *what)
 {
 	if (st->rc == 0)
-		snprintf(st->err, st->errlen, "cannot write %s%s%s: %s", what, path ? " " : "", path ? path : "",
-			 strerror(errno ? errno : EIO));
+		mg_cannot(st->err, st->errlen, "write", what, errno ? errno : EIO);
 	st->rc = -1;
 }
 
@@ -39,7 +40,7 @@ static void step_summary(const struct mg_view *v, const char *path, struct statu
 	FILE *f = fopen(path, "a");
 	struct stat sb;
 	if (!f) {
-		failed(st, "the step summary", path);
+		failed(st, path);
 		return;
 	}
 	/* the 1 MiB limit is per step: leave room for what is already there */
@@ -53,7 +54,7 @@ static void step_summary(const struct mg_view *v, const char *path, struct statu
 		st->rc = -1;
 	}
 	if (ferror(f) | (fclose(f) != 0)) /* | not ||: fclose must run */
-		failed(st, "the step summary", path);
+		failed(st, path);
 }
 
 /* ---------------------------------------------------------- outputs */
@@ -138,20 +139,22 @@ static void outputs(const struct mg_view *v, const char *report_path, const char
 {
 	FILE *f = fopen(path, "a");
 	if (!f) {
-		failed(st, "the step outputs", path);
+		failed(st, path);
 		return;
 	}
+	errno = 0; /* set again only by a failure below (a write, getrandom, calloc) */
 	fprintf(f, "verdict=%s\n", mg_verdict_name(v->verdict));
 	int rc = report_path ? heredoc(f, "report", report_path) : 0;
 	if (rc == 0)
 		rc = peak_outputs(f, v);
-	if (rc < 0 && st->rc == 0) {
-		snprintf(st->err, st->errlen, "cannot write the step outputs to %s: %s", path,
-			 errno ? strerror(errno) : "no random delimiter");
+	if (rc < 0 && errno) {
+		failed(st, path);
+	} else if (rc < 0 && st->rc == 0) {
+		snprintf(st->err, st->errlen, "cannot write %s: no heredoc delimiter that the value does not hold", path);
 		st->rc = -1;
 	}
 	if (ferror(f) | (fclose(f) != 0)) /* | not ||: fclose must run */
-		failed(st, "the step outputs", path);
+		failed(st, path);
 }
 
 /* ------------------------------------------------------ annotations */
@@ -193,7 +196,7 @@ static void annotations(const struct mg_view *v, FILE *out, struct status *st)
 	size_t bad = v->nfail + v->nerror;
 	size_t *order = mg_rv_severity_order(v);
 	if (!order) {
-		failed(st, "the annotations", NULL);
+		failed(st, "the annotations");
 		return;
 	}
 	size_t shown = bad <= MAX_ANNOTATIONS ? bad : MAX_ANNOTATIONS - 1;
@@ -204,7 +207,7 @@ static void annotations(const struct mg_view *v, FILE *out, struct status *st)
 			bad - shown, bad - shown == 1 ? "" : "s");
 	free(order);
 	if (fflush(out) != 0 || ferror(out))
-		failed(st, "the annotations", NULL);
+		failed(st, "the annotations");
 }
 
 int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
@@ -223,4 +226,22 @@ int mg_render_github(json_t *report, const char *report_path, const struct mg_gi
 		annotations(&v, env->annotations, &st);
 	mg_view_free(&v);
 	return st.rc;
+}
+
+/* A path from the environment; empty is unset (a workflow that clears a
+ * variable sets it to ""). */
+static const char *env_path(const char *name)
+{
+	const char *s = getenv(name);
+	return s && *s ? s : NULL;
+}
+
+int mg_render_github_env(json_t *report, const char *report_path, FILE *annotations, char *err, size_t errlen)
+{
+	struct mg_github_env env = {
+		.step_summary_path = env_path("GITHUB_STEP_SUMMARY"),
+		.output_path = env_path("GITHUB_OUTPUT"),
+		.annotations = annotations,
+	};
+	return mg_render_github(report, report_path, &env, err, errlen);
 }

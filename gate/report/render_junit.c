@@ -6,7 +6,14 @@
  * over its limit too, type="limit" with both in the message); the delta
  * ("+12.3 MiB, +6.8%") is in the message and in <system-out>.
  * A fixture that is not passing always has at least one non-passing
- * testcase, so the suite's counts agree with the report's verdict. */
+ * testcase, so the suite's counts agree with the report's verdict.
+ *
+ * Which testcase fails, and as what, is decided from the report's
+ * structured data alone, never from the wording of its reasons: a limit
+ * from limits[].ok and value_bytes (null: type="not-measured"), a
+ * comparison from baseline_ok, the run from the verdict, exit (code,
+ * signal, timed_out, oom_killed) and service (outcome, stopped); see
+ * run_case. */
 #include "report/render.h"
 
 #include <errno.h>
@@ -14,6 +21,7 @@
 #include <string.h>
 
 #include "report/render_common.h"
+#include "error.h"
 #include "units.h"
 
 enum status { ST_PASS, ST_FAILURE, ST_ERROR };
@@ -33,7 +41,7 @@ struct testcase {
 /* ----------------------------------------------------- limit testcases */
 
 /* Appends ", vs baseline 53.3 MiB: +12.1 MiB, +22.7%" to buf. */
-static void vs_baseline(char *buf, size_t len, const struct mg_rv_cmp *c)
+static void vs_baseline(char *buf, size_t len, const struct mg_rv_metric *c)
 {
 	char b[48] = "", d[112];
 	size_t used = strlen(buf);
@@ -47,7 +55,7 @@ static void vs_baseline(char *buf, size_t len, const struct mg_rv_cmp *c)
 	snprintf(buf + used, len - used, ", vs baseline%s: %s", b, d);
 }
 
-static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, struct testcase *tc)
+static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_metric *l, struct testcase *tc)
 {
 	char v[48], lim[48];
 	tc->name = l->metric;
@@ -60,52 +68,49 @@ static void limit_case(const struct mg_rv_fixture *f, const struct mg_rv_limit *
 	}
 	mg_rv_format_value(l, l->value_bytes, v, sizeof v);
 	snprintf(tc->out, sizeof tc->out, "%s %s, limit %s", l->metric, v, lim);
-	struct mg_rv_cmp c;
-	bool cmp = l->has_delta && mg_rv_comparison_of(f, l->metric, &c) && c.limit == l;
+	/* the comparison shown for this metric (the first limit of a name) */
+	bool cmp = mg_rv_comparison_of(f, l->metric) == l;
 	if (cmp)
-		vs_baseline(tc->out, sizeof tc->out, &c);
-	if (l->ok && (!cmp || c.ok))
+		vs_baseline(tc->out, sizeof tc->out, l);
+	bool over_baseline = cmp && !l->baseline_ok;
+	if (l->ok && !over_baseline)
 		return;
 	tc->status = ST_FAILURE;
 	if (l->ok) { /* within the limit, over the baseline */
 		tc->type = "baseline";
-		mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+		mg_rv_baseline_text(l, tc->message, sizeof tc->message);
 		return;
 	}
 	tc->type = "limit";
 	int n = snprintf(tc->message, sizeof tc->message, "%s %s %s limit %s", l->metric, v,
 			 l->value_bytes > l->limit_bytes ? ">" : "does not meet", lim);
-	if (cmp && !c.ok && n > 0 && (size_t)n + 2 < sizeof tc->message) {
+	if (over_baseline && n > 0 && (size_t)n + 2 < sizeof tc->message) {
 		memcpy(tc->message + n, "; ", 3);
-		mg_rv_baseline_text(&c, tc->message + n + 2, sizeof tc->message - (size_t)n - 2);
+		mg_rv_baseline_text(l, tc->message + n + 2, sizeof tc->message - (size_t)n - 2);
 	}
 }
 
 /* A metric without a limit compared with the baseline: its own testcase,
  * failing when the metric grew past the tolerance. */
-static void baseline_case(const struct mg_rv_baseline *b, struct testcase *tc)
+static void baseline_case(const struct mg_rv_metric *b, struct testcase *tc)
 {
-	struct mg_rv_cmp c = {
-		.metric = b->metric, .has_value = b->has_value, .value_bytes = b->value_bytes,
-		.baseline_bytes = b->baseline_bytes, .delta_bytes = b->delta_bytes,
-		.has_delta_pct = b->has_delta_pct, .delta_pct = b->delta_pct,
-		.has_allowed_pct = b->has_allowed_pct, .allowed_pct = b->allowed_pct,
-		.allowed_bytes = b->allowed_bytes, .ok = b->baseline_ok,
-	};
 	char v[48] = "n/a";
 	tc->name = b->metric;
 	if (b->has_value)
 		mg_format_mib(b->value_bytes, v, sizeof v);
 	snprintf(tc->out, sizeof tc->out, "%s %s", b->metric, v);
-	vs_baseline(tc->out, sizeof tc->out, &c);
-	if (c.ok)
+	vs_baseline(tc->out, sizeof tc->out, b);
+	if (b->baseline_ok)
 		return;
 	tc->status = ST_FAILURE;
 	tc->type = "baseline";
-	mg_rv_baseline_text(&c, tc->message, sizeof tc->message);
+	mg_rv_baseline_text(b, tc->message, sizeof tc->message);
 }
 
 /* ------------------------------------------------------- run testcase */
+
+/* How the run went is read from the structured data (exit, service,
+ * verdict, limits[].ok), never from a reason's wording. */
 
 static bool any_limit(const struct mg_rv_fixture *f, enum status st, const struct testcase *limits)
 {
@@ -115,62 +120,73 @@ static bool any_limit(const struct mg_rv_fixture *f, enum status st, const struc
 	return false;
 }
 
-/* A reason about a metric with its own testcase: a limit, or a metric
- * compared with the baseline ("cgroup 64.5 MiB is +64.5 MiB over the
- * baseline ..."). */
-static bool metric_reason(const struct mg_rv_fixture *f, const char *reason)
+/* The service (or its driver) did not go as planned: service.outcome. */
+static bool service_failed(const struct mg_rv_fixture *f)
 {
-	if (mg_rv_limit_reason(f, reason))
-		return true;
-	for (size_t i = 0; i < f->nbaseline; i++) {
-		size_t n = strlen(f->baseline[i].metric);
-		if (strncmp(reason, f->baseline[i].metric, n) == 0 && reason[n] == ' ')
-			return true;
-	}
-	return false;
+	return f->service && strcmp(f->service->outcome, "ok") != 0;
 }
 
-/* The reasons about the run itself (not about one of its limits, which
- * have their own testcases), "; "-joined; all of them if none is. */
-static void run_reasons(const struct mg_rv_fixture *f, char *buf, size_t len)
+/* memgate stopped the service itself: the signal (or code) it ended
+ * with is the stop's, not a failure of the command. */
+static bool stopped_by_memgate(const struct mg_rv_fixture *f)
 {
-	size_t used = 0;
+	return f->service && f->service->stopped;
+}
+
+/* The run went as planned: the command started and exited 0, or was a
+ * service that memgate stopped after an "ok" outcome. */
+static bool run_ok(const struct mg_rv_fixture *f)
+{
+	return mg_rv_started(f) && (mg_rv_clean_exit(f) || (stopped_by_memgate(f) && !service_failed(f)));
+}
+
+/* The exit failed the run: timed out, OOM-killed, or a signal or a
+ * non-zero code that memgate's stop of a service does not explain. */
+static bool exit_failed(const struct mg_rv_fixture *f)
+{
+	const struct mg_rv_exit *x = &f->exit;
+	return mg_rv_started(f) &&
+	       (x->timed_out || x->oom_killed || (!stopped_by_memgate(f) && !mg_rv_clean_exit(f)));
+}
+
+/* The run testcase's message: for a failure that the exit explains, the
+ * exit's words; otherwise the first reason, which is the run's own
+ * whenever the run went wrong (verdict.c writes a measurement error, then
+ * the service's trouble, then the exit's, and only then a limit's):
+ * "cannot execute ...", "not run: memgate was interrupted", "driver failed
+ * with code 2". */
+static void run_message(const struct mg_rv_fixture *f, char *buf, size_t len)
+{
 	buf[0] = '\0';
-	for (int pass = 0; pass < 2 && !buf[0]; pass++)
-		for (size_t i = 0; i < f->reasons.n && used + 1 < len; i++) {
-			if (pass == 0 && metric_reason(f, f->reasons.v[i]))
-				continue;
-			int n = snprintf(buf + used, len - used, "%s%s", used ? "; " : "", f->reasons.v[i]);
-			if (n < 0)
-				break;
-			used += (size_t)n;
-		}
+	if (f->verdict == MG_VERDICT_FAIL && exit_failed(f) && !service_failed(f))
+		mg_rv_exit_text(f, buf, len);
+	else if (f->reasons.n)
+		snprintf(buf, len, "%s", f->reasons.v[0]);
+	else
+		mg_rv_exit_text(f, buf, len);
+	if (!*buf)
+		snprintf(buf, len, "%s", mg_verdict_upper(f->verdict));
 }
 
 /* The run's own status. An error verdict lands here unless the only
- * trouble is a limit that could not be checked on an otherwise clean run;
- * a fail verdict lands here when the run ended badly or no limit failed. */
+ * trouble is a limit that could not be checked on an otherwise good run;
+ * a fail verdict lands here when the run went wrong or no limit failed.
+ * Every reason is in the body. */
 static void run_case(const struct mg_rv_fixture *f, const struct testcase *limits, struct testcase *tc)
 {
-	bool clean = mg_rv_started(f) && mg_rv_clean_exit(f);
-	if (f->service && f->service->stopped && f->service->outcome && strcmp(f->service->outcome, "ok") == 0)
-		clean = mg_rv_started(f); /* memgate stopped the service: its signal is no failure */
+	bool ok = run_ok(f);
 	tc->name = "run";
 	tc->time_ms = f->ran ? f->wall_ms : 0;
 	tc->details = &f->reasons;
-	if (f->verdict == MG_VERDICT_ERROR && (!clean || !any_limit(f, ST_ERROR, limits))) {
+	if (f->verdict == MG_VERDICT_ERROR && (!ok || !any_limit(f, ST_ERROR, limits))) {
 		tc->status = ST_ERROR;
 		tc->type = f->ran ? "error" : "not-run";
-	} else if (f->verdict == MG_VERDICT_FAIL && (!clean || !any_limit(f, ST_FAILURE, limits))) {
+	} else if (f->verdict == MG_VERDICT_FAIL && (!ok || !any_limit(f, ST_FAILURE, limits))) {
 		tc->status = ST_FAILURE;
 		tc->type = f->service ? "service" : "exit";
 	}
 	if (tc->status != ST_PASS)
-		run_reasons(f, tc->message, sizeof tc->message);
-	if (tc->status != ST_PASS && !*tc->message)
-		mg_rv_exit_text(f, tc->message, sizeof tc->message);
-	if (tc->status != ST_PASS && !*tc->message)
-		snprintf(tc->message, sizeof tc->message, "%s", mg_verdict_upper(f->verdict));
+		run_message(f, tc->message, sizeof tc->message);
 	if (f->ran && mg_rv_started(f)) {
 		char peak[32], wall[32];
 		mg_format_mib(f->tree_rss_bytes == MG_NULL_FIG ? 0 : f->tree_rss_bytes, peak, sizeof peak);
@@ -277,7 +293,7 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen)
 		fputs("</testsuite>\n", out);
 	}
 	if (rc < 0)
-		snprintf(err, errlen, "cannot render JUnit XML: %s", strerror(ENOMEM));
+		mg_cannot(err, errlen, "render", "JUnit XML", ENOMEM);
 	mg_view_free(&v);
 	return rc;
 }

@@ -8,10 +8,12 @@
 #include "report/render.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/render_common.h"
+#include "error.h"
 #include "units.h"
 
 #define CHART_POINTS 100      /* Mermaid xychart: at most this many points */
@@ -104,7 +106,7 @@ static void overview_header(FILE *out)
 static void overview_row(FILE *out, const struct mg_rv_fixture *f)
 {
 	char v[32] = "—", l[32] = "—";
-	const struct mg_rv_limit *lim = mg_rv_limit_of(f, "tree_rss");
+	const struct mg_rv_metric *lim = mg_rv_limit_of(f, "tree_rss");
 	if (f->ran)
 		mib(f->tree_rss_bytes, v, sizeof v);
 	if (lim)
@@ -133,18 +135,18 @@ static bool any_delta(const struct mg_rv_fixture *f)
 static void delta_cell(FILE *out, const struct mg_rv_fixture *f, const char *metric)
 {
 	char d[112];
-	struct mg_rv_cmp c;
-	if (!mg_rv_comparison_of(f, metric, &c)) {
+	const struct mg_rv_metric *c = mg_rv_comparison_of(f, metric);
+	if (!c) {
 		fputs(" | —", out);
 		return;
 	}
-	mg_rv_format_delta(&c, d, sizeof d);
-	fprintf(out, " | %s%s", d, c.ok ? "" : " (over baseline)");
+	mg_rv_format_delta(c, d, sizeof d);
+	fprintf(out, " | %s%s", d, c->baseline_ok ? "" : " (over baseline)");
 }
 
 /* One row; known is false for a figure that was not measured. */
 static void metric_row(FILE *out, const struct mg_rv_fixture *f, const char *name, bool known, int64_t value,
-		       const struct mg_rv_limit *l, bool deltas)
+		       const struct mg_rv_metric *l, bool deltas)
 {
 	char v[48] = "n/a", lim[48];
 	if (known && l)
@@ -183,23 +185,22 @@ static void metrics_table(FILE *out, const struct mg_rv_fixture *f)
 	bool deltas = any_delta(f);
 	const int64_t core[NCORE] = {f->tree_rss_bytes, f->cgroup_bytes, f->max_process_hwm_bytes,
 				     f->tree_pss_bytes};
-	struct mg_rv_cmp c;
 	fprintf(out, "| metric | value | limit | headroom |%s\n", deltas ? " vs baseline |" : "");
 	fprintf(out, "|---|---:|---:|---:|%s\n", deltas ? "---:|" : "");
 	for (size_t i = 0; i < NCORE; i++) {
-		const struct mg_rv_limit *l = mg_rv_limit_of(f, core_metrics[i]);
-		if (i == 3 && core[i] == MG_NULL_FIG && !l && !mg_rv_comparison_of(f, "pss", &c))
+		const struct mg_rv_metric *l = mg_rv_limit_of(f, core_metrics[i]);
+		if (i == 3 && core[i] == MG_NULL_FIG && !l && !mg_rv_comparison_of(f, "pss"))
 			continue; /* pss: only when asked for */
 		metric_row(out, f, core_metrics[i], core[i] != MG_NULL_FIG, core[i], l, deltas);
 	}
 	for (size_t i = 0; i < f->nlimits; i++) {
-		const struct mg_rv_limit *l = &f->limits[i];
+		const struct mg_rv_metric *l = &f->limits[i];
 		if (!is_core(l->metric) && mg_rv_limit_of(f, l->metric) == l)
 			metric_row(out, f, l->metric, l->has_value, l->value_bytes, l, deltas);
 	}
 	/* compared metrics without a limit that have no row above */
 	for (size_t i = 0; i < f->nbaseline; i++) {
-		const struct mg_rv_baseline *b = &f->baseline[i];
+		const struct mg_rv_metric *b = &f->baseline[i];
 		bool first = true;
 		for (size_t j = 0; j < i; j++)
 			first = first && strcmp(f->baseline[j].metric, b->metric) != 0;
@@ -295,7 +296,7 @@ static void chart(FILE *out, const struct mg_rv_fixture *f)
 	size_t n = mg_rv_downsample(f->series, f->nseries, CHART_POINTS, vals, &span);
 	if (n < 2 || span <= 0)
 		return; /* one instant: nothing to draw */
-	const struct mg_rv_limit *l = mg_rv_limit_of(f, "tree_rss");
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
 	/* the axis holds the peak figure even if no sample caught it */
 	double top = (double)f->tree_rss_bytes / 1048576.0, lim = l ? (double)l->limit_bytes / 1048576.0 : 0.0;
 	for (size_t i = 0; i < n; i++) {
@@ -617,7 +618,7 @@ static int render(const struct mg_view *v, FILE *out, size_t budget, char *err, 
 	rc = 0;
 out:
 	if (rc < 0)
-		snprintf(err, errlen, "cannot render markdown: out of memory");
+		mg_cannot(err, errlen, "render", "markdown", ENOMEM);
 	piece_free(&head);
 	free(order);
 	return rc;

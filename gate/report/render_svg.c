@@ -105,7 +105,7 @@ static void panel_title(FILE *out, const struct mg_rv_fixture *f, double y0)
 	if (!f->ran || !mg_rv_started(f))
 		return;
 	char peak[32], wall[32], lim[48] = "";
-	const struct mg_rv_limit *l = mg_rv_limit_of(f, "tree_rss");
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
 	mg_format_mib(f->tree_rss_bytes == MG_NULL_FIG ? 0 : f->tree_rss_bytes, peak, sizeof peak);
 	mg_format_duration(f->wall_ms, wall, sizeof wall);
 	if (l) {
@@ -204,7 +204,7 @@ static void series_line(FILE *out, const struct plot *p, const struct mg_rv_fixt
 
 /* The dashed limit line; its label sits at the left, above the line, or
  * below it when the line is at the top of the plot. */
-static void limit_line(FILE *out, const struct plot *p, const struct mg_rv_limit *l)
+static void limit_line(FILE *out, const struct plot *p, const struct mg_rv_metric *l)
 {
 	char lim[32], text[48];
 	double y = px_y(p, to_mib(l->limit_bytes));
@@ -338,7 +338,7 @@ static void empty_plot(FILE *out, double y0, const char *why)
 }
 
 /* Axis ranges: every sample, the peak figure and the limit must fit. */
-static void scale(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, struct plot *p)
+static void scale(const struct mg_rv_fixture *f, const struct mg_rv_metric *l, struct plot *p)
 {
 	int64_t ms = f->wall_ms, top = f->tree_rss_bytes > 0 ? f->tree_rss_bytes : 0;
 	for (size_t i = 0; i < f->nseries; i++) {
@@ -356,20 +356,20 @@ static void scale(const struct mg_rv_fixture *f, const struct mg_rv_limit *l, st
 /* One item: "tree_rss +12.3 MiB (+6.8%)"; a metric over its baseline's
  * tolerance in bold red with " over". Returns its length in characters
  * (about: the metric's bytes); with out NULL only measures. */
-static size_t baseline_item(FILE *out, const struct mg_rv_cmp *c)
+static size_t baseline_item(FILE *out, const struct mg_rv_metric *c)
 {
 	char d[56], p[40];
 	mg_rv_format_delta_bytes(c, d, sizeof d);
 	mg_rv_format_delta_pct(c, p, sizeof p);
 	size_t m = strlen(c->metric);
-	size_t w = (m > 30 ? 31 : m) + 1 + strlen(d) + (*p ? strlen(p) + 3 : 0) + (c->ok ? 0 : 5);
+	size_t w = (m > 30 ? 31 : m) + 1 + strlen(d) + (*p ? strlen(p) + 3 : 0) + (c->baseline_ok ? 0 : 5);
 	if (!out)
 		return w;
-	if (!c->ok)
+	if (!c->baseline_ok)
 		fputs("<tspan font-weight=\"bold\" fill=\"" C_LIMIT "\">", out);
 	mg_xml_escape_n(out, c->metric, 30);
 	fprintf(out, " %s%s%s%s", d, *p ? " (" : "", p, *p ? ")" : "");
-	if (!c->ok)
+	if (!c->baseline_ok)
 		fputs(" over</tspan>", out);
 	return w;
 }
@@ -379,7 +379,7 @@ static size_t baseline_item(FILE *out, const struct mg_rv_cmp *c)
 static void baseline_line(FILE *out, const struct mg_rv_fixture *f, double y)
 {
 	size_t n = mg_rv_comparisons(f, NULL, 0), shown = 0, chars = 13;
-	struct mg_rv_cmp *c = n ? calloc(n, sizeof *c) : NULL;
+	const struct mg_rv_metric **c = n ? calloc(n, sizeof *c) : NULL;
 	if (!c)
 		return;
 	mg_rv_comparisons(f, c, n);
@@ -387,13 +387,13 @@ static void baseline_line(FILE *out, const struct mg_rv_fixture *f, double y)
 	fputs("vs baseline:", out);
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < n; i++) {
-			if (c[i].ok != (pass == 1))
+			if (c[i]->baseline_ok != (pass == 1))
 				continue;
-			size_t w = baseline_item(NULL, &c[i]) + 2;
+			size_t w = baseline_item(NULL, c[i]) + 2;
 			if (shown && chars + w > BASELINE_CHARS)
 				continue;
 			fputs(shown ? ", " : " ", out);
-			baseline_item(out, &c[i]);
+			baseline_item(out, c[i]);
 			chars += w;
 			shown++;
 		}
@@ -414,7 +414,7 @@ static void panel(FILE *out, const struct mg_rv_fixture *f, double y0)
 		short_panel_text(out, f, y0);
 		return;
 	}
-	const struct mg_rv_limit *l = mg_rv_limit_of(f, "tree_rss");
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
 	scale(f, l, &p);
 	axes(out, &p);
 	if (f->nseries == 0) {

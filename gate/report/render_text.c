@@ -17,12 +17,12 @@ static void put_clean(FILE *out, const char *s)
 
 static int64_t limit_bytes_of(const struct mg_rv_fixture *f, const char *metric)
 {
-	const struct mg_rv_limit *l = mg_rv_limit_of(f, metric);
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, metric);
 	return l ? l->limit_bytes : MG_NULL_FIG;
 }
 
 /* "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%  OVER BASELINE" */
-static void delta_text(FILE *out, const struct mg_rv_cmp *c)
+static void delta_text(FILE *out, const struct mg_rv_metric *c)
 {
 	char b[48], d[112];
 	mg_rv_format_delta(c, d, sizeof d);
@@ -32,7 +32,7 @@ static void delta_text(FILE *out, const struct mg_rv_cmp *c)
 	} else {
 		fprintf(out, "   vs baseline: %s", d);
 	}
-	if (!c->ok)
+	if (!c->baseline_ok)
 		fputs("  OVER BASELINE", out);
 }
 
@@ -41,7 +41,7 @@ static void delta_text(FILE *out, const struct mg_rv_cmp *c)
 static void metric_line(FILE *out, const struct mg_rv_fixture *f, const char *name, int64_t value,
 			int64_t limit)
 {
-	struct mg_rv_cmp c;
+	const struct mg_rv_metric *c = mg_rv_comparison_of(f, name);
 	char v[32], l[32];
 	if (value == MG_NULL_FIG)
 		snprintf(v, sizeof v, "n/a");
@@ -56,8 +56,8 @@ static void metric_line(FILE *out, const struct mg_rv_fixture *f, const char *na
 			fprintf(out, "   headroom %5.1f%%%s", mg_rv_headroom_pct(value, limit),
 				value > limit ? "  OVER" : "");
 	}
-	if (mg_rv_comparison_of(f, name, &c))
-		delta_text(out, &c);
+	if (c)
+		delta_text(out, c);
 	fputc('\n', out);
 }
 
@@ -72,18 +72,17 @@ static bool core_metric(const char *metric)
 
 static void other_delta(FILE *out, const struct mg_rv_fixture *f, const char *metric)
 {
-	struct mg_rv_cmp c;
+	const struct mg_rv_metric *c = mg_rv_comparison_of(f, metric);
 	char v[48] = "n/a";
-	if (core_metric(metric) || !mg_rv_comparison_of(f, metric, &c))
+	if (core_metric(metric) || !c)
 		return;
-	struct mg_rv_limit l = {.metric = c.metric, .unit = c.unit};
-	if (c.has_value)
-		mg_rv_format_value(&l, c.value_bytes, v, sizeof v);
+	if (c->has_value)
+		mg_rv_format_value(c, c->value_bytes, v, sizeof v);
 	size_t w = strlen(metric);
 	fputs("        ", out);
 	put_clean(out, metric);
 	fprintf(out, "%*s %12s", (int)(w < 16 ? 16 - w : 0), "", v);
-	delta_text(out, &c);
+	delta_text(out, c);
 	fputc('\n', out);
 }
 
@@ -103,11 +102,10 @@ static void other_deltas(FILE *out, const struct mg_rv_fixture *f)
  * as growth, show in the reasons when they fail). */
 static void metric_lines(FILE *out, const struct mg_rv_fixture *f)
 {
-	struct mg_rv_cmp c;
 	metric_line(out, f, "tree_rss", f->tree_rss_bytes, limit_bytes_of(f, "tree_rss"));
 	metric_line(out, f, "cgroup", f->cgroup_bytes, limit_bytes_of(f, "cgroup"));
 	metric_line(out, f, "max_process_hwm", f->max_process_hwm_bytes, limit_bytes_of(f, "max_process_hwm"));
-	if (f->tree_pss_bytes != MG_NULL_FIG || mg_rv_limit_of(f, "pss") || mg_rv_comparison_of(f, "pss", &c))
+	if (f->tree_pss_bytes != MG_NULL_FIG || mg_rv_limit_of(f, "pss") || mg_rv_comparison_of(f, "pss"))
 		metric_line(out, f, "pss", f->tree_pss_bytes, limit_bytes_of(f, "pss"));
 	other_deltas(out, f);
 }

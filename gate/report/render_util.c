@@ -69,7 +69,9 @@ void mg_nice_ticks(double max, int target, struct mg_ticks *t)
 	t->decimals = step_decimals(t->step);
 }
 
-size_t mg_utf8_next(const char *s, uint32_t *cp)
+/* Decode one UTF-8 character: its length (1-4) and code point, or 0 for an
+ * invalid sequence. */
+static size_t utf8_next(const char *s, uint32_t *cp)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t len;
@@ -127,7 +129,7 @@ void mg_xml_escape_n(FILE *out, const char *s, size_t max_chars)
 	size_t shown = 0;
 	while (*s) {
 		uint32_t c;
-		size_t len = mg_utf8_next(s, &c);
+		size_t len = utf8_next(s, &c);
 		if (shown == max_chars) {
 			fputs("\xE2\x80\xA6", out); /* … */
 			return;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "error.h"
 
 #define PATH_LEN 160
 
@@ -53,7 +54,7 @@ static int bad(struct ctx *c, const char *path, const char *fmt, ...)
 	return -1;
 }
 
-static const char *type_name(const json_t *j)
+const char *mg_report_json_type(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: return "an object";
@@ -90,7 +91,7 @@ static int check_verdict(struct ctx *c, const json_t *obj, const char *parent)
 	if (!v)
 		return bad(c, p, "missing (expected " VERDICTS ")");
 	if (!s)
-		return bad(c, p, "expected " VERDICTS ", got %s", type_name(v));
+		return bad(c, p, "expected " VERDICTS ", got %s", mg_report_json_type(v));
 	if (mg_verdict_from_name(s, NULL) < 0)
 		return bad(c, p, "expected " VERDICTS ", got \"%.40s\"", s);
 	return 0;
@@ -106,7 +107,7 @@ static int check_name(struct ctx *c, const json_t *fx, const char *parent)
 	if (!v)
 		return bad(c, p, "missing (expected a non-empty string)");
 	if (!s)
-		return bad(c, p, "expected a non-empty string, got %s", type_name(v));
+		return bad(c, p, "expected a non-empty string, got %s", mg_report_json_type(v));
 	if (!*s)
 		return bad(c, p, "expected a non-empty string");
 	if (strlen(s) != json_string_length(v))
@@ -127,12 +128,12 @@ static int check_reasons(struct ctx *c, const json_t *fx, const char *parent)
 		return 0;
 	if (!json_is_array(a)) {
 		pathf(p, "%s.reasons", parent);
-		return bad(c, p, "expected an array of strings, got %s", type_name(a));
+		return bad(c, p, "expected an array of strings, got %s", mg_report_json_type(a));
 	}
 	json_array_foreach(a, i, r) {
 		if (!json_is_string(r)) {
 			pathf(p, "%s.reasons[%zu]", parent, i);
-			return bad(c, p, "expected a string, got %s", type_name(r));
+			return bad(c, p, "expected a string, got %s", mg_report_json_type(r));
 		}
 	}
 	return 0;
@@ -148,17 +149,17 @@ static int check_limits(struct ctx *c, const json_t *fx, const char *parent)
 		return 0;
 	if (!json_is_array(a)) {
 		pathf(p, "%s.limits", parent);
-		return bad(c, p, "expected an array, got %s", type_name(a));
+		return bad(c, p, "expected an array, got %s", mg_report_json_type(a));
 	}
 	json_array_foreach(a, i, e) {
 		pathf(p, "%s.limits[%zu]", parent, i);
 		if (!json_is_object(e))
-			return bad(c, p, "expected an object, got %s", type_name(e));
+			return bad(c, p, "expected an object, got %s", mg_report_json_type(e));
 		pathf(p, "%s.limits[%zu].metric", parent, i);
 		if (!(m = json_object_get(e, "metric")))
 			return bad(c, p, "missing (expected a string)");
 		if (!json_is_string(m))
-			return bad(c, p, "expected a string, got %s", type_name(m));
+			return bad(c, p, "expected a string, got %s", mg_report_json_type(m));
 	}
 	return 0;
 }
@@ -174,7 +175,7 @@ static int check_peak(struct ctx *c, const json_t *fx, const char *parent)
 		return 0;
 	if (!json_is_object(peak)) {
 		pathf(p, "%s.peak", parent);
-		return bad(c, p, "expected an object or null, got %s", type_name(peak));
+		return bad(c, p, "expected an object or null, got %s", mg_report_json_type(peak));
 	}
 	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 		const json_t *v = json_object_get(peak, keys[k]);
@@ -184,7 +185,7 @@ static int check_peak(struct ctx *c, const json_t *fx, const char *parent)
 		if (json_is_integer(v))
 			return bad(c, p, "expected a non-negative integer or null, got %lld",
 				   (long long)json_integer_value(v));
-		return bad(c, p, "expected a non-negative integer or null, got %s", type_name(v));
+		return bad(c, p, "expected a non-negative integer or null, got %s", mg_report_json_type(v));
 	}
 	return 0;
 }
@@ -195,7 +196,7 @@ static int check_fixture(struct ctx *c, const json_t *fx, size_t i)
 
 	pathf(p, "fixtures[%zu]", i);
 	if (!json_is_object(fx))
-		return bad(c, p, "expected an object, got %s", type_name(fx));
+		return bad(c, p, "expected an object, got %s", mg_report_json_type(fx));
 	if (check_name(c, fx, p) || check_verdict(c, fx, p) || check_reasons(c, fx, p) ||
 	    check_limits(c, fx, p) || check_peak(c, fx, p))
 		return -1;
@@ -233,12 +234,12 @@ int mg_report_validate(const json_t *doc, char *err, size_t len)
 
 	if (!json_is_object(doc))
 		return bad(&c, "(top level)", "expected a JSON object, got %s (is this a memgate --json report?)",
-			   doc ? type_name(doc) : "nothing");
+			   doc ? mg_report_json_type(doc) : "nothing");
 	if (!schema)
 		return bad(&c, "schema", "missing (is this a memgate --json report?)");
 	if (!json_is_integer(schema))
 		return bad(&c, "schema", "expected the integer 1, got %s (this memgate reads report schema 1)",
-			   type_name(schema));
+			   mg_report_json_type(schema));
 	if (json_integer_value(schema) != 1)
 		return bad(&c, "schema", "expected 1, got %lld (this memgate reads report schema 1)",
 			   (long long)json_integer_value(schema));
@@ -247,12 +248,12 @@ int mg_report_validate(const json_t *doc, char *err, size_t len)
 	ib = json_object_get(doc, "interrupted_by");
 	if (ib && !json_is_null(ib) && !json_is_string(ib))
 		return bad(&c, "interrupted_by", "expected a signal name like \"SIGINT\" or null, got %s",
-			   type_name(ib));
+			   mg_report_json_type(ib));
 	fixtures = json_object_get(doc, "fixtures");
 	if (!fixtures)
 		return bad(&c, "fixtures", "missing (expected an array)");
 	if (!json_is_array(fixtures))
-		return bad(&c, "fixtures", "expected an array, got %s", type_name(fixtures));
+		return bad(&c, "fixtures", "expected an array, got %s", mg_report_json_type(fixtures));
 	json_array_foreach(fixtures, i, fx)
 		if (check_fixture(&c, fx, i))
 			return -1;
@@ -287,9 +288,36 @@ static int file_err(char *err, size_t len, const char *path, const char *fmt, ..
 	return -1;
 }
 
+/* "cannot read PATH: ..." into err; -1 */
+static int read_err(char *err, size_t len, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int read_err(char *err, size_t len, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err || !len)
+		return -1;
+	n = snprintf(err, len, "cannot read %s: ", path);
+	if (n >= 0 && (size_t)n < len) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	one_line(err);
+	return -1;
+}
+
+/* "cannot read PATH: ENOENT (No such file or directory)"; -1 */
+static int read_errno(char *err, size_t len, const char *path, int e)
+{
+	char why[160];
+	return read_err(err, len, path, "%s", mg_errno_text(e, why, sizeof why));
+}
+
 static int too_big(char *err, size_t len, const char *path)
 {
-	return file_err(err, len, path, "larger than %zu MiB; a memgate report is a few MiB at most "
+	return read_err(err, len, path, "larger than %zu MiB; a memgate report is a few MiB at most "
 					"(is this the right file?)", MG_REPORT_MAX_BYTES >> 20);
 }
 
@@ -298,7 +326,7 @@ static int too_big(char *err, size_t len, const char *path)
 static int check_kind(const struct stat *st, const char *path, char *err, size_t len)
 {
 	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
-		return file_err(err, len, path, "cannot read: %s, not a report file", file_kind(st->st_mode));
+		return read_err(err, len, path, "%s, not a report file", file_kind(st->st_mode));
 	if (S_ISREG(st->st_mode) && (uintmax_t)st->st_size > MG_REPORT_MAX_BYTES)
 		return too_big(err, len, path);
 	return 0;
@@ -312,15 +340,14 @@ static int read_capped(int fd, const struct stat *st, const char *path, char **o
 	char *buf = malloc(cap);
 
 	if (!buf)
-		return file_err(err, len, path, "cannot read: out of memory");
+		return read_errno(err, len, path, ENOMEM);
 	for (;;) {
 		if (n == cap) {
 			size_t ncap = cap * 2 > MG_REPORT_MAX_BYTES + 1 ? MG_REPORT_MAX_BYTES + 1 : cap * 2;
 			char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
 			if (!nb) {
 				free(buf);
-				return ncap > cap ? file_err(err, len, path, "cannot read: out of memory")
-						  : too_big(err, len, path);
+				return ncap > cap ? read_errno(err, len, path, ENOMEM) : too_big(err, len, path);
 			}
 			buf = nb;
 			cap = ncap;
@@ -331,7 +358,7 @@ static int read_capped(int fd, const struct stat *st, const char *path, char **o
 		if (got < 0) {
 			int e = errno;
 			free(buf);
-			return file_err(err, len, path, "cannot read: %s", strerror(e));
+			return read_errno(err, len, path, e);
 		}
 		if (got == 0)
 			break;
@@ -361,18 +388,18 @@ json_t *mg_report_load(const char *path, char *err, size_t len)
 	}
 	/* the type first: opening a device can have effects of its own */
 	if (stat(path, &st) < 0) {
-		file_err(err, len, path, "cannot read: %s", strerror(errno));
+		read_errno(err, len, path, errno);
 		return NULL;
 	}
 	if (check_kind(&st, path, err, len))
 		return NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		file_err(err, len, path, "cannot read: %s", strerror(errno));
+		read_errno(err, len, path, errno);
 		return NULL;
 	}
 	/* what was opened, not what was there a moment ago */
 	if (fstat(fd, &st) < 0) {
-		file_err(err, len, path, "cannot read: %s", strerror(errno));
+		read_errno(err, len, path, errno);
 		close(fd);
 		return NULL;
 	}

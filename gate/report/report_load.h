@@ -14,7 +14,8 @@
  *     unique in the report) and a "verdict" as above; "reasons", "limits"
  *     (objects with a "metric" string) and "peak" (byte figures: integers
  *     >= 0 or null) are optional but typed when present.
- * The renderers check the rest of the shape they draw (render.h).
+ * The renderers check the rest of the shape they draw (render_view.c), and
+ * only the rest: no check is made in both places.
  *
  * Every check is linear or n log n in the size of the report. */
 #ifndef MG_REPORT_LOAD_H
@@ -29,13 +30,19 @@
 #define MG_REPORT_NAME_MAX 256
 
 /* Read and validate the report at path. NULL with one line in err:
- * "PATH: cannot read: ...", "PATH: larger than 64 MiB ...",
- * "PATH:LINE:COL: <JSON error>" or "PATH: JSONPATH: <problem>", e.g.
+ * "cannot read PATH: ENOENT (No such file or directory)" (error.h),
+ * "cannot read PATH: a directory, not a report file", "cannot read PATH:
+ * larger than 64 MiB ...", "PATH:LINE:COL: <JSON error>" or
+ * "PATH: JSONPATH: <problem>", e.g.
  * "r.json: fixtures[2].verdict: expected \"pass\", \"fail\" or \"error\", got \"ok\"". */
 json_t *mg_report_load(const char *path, char *err, size_t len);
 
 /* Validate a parsed report (see above): 0, or -1 with "JSONPATH: problem"
  * in err, e.g. "schema: expected 1, got 2 (this memgate reads report schema 1)". */
 int mg_report_validate(const json_t *doc, char *err, size_t len);
+
+/* What j is, as the messages above say it: "an object", "a string", "an
+ * integer", "a number with a fraction", "a boolean", "null". */
+const char *mg_report_json_type(const json_t *j);
 
 #endif

@@ -55,11 +55,9 @@ static void run_cmd(const struct cmd *c, const char *report, struct it_run *r)
 	}
 }
 
-/* Every command: exit 2 and want (after "PATH: ") on stderr. */
-static void refused_by_all(const char *report, const char *want)
+/* Every command: exit 2 and full on stderr. */
+static void refused(const char *report, const char *full)
 {
-	char full[1024];
-	snprintf(full, sizeof full, "%s: %s", report, want);
 	for (size_t i = 0; i < NCMDS; i++) {
 		struct it_run r;
 		run_cmd(&cmds[i], report, &r);
@@ -68,6 +66,22 @@ static void refused_by_all(const char *report, const char *want)
 				 full, r.err);
 		it_free(&r);
 	}
+}
+
+/* "REPORT: WANT": a report that was read and is not valid */
+static void refused_by_all(const char *report, const char *want)
+{
+	char full[1024];
+	snprintf(full, sizeof full, "%s: %s", report, want);
+	refused(report, full);
+}
+
+/* "cannot read REPORT: WHY": a report that could not be read */
+static void refused_to_read(const char *report, const char *why)
+{
+	char full[1024];
+	snprintf(full, sizeof full, "cannot read %s: %s", report, why);
+	refused(report, full);
 }
 
 static int setup(void **state)
@@ -153,14 +167,14 @@ static void size_capped(void **state)
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(fwrite(spaces, 1, sizeof spaces, f), sizeof spaces);
 	assert_int_equal(fclose(f), 0);
-	refused_by_all(big, "larger than 64 MiB");
+	refused_to_read(big, "larger than 64 MiB");
 	unlink(big);
 }
 
 static void not_a_file_or_not_json(void **state)
 {
 	(void)state;
-	refused_by_all(dir, "cannot read: a directory, not a report file");
+	refused_to_read(dir, "a directory, not a report file");
 	const char *broken = in_dir("broken.json");
 	FILE *f = fopen(broken, "w");
 	assert_non_null(f);
@@ -177,7 +191,7 @@ static void not_a_file_or_not_json(void **state)
 			fail_msg("%s: status %d, expected 2 and \"%s\" in:\n%s", cmds[i].what, r.status, full, r.err);
 		it_free(&r);
 	}
-	refused_by_all(in_dir("missing.json"), "cannot read: No such file or directory");
+	refused_to_read(in_dir("missing.json"), "ENOENT (No such file or directory)");
 }
 
 int main(void)

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <stdbool.h>
 #include <jansson.h>
 #include <sys/stat.h>
@@ -154,7 +155,7 @@ static void broken_json_says_where(void **state)
 
 	r = RUN("report", "/tmp/memgate-no-such-report.json");
 	assert_int_equal(r.status, 2);
-	assert_string_equal(r.err, "memgate: /tmp/memgate-no-such-report.json: cannot read: No such file or directory\n");
+	assert_string_equal(r.err, "memgate: cannot read /tmp/memgate-no-such-report.json: ENOENT (No such file or directory)\n");
 	result_free(&r);
 }
 
@@ -224,6 +225,46 @@ static void github_format_uses_the_environment(void **state)
 	unlink(output);
 }
 
+/* A write that fails is named: "cannot write PATH: ENAME (text)", the
+ * renderer's own words for the report. /dev/full fails every write with
+ * ENOSPC; it is written in place (outfile.h), so the rendering meets it. */
+static void a_full_disk_is_named(void **state)
+{
+	(void)state;
+	if (access("/dev/full", W_OK) != 0) {
+		print_message("SKIP: no writable /dev/full\n");
+		return;
+	}
+	const char *formats[] = {"markdown", "json", "junit", "svg", "text"};
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		struct result r = RUN("report", "-f", (char *)formats[i], "tests/data/reports/mixed.json", "-o", "/dev/full");
+		assert_int_equal(r.status, 2);
+		assert_string_equal(r.err, "memgate: tests/data/reports/mixed.json: cannot write /dev/full: "
+					   "ENOSPC (No space left on device)\n");
+		result_free(&r);
+	}
+
+	/* the same on stdout */
+	char err_path[32];
+	fflush(stdout);
+	fflush(stderr);
+	int se = begin_capture(STDERR_FILENO, err_path);
+	int full = open("/dev/full", O_WRONLY), so = dup(STDOUT_FILENO);
+	assert_true(full >= 0);
+	dup2(full, STDOUT_FILENO);
+	close(full);
+	int status = mg_cmd_report(3, (char *[]){"report", "-fjson", "tests/data/reports/mixed.json", NULL});
+	__fpurge(stdout); /* what could not be written */
+	dup2(so, STDOUT_FILENO);
+	close(so);
+	fflush(stderr);
+	char *err = end_capture(STDERR_FILENO, se, err_path);
+	assert_int_equal(status, 2);
+	assert_string_equal(err, "memgate: tests/data/reports/mixed.json: cannot write to stdout: "
+				 "ENOSPC (No space left on device)\n");
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +275,7 @@ int main(void)
 		cmocka_unit_test(invalid_report_leaves_no_file),
 		cmocka_unit_test(usage_errors),
 		cmocka_unit_test(github_format_uses_the_environment),
+		cmocka_unit_test(a_full_disk_is_named),
 	};
 	return cmocka_run_group_tests_name("cmd_report", tests, NULL, NULL);
 }

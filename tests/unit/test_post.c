@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 
+#include "error.h"
 #include "testutil.h"
 #include "ci/curl_dl.h"
 #include "ci/checks.h"
@@ -362,14 +363,14 @@ static void errno_wording(void **state)
 {
 	(void)state;
 	char err[128];
-	mg_ci_errno(err, sizeof err, EACCES, "read", "/x/token");
+	mg_cannot(err, sizeof err, "read", "/x/token", EACCES);
 	assert_string_equal(err, "cannot read /x/token: EACCES (Permission denied)");
-	mg_ci_errno(err, sizeof err, ENOSPC, "write", "out.json");
+	mg_cannot(err, sizeof err, "write", "out.json", ENOSPC);
 	assert_string_equal(err, "cannot write out.json: ENOSPC (No space left on device)");
-	mg_ci_errno(err, sizeof err, 4242, "open", "/y");
+	mg_cannot(err, sizeof err, "open", "/y", 4242);
 	assert_contains(err, "cannot open /y: errno 4242 (");
 	char small[16];
-	mg_ci_errno(small, sizeof small, EACCES, "read", "/x/token");
+	mg_cannot(small, sizeof small, "read", "/x/token", EACCES);
 	assert_string_equal(small, "cannot read /x/"); /* cut, still terminated */
 }
 

@@ -3,11 +3,14 @@
  * `memgate run/measure`) and on hand-made edge cases. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 
 #include "report/render.h"
 #include "report/render_common.h"
+#include "report/report_load.h"
+#include "error.h"
 
 #define MIB ((json_int_t)1 << 20)
 
@@ -248,6 +251,54 @@ static void bad_values_deep_inside(void **state)
 
 	/* repaired: accepted again */
 	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_decref(rep);
+}
+
+/* report_load checks whole reports and leaves reasons, limits, peak and
+ * interrupted_by optional; the renderers need them. A wrong type is
+ * report_load's to say (once, in its words); a missing key the view's. */
+static void keys_the_renderers_need(void **state)
+{
+	(void)state;
+	json_t *rep = one(fixture("a", "pass", MIB, 2 * MIB), "pass");
+	json_t *f = json_array_get(json_object_get(rep, "fixtures"), 0);
+	char err[256];
+
+	json_object_del(rep, "interrupted_by");
+	assert_int_equal(mg_report_validate(rep, err, sizeof err), 0);
+	assert_rejected(rep, "interrupted_by: missing (expected a string or null)");
+	json_object_set_new(rep, "interrupted_by", json_integer(2));
+	assert_rejected(rep, "interrupted_by: expected a signal name like \"SIGINT\" or null, got an integer");
+	json_object_set_new(rep, "interrupted_by", json_null());
+
+	json_t *keep = json_incref(json_object_get(f, "reasons"));
+	json_object_del(f, "reasons");
+	assert_rejected(rep, "fixtures[0].reasons: missing (expected an array)");
+	json_object_set_new(f, "reasons", json_string("x"));
+	assert_rejected(rep, "fixtures[0].reasons: expected an array of strings, got a string");
+	json_object_set_new(f, "reasons", keep);
+
+	keep = json_incref(json_object_get(f, "limits"));
+	json_object_del(f, "limits");
+	assert_rejected(rep, "fixtures[0].limits: missing (expected an array)");
+	json_object_set_new(f, "limits", json_pack("[{s:i}]", "metric", 1));
+	assert_rejected(rep, "fixtures[0].limits[0].metric: expected a string, got an integer");
+	json_object_set_new(f, "limits", keep);
+
+	json_t *peak = json_incref(json_object_get(f, "peak"));
+	json_object_set_new(f, "peak", json_null()); /* fine for report_load, not for a fixture that ran */
+	assert_int_equal(mg_report_validate(rep, err, sizeof err), 0);
+	assert_rejected(rep, "fixtures[0].peak: expected an object, got null");
+	json_object_del(f, "peak");
+	assert_rejected(rep, "fixtures[0].peak: missing (expected an object)");
+	json_object_set_new(f, "peak", peak);
+	json_object_del(peak, "tree_pss_bytes");
+	assert_rejected(rep, "fixtures[0].peak.tree_pss_bytes: missing (expected a non-negative integer or null)");
+	json_object_set_new(peak, "tree_pss_bytes", json_true());
+	assert_rejected(rep, "fixtures[0].peak.tree_pss_bytes: expected a non-negative integer or null, got a boolean");
+	json_object_set_new(peak, "tree_pss_bytes", json_null());
+
 	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
 	json_decref(rep);
 }
@@ -595,6 +646,22 @@ static void markdown_tiny_budget_drops_overview_rows(void **state)
 	json_decref(rep);
 }
 
+/* ------------------------------------------------------------ errno */
+
+static void errno_is_named_and_told(void **state)
+{
+	(void)state;
+	char buf[160], err[64];
+	assert_string_equal(mg_errno_text(ENOSPC, buf, sizeof buf), "ENOSPC (No space left on device)");
+	assert_string_equal(mg_errno_text(4242, buf, sizeof buf), "errno 4242 (Unknown error 4242)");
+	assert_int_equal(mg_cannot(err, sizeof err, "write", "/x/r.md", EACCES), -1);
+	assert_string_equal(err, "cannot write /x/r.md: EACCES (Permission denied)");
+	assert_int_equal(mg_cannot(NULL, 0, "write", "/x/r.md", EACCES), -1);
+	/* cut, never overrun */
+	assert_int_equal(mg_cannot(err, 16, "write", "/x/r.md", EACCES), -1);
+	assert_string_equal(err, "cannot write /x");
+}
+
 /* -------------------------------------------------------------- junit */
 
 static void junit_real_report(void **state)
@@ -680,6 +747,99 @@ static void junit_escapes_everything(void **state)
 	assert_contains(r.out, "classname=\"a&amp;b&lt;c&gt;d&quot;e&apos;f\" name=\"run\"");
 	assert_contains(r.out, "<error message=\"bad\xEF\xBF\xBD" "byte\xEF\xBF\xBD and \xEF\xBF\xBD then&#9;tab&#10;line &amp; &lt;x&gt;\" type=\"error\">");
 	assert_contains(r.out, "tests=\"1\" failures=\"0\" errors=\"1\"");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* The testcase of a failure is found from the structured data (limits[].ok,
+ * exit, service, verdict); the reasons' wording plays no part. Each case
+ * words its reasons unlike verdict.c, or starts a run's reason with a
+ * metric's name: a classifier that read the words would get them wrong. */
+static void junit_classifies_by_structure_not_wording(void **state)
+{
+	(void)state;
+	/* exit 3 and over the tree_rss limit: the run fails by its exit, the
+	 * limit by its figures, whatever the reasons say */
+	json_t *f = fixture("both", "fail", 80 * MIB, 64 * MIB);
+	json_object_set_new(json_object_get(f, "exit"), "code", json_integer(3));
+	add_reason(f, "the command returned 3");
+	add_reason(f, "limit exceeded: tree_rss at 80 MiB");
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "tests=\"2\" failures=\"2\" errors=\"0\"");
+	assert_contains(r.out, "<testcase classname=\"both\" name=\"run\" time=\"1.500\">\n"
+			       "    <failure message=\"exited with code 3\" type=\"exit\">the command returned 3\n"
+			       "limit exceeded: tree_rss at 80 MiB</failure>");
+	assert_contains(r.out, "<testcase classname=\"both\" name=\"tree_rss\" time=\"0.000\">\n"
+			       "    <failure message=\"tree_rss 80.0 MiB &gt; limit 64.0 MiB\" type=\"limit\">");
+	free(r.out);
+	json_decref(rep);
+
+	/* the same limit failure on a clean exit: the run passes */
+	f = fixture("over", "fail", 80 * MIB, 64 * MIB);
+	add_reason(f, "exited with code 3"); /* words about an exit that did not happen */
+	rep = one(f, "fail");
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"2\" failures=\"1\" errors=\"0\"");
+	assert_contains(r.out, "<testcase classname=\"over\" name=\"run\" time=\"1.500\">\n    <system-out>");
+	free(r.out);
+	json_decref(rep);
+
+	/* a measurement error whose words begin with a limit's metric name
+	 * ("cgroup v2: ..."), then the kill it caused: the run's message is
+	 * the error, the first reason */
+	f = fixture("err", "error", 10 * MIB, 0);
+	json_array_append_new(json_object_get(f, "limits"),
+			      json_pack("{s:s, s:I, s:n, s:b}", "metric", "cgroup", "limit_bytes", 64 * MIB, "value_bytes", "ok", 0));
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name", "SIGKILL",
+						 "timed_out", 0, "oom_killed", 0));
+	add_reason(f, "cgroup v2: cannot read memory.peak: ENOENT (No such file or directory)");
+	add_reason(f, "killed by signal 9 (SIGKILL)");
+	rep = one(f, "error");
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"2\" failures=\"0\" errors=\"2\"");
+	assert_contains(r.out, "<error message=\"cgroup v2: cannot read memory.peak: ENOENT (No such file or directory)\" "
+			       "type=\"error\">");
+	assert_contains(r.out, "<error message=\"cgroup limit 64.0 MiB cannot be checked: not measured\" type=\"not-measured\">");
+	free(r.out);
+	json_decref(rep);
+
+	/* a service memgate stopped (SIGTERM) whose driver failed: the stop
+	 * is no failure; the service is, with the run's reason */
+	f = fixture("svc", "fail", 10 * MIB, 0);
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 15, "signal_name", "SIGTERM",
+						 "timed_out", 0, "oom_killed", 0));
+	json_object_set_new(f, "service", json_pack("{s:s, s:b, s:{s:n, s:n, s:n}}", "outcome", "driver_failed", "stopped", 1,
+						    "output", "service_stdout", "service_stderr", "driver_stderr"));
+	add_reason(f, "load driver gave up (status 2)");
+	rep = one(f, "fail");
+	r = render(mg_render_junit, rep);
+	assert_string_equal(r.err, "");
+	assert_contains(r.out, "<failure message=\"load driver gave up (status 2)\" type=\"service\">");
+	assert_int_equal(count(r.out, "SIGTERM"), 0);
+	free(r.out);
+	/* the same service with an "ok" outcome: nothing failed */
+	json_object_set_new(json_object_get(f, "service"), "outcome", json_string("ok"));
+	json_object_set_new(f, "verdict", json_string("pass"));
+	json_object_set_new(rep, "verdict", json_string("pass"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"1\" failures=\"0\" errors=\"0\"");
+	free(r.out);
+	json_decref(rep);
+
+	/* timeouts and OOM kills say so from exit.timed_out and oom_killed */
+	rep = load_report("timeout");
+	json_array_set_new(json_object_get(json_array_get(json_object_get(rep, "fixtures"), 0), "reasons"), 0,
+			   json_string("watchdog fired"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "<failure message=\"timed out (the tree was killed)\" type=\"exit\">watchdog fired</failure>");
+	free(r.out);
+	json_decref(rep);
+	rep = load_report("oom");
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "<failure message=\"OOM-killed (kill_above 64.0 MiB)\" type=\"exit\">"
+			       "OOM-killed: the tree reached kill_above 64.0 MiB</failure>");
 	free(r.out);
 	json_decref(rep);
 }
@@ -1057,7 +1217,7 @@ static void delta_formats(void **state)
 {
 	(void)state;
 	char buf[128];
-	struct mg_rv_cmp c = {.metric = "tree_rss", .delta_bytes = 12897485, .has_delta_pct = true, .delta_pct = 6.8};
+	struct mg_rv_metric c = {.metric = "tree_rss", .delta_bytes = 12897485, .has_delta_pct = true, .delta_pct = 6.8};
 	mg_rv_format_delta(&c, buf, sizeof buf);
 	assert_string_equal(buf, "+12.3 MiB, +6.8%");
 	c.delta_bytes = -MIB;
@@ -1370,6 +1530,7 @@ int main(void)
 		cmocka_unit_test(missing_key_names_the_path),
 		cmocka_unit_test(not_a_memgate_report),
 		cmocka_unit_test(bad_values_deep_inside),
+		cmocka_unit_test(keys_the_renderers_need),
 		cmocka_unit_test(optional_keys_are_checked_when_present),
 		cmocka_unit_test(not_run_fixture_is_valid),
 		cmocka_unit_test(text_matches_report_text),
@@ -1383,9 +1544,11 @@ int main(void)
 		cmocka_unit_test(markdown_baseline_delta_and_heap),
 		cmocka_unit_test(markdown_stays_under_the_summary_limit),
 		cmocka_unit_test(markdown_tiny_budget_drops_overview_rows),
+		cmocka_unit_test(errno_is_named_and_told),
 		cmocka_unit_test(junit_real_report),
 		cmocka_unit_test(junit_counts_agree_with_verdicts),
 		cmocka_unit_test(junit_escapes_everything),
+		cmocka_unit_test(junit_classifies_by_structure_not_wording),
 		cmocka_unit_test(junit_invalid_utf8_is_replaced),
 		cmocka_unit_test(svg_real_reports),
 		cmocka_unit_test(svg_oom_timeout_and_limit),

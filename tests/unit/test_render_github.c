@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
+#include "cmd/cmd.h"
 #include "report/render.h"
 
 #define MIB ((json_int_t)1 << 20)
@@ -279,7 +280,7 @@ static void unwritable_path_is_reported(void **state)
 	json_t *rep = load_report("oom");
 	struct run r = github(rep, "r.json", "/nonexistent-dir/summary.md", NULL);
 	assert_int_equal(r.rc, -1);
-	assert_string_equal(r.err, "cannot write the step summary /nonexistent-dir/summary.md: No such file or directory");
+	assert_string_equal(r.err, "cannot write /nonexistent-dir/summary.md: ENOENT (No such file or directory)");
 	assert_string_equal(r.annotations, "::error title=memgate%3A workload::OOM-killed: the tree reached kill_above 64.0 MiB\n");
 	free(r.annotations);
 	/* nothing asked for: nothing done */
@@ -322,6 +323,74 @@ static void summary_budget_counts_what_is_there(void **state)
 	unlink(summary);
 }
 
+/* mg_render_github_env: GitHub's files from the environment, where an
+ * empty variable is an unset one (a workflow step that clears it). */
+static void environment_empty_is_unset(void **state)
+{
+	(void)state;
+	char summary[64], output[64];
+	temp_file(summary, sizeof summary, "");
+	temp_file(output, sizeof output, "");
+	json_t *rep = load_report("timeout");
+	char err[256] = "";
+	char *ann = NULL;
+	size_t len = 0;
+
+	setenv("GITHUB_STEP_SUMMARY", "", 1);
+	setenv("GITHUB_OUTPUT", output, 1);
+	FILE *f = open_memstream(&ann, &len);
+	assert_int_equal(mg_render_github_env(rep, "r.json", f, err, sizeof err), 0);
+	fclose(f);
+	assert_string_equal(err, "");
+	assert_string_equal(ann, "::error title=memgate%3A workload::timed out after 2.00 s: the tree was killed\n");
+	free(ann);
+	char *o = slurp(output);
+	assert_true(strncmp(o, "verdict=fail\nreport<<", 21) == 0);
+	free(o);
+
+	setenv("GITHUB_STEP_SUMMARY", summary, 1);
+	setenv("GITHUB_OUTPUT", "", 1);
+	f = open_memstream(&ann, &len);
+	assert_int_equal(mg_render_github_env(rep, "r.json", f, err, sizeof err), 0);
+	fclose(f);
+	free(ann);
+	char *s = slurp(summary);
+	assert_true(strncmp(s, "**memgate: FAIL** — 1 of 1 fixture failed\n", strlen("**memgate: FAIL** — 1 of 1 fixture failed\n")) == 0);
+	free(s);
+
+	unsetenv("GITHUB_STEP_SUMMARY");
+	unsetenv("GITHUB_OUTPUT");
+	f = open_memstream(&ann, &len);
+	assert_int_equal(mg_render_github_env(rep, "r.json", f, err, sizeof err), 0);
+	fclose(f);
+	free(ann);
+	json_decref(rep);
+	unlink(summary);
+	unlink(output);
+}
+
+/* `memgate run` under Actions writes its outputs the same way: an empty
+ * GITHUB_STEP_SUMMARY is skipped, not a file "" it cannot write (which
+ * made a passing run exit 3). */
+static void run_under_actions_skips_an_empty_summary(void **state)
+{
+	(void)state;
+	char output[64];
+	temp_file(output, sizeof output, "");
+	setenv("GITHUB_ACTIONS", "true", 1);
+	setenv("GITHUB_STEP_SUMMARY", "", 1);
+	setenv("GITHUB_OUTPUT", output, 1);
+	int status = mg_execute(NULL, 0, NULL, NULL, NULL); /* no fixtures: a pass */
+	unsetenv("GITHUB_ACTIONS");
+	unsetenv("GITHUB_STEP_SUMMARY");
+	unsetenv("GITHUB_OUTPUT");
+	assert_int_equal(status, 0);
+	char *o = slurp(output);
+	assert_string_equal(o, "verdict=pass\n");
+	free(o);
+	unlink(output);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +402,8 @@ int main(void)
 		cmocka_unit_test(malformed_report_writes_nothing),
 		cmocka_unit_test(unwritable_path_is_reported),
 		cmocka_unit_test(summary_budget_counts_what_is_there),
+		cmocka_unit_test(environment_empty_is_unset),
+		cmocka_unit_test(run_under_actions_skips_an_empty_summary),
 	};
 	return cmocka_run_group_tests_name("render_github", tests, NULL, NULL);
 }

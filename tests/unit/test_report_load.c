@@ -254,12 +254,12 @@ static void load_errors(void **state)
 	assert_string_equal(err, want);
 	unlink(path);
 	assert_null(mg_report_load(path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: cannot read: No such file or directory", path);
+	snprintf(want, sizeof want, "cannot read %s: ENOENT (No such file or directory)", path);
 	assert_string_equal(err, want);
 	assert_null(mg_report_load("/tmp", err, sizeof err));
-	assert_string_equal(err, "/tmp: cannot read: a directory, not a report file");
+	assert_string_equal(err, "cannot read /tmp: a directory, not a report file");
 	assert_null(mg_report_load("/dev/zero", err, sizeof err)); /* would never end */
-	assert_string_equal(err, "/dev/zero: cannot read: a device, not a report file");
+	assert_string_equal(err, "cannot read /dev/zero: a device, not a report file");
 	assert_null(mg_report_load(NULL, err, sizeof err));
 	assert_null(mg_report_load("/tmp", NULL, 0));
 }
@@ -272,8 +272,8 @@ static void size_cap_file(void **state)
 	write_file("");
 	assert_int_equal(truncate(path, (off_t)MG_REPORT_MAX_BYTES + 1), 0);
 	assert_null(mg_report_load(path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: larger than 64 MiB; a memgate report is a few MiB at most (is this the "
-				    "right file?)", path);
+	snprintf(want, sizeof want, "cannot read %s: larger than 64 MiB; a memgate report is a few MiB at most "
+				    "(is this the right file?)", path);
 	assert_string_equal(err, want);
 	/* at the cap exactly: read (and then refused as JSON: it is all NULs) */
 	assert_int_equal(truncate(path, (off_t)MG_REPORT_MAX_BYTES), 0);

@@ -1,0 +1,134 @@
+/* render_view: the typed view of a JSON report that every renderer reads.
+ * mg_view_load walks a report once: mg_report_validate (report_load.h)
+ * checks what every reader of a report relies on, then the view builder
+ * checks the rest of what the renderers draw, and fills the view;
+ * renderers read only the view, so none of them can trip over a wrong type.
+ * Strings in the view point into the json_t, which must outlive the view.
+ * Unknown keys are ignored (newer reports may add some). */
+#ifndef MG_RENDER_VIEW_H
+#define MG_RENDER_VIEW_H
+
+#include "metric.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MG_NULL_FIG ((int64_t)-1) /* a figure that is null ("not measured") */
+
+
+struct mg_rv_point {
+	int64_t ms;
+	int64_t bytes;
+};
+
+struct mg_rv_strings {
+	const char **v;
+	size_t n;
+};
+
+/* One metric of a fixture: an entry of "limits" (a limit, and maybe a
+ * comparison with a baseline), or of the optional "baseline" array (a
+ * metric without a limit compared with a baseline, baseline.c). The two
+ * arrays share their keys but a limit's own ("limit_bytes", "ok", "unit"),
+ * so one type holds either. */
+struct mg_rv_metric {
+	const char *metric;
+	const char *unit;        /* "bytes", "bytes/s", "bytes/request"; NULL if absent */
+	int64_t limit_bytes;     /* a limit's only: 0 in a "baseline" entry */
+	bool ok;                 /* within the limit; a limit's only */
+	bool has_value;          /* false: null, not measured */
+	int64_t value_bytes;     /* may be negative: a growth rate */
+	/* The comparison with a baseline: always in a "baseline" entry, in a
+	 * limit when it has "delta_bytes" (--baseline). */
+	bool has_delta;
+	int64_t baseline_bytes;  /* MG_NULL_FIG when absent */
+	int64_t delta_bytes;
+	bool has_delta_pct;      /* false: null (a baseline of 0) or absent */
+	double delta_pct;
+	bool has_allowed_pct;    /* the tolerance, when the report says it */
+	double allowed_pct;
+	int64_t allowed_bytes;   /* MG_NULL_FIG when absent */
+	bool baseline_ok;        /* within the tolerance; true when absent */
+};
+
+struct mg_rv_site {
+	const char *location;
+	const char *function;    /* memray only; NULL otherwise */
+	int64_t size_bytes;
+	int64_t count;           /* MG_NULL_FIG when null */
+};
+
+struct mg_rv_domain {
+	int64_t domain;
+	int64_t size_bytes;
+};
+
+#define MG_RV_NUMPY_DOMAIN 389047 /* NumPy's tracemalloc domain (pyheap.h) */
+
+struct mg_rv_heap {           /* the optional "python_heap" object */
+	const char *tool;
+	int64_t peak_bytes;       /* MG_NULL_FIG when null */
+	int64_t current_bytes;
+	struct mg_rv_site *top;
+	size_t ntop;
+	struct mg_rv_domain *domains; /* optional key: ndomains 0 when absent */
+	size_t ndomains;
+};
+
+struct mg_rv_service {        /* the optional "service" object (service mode) */
+	const char *outcome;      /* "ok", "driver_failed", ... */
+	bool stopped;             /* memgate sent the stop signal: its end was expected */
+	const char *service_stdout, *service_stderr, *driver_stderr; /* tails, or NULL */
+};
+
+struct mg_rv_exit {
+	bool has_code;
+	int64_t code;
+	bool has_signal;
+	int64_t signal;
+	const char *signal_name; /* NULL when null */
+	bool timed_out;
+	bool oom_killed;
+};
+
+struct mg_rv_fixture {
+	const char *name;
+	enum mg_verdict verdict;
+	struct mg_rv_strings reasons;
+	struct mg_rv_strings command;
+	struct mg_rv_metric *limits;
+	size_t nlimits;
+	struct mg_rv_metric *baseline;   /* the optional "baseline" array (has_delta) */
+	size_t nbaseline;
+	bool ran;                /* "exit" is not null; everything below only then */
+	struct mg_rv_exit exit;
+	int64_t wall_ms;
+	const char *method;
+	int64_t interval_ms;
+	int64_t samples;
+	const char *fallback_reason; /* NULL when null */
+	struct mg_rv_strings notes;
+	int64_t cgroup_bytes, tree_rss_bytes, max_process_hwm_bytes, tree_pss_bytes;
+	int64_t kill_above_bytes;
+	int64_t leftover_processes;
+	struct mg_rv_point *series;
+	size_t nseries;
+	struct mg_rv_heap *heap; /* NULL when absent */
+	struct mg_rv_service *service; /* NULL when absent or null */
+};
+
+struct mg_view {
+	enum mg_verdict verdict;
+	const char *interrupted_by; /* "SIGINT", or NULL */
+	struct mg_rv_fixture *fixtures;
+	size_t n;
+	size_t nfail, nerror;
+};
+
+/* 0, or -1 with err naming the JSON path that is wrong. */
+int mg_view_load(json_t *report, struct mg_view *v, char *err, size_t errlen);
+void mg_view_free(struct mg_view *v);
+
+#endif
