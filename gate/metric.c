@@ -4,7 +4,7 @@
 #include <string.h>
 
 const char *const mg_metric_names[MG_METRIC_COUNT] = {
-	"tree_rss", "cgroup", "max_process_hwm", "pss", "python_heap", "growth", "growth_per_request",
+	"tree_rss", "cgroup", "max_process_hwm", "pss", "cgroup_anon", "python_heap", "growth", "growth_per_request",
 };
 const char *const mg_method_names[MG_METHOD_COUNT] = {"auto", "cgroup-v2", "cgroup-v1", "proc"};
 static const char *const verdict_names[] = {"pass", "fail", "error"};

@@ -10,13 +10,14 @@ enum mg_metric {
 	MG_METRIC_CGROUP,
 	MG_METRIC_MAX_PROCESS_HWM,
 	MG_METRIC_PSS,
+	MG_METRIC_CGROUP_ANON,        /* the cgroup's anon + shmem: page cache left out */
 	MG_METRIC_PYTHON_HEAP,        /* peak traced Python heap (tracemalloc/memray) */
 	MG_METRIC_GROWTH,             /* bytes per second, not bytes: "1MiB/s" */
 	MG_METRIC_GROWTH_PER_REQUEST, /* bytes per driver request */
 	MG_METRIC_COUNT
 };
-/* "tree_rss", "cgroup", "max_process_hwm", "pss", "python_heap", "growth",
- * "growth_per_request" */
+/* "tree_rss", "cgroup", "max_process_hwm", "pss", "cgroup_anon",
+ * "python_heap", "growth", "growth_per_request" */
 const char *mg_metric_name(enum mg_metric m);
 /* 0 on success, -1 for an unknown name */
 int mg_metric_from_name(const char *name, enum mg_metric *m);

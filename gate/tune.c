@@ -14,7 +14,7 @@
 #define GiB ((int64_t)1 << 30)
 
 static const enum mg_metric tune_metrics[MG_TUNE_NMETRICS] = {
-	MG_METRIC_TREE_RSS, MG_METRIC_CGROUP, MG_METRIC_MAX_PROCESS_HWM, MG_METRIC_PSS,
+	MG_METRIC_TREE_RSS, MG_METRIC_CGROUP, MG_METRIC_MAX_PROCESS_HWM, MG_METRIC_PSS, MG_METRIC_CGROUP_ANON,
 };
 
 enum mg_metric mg_tune_metric_at(int i)

@@ -35,7 +35,7 @@
 #define MG_READABLE_MAX_BYTES ((int64_t)1 << 50)
 
 /* The metrics tune measures, in table order. */
-#define MG_TUNE_NMETRICS 4
+#define MG_TUNE_NMETRICS 5
 enum mg_metric mg_tune_metric_at(int i);
 
 struct mg_stats {

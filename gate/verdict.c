@@ -18,6 +18,8 @@ int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 		return r->max_process_hwm_bytes;
 	case MG_METRIC_PSS:
 		return r->tree_pss_bytes;
+	case MG_METRIC_CGROUP_ANON:
+		return r->cgroup_anon_bytes;
 	case MG_METRIC_GROWTH: /* bytes per second, rounded */
 		return r->growth.valid ? (int64_t)(r->growth.bytes_per_s + (r->growth.bytes_per_s < 0 ? -0.5 : 0.5))
 				       : MG_UNKNOWN;

@@ -57,7 +57,7 @@ int mg_cmd_measure(int argc, char **argv)
 			}
 			*eq = '\0';
 			if (mg_metric_from_name(optarg, &m) < 0) {
-				rc = mg_usage_error("--limit: unknown metric \"%s\" (tree_rss, cgroup, max_process_hwm, pss)", optarg);
+				rc = mg_usage_error("--limit: unknown metric \"%s\" (tree_rss, cgroup, cgroup_anon, max_process_hwm, pss)", optarg);
 				break;
 			}
 			if (mg_parse_size(eq + 1, &f.limits[m], err, sizeof err) < 0 || f.limits[m] == 0) {

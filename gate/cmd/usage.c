@@ -23,7 +23,7 @@ const char mg_usage_text[] =
 	"measure options:\n"
 	"  --json FILE            write the JSON report to FILE\n"
 	"  --limit METRIC=SIZE    fail above SIZE; METRIC is tree_rss, cgroup,\n"
-	"                         max_process_hwm or pss (repeatable)\n"
+	"                         max_process_hwm, pss or cgroup_anon (repeatable)\n"
 	"  --timeout DUR          kill the tree after DUR (default 10min)\n"
 	"  --interval DUR         /proc sampling interval (default 10ms)\n"
 	"  --measurement M        auto, cgroup-v2, cgroup-v1 or proc (default auto)\n"

@@ -22,6 +22,7 @@ static const struct peak_key peaks[] = {
 	{ "cgroup", "cgroup_bytes" },
 	{ "max_process_hwm", "max_process_hwm_bytes" },
 	{ "pss", "tree_pss_bytes" },
+	{ "cgroup_anon", "cgroup_anon_bytes" },
 };
 #define NPEAKS (sizeof peaks / sizeof peaks[0])
 

@@ -41,28 +41,44 @@ static json_t *exit_json(const struct mg_result *r)
 			 "oom_killed", r->oom_killed);
 }
 
+/* {"median": ms, "max": ms}, or null when it never happened twice */
+static json_t *cadence_json(const struct mg_cadence *c)
+{
+	if (c->median_ms < 0)
+		return json_null();
+	return json_pack("{s:f, s:f, s:I}", "median", c->median_ms, "max", c->max_ms, "count", (json_int_t)c->count);
+}
+
 static json_t *measurement_json(const struct mg_result *r)
 {
 	json_t *notes = json_array();
 	for (int i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
-	return json_pack("{s:s, s:I, s:I, s:o, s:o, s:I, s:o}",
-			 "method", mg_method_name(r->method),
-			 "interval_ms", (json_int_t)r->interval_ms,
-			 "samples", (json_int_t)r->samples,
-			 "fallback_reason", r->fallback_reason[0] ? json_string(r->fallback_reason) : json_null(),
-			 "notes", notes,
-			 "self_cpu_ms", (json_int_t)r->self_cpu_ms,
-			 "self_maxrss_bytes", bytes_or_null(r->self_maxrss_bytes));
+	json_t *m = json_pack("{s:s, s:I, s:I, s:o, s:o, s:I, s:o}",
+			      "method", mg_method_name(r->method),
+			      "interval_ms", (json_int_t)r->interval_ms,
+			      "samples", (json_int_t)r->samples,
+			      "fallback_reason", r->fallback_reason[0] ? json_string(r->fallback_reason) : json_null(),
+			      "notes", notes,
+			      "self_cpu_ms", (json_int_t)r->self_cpu_ms,
+			      "self_maxrss_bytes", bytes_or_null(r->self_maxrss_bytes));
+	/* how often each kind of read actually happened */
+	json_object_set_new(m, "achieved_interval_ms", cadence_json(&r->achieved));
+	json_object_set_new(m, "per_process_interval_ms", cadence_json(&r->per_process));
+	json_object_set_new(m, "pss_interval_ms", cadence_json(&r->pss_sweeps));
+	json_object_set_new(m, "cpu_budget_pct", json_real((double)r->cpu_budget_x100 / 100.0));
+	return m;
 }
 
 static json_t *peak_json(const struct mg_result *r)
 {
-	return json_pack("{s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "cgroup_bytes", bytes_or_null(r->cgroup_bytes),
 			 "tree_rss_bytes", bytes_or_null(r->tree_rss_bytes),
 			 "max_process_hwm_bytes", bytes_or_null(r->max_process_hwm_bytes),
-			 "tree_pss_bytes", bytes_or_null(r->tree_pss_bytes));
+			 "tree_pss_bytes", bytes_or_null(r->tree_pss_bytes),
+			 "cgroup_anon_bytes", bytes_or_null(r->cgroup_anon_bytes),
+			 "cgroup_file_bytes", bytes_or_null(r->cgroup_file_bytes));
 }
 
 static json_t *limits_json(const struct mg_judgement *j)
@@ -96,6 +112,20 @@ static json_t *processes_json(const struct mg_result *r)
 	return a;
 }
 
+/* [ms, usage, anon] per point: the cgroup's series, sampled at the same
+ * ticks (null without a cgroup) */
+static json_t *cgroup_series_json(const struct mg_series *usage, const struct mg_series *anon)
+{
+	if (!usage->pts || usage->n == 0)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; i < usage->n; i++)
+		json_array_append_new(a, json_pack("[I, I, o]", (json_int_t)usage->pts[i].ms,
+						   (json_int_t)usage->pts[i].value,
+						   anon->n == usage->n ? json_integer(anon->pts[i].value) : json_null()));
+	return a;
+}
+
 static json_t *series_json(const struct mg_series *s)
 {
 	json_t *a = json_array();
@@ -108,13 +138,17 @@ static json_t *growth_json(const struct mg_result *r)
 {
 	if (!r->growth.valid)
 		return json_null();
-	return json_pack("{s:f, s:f, s:I, s:I, s:I, s:o}",
+	json_t *g = json_pack("{s:f, s:f, s:I, s:I, s:I, s:o}",
 			 "bytes_per_s", r->growth.bytes_per_s,
 			 "r2", r->growth.r2,
 			 "from_ms", (json_int_t)r->growth.from_ms,
 			 "to_ms", (json_int_t)r->growth.to_ms,
 			 "points", (json_int_t)r->growth.points,
 			 "bytes_per_request", bytes_or_null(r->growth_per_request_bytes));
+	if (g && r->growth_per_request_bytes != MG_UNKNOWN)
+		json_object_set_new(g, "per_request_from",
+				    json_string(r->growth_per_request_from_progress ? "progress" : "rate"));
+	return g;
 }
 
 static const char *outcome_name(enum mg_service_outcome o)
@@ -191,6 +225,7 @@ static json_t *fixture_json(const struct mg_report_entry *e)
 	json_object_set_new(o, "python_heap", r->python_heap ? mg_pyheap_json(r->python_heap) : json_null());
 	json_object_set_new(o, "service", service_json(&r->service));
 	json_object_set_new(o, "series", series_json(&r->series));
+	json_object_set_new(o, "series_cgroup", cgroup_series_json(&r->series_cgroup, &r->series_anon));
 	return o;
 }
 

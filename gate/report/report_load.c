@@ -167,7 +167,7 @@ static int check_limits(struct ctx *c, const json_t *fx, const char *parent)
 static int check_peak(struct ctx *c, const json_t *fx, const char *parent)
 {
 	static const char *const keys[] = { "cgroup_bytes", "tree_rss_bytes", "max_process_hwm_bytes",
-					    "tree_pss_bytes" };
+					    "tree_pss_bytes", "cgroup_anon_bytes", "cgroup_file_bytes" };
 	const json_t *peak = json_object_get(fx, "peak");
 	char p[PATH_LEN];
 

@@ -228,7 +228,7 @@ static void fixture_with_limits(struct mg_fixture *f)
 
 static void record(struct mg_tune_fixture *tf, int64_t rss, int64_t cg, int64_t hwm, int64_t pss)
 {
-	const int64_t v[MG_TUNE_NMETRICS] = { rss, cg, hwm, pss };
+	const int64_t v[MG_TUNE_NMETRICS] = { rss, cg, hwm, pss, cg }; /* cgroup_anon: measured when the cgroup is */
 	mg_tune_record(tf, v);
 }
 
