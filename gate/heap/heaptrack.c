@@ -10,7 +10,7 @@
  *            "  and B from K other places"; only the first one is kept
  *   UNMERGED the whole backtrace at column 2, "at"/"in" at column 4
  * A blank line ends an entry. Every line costs time linear in its length. */
-#include "heaptrack.h"
+#include "heap/heaptrack.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * the site or is NULL. */
 #include "fuzz.h"
 
-#include "heaptrack.h"
+#include "heap/heaptrack.h"
 
 /* NUL-terminated within cap, valid UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF), no C0 control characters or DEL */

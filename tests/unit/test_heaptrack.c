@@ -3,7 +3,7 @@
  * made), then on those outputs cut short, garbled and grown. */
 #include "testutil.h"
 
-#include "heaptrack.h"
+#include "heap/heaptrack.h"
 
 #define ERRLEN 512
 
