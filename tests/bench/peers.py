@@ -172,7 +172,7 @@ def bench(modes):
             if kind == "report":
                 cpu = f"{c * 1000:.0f} ms, {median(g[2][2] for g in got[i]):.1f}%"
             else:
-                c = c - bare_cpu if kind == "minus-bare" else c
+                c = max(c - bare_cpu, 0.0) if kind == "minus-bare" else c
                 cpu = f"~{c * 1000:.0f} ms, {100 * c / wall:.1f}%"
             for j, figure in enumerate(t.figures):
                 fig = median(g[1][j] for g in got[i])
