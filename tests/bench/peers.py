@@ -101,8 +101,10 @@ def first_line(argv):
 def tools(modes):
     """The tools to compare, and notes about those skipped."""
     ts, notes = [], []
-    ts.append(Tool("/usr/bin/time -v", ["max RSS of one process"], time_v,
-                   first_line(["/usr/bin/time", "--version"])))
+    v = first_line(["/usr/bin/time", "--version"])
+    if not v or "UNKNOWN" in v:  # Debian's GNU time says "UNKNOWN"; its package knows
+        v = first_line(["dpkg-query", "-W", "-f", "GNU time ${Version}\\n", "time"]) or v
+    ts.append(Tool("/usr/bin/time -v", ["max RSS of one process"], time_v, v))
     for mode, why in modes:
         if why:
             notes.append(f"  memgate {mode}: skipped: {why}")
