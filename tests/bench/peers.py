@@ -4,15 +4,14 @@ Every tool samples at 10 ms where it has a setting (memgate's default; the
 peers' own defaults are 100 ms for mprof and peak-mem, as fast as it can for
 psrecord). The truth is the peak of the bare workload in a memory cgroup of
 the bench's own (else the known size)."""
-import glob
 import json
 import os
 import shlex
 import sys
 import tempfile
 
-from benchlib import (MiB, PEERS, RUNS, WORKLOAD, Truth, cpu_pct, median, memgate, mib, run, skipped,
-                      table, which)
+from benchlib import (MiB, PEERS, RUNS, WORKLOAD, Truth, cpu_pct, median, memgate, mib, run, table,
+                      which)
 
 WORKLOADS = [  # label, known bytes, argv
     ("hold 64 MiB, 1 s", 64 * MiB, [WORKLOAD, "hold", "64", "1000"]),
