@@ -132,7 +132,7 @@ test-vm: build/memgate build/workload build/tests/it_measure
 	tests/vm/run
 
 bench: build/memgate build/workload
-	tests/bench
+	tests/bench/run
 
 # Installs what is missing (Debian/Ubuntu), builds, and runs the lab: the
 # leaky service must FAIL (exit 1) and the fixed one pass. Any other

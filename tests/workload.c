@@ -12,6 +12,12 @@
  *   hang                     sleep forever
  *   exit CODE                exit with CODE
  *   busy MS                  spin the CPU for MS (benchmark baseline)
+ *   maps N ROUNDS [KIB]      N separate KIB mappings (default 16), touched (about N
+ *                            lines in /proc/PID/maps, printed as
+ *                            "mappings=M"); then
+ *                            ROUNDS of fixed work, each some arithmetic and a
+ *                            256 KiB mmap, touch, munmap (page faults and
+ *                            mmap_lock writes, as a runtime with a GC does)
  *   serve PORT LEAK_KIB      HTTP/1.0 on 127.0.0.1:PORT; every request leaks
  *                            LEAK_KIB (touched); prints "listening on ..."
  *   prefork PORT WORKERS WORKER_MIB LEAK_KIB
@@ -161,6 +167,44 @@ static int shared(long mib, long k, long ms)
 
 static int serve_workers(int port, long leak_kib, long workers, long worker_mib);
 
+static int maps(long n, long rounds, long kib)
+{
+	/* one block, every page touched, then every other KIB region made
+	 * read-only: neighbours differ in protection, so none merge */
+	long page = sysconf(_SC_PAGESIZE), per = kib * 1024 / page > 0 ? kib * 1024 / page : 1;
+	size_t region = (size_t)(per * page);
+	char *base = mmap(NULL, region * (size_t)n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		die("mmap");
+	for (size_t i = 0; i < region * (size_t)n; i += (size_t)page)
+		base[i] = 1;
+	for (long i = 1; i < n; i += 2)
+		if (mprotect(base + region * (size_t)i, region, PROT_READ) < 0)
+			die("mprotect");
+	long lines = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	for (int c; f && (c = getc(f)) != EOF;)
+		lines += c == '\n';
+	if (f)
+		fclose(f);
+	printf("mappings=%ld\n", lines);
+	fflush(stdout);
+	volatile unsigned long x = 0;
+	for (long k = 0; k < rounds; k++) {
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned long)i * (unsigned long)k;
+		size_t len = 256 * 1024;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			die("mmap");
+		for (size_t i = 0; i < len; i += (size_t)page)
+			p[i] = (char)k;
+		if (munmap(p, len) < 0)
+			die("munmap");
+	}
+	return 0;
+}
+
 static int serve(int port, long leak_kib)
 {
 	return serve_workers(port, leak_kib, 0, 0);
@@ -271,6 +315,8 @@ int main(int argc, char **argv)
 			pause();
 	} else if (!strcmp(m, "exit")) {
 		return (int)arg(argc, argv, 2);
+	} else if (!strcmp(m, "maps")) {
+		return maps(arg(argc, argv, 2), arg(argc, argv, 3), argc > 4 ? arg(argc, argv, 4) : 16);
 	} else if (!strcmp(m, "serve")) {
 		return serve((int)arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "prefork")) {
