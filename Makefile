@@ -53,7 +53,7 @@ $(eval $(call build_tree,build/san,$(SANFLAGS)))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRC))
 IT_BINS   = $(patsubst tests/integration/%.c,$(1)/tests/%,$(IT_SRC))
 
-.PHONY: all check test test-plain test-san test-extra test-fault test-vm bench demo deps install clean fuzz fuzz-build fuzz-smoke
+.PHONY: all check test test-plain test-san test-extra test-fault test-deb test-vm bench demo deps install deb clean fuzz fuzz-build fuzz-smoke
 all: build/memgate
 
 # The workload is never sanitized: its memory is what the tests measure.
@@ -81,13 +81,15 @@ test: deps
 	$(MAKE) WERROR=1 test-plain test-san fuzz-smoke test-extra
 
 # The parts that are not C: the lab's lint and acceptance test, the example
-# workflows' lint, and the GitHub Action run as a runner would.
+# workflows' lint, the GitHub Action run as a runner would, the fault
+# matrix, and the Debian package.
 test-extra: build/memgate build/workload build/faulthelp
 	tests/lint/run
 	tests/lint-workflows/run
 	tests/action/run-sh-words
 	tests/action/run
 	tests/fault/run
+	tests/deb/run
 
 test-plain: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build)
 	tests/lint/layers
@@ -127,6 +129,15 @@ fuzz-build: $(FUZZ_BINS)
 fuzz fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# The Debian package (debian/), built from `git archive HEAD` in a temp dir
+# with dpkg-buildpackage (which runs make check), then lintian and a scratch
+# install (tests/deb/run). `make deb` is the same and keeps the packages in
+# build/deb. Uncommitted changes are not in the package.
+test-deb:
+	tests/deb/run
+deb:
+	tests/deb/run --out build/deb
+
 # cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
 test-vm: build/memgate build/workload build/tests/it_measure
 	tests/vm/run
@@ -149,6 +160,11 @@ demo: deps
 deps:
 	tests/install-deps
 
+# DESTDIR and PREFIX (default /usr/local; debian/rules passes /usr). The
+# layout is fixed under PREFIX: memgate finds its Python helper relative to
+# its own binary, at bin/../share/memgate/python. build/memgate is built
+# here only when missing or out of date, and make does not track flags:
+# build first with the flags you want (dh does), then install.
 install: build/memgate
 	install -D -m 0755 build/memgate $(DESTDIR)$(PREFIX)/bin/memgate
 	install -D -m 0644 memgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/memgate.1
