@@ -337,6 +337,20 @@ static inline bool it_pid_alive(pid_t pid)
 	return errno != ESRCH;
 }
 
+/* Can uid read (and, for a directory, enter) path? As root, from a child
+ * that becomes uid: a tree in a directory only root may enter cannot run
+ * a fixture as another user. */
+static inline bool it_uid_can_reach(uid_t uid, const char *path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(setgid(uid) == 0 && setuid(uid) == 0 && access(path, R_OK) == 0 ? 0 : 1);
+	int st;
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 /* Skip this test and say why: tests/run-suite counts skips and prints
  * their reasons; a skip is never counted as a pass. */
 #define skip_because(...)                                      \

@@ -61,7 +61,8 @@ static inline int peer_ensure(void)
 static inline bool peer_missing_offline(void)
 {
 	const char *off = getenv("MG_TEST_OFFLINE");
-	return off && *off && strcmp(off, "0") != 0 && peer_ensure() < 0;
+	/* offline: never try npm (a build chroot may hang on it), only look */
+	return off && *off && strcmp(off, "0") != 0 && access(PEER_PRISM, X_OK) != 0;
 }
 
 static void peer_skipped_offline(void **state)
