@@ -46,7 +46,8 @@ build/faulthelp: tests/fault/faulthelp.c | build/obj
 	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
 # Everything, on a fresh machine too: installs what is missing first.
-test: deps
+test:
+	tests/install-deps test
 	$(MAKE) test-plain test-san fuzz-smoke test-extra
 
 # The parts that are not C: the lab's lint and acceptance test, the example
@@ -103,10 +104,11 @@ test-vm: build/memgate build/workload build/tests/it_measure
 bench: build/memgate build/workload
 	tests/bench
 
-# Installs what is missing (Debian/Ubuntu), builds, and runs the lab: the
-# leaky service must FAIL (exit 1) and the fixed one pass. Any other
-# outcome fails the demo.
-demo: deps
+# Installs what is missing (Debian/Ubuntu: the compiler, jansson, Python and
+# NumPy; no Node.js, no clang), builds, and runs the lab: the leaky service
+# must FAIL (exit 1) and the fixed one pass. Any other outcome fails the demo.
+demo:
+	tests/install-deps demo
 	$(MAKE) build/memgate build/workload
 	@build/memgate run -c configs/lab.json --json build/lab-report.json --markdown build/lab-report.md \
 		--svg build/lab-report.svg; status=$$?; \
@@ -115,8 +117,9 @@ demo: deps
 		echo "demo: report in build/lab-report.json, .md and .svg"; \
 	else echo "demo: expected exit 1 (leaky service caught), got $$status"; exit 1; fi
 
+# What every target needs; tests/install-deps build|demo|action for less.
 deps:
-	tests/install-deps
+	tests/install-deps test
 
 install: build/memgate
 	install -D -m 0755 build/memgate $(DESTDIR)$(PREFIX)/bin/memgate
