@@ -97,6 +97,17 @@ fuzz-build: $(FUZZ_BINS)
 fuzz fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# A memgate that needs only libc at run time, for the GitHub Action to build
+# once and cache: jansson linked in (libcurl is dlopen'ed anyway), the
+# Python helper where memgate looks first (bin/../share/memgate/python).
+static: build/static/bin/memgate build/static/share/memgate/python/sitecustomize.py
+build/static/bin/memgate: $(patsubst gate/%.c,build/obj/%.o,$(LIB_SRC) gate/main.c)
+	mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ -o $@ -Wl,-Bstatic -ljansson -Wl,-Bdynamic $(filter-out -ljansson,$(LDLIBS))
+build/static/share/memgate/python/sitecustomize.py: gate/python/sitecustomize.py
+	install -D -m 0644 $< $@
+.PHONY: static
+
 # cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
 test-vm: build/memgate build/workload build/tests/it_measure
 	tests/vm/run
