@@ -77,7 +77,8 @@ check: build/memgate build/workload $(call UNIT_BINS,build) $(call IT_BINS,build
 # Everything, on a fresh machine too: installs what is missing first, then
 # check, the same under ASan+UBSan, the fuzz smoke, and what needs the
 # network (the npm-based lints and API peers) or root (the fault matrix).
-test: deps
+test:
+	tests/install-deps test
 	$(MAKE) WERROR=1 test-plain test-san fuzz-smoke test-extra
 
 # The parts that are not C: the lab's lint and acceptance test, the example
@@ -138,6 +139,17 @@ test-deb:
 deb:
 	tests/deb/run --out build/deb
 
+# A memgate that needs only libc at run time, for the GitHub Action to build
+# once and cache: jansson linked in (libcurl is dlopen'ed anyway), the
+# Python helper where memgate looks first (bin/../share/memgate/python).
+static: build/static/bin/memgate build/static/share/memgate/python/sitecustomize.py
+build/static/bin/memgate: $(patsubst gate/%.c,build/obj/%.o,$(LIB_SRC) gate/cmd/main.c)
+	mkdir -p $(@D)
+	$(LINK) $^ -o $@ -Wl,-Bstatic -ljansson -Wl,-Bdynamic $(filter-out -ljansson,$(LDLIBS))
+build/static/share/memgate/python/sitecustomize.py: gate/heap/python/sitecustomize.py
+	install -D -m 0644 $< $@
+.PHONY: static
+
 # cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
 test-vm: build/memgate build/workload build/tests/it_measure
 	tests/vm/run
@@ -145,10 +157,11 @@ test-vm: build/memgate build/workload build/tests/it_measure
 bench: build/memgate build/workload
 	tests/bench/run
 
-# Installs what is missing (Debian/Ubuntu), builds, and runs the lab: the
-# leaky service must FAIL (exit 1) and the fixed one pass. Any other
-# outcome fails the demo.
-demo: deps
+# Installs what is missing (Debian/Ubuntu: the compiler, jansson, Python and
+# NumPy; no Node.js, no clang), builds, and runs the lab: the leaky service
+# must FAIL (exit 1) and the fixed one pass. Any other outcome fails the demo.
+demo:
+	tests/install-deps demo
 	$(MAKE) build/memgate build/workload
 	@build/memgate run -c configs/lab.json --json build/lab-report.json --markdown build/lab-report.md \
 		--svg build/lab-report.svg; status=$$?; \
@@ -157,8 +170,9 @@ demo: deps
 		echo "demo: report in build/lab-report.json, .md and .svg"; \
 	else echo "demo: expected exit 1 (leaky service caught), got $$status"; exit 1; fi
 
+# What every target needs; tests/install-deps build|demo|action for less.
 deps:
-	tests/install-deps
+	tests/install-deps test
 
 # DESTDIR and PREFIX (default /usr/local; debian/rules passes /usr). The
 # layout is fixed under PREFIX: memgate finds its Python helper relative to
