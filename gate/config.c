@@ -65,6 +65,9 @@ void mg_fixture_free(struct mg_fixture *f)
 	free(f->stdin_path);
 	free_strv(f->driver.argv);
 	free(f->service.ready_target);
+	for (size_t i = 0; i < f->nphase_limits; i++)
+		free(f->phase_limits[i].match);
+	free(f->phase_limits);
 	memset(f, 0, sizeof *f);
 }
 
@@ -863,6 +866,69 @@ static int apply_cpu_budget(const struct ctx *c, const char *path, const json_t 
 	return 0;
 }
 
+/* The entry of f for match, made (with no limits) when there is none. */
+static struct mg_phase_limits *phase_limits_slot(const struct ctx *c, const char *path, struct mg_fixture *f,
+						 const char *match)
+{
+	for (size_t i = 0; i < f->nphase_limits; i++)
+		if (strcmp(f->phase_limits[i].match, match) == 0)
+			return &f->phase_limits[i];
+	struct mg_phase_limits *v = realloc(f->phase_limits, (f->nphase_limits + 1) * sizeof *v);
+	char *m = strdup(match);
+	if (!v || !m) {
+		free(m);
+		if (v)
+			f->phase_limits = v;
+		oom(c, path);
+		return NULL;
+	}
+	f->phase_limits = v;
+	struct mg_phase_limits *pl = &v[f->nphase_limits++];
+	pl->match = m;
+	for (int i = 0; i < MG_METRIC_COUNT; i++)
+		pl->limits[i] = MG_NO_LIMIT;
+	return pl;
+}
+
+/* "phase_limits": {"startup": {"tree_rss": "120MiB"}, "tests/test_api.py::*":
+ * {"cgroup": "200MiB"}}: per phase name or glob, memory limits; merged per
+ * name with defaults, and per metric within one. */
+static int apply_phase_limits(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	const char *match, *key;
+	json_t *lims, *val;
+	char p[PATH_LEN], q[PATH_LEN];
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"startup\": {\"tree_rss\": \"120MiB\"}}, got %s",
+			    type_name(v));
+	json_object_foreach((json_t *)v, match, lims) {
+		key_path(p, path, match);
+		if (!*match || strlen(match) > 200)
+			return fail(c, p, "a phase name or glob of 1 to 200 characters");
+		if (!json_is_object(lims))
+			return fail(c, p, "expected an object like {\"tree_rss\": \"120MiB\"}, got %s", type_name(lims));
+		struct mg_phase_limits *pl = phase_limits_slot(c, p, f, match);
+		if (!pl)
+			return -1;
+		json_object_foreach(lims, key, val) {
+			enum mg_metric m;
+			int64_t bytes;
+			key_path(q, p, key);
+			if (mg_metric_from_name(key, &m))
+				return unknown_key(c, q, key, mg_metric_names, MG_METRIC_COUNT);
+			if (m == MG_METRIC_GROWTH || m == MG_METRIC_GROWTH_PER_REQUEST || m == MG_METRIC_PYTHON_HEAP ||
+			    m == MG_METRIC_PSS)
+				return fail(c, q, "%s is not measured per phase: put it in \"limits\"", key);
+			if (get_size(c, q, val, &bytes))
+				return -1;
+			if (bytes == 0)
+				return fail(c, q, "a limit of 0 bytes can never pass");
+			pl->limits[m] = bytes;
+		}
+	}
+	return 0;
+}
+
 typedef int (*apply_fn)(const struct ctx *, const char *, const json_t *, struct mg_fixture *);
 
 static const struct field {
@@ -887,6 +953,7 @@ static const struct field {
 	{ "python", apply_python, false },
 	{ "warmup", apply_warmup, false },
 	{ "cpu_budget", apply_cpu_budget, false },
+	{ "phase_limits", apply_phase_limits, false },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -941,6 +1008,14 @@ static int fixture_copy(const struct ctx *c, const char *path, struct mg_fixture
 	dst->driver.argv = NULL; /* service and driver are fixture-only: never in defaults */
 	dst->driver.argc = 0;
 	dst->service.ready_target = NULL;
+	dst->phase_limits = NULL;
+	dst->nphase_limits = 0;
+	for (size_t i = 0; i < src->nphase_limits; i++) {
+		struct mg_phase_limits *pl = phase_limits_slot(c, path, dst, src->phase_limits[i].match);
+		if (!pl)
+			return -1;
+		memcpy(pl->limits, src->phase_limits[i].limits, sizeof pl->limits);
+	}
 	if (src->cwd && set_string(c, path, &dst->cwd, src->cwd))
 		return -1;
 	if (src->stdin_path && set_string(c, path, &dst->stdin_path, src->stdin_path))

@@ -50,6 +50,13 @@ struct mg_regression {
 	int64_t min_increase_bytes;    /* "4MiB" -> 4194304 */
 };
 
+/* "phase_limits": limits for the phases whose name matches (a name, or a
+ * glob such as "tests/test_api.py::*"); only memory figures, not rates. */
+struct mg_phase_limits {
+	char *match;
+	int64_t limits[MG_METRIC_COUNT]; /* bytes, or MG_NO_LIMIT */
+};
+
 struct mg_fixture {
 	char *name;
 	char **argv;            /* NULL-terminated, argc >= 1 */
@@ -72,6 +79,8 @@ struct mg_fixture {
 	struct mg_python python;
 	int warmup_pct;         /* growth fit skips this share of samples; default 20 */
 	int64_t cpu_budget_x100; /* per-process reads' CPU, hundredths of % of a core; default 100 (1%) */
+	struct mg_phase_limits *phase_limits;
+	size_t nphase_limits;
 };
 
 struct mg_config {

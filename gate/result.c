@@ -32,6 +32,9 @@ void mg_result_free(struct mg_result *r)
 	memset(&r->service, 0, sizeof r->service);
 	free(r->python_heap);
 	r->python_heap = NULL;
+	free(r->phases);
+	r->phases = NULL;
+	r->nphases = 0;
 }
 
 void mg_result_note(struct mg_result *r, const char *fmt, ...)

@@ -69,6 +69,19 @@ struct mg_cadence {
 	int64_t count;
 };
 
+/* One phase of a run: service mode's startup / load / shutdown, the
+ * program's own marks, one pytest test. */
+#define MG_PHASE_NAME_MAX 200
+#define MG_MAX_PHASES 20000
+struct mg_phase {
+	char name[MG_PHASE_NAME_MAX + 1];
+	int64_t from_ms, to_ms;  /* since exec */
+	pid_t scope;             /* 0: the whole tree; else that process and its descendants */
+	bool exact;              /* its peaks were reset at its start and read at its end */
+	bool lost;               /* a process left it before its VmHWM was read */
+	int64_t cgroup_bytes, tree_rss_bytes, max_process_hwm_bytes, cgroup_anon_bytes; /* MG_UNKNOWN: n/a */
+};
+
 struct mg_result {
 	/* How it ended */
 	bool started;            /* exec succeeded */
@@ -115,6 +128,8 @@ struct mg_result {
 	struct mg_pyheap *python_heap;   /* malloc'd; NULL without attribution */
 	int64_t python_heap_bytes;       /* its peak, or MG_UNKNOWN */
 	struct mg_proc_figure procs[MG_MAX_PROCS]; /* largest hwm first after the run */
+	struct mg_phase *phases;         /* malloc'd, in the order they started */
+	size_t nphases;
 	int nprocs;
 };
 

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "units.h"
@@ -193,6 +195,130 @@ static void judge_limits(const struct mg_fixture *f, const struct mg_result *r, 
 	}
 }
 
+int64_t mg_phase_value(const struct mg_phase *p, enum mg_metric m)
+{
+	switch (m) {
+	case MG_METRIC_TREE_RSS:
+		return p->tree_rss_bytes;
+	case MG_METRIC_CGROUP:
+		return p->cgroup_bytes;
+	case MG_METRIC_CGROUP_ANON:
+		return p->cgroup_anon_bytes;
+	case MG_METRIC_MAX_PROCESS_HWM:
+		return p->max_process_hwm_bytes;
+	default:
+		return MG_UNKNOWN; /* not measured per phase */
+	}
+}
+
+/* Does phase name match a phase_limits entry (its name, or a glob)? A
+ * name is compared whole first: test ids hold '[' and ']'. */
+static int phase_match(const char *match, const char *name)
+{
+	if (strcmp(match, name) == 0)
+		return 2;
+	return fnmatch(match, name, 0) == 0 ? 1 : 0;
+}
+
+enum mg_verdict mg_judge_phase(const struct mg_fixture *f, const struct mg_phase *p, struct mg_check *checks,
+			       int *nchecks)
+{
+	/* per metric: the entry naming the phase exactly, else the tightest
+	 * glob that matches, so the order of the entries never matters */
+	int64_t limit[MG_METRIC_COUNT];
+	int how[MG_METRIC_COUNT] = {0};
+	for (int m = 0; m < MG_METRIC_COUNT; m++)
+		limit[m] = MG_NO_LIMIT;
+	for (size_t k = 0; k < f->nphase_limits; k++) {
+		const struct mg_phase_limits *pl = &f->phase_limits[k];
+		int hit = phase_match(pl->match, p->name);
+		for (int m = 0; hit && m < MG_METRIC_COUNT; m++) {
+			int64_t l = pl->limits[m];
+			if (l == MG_NO_LIMIT || hit < how[m] || (hit == how[m] && l >= limit[m]))
+				continue;
+			limit[m] = l;
+			how[m] = hit;
+		}
+	}
+	enum mg_verdict v = MG_VERDICT_PASS;
+	*nchecks = 0;
+	for (int m = 0; m < MG_METRIC_COUNT; m++) {
+		if (limit[m] == MG_NO_LIMIT)
+			continue;
+		struct mg_check *c = &checks[(*nchecks)++];
+		c->metric = (enum mg_metric)m;
+		c->limit_bytes = limit[m];
+		c->value_bytes = mg_phase_value(p, c->metric);
+		c->ok = c->value_bytes != MG_UNKNOWN && c->value_bytes <= c->limit_bytes;
+		v = mg_verdict_worst(v, c->ok ? MG_VERDICT_PASS
+					     : c->value_bytes == MG_UNKNOWN ? MG_VERDICT_ERROR : MG_VERDICT_FAIL);
+	}
+	return v;
+}
+
+struct phase_miss {
+	const struct mg_phase *p;
+	struct mg_check c;
+	double over; /* value / limit; +inf when it could not be checked */
+};
+
+static int cmp_miss(const void *a, const void *b)
+{
+	const struct phase_miss *x = a, *y = b;
+	return (y->over > x->over) - (y->over < x->over);
+}
+
+#define PHASE_REASONS 10 /* the worst ones are named; the rest counted */
+
+/* Every phase with a limit: a phase over one fails the fixture, named, the
+ * worst offender first. */
+static void judge_phases(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j)
+{
+	if (!f->nphase_limits || r->error[0])
+		return;
+	struct phase_miss worst[PHASE_REASONS + 1];
+	size_t nworst = 0, nmiss = 0;
+	for (size_t i = 0; i < r->nphases; i++) {
+		struct mg_check checks[MG_METRIC_COUNT];
+		int n;
+		mg_judge_phase(f, &r->phases[i], checks, &n);
+		for (int c = 0; c < n; c++) {
+			if (checks[c].ok)
+				continue;
+			nmiss++;
+			struct phase_miss m = {&r->phases[i], checks[c],
+					       checks[c].value_bytes == MG_UNKNOWN
+						       ? 1e300
+						       : (double)checks[c].value_bytes / (double)(checks[c].limit_bytes + 1)};
+			/* keep the PHASE_REASONS worst: insert, sort, drop the last */
+			worst[nworst++] = m;
+			qsort(worst, nworst, sizeof worst[0], cmp_miss);
+			if (nworst > PHASE_REASONS)
+				nworst = PHASE_REASONS;
+			j->verdict = mg_verdict_worst(j->verdict, checks[c].value_bytes == MG_UNKNOWN ? MG_VERDICT_ERROR
+												: MG_VERDICT_FAIL);
+		}
+	}
+	for (size_t k = 0; k < nworst; k++) {
+		const struct phase_miss *m = &worst[k];
+		char v[48], l[48];
+		format_metric(m->c.metric, m->c.limit_bytes, l, sizeof l);
+		if (m->c.value_bytes == MG_UNKNOWN) {
+			reason(j, MG_VERDICT_ERROR,
+			       "phase %.80s: %s limit %s cannot be checked: not measured for this phase (phases that "
+			       "overlap, as pytest-xdist's tests do, have cgroup and max_process_hwm only)",
+			       m->p->name, mg_metric_name(m->c.metric), l);
+		} else {
+			format_metric(m->c.metric, m->c.value_bytes, v, sizeof v);
+			reason(j, MG_VERDICT_FAIL, "phase %.80s: %s %s > limit %s%s", m->p->name,
+			       mg_metric_name(m->c.metric), v, l, m->p->exact ? "" : " (sampled)");
+		}
+	}
+	if (nmiss > nworst)
+		reason(j, MG_VERDICT_FAIL, "... and %zu more phase limits exceeded (the report's \"phases\" lists all)",
+		       nmiss - nworst);
+}
+
 void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j)
 {
 	memset(j, 0, sizeof *j);
@@ -202,6 +328,7 @@ void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_j
 	if (r->started)
 		judge_exit(f, r, j);
 	judge_limits(f, r, j);
+	judge_phases(f, r, j);
 }
 
 int mg_exit_status(enum mg_verdict overall, int interrupted_by)

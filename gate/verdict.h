@@ -10,7 +10,7 @@
 #include "result.h"
 
 
-#define MG_MAX_REASONS 8
+#define MG_MAX_REASONS 16
 
 struct mg_check {
 	enum mg_metric metric;
@@ -31,5 +31,12 @@ int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m);
 void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j);
 /* 0 pass, 1 fail, 3 error; 128+signal when memgate was interrupted. */
 int mg_exit_status(enum mg_verdict overall, int interrupted_by);
+
+/* A phase's figure for metric m, MG_UNKNOWN when it is not measured per phase. */
+int64_t mg_phase_value(const struct mg_phase *p, enum mg_metric m);
+/* The checks of phase p against the fixture's phase_limits that match its
+ * name (checks holds MG_METRIC_COUNT); the phase's verdict. */
+enum mg_verdict mg_judge_phase(const struct mg_fixture *f, const struct mg_phase *p, struct mg_check *checks,
+			       int *nchecks);
 
 #endif

@@ -61,10 +61,22 @@ static const char *base_pythonpath(const struct mg_fixture *f)
 int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char *err, size_t len)
 {
 	memset(p, 0, sizeof *p);
-	if (f->python.heap != MG_PYHEAP_TRACEMALLOC)
+	char helper[PATH_MAX], marks[PATH_MAX + 16] = "";
+	bool found = mg_pyheap_helper_dir(helper, sizeof helper) == 0;
+	/* the phase marks' Python side (memgate_mark, the pytest plugin), for
+	 * every fixture: two importable modules, nothing runs by itself */
+	if (found)
+		snprintf(marks, sizeof marks, "%s/marks", helper);
+	const char *base = base_pythonpath(f);
+	if (f->python.heap != MG_PYHEAP_TRACEMALLOC) {
+		if (marks[0] && asprintf(&p->env[0], "PYTHONPATH=%s%s%s", marks, base && *base ? ":" : "",
+					 base ? base : "") < 0) {
+			snprintf(err, len, "out of memory");
+			return -1;
+		}
 		return 0;
-	char helper[PATH_MAX];
-	if (mg_pyheap_helper_dir(helper, sizeof helper) < 0) {
+	}
+	if (!found) {
 		snprintf(err, len, "python.heap: memgate's tracemalloc helper (sitecustomize.py) is not installed "
 			 "next to memgate; set MEMGATE_PYTHON_DIR to its directory");
 		return -1;
@@ -80,8 +92,7 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	/* 0700, and under sudo owned by the invoking user (memgate's file
 	 * system identity), who runs the fixture that writes here */
 	snprintf(p->out, sizeof p->out, "%s/heap.json", p->dir);
-	const char *base = base_pythonpath(f);
-	if (asprintf(&p->env[0], "PYTHONPATH=%s%s%s", helper, base && *base ? ":" : "", base ? base : "") < 0 ||
+	if (asprintf(&p->env[0], "PYTHONPATH=%s:%s%s%s", helper, marks, base && *base ? ":" : "", base ? base : "") < 0 ||
 	    asprintf(&p->env[1], "MEMGATE_PYHEAP_OUT=%s", p->out) < 0 ||
 	    asprintf(&p->env[2], "MEMGATE_PYHEAP_TOP=%d", f->python.top) < 0) {
 		snprintf(err, len, "out of memory");

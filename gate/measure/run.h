@@ -71,6 +71,33 @@ struct mg_sampler {
 	long page_size;
 };
 
+/* The phases' state (phases.h). */
+struct mg_phases_state {
+	int rfd, wfd;                   /* the mark FIFO: memgate's read end, and a write end it
+					 * keeps so reads never see EOF; -1 */
+	int sfd;                        /* the sync socket (datagrams, each answered once done); -1 */
+	char dir[PATH_MAX], path[PATH_MAX + 16], spath[PATH_MAX + 16];
+	char line[512];                 /* a mark line being received */
+	size_t len;
+	long open;                      /* index in r->phases of the running whole-tree phase, or -1 */
+	struct {
+		pid_t pid;
+		long idx;
+	} scoped[64];                   /* running phases scoped to a process */
+	int nscoped;
+	int peak_fd;                    /* v2: memory.peak, kept open for fd-local resets; -1 */
+	bool cg_resets;                 /* the cgroup's peak can be reset here */
+	bool proc_resets;               /* VmHWM resets (clear_refs) work */
+	int64_t cg_max_before_resets;   /* v1: the peak as read before each reset */
+	int64_t usage;                  /* the cgroup's usage at the last tick */
+	bool capped;                    /* MG_MAX_PHASES reached: further phases are not recorded */
+	bool peak_writable;             /* v2: memory.peak opened for writing (6.12+ resets) */
+	int64_t peak_at_open;           /* without resets: the run's peak when the phase began, or -1 */
+	bool marked;                    /* the program has marked a phase */
+	long ignored;                   /* lines that were not marks */
+	struct mg_pidset scratch;       /* the processes of a scope, at a boundary */
+};
+
 /* Service mode runs through these phases; a plain command is RUNNING only. */
 enum phase { PH_RUNNING, PH_STARTING, PH_DRIVING, PH_STOPPING, PH_DONE };
 
@@ -99,6 +126,8 @@ struct run {
 	struct mg_pidset skip;          /* scratch: the driver's tree (proc mode) */
 	struct mg_pidset check;         /* scratch: the tree again, after reading PSS */
 	struct mg_sampler smp;          /* what each tick reads (sampler.h) */
+	struct mg_phases_state ph;      /* exact peaks per phase (phases.h) */
+	char mark_env[2][PATH_MAX + 48]; /* "MEMGATE_MARK=PATH", "MEMGATE_MARK_SYNC=PATH" */
 	struct mg_tree_reader tree;     /* pid lists of any length, validated */
 	/* service mode */
 	enum phase phase;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "measure/phases.h"
 #include "measure/run.h"
 
 #define STATUS_EVERY_MS 1000   /* status (VmHWM, name) of each live process, at least */
@@ -214,6 +215,7 @@ static int read_status(struct run *run, struct mg_proc_slot *p)
 		f->hwm_bytes = st.hwm_bytes; /* the kernel's own high-water mark of this process */
 	f->own_hwm = true;
 	raise_hwm(run, st.hwm_bytes);
+	mg_phases_hwm(run, p->pid, st.ppid, st.hwm_bytes);
 	p->rss = st.rss_bytes;
 	p->status_ms = mg_run_now_ms();
 	long parent = st.ppid > 0 ? find(&run->smp, st.ppid) : -1;
@@ -268,14 +270,18 @@ static int read_one(struct run *run, size_t idx, int64_t now_ms)
 			f->rss_peak_bytes = p->rss;
 		if (p->rss > f->hwm_bytes)
 			f->hwm_bytes = p->rss; /* VmHWM is never below the RSS read */
+		mg_phases_hwm(run, p->pid, 0, p->rss);
 	}
 	return rc;
 }
 
 /* The slot leaves (its process is gone); the last one takes its place. */
-static void drop(struct mg_sampler *s, size_t idx)
+static void drop(struct run *run, size_t idx, bool reaped)
 {
+	struct mg_sampler *s = &run->smp;
 	struct mg_proc_slot *p = &s->slots[idx];
+	if (!reaped)
+		mg_phases_left(run, p->pid); /* its last high-water mark went with it */
 	s->sum_rss -= p->rss;
 	if (p->statm_fd >= 0)
 		close(p->statm_fd);
@@ -353,7 +359,7 @@ static int relist(struct run *run)
 	}
 	for (size_t i = s->n; i-- > 0;)
 		if (!s->slots[i].seen)
-			drop(s, i);
+			drop(run, i, false);
 	s->cursor = 0;
 	return 0;
 }
@@ -419,7 +425,7 @@ static void stat_figures(const char *text, bool v2, int64_t *anon, int64_t *file
 	*file = f > sh ? f - sh : 0; /* the page cache of files: shmem is counted in anon */
 }
 
-static void cgroup_tick(struct run *run, int64_t ms)
+static void cgroup_tick(struct run *run, int64_t ms, int64_t *usage_out, int64_t *anon_out)
 {
 	struct mg_sampler *s = &run->smp;
 	struct mg_result *r = run->r;
@@ -447,6 +453,8 @@ static void cgroup_tick(struct run *run, int64_t ms)
 		if (mg_series_push(&r->series_anon, ms, anon) < 0)
 			mg_run_error(r, "out of memory for the time series");
 	}
+	*usage_out = usage;
+	*anon_out = anon;
 }
 
 /* ---- one tick ------------------------------------------------------------------- */
@@ -484,10 +492,11 @@ int mg_sample(struct run *run, bool full)
 	struct mg_sampler *s = &run->smp;
 	struct mg_result *r = run->r;
 	int64_t now_ns = mono_ns(), ms = mg_run_now_ms(), rel = ms - run->t0;
+	int64_t usage = -1, anon = -1;
 	if (!full)
 		interval_mark(&s->ticks, now_ns);
 	if (run->have_cg)
-		cgroup_tick(run, rel);
+		cgroup_tick(run, rel, &usage, &anon);
 
 	/* the budget: tokens accrue with wall time, at most a second's worth */
 	if (s->last_tick_ns) {
@@ -514,7 +523,7 @@ int mg_sample(struct run *run, bool full)
 			return -1;
 		reads++;
 		if (rc == 1)
-			drop(s, s->cursor); /* the last slot moved into cursor: read it next */
+			drop(run, s->cursor, false); /* the last slot moved into cursor: read it next */
 		else
 			s->cursor++;
 	}
@@ -533,6 +542,7 @@ int mg_sample(struct run *run, bool full)
 		return -1;
 	if (s->sum_rss > r->tree_rss_bytes)
 		r->tree_rss_bytes = s->sum_rss;
+	mg_phases_tick(run, s->sum_rss, usage, anon);
 	r->samples++;
 	if (mg_series_push(&r->series, rel, s->sum_rss) < 0) {
 		mg_run_error(r, "out of memory for the time series");
@@ -554,7 +564,7 @@ int mg_sample_live(const struct run *run)
 /* wait4's ru_maxrss covers the process and every child it waited for: it is
  * the process's own peak only if it had no children. The tree's maximum
  * stays exact either way: the largest ru_maxrss is some process's own. */
-void mg_sampler_reaped(struct run *run, pid_t pid, int64_t maxrss)
+bool mg_sampler_reaped(struct run *run, pid_t pid, int64_t maxrss)
 {
 	struct mg_sampler *s = &run->smp;
 	raise_hwm(run, maxrss);
@@ -564,7 +574,8 @@ void mg_sampler_reaped(struct run *run, pid_t pid, int64_t maxrss)
 	if ((!f->had_children || !f->own_hwm) && maxrss > f->hwm_bytes)
 		f->hwm_bytes = maxrss;
 	if (at >= 0)
-		drop(s, (size_t)at);
+		drop(run, (size_t)at, true);
+	return f && !f->had_children;
 }
 
 static int cmp_hwm_desc(const void *a, const void *b)
@@ -577,11 +588,13 @@ void mg_sampler_finish(struct run *run)
 {
 	struct mg_sampler *s = &run->smp;
 	struct mg_result *r = run->r;
-	qsort(s->figs, s->nfigs, sizeof *s->figs, cmp_hwm_desc);
+	size_t n = s->nfigs < MG_MAX_PROCS ? s->nfigs : MG_MAX_PROCS;
+	if (n) { /* figs is NULL when the sampler never started */
+		qsort(s->figs, s->nfigs, sizeof *s->figs, cmp_hwm_desc);
+		memcpy(r->procs, s->figs, n * sizeof *s->figs);
+	}
 	for (size_t i = 0; i < s->n; i++)
 		s->slots[i].fig = NULL; /* the table was sorted under them */
-	size_t n = s->nfigs < MG_MAX_PROCS ? s->nfigs : MG_MAX_PROCS;
-	memcpy(r->procs, s->figs, n * sizeof *s->figs);
 	r->nprocs = (int)n;
 	r->achieved = cadence(&s->ticks, r->samples);
 	r->per_process = cadence(&s->rounds, s->rotations);

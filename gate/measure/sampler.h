@@ -42,8 +42,9 @@ int mg_sample(struct run *run, bool full);
 int64_t mg_sample_tree_rss(const struct run *run);
 int mg_sample_live(const struct run *run);
 
-/* A process memgate reaped with this ru_maxrss (bytes). */
-void mg_sampler_reaped(struct run *run, pid_t pid, int64_t maxrss);
+/* A process memgate reaped with this ru_maxrss (bytes). True when that is
+ * the process's own peak (it never had children). */
+bool mg_sampler_reaped(struct run *run, pid_t pid, int64_t maxrss);
 /* The tree now (see above). 0, or -1 with err. */
 int mg_list_tree(struct run *run, struct mg_pidset *out, char *err, size_t len);
 /* At the end: the largest processes, and how often things were read, into the result. */

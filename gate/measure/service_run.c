@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "measure/capture.h"
+#include "measure/phases.h"
 #include "measure/sampler.h"
 #include "regex_guard.h"
 #include "units.h"
@@ -48,6 +49,7 @@ void mg_driver_exited(struct run *run, int status)
 
 static void to_stopping(struct run *run)
 {
+	mg_phase_switch(run, "shutdown");
 	run->phase = PH_STOPPING;
 	run->phase_deadline = mg_run_now_ms() + run->f->service.stop_grace_ms;
 	if (!run->main_done) {
@@ -106,6 +108,7 @@ int64_t mg_step_service(struct run *run, int64_t now)
 				if (mg_sample(run, true) < 0) /* the baseline growth per request is measured from */
 					return now;
 				s->rss_at_ready_bytes = mg_sample_tree_rss(run);
+				mg_phase_switch(run, "load"); /* the driver runs from here */
 				if (spawn_driver(run) < 0) {
 					s->outcome = MG_SVC_DRIVER_FAILED;
 					to_stopping(run);

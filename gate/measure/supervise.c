@@ -20,6 +20,7 @@
 
 #include "measure/capture.h"
 #include "measure/kill.h"
+#include "measure/phases.h"
 #include "measure/run.h"
 #include "measure/sampler.h"
 #include "measure/service_run.h"
@@ -102,7 +103,16 @@ static int spawn_main(struct run *run)
 					service, true);
 	if (service)
 		sp.stdin_mode = run->f->stdin_mode;
-	sp.extra_env = run->pyheap.env[0] ? run->pyheap.env : NULL;
+	/* memgate's additions: the Python helpers' path and the mark FIFO */
+	char *extra[8];
+	size_t n = 0;
+	for (size_t i = 0; i < 3 && run->pyheap.env[i]; i++)
+		extra[n++] = run->pyheap.env[i];
+	for (size_t i = 0; i < 2; i++)
+		if (run->mark_env[i][0])
+			extra[n++] = run->mark_env[i];
+	extra[n] = NULL;
+	sp.extra_env = n ? extra : NULL;
 	struct mg_spawned out;
 	char err[512];
 	int rc = mg_spawn(&sp, &out, err, sizeof err);
@@ -115,6 +125,7 @@ static int spawn_main(struct run *run)
 	}
 	run->r->started = true;
 	run->t0 = mg_run_now_ms(); /* the series starts at exec */
+	mg_phases_begin(run);
 	return 0;
 }
 
@@ -136,7 +147,8 @@ static void reap(struct run *run)
 			mg_driver_exited(run, status);
 			continue;
 		}
-		mg_sampler_reaped(run, pid, (int64_t)ru.ru_maxrss * 1024);
+		bool own = mg_sampler_reaped(run, pid, (int64_t)ru.ru_maxrss * 1024);
+		mg_phases_reaped(run, pid, (int64_t)ru.ru_maxrss * 1024, own);
 		if (pid != run->main_pid)
 			continue;
 		run->main_done = true;
@@ -293,8 +305,11 @@ static void watch(struct run *run)
 			if (act < wake)
 				wake = act;
 		}
-		struct pollfd p[6] = {{run->sv->sigfd, POLLIN, 0}, {tick, POLLIN, 0}};
-		nfds_t np = 2;
+		struct pollfd p[8] = {{run->sv->sigfd, POLLIN, 0},
+				      {tick, POLLIN, 0},
+				      {mg_phases_fd(run, 0), POLLIN, 0},
+				      {mg_phases_fd(run, 1), POLLIN, 0}};
+		nfds_t np = 4;
 		for (int i = 0; i < 4; i++)
 			if (run->out[i].fd >= 0)
 				p[np++] = (struct pollfd){run->out[i].fd, POLLIN, 0};
@@ -303,6 +318,9 @@ static void watch(struct run *run)
 			mg_run_error(r, "poll: " MG_ERRNO_FMT, MG_ERRNO(errno));
 			break;
 		}
+		/* marks first: a program that marks "end" and exits is still
+		 * there to be read at the boundary it marked */
+		mg_phases_drain(run);
 		uint64_t expired;
 		if (p[1].revents & POLLIN && read(tick, &expired, sizeof expired) == (ssize_t)sizeof expired &&
 		    mg_sample(run, false) < 0)
@@ -416,7 +434,7 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 {
 	int64_t cpu0 = self_cpu_ms();
 	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
-			  .smp = {.usage_fd = -1, .stat_fd = -1}};
+			  .smp = {.usage_fd = -1, .stat_fd = -1}, .ph = {.rfd = -1, .wfd = -1, .sfd = -1, .peak_fd = -1, .open = -1}};
 	run.cg.dirfd = -1;
 	run.aux.dirfd = -1;
 	mg_tree_reader_init(&run.tree);
@@ -466,6 +484,8 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		mg_run_error(r, "out of memory");
 	if (!r->error[0])
 		mg_sampler_start(&run);
+	if (!r->error[0])
+		mg_phases_prepare(&run);
 
 	if (!r->error[0] && spawn_main(&run) == 0) {
 		if (run.phase == PH_STARTING) {
@@ -475,6 +495,8 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		watch(&run); /* its first sample is taken right after exec */
 		if (run.main_done && !r->error[0] && mg_sample(&run, true) == 0)
 			r->leftover_processes = mg_sample_live(&run); /* outlived the main process */
+		mg_phases_drain(&run);
+		mg_phase_switch(&run, NULL); /* the last phase ends while its processes live */
 		if (!run.main_done && r->started)
 			r->wall_ms = mg_run_now_ms() - run.t0;
 	}
@@ -488,9 +510,10 @@ void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct m
 		mg_watchdog_stop(&run.wd);
 	if (run.have_aux && mg_cgroup_destroy(&run.aux, err, sizeof err) < 0)
 		mg_run_error(r, "%s", err);
+	if (run.have_cg && run.r->started)
+		read_cgroup_figures(&run);
+	mg_phases_finish(&run);
 	if (run.have_cg) {
-		if (run.r->started)
-			read_cgroup_figures(&run);
 		if (mg_cgroup_destroy(&run.cg, err, sizeof err) < 0)
 			mg_run_error(r, "%s", err);
 	}

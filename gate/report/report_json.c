@@ -194,6 +194,39 @@ static json_t *service_json(const struct mg_service_result *s)
 			 "output", output);
 }
 
+/* Each phase: its window, whether its peaks are the kernel's own since its
+ * start, its peak (the fixture's keys), its limits and verdict. */
+static json_t *phases_json(const struct mg_fixture *f, const struct mg_result *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->nphases; i++) {
+		const struct mg_phase *p = &r->phases[i];
+		struct mg_check checks[MG_METRIC_COUNT];
+		int n;
+		enum mg_verdict v = mg_judge_phase(f, p, checks, &n);
+		json_t *limits = json_array();
+		for (int c = 0; c < n; c++)
+			json_array_append_new(limits, json_pack("{s:s, s:I, s:o, s:b, s:s}", "metric",
+								mg_metric_name(checks[c].metric), "limit_bytes",
+								(json_int_t)checks[c].limit_bytes, "value_bytes",
+								bytes_or_null(checks[c].value_bytes), "ok", checks[c].ok,
+								"unit", "bytes"));
+		json_t *peak = json_pack("{s:o, s:o, s:o, s:o, s:o}",
+					 "cgroup_bytes", bytes_or_null(p->cgroup_bytes),
+					 "tree_rss_bytes", bytes_or_null(p->tree_rss_bytes),
+					 "max_process_hwm_bytes", bytes_or_null(p->max_process_hwm_bytes),
+					 "tree_pss_bytes", json_null(),
+					 "cgroup_anon_bytes", bytes_or_null(p->cgroup_anon_bytes));
+		json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:o, s:o, s:s}", "name", p->name, "from_ms",
+				      (json_int_t)p->from_ms, "to_ms", (json_int_t)p->to_ms, "exact", p->exact, "peak",
+				      peak, "limits", limits, "verdict", mg_verdict_name(v));
+		if (o && p->scope)
+			json_object_set_new(o, "pid", json_integer(p->scope));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *fixture_json(const struct mg_report_entry *e)
 {
 	const struct mg_fixture *f = e->fixture;
@@ -224,6 +257,7 @@ static json_t *fixture_json(const struct mg_report_entry *e)
 	json_object_set_new(o, "growth", growth_json(r));
 	json_object_set_new(o, "python_heap", r->python_heap ? mg_pyheap_json(r->python_heap) : json_null());
 	json_object_set_new(o, "service", service_json(&r->service));
+	json_object_set_new(o, "phases", phases_json(f, r));
 	json_object_set_new(o, "series", series_json(&r->series));
 	json_object_set_new(o, "series_cgroup", cgroup_series_json(&r->series_cgroup, &r->series_anon));
 	return o;
