@@ -142,11 +142,12 @@ deb:
 # A memgate that needs only libc at run time, for the GitHub Action to build
 # once and cache: jansson linked in (libcurl is dlopen'ed anyway), the
 # Python helper where memgate looks first (bin/../share/memgate/python).
-static: build/static/bin/memgate build/static/share/memgate/python/sitecustomize.py
+PY_HELPERS := sitecustomize.py marks/memgate_mark.py marks/memgate_pytest.py
+static: build/static/bin/memgate $(addprefix build/static/share/memgate/python/,$(PY_HELPERS))
 build/static/bin/memgate: $(patsubst gate/%.c,build/obj/%.o,$(LIB_SRC) gate/cmd/main.c)
 	mkdir -p $(@D)
 	$(LINK) $^ -o $@ -Wl,-Bstatic -ljansson -Wl,-Bdynamic $(filter-out -ljansson,$(LDLIBS))
-build/static/share/memgate/python/sitecustomize.py: gate/heap/python/sitecustomize.py
+build/static/share/memgate/python/%.py: gate/heap/python/%.py
 	install -D -m 0644 $< $@
 .PHONY: static
 
@@ -182,7 +183,9 @@ deps:
 install: build/memgate
 	install -D -m 0755 build/memgate $(DESTDIR)$(PREFIX)/bin/memgate
 	install -D -m 0644 memgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/memgate.1
-	install -D -m 0644 gate/heap/python/sitecustomize.py $(DESTDIR)$(PREFIX)/share/memgate/python/sitecustomize.py
+	for f in $(PY_HELPERS); do \
+		install -D -m 0644 gate/heap/python/$$f $(DESTDIR)$(PREFIX)/share/memgate/python/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf build

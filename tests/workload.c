@@ -25,11 +25,25 @@
  *                            workers that each hold WORKER_MIB (a pre-fork
  *                            server's workers coming up after it is ready)
  *   drive PORT N             N sequential GETs; last line "requests=N"
+ *   phased PORT START_MIB STEADY_MIB
+ *                            a start-up spike of START_MIB, freed before it
+ *                            serves, then STEADY_MIB held while it serves
+ *   phases MIB MS            marks phases "before", "spike", "after" (MS each)
+ *                            through $MEMGATE_MARK; in "spike" it touches MIB
+ *                            and frees it at once, in its own process
+ *   marks N ROUNDS           N marks "phase mN", each followed by ROUNDS of
+ *                            fixed arithmetic; marks nothing without memgate
+ *                            or with MARKS_OFF set (the benchmark's
+ *                            baseline), through the FIFO with MARKS_ASYNC
+ *                            set; prints "marks=N"
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +267,74 @@ static int serve_workers(int port, long leak_kib, long workers, long worker_mib)
 	return 0; /* not reached: SIGTERM ends it */
 }
 
+/* A mark as any program writes one: with MEMGATE_MARK_SYNC a datagram and
+ * memgate's answer (the boundary is then exactly here), else a line to the
+ * FIFO MEMGATE_MARK (open, write, close); nothing without memgate.
+ * MARKS_ASYNC=1 uses the FIFO even where the socket is offered. */
+static void mark(const char *line)
+{
+	if (getenv("MARKS_OFF"))
+		return;
+	const char *sync = getenv("MARKS_ASYNC") ? NULL : getenv("MEMGATE_MARK_SYNC");
+	const char *path = getenv("MEMGATE_MARK");
+	if (sync && *sync) {
+		struct sockaddr_un to = {.sun_family = AF_UNIX}, me = {.sun_family = AF_UNIX};
+		snprintf(to.sun_path, sizeof to.sun_path, "%s", sync);
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct timeval tv = {1, 0};
+		char ok[8];
+		/* bind with no path: the kernel gives an address to answer to */
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&me, sizeof(sa_family_t)) == 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+		    sendto(fd, line, strlen(line), 0, (struct sockaddr *)&to, sizeof to) >= 0) {
+			ssize_t n = recv(fd, ok, sizeof ok, 0);
+			(void)n;
+		}
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (!path || !*path)
+		return;
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t w = write(fd, line, strlen(line));
+	(void)w;
+	close(fd);
+}
+
+static int phases(long mib, long ms)
+{
+	mark("phase before\n");
+	sleep_ms(ms);
+	mark("phase spike\n");
+	char *p = touch(mib);
+	if (p && munmap(p, (size_t)mib * MIB) < 0)
+		die("munmap");
+	sleep_ms(ms);
+	mark("phase after\n");
+	sleep_ms(ms);
+	mark("end\n");
+	return 0;
+}
+
+static int marks(long n, long rounds)
+{
+	volatile unsigned long x = 0;
+	char line[64];
+	for (long i = 0; i < n; i++) {
+		snprintf(line, sizeof line, "phase m%ld\n", i);
+		mark(line);
+		for (long r = 0; r < rounds; r++)
+			for (int k = 0; k < 1000; k++)
+				x += (unsigned long)k * (unsigned long)r;
+	}
+	mark("end\n");
+	printf("marks=%ld\n", n);
+	return 0;
+}
+
 static int drive(int port, long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -321,6 +403,17 @@ int main(int argc, char **argv)
 		return serve((int)arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "prefork")) {
 		return serve_workers((int)arg(argc, argv, 2), arg(argc, argv, 5), arg(argc, argv, 3), arg(argc, argv, 4));
+	} else if (!strcmp(m, "phased")) {
+		long start = arg(argc, argv, 3), steady = arg(argc, argv, 4);
+		char *p = touch(start);
+		if (p && munmap(p, (size_t)start * MIB) < 0)
+			die("munmap");
+		touch(steady);
+		return serve((int)arg(argc, argv, 2), 0);
+	} else if (!strcmp(m, "phases")) {
+		return phases(arg(argc, argv, 2), arg(argc, argv, 3));
+	} else if (!strcmp(m, "marks")) {
+		return marks(arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "drive")) {
 		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "busy")) {

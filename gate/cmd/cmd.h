@@ -50,5 +50,7 @@ int mg_cmd_merge(int argc, char **argv);
 int mg_cmd_hook(int argc, char **argv);
 /* doctor [--json FILE]: 0 exact measurement available, 1 only /proc */
 int mg_cmd_doctor(int argc, char **argv);
+/* cmd/mark.c: a phase boundary from a shell script */
+int mg_cmd_mark(int argc, char **argv);
 
 #endif

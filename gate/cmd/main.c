@@ -32,6 +32,7 @@ static const struct {
 	{"merge", mg_cmd_merge, "join shard reports"},
 	{"hook", mg_cmd_hook, "install or remove the pre-push hook"},
 	{"doctor", mg_cmd_doctor, "what memgate will measure here, and how to get the exact peak"},
+	{"mark", mg_cmd_mark, "start or end a phase, from a program memgate measures"},
 };
 
 int main(int argc, char **argv)

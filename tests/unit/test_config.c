@@ -237,6 +237,37 @@ static void test_fixture_overrides_defaults(void **state)
 	mg_config_free(&cfg);
 }
 
+/* phase_limits: per name or glob, memory metrics only, merged with the
+ * defaults' per name and metric. */
+static void test_phase_limits(void **state)
+{
+	(void)state;
+	struct mg_config cfg;
+	load_ok("{'version': 1, 'defaults': {'phase_limits': {'startup': {'tree_rss': '120MiB', 'cgroup': '1GiB'}}},"
+		" 'fixtures': [{'name': 'a', 'command': ['x'], 'phase_limits': {'startup': {'cgroup': '200MiB'},"
+		" 'tests/test_api.py::*': {'max_process_hwm': '64MiB'}}}]}",
+		&cfg);
+	const struct mg_fixture *f = &cfg.fixtures[0];
+	assert_int_equal(f->nphase_limits, 2);
+	assert_string_equal(f->phase_limits[0].match, "startup");
+	assert_int_equal(f->phase_limits[0].limits[MG_METRIC_TREE_RSS], 120LL << 20);
+	assert_int_equal(f->phase_limits[0].limits[MG_METRIC_CGROUP], 200LL << 20);
+	assert_int_equal(f->phase_limits[0].limits[MG_METRIC_MAX_PROCESS_HWM], MG_NO_LIMIT);
+	assert_string_equal(f->phase_limits[1].match, "tests/test_api.py::*");
+	assert_int_equal(f->phase_limits[1].limits[MG_METRIC_MAX_PROCESS_HWM], 64LL << 20);
+	mg_config_free(&cfg);
+
+	fixture_err("'phase_limits': ['startup']", "fixtures[0].phase_limits: expected an object");
+	fixture_err("'phase_limits': {'startup': '1GiB'}", "fixtures[0].phase_limits.startup: expected an object");
+	fixture_err("'phase_limits': {'startup': {'rss': '1GiB'}}", "fixtures[0].phase_limits.startup.rss");
+	fixture_err("'phase_limits': {'startup': {'growth': '1MiB'}}", "not measured per phase");
+	fixture_err("'phase_limits': {'startup': {'pss': '1MiB'}}", "not measured per phase");
+	fixture_err("'phase_limits': {'startup': {'cgroup': '12 apples'}}", "fixtures[0].phase_limits.startup.cgroup");
+	fixture_err("'phase_limits': {'startup': {'cgroup': '0B'}}", "can never pass");
+	fixture_err("'phase_limits': {'': {'cgroup': '1MiB'}}", "1 to 200 characters");
+	defaults_err("'phase_limits': {'x': {'tree_rss': -1}}", "defaults.phase_limits.x.tree_rss");
+}
+
 static void test_pss_limit_turns_pss_on(void **state)
 {
 	struct mg_config cfg;
@@ -639,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_defaults),
 		cmocka_unit_test(test_fixture_overrides_defaults),
 		cmocka_unit_test(test_pss_limit_turns_pss_on),
+		cmocka_unit_test(test_phase_limits),
 		cmocka_unit_test(test_boundaries_accepted),
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_top_level),

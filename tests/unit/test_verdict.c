@@ -19,6 +19,94 @@ static void setup_pair(struct mg_fixture *f, struct mg_result *r)
 	r->cgroup_bytes = 110 * MiB;
 }
 
+static struct mg_phase_limits pl(const char *match, enum mg_metric m, int64_t bytes)
+{
+	struct mg_phase_limits l = {.match = (char *)match};
+	for (int i = 0; i < MG_METRIC_COUNT; i++)
+		l.limits[i] = MG_NO_LIMIT;
+	l.limits[m] = bytes;
+	return l;
+}
+
+/* A phase's limit per metric: the entry naming it exactly, else the
+ * tightest glob (order never matters); test ids with [] are names. */
+static void phase_limit_choice(void **state)
+{
+	(void)state;
+	struct mg_fixture f;
+	struct mg_result r;
+	setup_pair(&f, &r);
+	struct mg_phase_limits lims[] = {
+		pl("t.py::*", MG_METRIC_MAX_PROCESS_HWM, 100 * MiB),
+		pl("t.py::test_a[1]", MG_METRIC_MAX_PROCESS_HWM, 300 * MiB),
+		pl("t.py::test_*", MG_METRIC_MAX_PROCESS_HWM, 50 * MiB),
+		pl("startup", MG_METRIC_CGROUP, 10 * MiB),
+	};
+	f.phase_limits = lims;
+	f.nphase_limits = 4;
+	struct mg_phase p = {.name = "t.py::test_a[1]", .max_process_hwm_bytes = 200 * MiB, .cgroup_bytes = 1,
+			     .tree_rss_bytes = MG_UNKNOWN, .exact = true};
+	struct mg_check checks[MG_METRIC_COUNT];
+	int n;
+	assert_int_equal(mg_judge_phase(&f, &p, checks, &n), MG_VERDICT_PASS); /* the exact name: 300 MiB */
+	assert_int_equal(n, 1);
+	assert_int_equal(checks[0].limit_bytes, 300 * MiB);
+	snprintf(p.name, sizeof p.name, "t.py::test_b");
+	assert_int_equal(mg_judge_phase(&f, &p, checks, &n), MG_VERDICT_FAIL); /* the tightest glob: 50 MiB */
+	assert_int_equal(checks[0].limit_bytes, 50 * MiB);
+	snprintf(p.name, sizeof p.name, "other");
+	assert_int_equal(mg_judge_phase(&f, &p, checks, &n), MG_VERDICT_PASS);
+	assert_int_equal(n, 0);
+
+	/* in the fixture's judgement: failures named, the worst first; a
+	 * figure not measured for the phase is an error, never a pass */
+	struct mg_phase phases[] = {
+		{.name = "t.py::test_b", .max_process_hwm_bytes = 60 * MiB, .exact = true},
+		{.name = "t.py::test_c", .max_process_hwm_bytes = 90 * MiB, .exact = false},
+		{.name = "startup", .cgroup_bytes = MG_UNKNOWN},
+	};
+	r.phases = phases;
+	r.nphases = 3;
+	struct mg_judgement j;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_ERROR);
+	assert_int_equal(j.nreasons, 3);
+	assert_non_null(strstr(j.reasons[0], "phase startup: cgroup limit 10.0 MiB cannot be checked"));
+	assert_non_null(strstr(j.reasons[1], "phase t.py::test_c: max_process_hwm 90.0 MiB > limit 50.0 MiB (sampled)"));
+	assert_non_null(strstr(j.reasons[2], "phase t.py::test_b: max_process_hwm 60.0 MiB > limit 50.0 MiB"));
+	r.phases = NULL;
+	r.nphases = 0;
+}
+
+/* Hundreds of tests over their limits: the ten worst are named, the rest
+ * counted. */
+static void many_phase_failures_are_counted(void **state)
+{
+	(void)state;
+	struct mg_fixture f;
+	struct mg_result r;
+	setup_pair(&f, &r);
+	struct mg_phase_limits lims[] = {pl("*", MG_METRIC_MAX_PROCESS_HWM, 10 * MiB)};
+	f.phase_limits = lims;
+	f.nphase_limits = 1;
+	static struct mg_phase phases[400];
+	for (int i = 0; i < 400; i++) {
+		snprintf(phases[i].name, sizeof phases[i].name, "test_%d", i);
+		phases[i].max_process_hwm_bytes = (11 + i % 97) * MiB;
+		phases[i].exact = true;
+	}
+	r.phases = phases;
+	r.nphases = 400;
+	struct mg_judgement j;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_FAIL);
+	assert_int_equal(j.nreasons, 11);
+	assert_non_null(strstr(j.reasons[0], "107.0 MiB"));
+	assert_non_null(strstr(j.reasons[10], "and 390 more phase limits exceeded"));
+	r.phases = NULL;
+	r.nphases = 0;
+}
+
 static void within_limits_passes(void **state)
 {
 	(void)state;
@@ -168,6 +256,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(within_limits_passes),
+		cmocka_unit_test(phase_limit_choice),
+		cmocka_unit_test(many_phase_failures_are_counted),
 		cmocka_unit_test(one_byte_over_fails),
 		cmocka_unit_test(unmeasured_limit_is_an_error),
 		cmocka_unit_test(exit_faults_fail),
