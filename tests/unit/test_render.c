@@ -333,11 +333,13 @@ static void not_run_fixture_is_valid(void **state)
 
 /* --------------------------------------------------------------- text */
 
-/* The .txt next to each real report is what report_text.c printed for
- * that run: rendering the JSON must give the same bytes. (Exceptions, on
- * purpose: service.txt has '?' where the service printed ESC, since a
+/* The .txt next to each real report is what memgate printed on stderr
+ * for that run: rendering the JSON must give the same bytes. (Exceptions,
+ * on purpose: service.txt has '?' where the service printed ESC, since a
  * report must not drive the terminal; baseline.txt has the deltas, which
- * report_text.c does not print.) */
+ * were printed later; fallback.txt says the lost cgroup once, under the
+ * verdict, and mixed.txt has "(did not start)" for the command that did
+ * not, both as the renderer has said them since.) */
 static void text_matches_report_text(void **state)
 {
 	(void)state;
