@@ -381,6 +381,32 @@ static void text_hand_made(void **state)
 	json_decref(rep);
 }
 
+/* The figures reports have had since cgroup_anon: a fixture as
+ * fixture() makes it, with them added. */
+static json_t *newer_fixture(const char *name, const char *verdict, json_int_t rss, json_int_t limit)
+{
+	json_t *f = fixture(name, verdict, rss, limit);
+	json_t *peak = json_object_get(f, "peak");
+	json_object_set_new(peak, "cgroup_anon_bytes", json_integer(rss));
+	json_object_set_new(peak, "cgroup_file_bytes", json_integer(0));
+	return f;
+}
+
+static void set_peak(json_t *f, const char *key, json_int_t v)
+{
+	json_object_set_new(json_object_get(f, "peak"), key, v < 0 ? json_null() : json_integer(v));
+}
+
+/* n processes in the "processes" list */
+static void set_processes(json_t *f, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:I}", "pid", 100 + i, "name", "worker", "hwm_bytes",
+						   MIB, "rss_peak_bytes", MIB));
+	json_object_set_new(f, "processes", a);
+}
+
 /* ----------------------------------------------------------- markdown */
 
 static void markdown_real_report(void **state)
@@ -842,6 +868,54 @@ static void junit_classifies_by_structure_not_wording(void **state)
 	r = render(mg_render_junit, rep);
 	assert_contains(r.out, "<failure message=\"OOM-killed (kill_above 64.0 MiB)\" type=\"exit\">"
 			       "OOM-killed: the tree reached kill_above 64.0 MiB</failure>");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* cgroup_anon next to tree RSS on the run; a surprising figure on its
+ * metric's testcase: in the failure's body, in <system-out> when it
+ * passed, on the run when the metric has no testcase. */
+static void junit_surprises_where_they_matter(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("pool", "fail", 160 * MIB, 96 * MIB);
+	set_peak(f, "cgroup_bytes", 34 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 32 * MIB);
+	set_processes(f, 5);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	const char *why = "shared pages counted once per process: 5 processes share about 128.0 MiB; gate on pss or cgroup_anon";
+	assert_contains(r.out, "<system-out>peak tree RSS 160.0 MiB, cgroup_anon 32.0 MiB in 1.50 s, measured with cgroup-v2 "
+			       "(150 samples)</system-out>");
+	assert_contains(r.out, "<failure message=\"tree_rss 160.0 MiB &gt; limit 96.0 MiB\" type=\"limit\">tree_rss 160.0 MiB "
+			       "&gt; limit 96.0 MiB\nshared pages counted once per process: 5 processes share about 128.0 MiB;"
+			       " gate on pss or cgroup_anon</failure>\n"
+			       "    <system-out>tree_rss 160.0 MiB, limit 96.0 MiB</system-out>\n");
+	assert_int_equal(count(r.out, why), 1);
+	free(r.out);
+
+	/* within the limit: in its <system-out> */
+	json_t *lim = json_array_get(json_object_get(f, "limits"), 0);
+	json_object_set_new(lim, "limit_bytes", json_integer(200 * MIB));
+	json_object_set_new(lim, "ok", json_true());
+	json_object_set_new(f, "verdict", json_string("pass"));
+	json_object_set_new(rep, "verdict", json_string("pass"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "    <system-out>tree_rss 160.0 MiB, limit 200.0 MiB\nshared pages counted once per process:");
+	assert_contains(r.out, "failures=\"0\" errors=\"0\"");
+	free(r.out);
+
+	/* no limit at all: on the run, both explanations */
+	json_array_clear(json_object_get(f, "limits"));
+	set_peak(f, "cgroup_bytes", 400 * MIB);
+	set_peak(f, "cgroup_file_bytes", 360 * MIB);
+	r = render(mg_render_junit, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "(150 samples)\nshared pages counted once per process: 5 processes share about 128.0 MiB; gate on pss or "
+			       "cgroup_anon\n360.0 MiB of it is page cache from files read or written; gate on cgroup_anon to "
+			       "exclude it</system-out>");
 	free(r.out);
 	json_decref(rep);
 }
@@ -1552,6 +1626,7 @@ int main(void)
 		cmocka_unit_test(junit_escapes_everything),
 		cmocka_unit_test(junit_classifies_by_structure_not_wording),
 		cmocka_unit_test(junit_invalid_utf8_is_replaced),
+		cmocka_unit_test(junit_surprises_where_they_matter),
 		cmocka_unit_test(svg_real_reports),
 		cmocka_unit_test(svg_oom_timeout_and_limit),
 		cmocka_unit_test(svg_edge_cases),
