@@ -407,6 +407,243 @@ static void set_processes(json_t *f, int n)
 	json_object_set_new(f, "processes", a);
 }
 
+/* The text of a report of f alone (f's reference is taken). */
+static char *text_of(json_t *f)
+{
+	json_t *rep = one(f, json_string_value(json_object_get(f, "verdict")));
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	json_decref(rep);
+	return r.out;
+}
+
+/* tree_rss far above the figures that count a shared page once, with more
+ * than one process: one line under tree_rss, where it is gated. */
+static void surprise_shared_pages(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("pool", "fail", 160 * MIB, 96 * MIB);
+	set_peak(f, "cgroup_bytes", 34 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 32 * MIB);
+	set_peak(f, "tree_pss_bytes", 33 * MIB);
+	set_processes(f, 5);
+	char *out = text_of(json_incref(f));
+	assert_contains(out, "        tree_rss            160.0 MiB   limit     96.0 MiB   headroom -66.7%  OVER\n"
+			     "          ^ shared pages counted once per process: 5 processes share about 128.0 MiB;"
+			     " gate on pss or cgroup_anon\n"
+			     "        cgroup               34.0 MiB\n"
+			     "        cgroup_anon          32.0 MiB\n"
+			     "        max_process_hwm     160.0 MiB\n"
+			     "        pss                  33.0 MiB\n");
+	free(out);
+
+	/* one process: nothing is shared between processes */
+	set_processes(f, 1);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	/* a full list may stand for more processes */
+	set_processes(f, 64);
+	out = text_of(json_incref(f));
+	assert_contains(out, "64+ processes share about 128.0 MiB");
+	free(out);
+
+	/* 1.5x exactly is not "well above"; nor is a gap under 4 MiB */
+	set_processes(f, 3);
+	set_peak(f, "tree_rss_bytes", 48 * MIB);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	set_peak(f, "tree_rss_bytes", 6 * MIB);
+	set_peak(f, "cgroup_bytes", 3 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 3 * MIB);
+	set_peak(f, "tree_pss_bytes", -1);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+
+	/* without a cgroup, the advice is the figure there is */
+	set_peak(f, "tree_rss_bytes", 160 * MIB);
+	set_peak(f, "cgroup_bytes", -1);
+	set_peak(f, "cgroup_anon_bytes", -1);
+	set_peak(f, "tree_pss_bytes", 33 * MIB);
+	out = text_of(json_incref(f));
+	assert_contains(out, "          ^ shared pages counted once per process: 3 processes share about 127.0 MiB; gate on pss\n");
+	free(out);
+	/* ... and none of them at all: nothing to compare with */
+	set_peak(f, "tree_pss_bytes", -1);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+
+	/* gated on something else: not where it matters */
+	set_peak(f, "tree_pss_bytes", 33 * MIB);
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "metric", json_string("pss"));
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	/* ... but nothing gated at all: the figures are all a reader has */
+	json_array_clear(json_object_get(f, "limits"));
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ shared pages"), 1);
+	free(out);
+
+	/* a report from before cgroup_anon renders as it did */
+	json_object_del(json_object_get(f, "peak"), "cgroup_anon_bytes");
+	json_object_del(json_object_get(f, "peak"), "cgroup_file_bytes");
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	assert_int_equal(count(out, "cgroup_anon"), 0);
+	free(out);
+	json_decref(f);
+}
+
+/* cgroup far above the tree, the page cache most of the difference: one
+ * line under cgroup. */
+static void surprise_page_cache(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("dd", "fail", 19 * MIB, 0);
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup",
+								       "limit_bytes", 128 * MIB, "value_bytes",
+								       181 * MIB, "ok", 0));
+	set_peak(f, "cgroup_bytes", 181 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 16 * MIB);
+	set_peak(f, "cgroup_file_bytes", 160 * MIB);
+	set_processes(f, 3);
+	char *out = text_of(json_incref(f));
+	assert_contains(out, "        cgroup              181.0 MiB   limit    128.0 MiB   headroom -41.4%  OVER\n"
+			     "          ^ 160.0 MiB of it is page cache from files read or written;"
+			     " gate on cgroup_anon to exclude it\n"
+			     "        cgroup_anon          16.0 MiB\n");
+	assert_int_equal(count(out, "^ "), 1);
+	free(out);
+	/* what is over the tree is not page cache: no explanation to give */
+	set_peak(f, "cgroup_file_bytes", 20 * MIB);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	/* a DB mapping its files: cgroup near the tree, but mostly page cache */
+	set_peak(f, "tree_rss_bytes", 100 * MIB);
+	set_peak(f, "max_process_hwm_bytes", 100 * MIB);
+	set_peak(f, "cgroup_bytes", 110 * MIB);
+	set_peak(f, "cgroup_file_bytes", 80 * MIB);
+	out = text_of(json_incref(f));
+	assert_contains(out, "          ^ 80.0 MiB of it is page cache from files read or written;");
+	free(out);
+	/* a few MiB of cache are not worth a line */
+	set_peak(f, "tree_rss_bytes", 2 * MIB);
+	set_peak(f, "cgroup_bytes", 6 * MIB);
+	set_peak(f, "cgroup_file_bytes", 3 * MIB);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+
+	/* both at once (a forked pool writing files), each under its figure */
+	set_peak(f, "tree_rss_bytes", 200 * MIB);
+	set_peak(f, "max_process_hwm_bytes", 40 * MIB);
+	set_peak(f, "cgroup_bytes", 400 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 40 * MIB);
+	set_peak(f, "cgroup_file_bytes", 360 * MIB);
+	json_array_clear(json_object_get(f, "limits"));
+	out = text_of(json_incref(f));
+	const char *shared = strstr(out, "^ shared pages"), *cache = strstr(out, "^ 360.0 MiB of it");
+	assert_non_null(shared);
+	assert_non_null(cache);
+	assert_true(strstr(out, "        tree_rss ") < shared && shared < strstr(out, "        cgroup ") &&
+		    strstr(out, "        cgroup ") < cache && cache < strstr(out, "        cgroup_anon "));
+	free(out);
+	json_decref(f);
+}
+
+/* The cgroup lost is said once per run, under the verdict, naming the
+ * fixtures when not all of them; a v2 -> v1 fallback (exact) never. */
+static void inexact_backend_once(void **state)
+{
+	(void)state;
+	const char *why = "cgroup v2: /x is not a cgroup directory";
+	json_t *a = json_array(), *m;
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "p%d", i);
+		json_t *f = fixture(name, "pass", MIB, 0);
+		m = json_object_get(f, "measurement");
+		json_object_set_new(m, "method", json_string("proc"));
+		json_object_set_new(m, "fallback_reason", json_string(why));
+		json_array_append_new(a, f);
+	}
+	json_t *rep = report_of("pass", a);
+	struct rendered r = render(mg_render_text, rep);
+	assert_starts(r.out, "memgate: PASS (3 fixtures within limits)\n"
+			     "  /proc sampling only, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n"
+			     "  PASS  p0  (proc, 1.50 s, 150 samples)\n");
+	assert_int_equal(count(r.out, why), 1);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**memgate: PASS** — 3 fixtures within limits\n\n**/proc sampling only**, not the exact "
+			       "peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n\n| fixture |");
+	assert_int_equal(count(r.out, why), 1);
+	free(r.out);
+
+	/* one fixture with a cgroup (after an exact fallback), one asking for proc */
+	m = json_object_get(json_array_get(a, 1), "measurement");
+	json_object_set_new(m, "method", json_string("cgroup-v1"));
+	json_object_set_new(m, "fallback_reason", json_string("cgroup v2: memory controller not available"));
+	json_object_set_new(json_object_get(json_array_get(a, 2), "measurement"), "fallback_reason", json_null());
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "\n  /proc sampling only for p0, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n");
+	assert_int_equal(count(r.out, "memory controller"), 0);
+	assert_int_equal(count(r.out, "sampling only"), 1);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**/proc sampling only** for p0, not the exact peak");
+	assert_int_equal(count(r.out, "memory controller"), 0);
+	free(r.out);
+	/* two reasons: a line each */
+	m = json_object_get(json_array_get(a, 2), "measurement");
+	json_object_set_new(m, "fallback_reason", json_string("cgroup v2: EACCES"));
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "  /proc sampling only for p0, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n"
+			       "  /proc sampling only for p2, not the exact peak (no cgroup: cgroup v2: EACCES)\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* many fixtures: the first three named, the rest counted */
+	a = json_array();
+	for (int i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "q%d", i);
+		json_t *f = fixture(name, "pass", MIB, 0);
+		m = json_object_get(f, "measurement");
+		json_object_set_new(m, "method", json_string(i < 5 ? "proc" : "cgroup-v2"));
+		json_object_set_new(m, "fallback_reason", i < 5 ? json_string(why) : json_null());
+		json_array_append_new(a, f);
+	}
+	rep = report_of("pass", a);
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "  /proc sampling only for q0, q1, q2, +2 more, not the exact peak");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* A command that never started has no time, no samples and no method
+ * worth a word. */
+static void not_started_measured_nothing(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	struct rendered r = render(mg_render_text, rep);
+	assert_contains(r.out, "  ERROR no-such-command  (did not start)\n"
+			       "        ! cannot execute \"/nonexistent/cmd\"");
+	assert_int_equal(count(r.out, "0 samples"), 0);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "No figures: the command did not start.\n\n### FAIL: grow-over");
+	assert_int_equal(count(r.out, "0 samples"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
 /* ----------------------------------------------------------- markdown */
 
 static void markdown_real_report(void **state)
@@ -429,7 +666,9 @@ static void markdown_real_report(void **state)
 	assert_contains(r.out, "**Exit:** killed by signal 11 (SIGSEGV)\n");
 	assert_contains(r.out, "**Exit:** exited with code 3\n");
 	assert_contains(r.out, "**Measured with** proc: 32 samples every 10 ms over 307 ms.\n");
-	assert_contains(r.out, "Fallback: cgroup v2: memory controller not available in /sys/fs/cgroup/unified (controllers: hugetlb)\n");
+	assert_contains(r.out, "**Measured with** cgroup-v1: 101 samples every 10 ms over 993 ms.\n");
+	/* cgroup v1 is exact: how v2 was missed is no concern of the reader's */
+	assert_int_equal(count(r.out, "memory controller not available"), 0);
 	assert_contains(r.out, "### ERROR: no-such-command\n\n- cannot execute \"/nonexistent/cmd\": command not found"
 			       " (check the command and PATH)\n\nNo figures: the command did not start.\n\n");
 	assert_contains(r.out, "```mermaid\nxychart-beta\n    title \"tree RSS over time (flat line: tree_rss limit 64.0 MiB)\"\n"
@@ -461,6 +700,99 @@ static void markdown_pass_and_not_run(void **state)
 	assert_contains(r.out, "**memgate: ERROR** — 3 of 3 fixtures could not be measured (interrupted by SIGINT)\n");
 	assert_contains(r.out, "### ERROR: workers-4x16MiB\n\n- not run: memgate was interrupted\n\nNot run.\n\n");
 	assert_contains(r.out, "| hold-64MiB | ERROR | 65.3 MiB | 80.0 MiB | interrupted by SIGINT: the tree was killed (+1 more) |\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* The "Measured with" line tells how often it really was: the achieved
+ * median interval, the one asked for when they differ by over 20%, and a
+ * round over the processes when it took much longer than a tick. */
+static void markdown_measured_how_often(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("svc", "pass", 30 * MIB, 0);
+	json_t *m = json_object_get(f, "measurement");
+	json_t *rep = one(f, "pass");
+	struct rendered r = render(mg_render_markdown, rep);
+	/* a report without the cadences says what it always said */
+	assert_contains(r.out, "**Measured with** cgroup-v2: 150 samples every 10 ms over 1.50 s.\n");
+	free(r.out);
+
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 10.4, "max", 30.0, "count", 150));
+	json_object_set_new(m, "per_process_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 15.0, "max", 40.0, "count", 90));
+	json_object_set_new(m, "pss_interval_ms", json_null());
+	json_object_set_new(m, "cpu_budget_pct", json_real(1.0));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Measured with** cgroup-v2: 150 samples over 1.50 s, a median 10 ms apart.\n");
+	free(r.out);
+
+	/* slower than asked, and each process read far less often */
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 31.2, "max", 90.0, "count", 48));
+	json_object_set_new(m, "per_process_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 250.0, "max", 400.0, "count", 6));
+	json_object_set_new(m, "cpu_budget_pct", json_real(0.5));
+	json_object_set_new(f, "leftover_processes", json_integer(1));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Measured with** cgroup-v2: 150 samples over 1.50 s, a median 31 ms apart (10 ms asked); "
+			       "each process was read every 250 ms (median, within cpu_budget 0.5% of a core); "
+			       "1 leftover process killed.\n");
+	free(r.out);
+	/* a fast tick: a decimal; faster than asked counts too */
+	json_object_set_new(m, "interval_ms", json_integer(2));
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 1.5, "max", 9.0, "count", 600));
+	json_object_del(m, "cpu_budget_pct");
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "a median 1.5 ms apart (2 ms asked); each process was read every 250 ms (median); 1 leftover");
+	free(r.out);
+
+	/* checked when present */
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:s, s:f, s:i}", "median", "fast", "max", 9.0, "count", 6));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms.median: expected a number, got a string");
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f}", "median", 1.0, "max", 9.0));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms.count: missing (expected a non-negative integer)");
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", -1.0, "max", 9.0, "count", 6));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms.median: expected a non-negative number, got -1");
+	json_object_set_new(m, "achieved_interval_ms", json_integer(3));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms: expected an object or null, got an integer");
+	json_object_set_new(m, "achieved_interval_ms", json_null());
+	json_object_set_new(m, "cpu_budget_pct", json_string("1%"));
+	assert_rejected(rep, "fixtures[0].measurement.cpu_budget_pct: expected a number, got a string");
+	json_decref(rep);
+}
+
+/* cgroup_anon is a row of its own (when the report has it); a surprising
+ * figure is explained in a line under the table. */
+static void markdown_anon_and_surprises(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("pool", "fail", 160 * MIB, 96 * MIB);
+	set_peak(f, "cgroup_bytes", 34 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 32 * MIB);
+	set_processes(f, 5);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| tree_rss | 160.0 MiB | 96.0 MiB | -66.7% (over) |\n"
+			       "| cgroup | 34.0 MiB | — | — |\n"
+			       "| cgroup_anon | 32.0 MiB | — | — |\n"
+			       "| max_process_hwm | 160.0 MiB | — | — |\n\n"
+			       "**tree_rss:** shared pages counted once per process: 5 processes share about 128.0 MiB; "
+			       "gate on pss or cgroup_anon\n\n**Measured with**");
+	free(r.out);
+	/* a cgroup_anon limit: its row has it, and no second row */
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup_anon",
+								       "limit_bytes", 48 * MIB, "value_bytes", 32 * MIB,
+								       "ok", 1));
+	set_peak(f, "cgroup_file_bytes", 200 * MIB);
+	set_peak(f, "cgroup_bytes", 234 * MIB);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| cgroup_anon | 32.0 MiB | 48.0 MiB | 33.3% |\n");
+	assert_int_equal(count(r.out, "| cgroup_anon |"), 1);
+	/* the cgroup is not gated: its page cache is not this fixture's concern */
+	assert_int_equal(count(r.out, "page cache"), 0);
+	free(r.out);
+	/* null (no cgroup) but limited: a row saying so */
+	set_peak(f, "cgroup_anon_bytes", -1);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| cgroup_anon | n/a | 48.0 MiB | — |\n");
 	free(r.out);
 	json_decref(rep);
 }
@@ -1379,7 +1711,9 @@ static void strip_baseline(json_t *rep)
 /* Without the baseline keys, the output is what it was before deltas
  * were shown: baseline.txt less its "   vs baseline ..." tails, and the
  * markdown, JUnit and SVG of mixed and python byte for byte as the
- * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg}). */
+ * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg};
+ * the markdown has since lost the v2 -> v1 fallback reasons and the
+ * "Measured with" line of a command that did not start, on purpose). */
 static void no_baseline_keys_render_as_before(void **state)
 {
 	(void)state;
@@ -1611,9 +1945,15 @@ int main(void)
 		cmocka_unit_test(not_run_fixture_is_valid),
 		cmocka_unit_test(text_matches_report_text),
 		cmocka_unit_test(text_hand_made),
+		cmocka_unit_test(surprise_shared_pages),
+		cmocka_unit_test(surprise_page_cache),
+		cmocka_unit_test(inexact_backend_once),
+		cmocka_unit_test(not_started_measured_nothing),
 		cmocka_unit_test(markdown_real_report),
 		cmocka_unit_test(markdown_pass_and_not_run),
 		cmocka_unit_test(markdown_escapes_cells),
+		cmocka_unit_test(markdown_measured_how_often),
+		cmocka_unit_test(markdown_anon_and_surprises),
 		cmocka_unit_test(markdown_chart_is_downsampled_keeping_peaks),
 		cmocka_unit_test(downsample_keeps_maxima),
 		cmocka_unit_test(nice_ticks),
