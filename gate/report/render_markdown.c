@@ -365,41 +365,85 @@ static void chart_values(FILE *out, const double *vals, size_t n)
 	fputs("]\n", out);
 }
 
-/* Tree RSS over time as a Mermaid xychart, with the tree_rss limit as a
- * second, flat line (xychart has no legend: the title says which is which). */
+/* The values of the growth fit at the chart's n evenly spaced times over
+ * [0, span]: the line through the fit window, drawn across the chart (an
+ * xychart line has a value at every x), never below 0. */
+static void fit_values(const struct mg_rv_chart *c, int64_t span, size_t n, double *out)
+{
+	double per_ms = (c->fit_v1 - c->fit_v0) / (c->fit_t1 - c->fit_t0);
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)span * (double)i / (double)(n - 1), v = c->fit_v0 + per_ms * (t - c->fit_t0);
+		out[i] = v > 0 ? v / 1048576.0 : 0.0;
+	}
+}
+
+/* The title: what is plotted, what the other lines are, how it ended:
+ * "tree RSS over time (flat line: tree_rss limit 64.0 MiB)". */
+static void chart_title(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_chart *c, bool fit)
+{
+	char a[48];
+	const char *sep = " (";
+	fprintf(out, "    title \"%s over time", c->label);
+	if (c->has_limit) {
+		mg_format_mib(c->limit_bytes, a, sizeof a);
+		fprintf(out, "%sflat line: %s %s", sep, c->limit_name, a);
+		sep = "; ";
+	}
+	if (fit) {
+		const struct mg_rv_metric g = {.metric = "growth", .unit = "bytes/s"};
+		mg_rv_format_value(&g, (int64_t)llround(f->growth.bytes_per_s), a, sizeof a);
+		fprintf(out, "%ssloped line: growth fit %s", sep, a);
+		sep = "; ";
+	}
+	if (c->end) {
+		fprintf(out, "%sended by %s", sep, strcmp(c->end, "OOM kill") == 0 ? "an OOM kill" : "the timeout");
+		sep = "; ";
+	}
+	fputs(*sep == ';' ? ")\"\n" : "\"\n", out);
+}
+
+/* The series of the metric that failed (mg_rv_chart_of; tree RSS unless
+ * another one did) as a Mermaid xychart, its limit as a flat line and
+ * the growth fit as a sloped one (xychart has no legend: the title says
+ * which is which). */
 static void chart(FILE *out, const struct mg_rv_fixture *f)
 {
-	double vals[CHART_POINTS], flat[CHART_POINTS];
+	double vals[CHART_POINTS], flat[CHART_POINTS], fit[CHART_POINTS];
 	int64_t span;
-	size_t n = mg_rv_downsample(f->series, f->nseries, CHART_POINTS, vals, &span);
+	struct mg_rv_chart c;
+	mg_rv_chart_of(f, &c);
+	size_t n = mg_rv_downsample(c.pts, c.n, CHART_POINTS, vals, &span);
 	if (n < 2 || span <= 0)
 		return; /* one instant: nothing to draw */
-	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
+	/* the fit is of tree RSS: drawn only over tree RSS */
+	bool with_fit = c.fit && strcmp(c.metric, "tree_rss") == 0;
+	if (with_fit)
+		fit_values(&c, span, n, fit);
 	/* the axis holds the peak figure even if no sample caught it */
-	double top = (double)f->tree_rss_bytes / 1048576.0, lim = l ? (double)l->limit_bytes / 1048576.0 : 0.0;
+	double top = c.peak > 0 ? (double)c.peak / 1048576.0 : 0.0;
+	double lim = c.has_limit ? (double)c.limit_bytes / 1048576.0 : 0.0;
 	for (size_t i = 0; i < n; i++) {
 		top = vals[i] > top ? vals[i] : top;
+		top = with_fit && fit[i] > top ? fit[i] : top;
 		flat[i] = lim;
 	}
 	struct mg_ticks t;
 	mg_nice_ticks((lim > top ? lim : top) * 1.05, 6, &t);
-	char lt[32];
-	if (l)
-		mg_format_mib(l->limit_bytes, lt, sizeof lt);
 	fputs("```mermaid\nxychart-beta\n", out);
-	if (l)
-		fprintf(out, "    title \"tree RSS over time (flat line: tree_rss limit %s)\"\n", lt);
-	else
-		fputs("    title \"tree RSS over time\"\n", out);
+	chart_title(out, f, &c, with_fit);
 	/* enough decimals that a short run does not end at "0.00" */
 	fprintf(out, "    x-axis \"time (s)\" 0 --> %.*f\n", span >= 10000 ? 1 : span >= 100 ? 2 : 3,
 		(double)span / 1000.0);
-	fprintf(out, "    y-axis \"tree RSS (MiB)\" 0 --> %.*f\n", t.decimals, t.top);
+	fprintf(out, "    y-axis \"%s (MiB)\" 0 --> %.*f\n", c.label, t.decimals, t.top);
 	fputs("    line ", out);
 	chart_values(out, vals, n);
-	if (l) {
+	if (c.has_limit) {
 		fputs("    line ", out);
 		chart_values(out, flat, n);
+	}
+	if (with_fit) {
+		fputs("    line ", out);
+		chart_values(out, fit, n);
 	}
 	fputs("```\n\n", out);
 }

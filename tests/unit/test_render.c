@@ -1356,6 +1356,171 @@ static void svg_edge_cases(void **state)
 }
 
 
+/* ------------------------------------------------------------ charts */
+
+/* series_cgroup of n points 100 ms apart: usage climbs by step, anon is
+ * half of it (null at the first point). */
+static json_t *cgroup_series(int n, json_int_t step)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[i, I, o]", i * 100, step * (i + 1),
+						   i ? json_integer(step * (i + 1) / 2) : json_null()));
+	return a;
+}
+
+static char *mermaid_of(const char *md)
+{
+	const char *start = strstr(md, "```mermaid\n"), *end = start ? strstr(start + 3, "```\n") : NULL;
+	assert_non_null(end);
+	return strndup(start, (size_t)(end - start));
+}
+
+/* The picture shows the metric that failed: its series and its limit. */
+static void chart_plots_the_failed_metric(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("dd", "fail", 20 * MIB, 0);
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup",
+								       "limit_bytes", 128 * MIB, "value_bytes",
+								       200 * MIB, "ok", 0));
+	set_peak(f, "cgroup_bytes", 200 * MIB);
+	json_object_set_new(f, "series_cgroup", cgroup_series(10, 20 * MIB));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	char *chart = mermaid_of(r.out);
+	assert_string_equal(chart, "```mermaid\nxychart-beta\n"
+				   "    title \"cgroup usage over time (flat line: cgroup limit 128.0 MiB)\"\n"
+				   "    x-axis \"time (s)\" 0 --> 0.90\n"
+				   "    y-axis \"cgroup usage (MiB)\" 0 --> 250\n"
+				   "    line [20.0, 40.0, 60.0, 80.0, 100.0, 120.0, 140.0, 160.0, 180.0, 200.0]\n"
+				   "    line [128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0]\n");
+	free(chart);
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, ">peak cgroup usage 200.0 MiB (cgroup limit 128.0 MiB) · tree RSS 20.0 MiB · cgroup-v2 · ");
+	assert_contains(r.out, ">cgroup usage (MiB)</text>");
+	assert_contains(r.out, ">cgroup limit 128.0 MiB</text>");
+	assert_int_equal(count(r.out, "<polyline"), 2); /* tree RSS behind it, in grey */
+	assert_contains(r.out, "<polyline fill=\"none\" stroke=\"#aaaaaa\"");
+	assert_contains(r.out, ">tree RSS</text>"); /* the legend */
+	free(r.out);
+
+	/* cgroup_anon: the anon series, its null points left out */
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "metric", json_string("cgroup_anon"));
+	set_peak(f, "cgroup_anon_bytes", 100 * MIB);
+	r = render(mg_render_markdown, rep);
+	chart = mermaid_of(r.out);
+	assert_contains(chart, "    title \"cgroup anon + shmem over time (flat line: cgroup_anon limit 128.0 MiB)\"\n"
+			       "    x-axis \"time (s)\" 0 --> 0.90\n");
+	assert_contains(chart, "    line [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0]\n");
+	free(chart);
+	free(r.out);
+
+	/* a report without series_cgroup (older, or no cgroup): tree RSS as before */
+	json_object_del(f, "series_cgroup");
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "    title \"tree RSS over time\"\n");
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_contains(r.out, ">tree RSS (MiB)</text>");
+	assert_int_equal(count(r.out, "<polyline"), 1);
+	assert_int_equal(count(r.out, "stroke-dasharray"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* A failed growth limit: the fit drawn over its window, through the
+ * window's mean point with the report's slope. */
+static void chart_growth_fit(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("leak", "fail", 20 * MIB, 0);
+	json_t *series = json_array();
+	for (int i = 0; i <= 10; i++) /* 10 MiB + 1 MiB every 100 ms */
+		json_array_append_new(series, json_pack("[i, I]", i * 100, 10 * MIB + i * MIB));
+	json_object_set_new(f, "series", series);
+	json_object_set_new(f, "growth", json_pack("{s:f, s:f, s:i, s:i, s:i, s:n}", "bytes_per_s", 10.0 * MIB, "r2", 1.0,
+						   "from_ms", 200, "to_ms", 1000, "points", 9, "bytes_per_request"));
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b, s:s}", "metric", "growth",
+								       "limit_bytes", MIB, "value_bytes", 10 * MIB,
+								       "ok", 0, "unit", "bytes/s"));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	char *chart = mermaid_of(r.out);
+	assert_contains(chart, "    title \"tree RSS over time (sloped line: growth fit 10.0 MiB/s)\"\n");
+	/* drawn across the chart: on the series, which is a perfect line */
+	assert_contains(chart, "    line [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0]\n"
+			       "    line [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0]\n");
+	free(chart);
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	/* from (0.2 s, 12 MiB) to (1.0 s, 20 MiB): x 72 + s/1.6*720 (wall 1.5 s),
+	 * y 48+58 + 140 - MiB/25*140 */
+	assert_contains(r.out, "<line x1=\"162.0\" y1=\"178.8\" x2=\"522.0\" y2=\"134.0\" stroke=\"#ff7f0e\"");
+	assert_contains(r.out, ">growth 10.0 MiB/s (limit 1.0 MiB/s)</text>");
+	free(r.out);
+
+	/* within its limit: no fit */
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "ok", json_true());
+	r = render(mg_render_svg, rep);
+	assert_int_equal(count(r.out, "#ff7f0e"), 0);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_int_equal(count(r.out, "growth fit"), 0);
+	free(r.out);
+
+	/* checked when present */
+	json_object_del(json_object_get(f, "growth"), "from_ms");
+	assert_rejected(rep, "fixtures[0].growth.from_ms: missing (expected a non-negative integer)");
+	json_object_set_new(f, "growth", json_array());
+	assert_rejected(rep, "fixtures[0].growth: expected an object or null, got an array");
+	json_decref(rep);
+}
+
+/* How the run ended is marked: an OOM kill under kill_above plots the
+ * cgroup's usage against kill_above; a timeout says so. */
+static void chart_marks_the_end(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("oom", "fail", 60 * MIB, 0);
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name", "SIGKILL",
+						 "timed_out", 0, "oom_killed", 1));
+	json_object_set_new(f, "kill_above_bytes", json_integer(64 * MIB));
+	json_t *sc = cgroup_series(4, 16 * MIB);
+	json_array_append_new(sc, json_pack("[i, i, i]", 400, 100000, 0)); /* drained after the kill */
+	json_object_set_new(f, "series_cgroup", sc);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "    title \"cgroup usage over time (flat line: kill_above 64.0 MiB; ended by an OOM kill)\"\n");
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, ">kill_above 64.0 MiB</text>");
+	assert_contains(r.out, ">OOM kill (kill_above 64.0 MiB)</text>");
+	/* the marker where the fall began: (0.3 s, 64 MiB), not on the drained tail */
+	assert_contains(r.out, "<circle cx=\"207.0\" cy=\"");
+	free(r.out);
+
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name", "SIGKILL",
+						 "timed_out", 1, "oom_killed", 0));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "    title \"tree RSS over time (ended by the timeout)\"\n");
+	free(r.out);
+
+	/* series_cgroup is checked when present */
+	json_array_set_new(sc, 1, json_pack("[i, i]", 100, 5));
+	assert_rejected(rep, "fixtures[0].series_cgroup[1]: expected [ms, usage, anon], got another array");
+	json_array_set_new(sc, 1, json_pack("[i, i, i]", 100, 5, -2));
+	assert_rejected(rep, "fixtures[0].series_cgroup[1]: expected [ms, usage, anon] as non-negative integers (anon may be null)");
+	json_array_set_new(sc, 1, json_pack("[i, i, n]", 100, 5));
+	json_object_set_new(f, "processes", json_string("many"));
+	assert_rejected(rep, "fixtures[0].processes: expected an array, got a string");
+	json_decref(rep);
+}
+
 /* ------------------------------------------------- service and python */
 
 /* A section of the markdown: from its heading to the next one. */
@@ -1970,6 +2135,9 @@ int main(void)
 		cmocka_unit_test(svg_real_reports),
 		cmocka_unit_test(svg_oom_timeout_and_limit),
 		cmocka_unit_test(svg_edge_cases),
+		cmocka_unit_test(chart_plots_the_failed_metric),
+		cmocka_unit_test(chart_growth_fit),
+		cmocka_unit_test(chart_marks_the_end),
 		cmocka_unit_test(markdown_service_report),
 		cmocka_unit_test(markdown_output_tail_cannot_break_out),
 		cmocka_unit_test(markdown_python_heap_report),
