@@ -145,9 +145,13 @@ static void assert_well_formed_xml(const char *text)
  * baseline: `memgate run -c configs/demo.json --baseline B` against an
  * edited copy of an earlier run (hold-64MiB's tree_rss lowered 12 MiB and
  * its cgroup set to 0, workers' cgroup raised 5 MiB, forked-shared's
- * cgroup lowered 10 MiB). */
+ * cgroup lowered 10 MiB). pool..procpool: by a memgate that measures
+ * cgroup_anon, the page cache and the cadences, one report per case of
+ * figures_golden below. */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
-					   "oom", "timeout", "service", "python", "baseline"};
+					   "oom", "timeout", "service", "python", "baseline",
+					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
+					   "cadence", "procpool"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -1521,6 +1525,46 @@ static void chart_marks_the_end(void **state)
 	json_decref(rep);
 }
 
+/* One report per case the explanations and charts are for, each a fixture
+ * of one real `memgate run` (cgroup v1, 10 ms), with the markdown, SVG
+ * (and, where a figure is explained, JUnit) it renders to:
+ *   pool       workload shared 32 4 500, pss, tree_rss limit 96MiB: shared pages
+ *   filecache  dd 160 MiB to a file, cat it, workload hold 16 300; cgroup 128MiB: page cache
+ *   anon       workload tree 3 24 400, cgroup_anon 48MiB: the anon series
+ *   growth     workload grow 2 100 20, growth 20MiB/s: the fit line
+ *   oomcg      workload grow 8 200 10, kill_above 64MiB: usage against kill_above
+ *   timeoutcg  workload grow 4 40 30, timeout 600ms: the timeout marked
+ *   cadence    workload tree 48 2 600, interval 2ms, cpu_budget 0.2%: slow rounds
+ *   procpool   --cgroup-root /tmp/notcg: pool as above, and a fixture asking for proc
+ * Regenerate one with `build/memgate report -f svg tests/data/reports/X.json
+ * -o tests/data/reports/X.svg` (md, junit likewise) and look at it. */
+static void figures_golden(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"pool", "filecache", "anon", "growth", "oomcg", "timeoutcg", "cadence", "procpool"};
+	static const struct {
+		const char *ext;
+		render_fn fn;
+	} outs[] = {{"md", mg_render_markdown}, {"svg", mg_render_svg}, {"junit.xml", mg_render_junit}};
+	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+			char path[128], full[160];
+			snprintf(path, sizeof path, "reports/%s.%s", names[n], outs[k].ext);
+			snprintf(full, sizeof full, "tests/data/%s", path);
+			if (k == 2 && access(full, F_OK) != 0)
+				continue; /* JUnit only where a figure is explained */
+			char *want = tu_read_data(path);
+			json_t *rep = load_report(names[n]);
+			struct rendered r = render(outs[k].fn, rep);
+			assert_int_equal(r.rc, 0);
+			if (strcmp(r.out, want) != 0)
+				fail_msg("%s: differs; got\n%s", path, r.out);
+			free(r.out);
+			free(want);
+			json_decref(rep);
+		}
+}
+
 /* ------------------------------------------------- service and python */
 
 /* A section of the markdown: from its heading to the next one. */
@@ -1747,8 +1791,8 @@ static void huge_figures_saturate(void **state)
 static void any_value_of_any_type(void **state)
 {
 	(void)state;
-	const char *reports[] = {"mixed", "service", "python"};
-	for (size_t r = 0; r < 3; r++) {
+	const char *reports[] = {"mixed", "service", "python", "filecache"};
+	for (size_t r = 0; r < 4; r++) {
 		struct swap_ctx c = {load_report(reports[r]), 0, 0};
 		swap_all(&c, json_array_get(json_object_get(c.report, "fixtures"), 0), "fixtures[0]");
 		/* most swaps are refused, some are harmless (an unknown key, a
@@ -2138,6 +2182,7 @@ int main(void)
 		cmocka_unit_test(chart_plots_the_failed_metric),
 		cmocka_unit_test(chart_growth_fit),
 		cmocka_unit_test(chart_marks_the_end),
+		cmocka_unit_test(figures_golden),
 		cmocka_unit_test(markdown_service_report),
 		cmocka_unit_test(markdown_output_tail_cannot_break_out),
 		cmocka_unit_test(markdown_python_heap_report),
