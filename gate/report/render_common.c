@@ -353,57 +353,78 @@ static const char *inexact_reason(const struct mg_rv_fixture *f)
 	return f->fallback_reason;
 }
 
-/* "a, b, c, +2 more": the fixtures that fell back for reason */
-static void inexact_who(const struct mg_view *v, const char *reason, char *buf, size_t len)
+/* Fixture indices ordered by reason, then index: each reason's fixtures
+ * together, in report order. */
+static const struct mg_view *sort_view;
+
+static int by_reason(const void *a, const void *b)
 {
-	size_t shown = 0, more = 0, used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < v->n; i++) {
-		const char *r = inexact_reason(&v->fixtures[i]);
-		if (!r || strcmp(r, reason) != 0)
-			continue;
-		if (shown == 3) {
-			more++;
-			continue;
-		}
-		int k = snprintf(buf + used, len - used, "%s%.40s", shown ? ", " : "", v->fixtures[i].name);
-		if (k < 0 || (size_t)k >= len - used)
-			break;
-		used += (size_t)k;
-		shown++;
-	}
-	if (more && used < len)
-		snprintf(buf + used, len - used, ", +%zu more", more);
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(inexact_reason(&sort_view->fixtures[x]), inexact_reason(&sort_view->fixtures[y]));
+	return c ? c : (x > y) - (x < y);
 }
 
-size_t mg_rv_inexact(const struct mg_view *v, size_t i, struct mg_rv_inexact *out)
+struct group {
+	size_t start, len; /* in the sorted indices */
+	size_t first;      /* its first fixture in the report */
+};
+
+static int by_first(const void *a, const void *b)
 {
-	size_t distinct = 0, ran = 0, with = 0;
-	for (size_t k = 0; k < v->n; k++)
-		ran += v->fixtures[k].ran;
-	for (size_t k = 0; k < v->n; k++) {
-		const char *r = inexact_reason(&v->fixtures[k]);
-		bool first = r != NULL;
-		for (size_t j = 0; first && j < k; j++) {
-			const char *q = inexact_reason(&v->fixtures[j]);
-			first = !q || strcmp(q, r) != 0;
-		}
-		if (!first)
-			continue;
-		if (distinct++ != i)
-			continue;
-		out->reason = r;
-		with = 0;
-		for (size_t j = k; j < v->n; j++) {
-			const char *q = inexact_reason(&v->fixtures[j]);
-			with += q && strcmp(q, r) == 0;
-		}
-		if (with == ran)
-			out->who[0] = '\0';
-		else
-			inexact_who(v, r, out->who, sizeof out->who);
+	const struct group *x = a, *y = b;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/* "a, b, c, +2 more": the fixtures of one reason */
+static void inexact_who(const struct mg_view *v, const size_t *idx, size_t len, char *buf, size_t cap)
+{
+	size_t used = 0, shown = 0;
+	buf[0] = '\0';
+	for (; shown < len && shown < 3; shown++) {
+		int k = snprintf(buf + used, cap - used, "%s%.40s", shown ? ", " : "", v->fixtures[idx[shown]].name);
+		if (k < 0 || (size_t)k >= cap - used)
+			return;
+		used += (size_t)k;
 	}
-	return distinct;
+	if (shown < len)
+		snprintf(buf + used, cap - used, ", +%zu more", len - shown);
+}
+
+/* Sorting, not comparing every pair: a merged report may hold many
+ * fixtures, each with a reason of its own. */
+size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t max)
+{
+	size_t m = 0, ran = 0, ngroups = 0;
+	size_t *idx = calloc(v->n ? v->n : 1, sizeof *idx);
+	struct group *g = calloc(v->n ? v->n : 1, sizeof *g);
+	if (!idx || !g) {
+		free(idx);
+		free(g);
+		return 0; /* out of memory: said nowhere, the figures still are */
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		ran += v->fixtures[i].ran;
+		if (inexact_reason(&v->fixtures[i]))
+			idx[m++] = i;
+	}
+	sort_view = v;
+	qsort(idx, m, sizeof *idx, by_reason);
+	for (size_t i = 0; i < m; i++) {
+		if (i == 0 || strcmp(inexact_reason(&v->fixtures[idx[i]]), inexact_reason(&v->fixtures[idx[i - 1]])) != 0)
+			g[ngroups++] = (struct group){i, 0, idx[i]};
+		g[ngroups - 1].len++;
+	}
+	qsort(g, ngroups, sizeof *g, by_first);
+	for (size_t k = 0; k < ngroups && k < max; k++) {
+		out[k].reason = inexact_reason(&v->fixtures[g[k].first]);
+		if (g[k].len == ran)
+			out[k].who[0] = '\0';
+		else
+			inexact_who(v, idx + g[k].start, g[k].len, out[k].who, sizeof out[k].who);
+	}
+	free(idx);
+	free(g);
+	return ngroups;
 }
 
 /* --------------------------------------------------------------- chart */

@@ -75,17 +75,18 @@ size_t mg_rv_surprises(const struct mg_rv_fixture *f, struct mg_rv_surprise *out
 /* The surprise about metric among n, or NULL. */
 const struct mg_rv_surprise *mg_rv_surprise_of(const struct mg_rv_surprise *s, size_t n, const char *metric);
 
-/* The backend, said once per run and only when it was not exact: the
- * i-th distinct fallback reason among the fixtures that ran with proc
- * after a fallback (a fixture that asked for proc is not told: nothing
- * went other than asked), and who: "" when it is every fixture that ran,
- * else their names ("a, b", "a, b, c, +2 more"). Returns how many
- * distinct reasons there are (out untouched when i is not below that). */
+/* The backend, said once per run and only when it was not exact: each
+ * distinct fallback reason among the fixtures that ran with proc after a
+ * fallback (a fixture that asked for proc is not told: nothing went other
+ * than asked), in report order, with who: "" when it is every fixture
+ * that ran, else their names ("a, b", "a, b, c, +2 more"). Fills at most
+ * max; returns how many distinct reasons there are. */
+#define MG_RV_MAX_INEXACT 3
 struct mg_rv_inexact {
 	const char *reason;
 	char who[200];
 };
-size_t mg_rv_inexact(const struct mg_view *v, size_t i, struct mg_rv_inexact *out);
+size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t max);
 
 /* What a fixture's chart plots: the series of the metric that failed it
  * (tree RSS unless a cgroup or cgroup_anon limit failed and the report has

@@ -116,17 +116,21 @@ static void headline(FILE *out, const struct mg_view *v)
  * once, under the verdict, since it qualifies every figure. */
 static void inexact(FILE *out, const struct mg_view *v)
 {
-	struct mg_rv_inexact in;
-	for (size_t i = 0; i < mg_rv_inexact(v, i, &in); i++) {
+	struct mg_rv_inexact in[MG_RV_MAX_INEXACT];
+	size_t n = mg_rv_inexact(v, in, MG_RV_MAX_INEXACT);
+	for (size_t i = 0; i < n && i < MG_RV_MAX_INEXACT; i++) {
 		fputs("**/proc sampling only**", out);
-		if (*in.who) {
+		if (*in[i].who) {
 			fputs(" for ", out);
-			md_text(out, in.who);
+			md_text(out, in[i].who);
 		}
 		fputs(", not the exact peak (no cgroup: ", out);
-		md_text(out, in.reason);
+		md_text(out, in[i].reason);
 		fputs(")\n\n", out);
 	}
+	if (n > MG_RV_MAX_INEXACT)
+		fprintf(out, "…and %zu more reasons for /proc sampling only (see the JSON report).\n\n",
+			n - MG_RV_MAX_INEXACT);
 }
 
 static void overview_header(FILE *out)

@@ -253,17 +253,21 @@ static void headline(FILE *out, const struct mg_view *v)
  * once per run, under the verdict, since it qualifies every figure. */
 static void inexact_lines(FILE *out, const struct mg_view *v)
 {
-	struct mg_rv_inexact in;
-	for (size_t i = 0; i < mg_rv_inexact(v, i, &in); i++) {
+	struct mg_rv_inexact in[MG_RV_MAX_INEXACT];
+	size_t n = mg_rv_inexact(v, in, MG_RV_MAX_INEXACT);
+	for (size_t i = 0; i < n && i < MG_RV_MAX_INEXACT; i++) {
 		fputs("  /proc sampling only", out);
-		if (*in.who) {
+		if (*in[i].who) {
 			fputs(" for ", out);
-			put_clean(out, in.who);
+			put_clean(out, in[i].who);
 		}
 		fputs(", not the exact peak (no cgroup: ", out);
-		put_clean(out, in.reason);
+		put_clean(out, in[i].reason);
 		fputs(")\n", out);
 	}
+	if (n > MG_RV_MAX_INEXACT)
+		fprintf(out, "  ... and %zu more reasons for /proc sampling only (see the JSON report)\n",
+			n - MG_RV_MAX_INEXACT);
 }
 
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen)

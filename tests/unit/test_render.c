@@ -628,6 +628,33 @@ static void inexact_backend_once(void **state)
 	assert_contains(r.out, "  /proc sampling only for q0, q1, q2, +2 more, not the exact peak");
 	free(r.out);
 	json_decref(rep);
+
+	/* a reason each (a merged report may hold many): three, then counted,
+	 * and found by sorting, not by comparing every pair */
+	a = json_array();
+	for (int i = 0; i < 20000; i++) {
+		char name[16], reason[48];
+		snprintf(name, sizeof name, "r%d", i);
+		snprintf(reason, sizeof reason, "cgroup v2: reason %d", i);
+		json_t *f = fixture(name, "pass", MIB, 0);
+		m = json_object_get(f, "measurement");
+		json_object_set_new(m, "method", json_string("proc"));
+		json_object_set_new(m, "fallback_reason", json_string(reason));
+		json_array_append_new(a, f);
+	}
+	rep = report_of("pass", a);
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "within limits)\n"
+			       "  /proc sampling only for r0, not the exact peak (no cgroup: cgroup v2: reason 0)\n"
+			       "  /proc sampling only for r1, not the exact peak (no cgroup: cgroup v2: reason 1)\n"
+			       "  /proc sampling only for r2, not the exact peak (no cgroup: cgroup v2: reason 2)\n"
+			       "  ... and 19997 more reasons for /proc sampling only (see the JSON report)\n"
+			       "  PASS  r0  ");
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "…and 19997 more reasons for /proc sampling only (see the JSON report).\n\n");
+	free(r.out);
+	json_decref(rep);
 }
 
 /* A command that never started has no time, no samples and no method
