@@ -39,7 +39,9 @@ int mg_render_check(json_t *report, char *err, size_t errlen);
 /* The human summary (the format of `memgate run` on stderr). A metric
  * compared with a baseline (--baseline) has its delta on its line:
  * "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%", "  OVER BASELINE" past the
- * tolerance; without baseline keys the output is unchanged. */
+ * tolerance; without baseline keys the output is unchanged. A surprising
+ * figure gets a line under it ("          ^ shared pages counted once per
+ * process: ..."), a lost cgroup one line under the verdict. */
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes; a
  * "vs baseline" column in a fixture's metrics table when any of its
@@ -53,9 +55,11 @@ int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *er
  * a baseline. A metric over its baseline fails with type="baseline"; the
  * delta is in the failure message and in <system-out>. */
 int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
-/* A self-contained SVG: one panel per fixture, tree RSS over time; with a
- * baseline, a "vs baseline: tree_rss +12.3 MiB (+6.8%)" line under the
- * panel title. */
+/* A self-contained SVG: one panel per fixture, over time the series of
+ * the metric that failed it (tree RSS unless a cgroup or cgroup_anon limit
+ * did), its limit, the growth fit when growth failed, and how the run
+ * ended; with a baseline, a "vs baseline: tree_rss +12.3 MiB (+6.8%)" line
+ * under the panel title. */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub Actions: markdown to the step summary, outputs (verdict, report,
  * peak_<name>) to the output file, ::error annotations (at most 10). */

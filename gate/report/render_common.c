@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "result.h"
 #include "units.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -255,4 +256,250 @@ void mg_rv_summary(const struct mg_view *v, char *buf, size_t len)
 		snprintf(buf, len, "%zu of %zu fixture%s failed", v->nfail, v->n, s);
 	else
 		snprintf(buf, len, "%zu of %zu fixture%s could not be measured", v->nerror, v->n, s);
+}
+
+/* ------------------------------------------------ surprising figures */
+
+#define SURPRISE_RATIO 1.5
+#define SURPRISE_FLOOR ((int64_t)4 << 20) /* a smaller gap is not worth a line */
+
+/* A figure is worth explaining where it is gated (a limit or a baseline
+ * comparison), or where nothing is gated and the figures are all a
+ * reader has. */
+static bool matters(const struct mg_rv_fixture *f, const char *metric)
+{
+	return mg_rv_limit_of(f, metric) || mg_rv_comparison_of(f, metric) || (f->nlimits == 0 && f->nbaseline == 0);
+}
+
+/* The smallest known figure among those that count a shared page once. */
+static int64_t counted_once(const struct mg_rv_fixture *f)
+{
+	const int64_t v[] = {f->cgroup_bytes, f->tree_pss_bytes, f->cgroup_anon_bytes};
+	int64_t best = MG_NULL_FIG;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (v[i] != MG_NULL_FIG && (best == MG_NULL_FIG || v[i] < best))
+			best = v[i];
+	return best;
+}
+
+/* tree_rss adds each process's RSS: pages a forked pool shares count once
+ * per process. Surprising when it is over 1.5x the best figure that counts
+ * them once, with more than one process. */
+static bool shared_pages(const struct mg_rv_fixture *f, struct mg_rv_surprise *s)
+{
+	int64_t tree = f->tree_rss_bytes, best = counted_once(f);
+	char x[32];
+	if (tree == MG_NULL_FIG || best == MG_NULL_FIG || f->nprocesses < 2 || !matters(f, "tree_rss") ||
+	    (double)tree <= SURPRISE_RATIO * (double)best || tree - best < SURPRISE_FLOOR)
+		return false;
+	mg_format_mib(tree - best, x, sizeof x);
+	s->metric = "tree_rss";
+	/* the list keeps MG_MAX_PROCS processes: a full one may stand for more */
+	snprintf(s->text, sizeof s->text,
+		 "shared pages counted once per process: %zu%s processes share about %s; gate on %s", f->nprocesses,
+		 f->nprocesses >= MG_MAX_PROCS ? "+" : "", x,
+		 f->cgroup_bytes != MG_NULL_FIG ? "pss or cgroup_anon" : "pss");
+	return true;
+}
+
+/* cgroup charges the page cache of every file the tree read or wrote.
+ * Surprising when cgroup is over 1.5x the tree and the page cache is at
+ * least half the difference, or when the page cache is most of it. */
+static bool page_cache(const struct mg_rv_fixture *f, struct mg_rv_surprise *s)
+{
+	int64_t cg = f->cgroup_bytes, tree = f->tree_rss_bytes, file = f->cgroup_file_bytes;
+	char x[32];
+	if (cg == MG_NULL_FIG || tree == MG_NULL_FIG || file == MG_NULL_FIG || file < SURPRISE_FLOOR ||
+	    !matters(f, "cgroup"))
+		return false;
+	bool over_tree = (double)cg > SURPRISE_RATIO * (double)tree && 2.0 * (double)file >= (double)(cg - tree);
+	if (!over_tree && 2.0 * (double)file <= (double)cg)
+		return false;
+	mg_format_mib(file, x, sizeof x);
+	s->metric = "cgroup";
+	snprintf(s->text, sizeof s->text,
+		 "%s of it is page cache from files read or written; gate on cgroup_anon to exclude it", x);
+	return true;
+}
+
+/* A report written before cgroup_anon renders as it always did: no
+ * explanations (their advice names a figure it does not have). */
+size_t mg_rv_surprises(const struct mg_rv_fixture *f, struct mg_rv_surprise *out)
+{
+	size_t n = 0;
+	if (!mg_rv_started(f) || !f->anon_known)
+		return 0;
+	n += shared_pages(f, &out[n]);
+	n += page_cache(f, &out[n]);
+	return n;
+}
+
+const struct mg_rv_surprise *mg_rv_surprise_of(const struct mg_rv_surprise *s, size_t n, const char *metric)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s[i].metric, metric) == 0)
+			return &s[i];
+	return NULL;
+}
+
+/* ----------------------------------------------------- inexact backend */
+
+/* Measured with proc after a fallback: the figures are sampled, not the
+ * kernel's peak. */
+static const char *inexact_reason(const struct mg_rv_fixture *f)
+{
+	if (!f->ran || strcmp(f->method, "proc") != 0 || !f->fallback_reason || !*f->fallback_reason)
+		return NULL;
+	return f->fallback_reason;
+}
+
+/* Fixture indices ordered by reason, then index: each reason's fixtures
+ * together, in report order. */
+static const struct mg_view *sort_view;
+
+static int by_reason(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(inexact_reason(&sort_view->fixtures[x]), inexact_reason(&sort_view->fixtures[y]));
+	return c ? c : (x > y) - (x < y);
+}
+
+struct group {
+	size_t start, len; /* in the sorted indices */
+	size_t first;      /* its first fixture in the report */
+};
+
+static int by_first(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/* "a, b, c, +2 more": the fixtures of one reason */
+static void inexact_who(const struct mg_view *v, const size_t *idx, size_t len, char *buf, size_t cap)
+{
+	size_t used = 0, shown = 0;
+	buf[0] = '\0';
+	for (; shown < len && shown < 3; shown++) {
+		int k = snprintf(buf + used, cap - used, "%s%.40s", shown ? ", " : "", v->fixtures[idx[shown]].name);
+		if (k < 0 || (size_t)k >= cap - used)
+			return;
+		used += (size_t)k;
+	}
+	if (shown < len)
+		snprintf(buf + used, cap - used, ", +%zu more", len - shown);
+}
+
+/* Sorting, not comparing every pair: a merged report may hold many
+ * fixtures, each with a reason of its own. */
+size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t max)
+{
+	size_t m = 0, ran = 0, ngroups = 0;
+	size_t *idx = calloc(v->n ? v->n : 1, sizeof *idx);
+	struct group *g = calloc(v->n ? v->n : 1, sizeof *g);
+	if (!idx || !g) {
+		free(idx);
+		free(g);
+		return 0; /* out of memory: said nowhere, the figures still are */
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		ran += v->fixtures[i].ran;
+		if (inexact_reason(&v->fixtures[i]))
+			idx[m++] = i;
+	}
+	sort_view = v;
+	qsort(idx, m, sizeof *idx, by_reason);
+	for (size_t i = 0; i < m; i++) {
+		if (i == 0 || strcmp(inexact_reason(&v->fixtures[idx[i]]), inexact_reason(&v->fixtures[idx[i - 1]])) != 0)
+			g[ngroups++] = (struct group){i, 0, idx[i]};
+		g[ngroups - 1].len++;
+	}
+	qsort(g, ngroups, sizeof *g, by_first);
+	for (size_t k = 0; k < ngroups && k < max; k++) {
+		out[k].reason = inexact_reason(&v->fixtures[g[k].first]);
+		if (g[k].len == ran)
+			out[k].who[0] = '\0';
+		else
+			inexact_who(v, idx + g[k].start, g[k].len, out[k].who, sizeof out[k].who);
+	}
+	free(idx);
+	free(g);
+	return ngroups;
+}
+
+/* --------------------------------------------------------------- chart */
+
+/* A failed limit on a size whose series the report holds: what to plot. */
+static bool plot_metric(const struct mg_rv_fixture *f, const struct mg_rv_metric *l, struct mg_rv_chart *c)
+{
+	if (l->ok || !l->has_value)
+		return false;
+	if (strcmp(l->metric, "tree_rss") == 0) {
+		return true; /* the default already */
+	} else if (strcmp(l->metric, "cgroup") == 0 && f->nseries_cgroup) {
+		c->metric = "cgroup", c->label = "cgroup usage", c->limit_name = "cgroup limit";
+		c->pts = f->series_cgroup, c->n = f->nseries_cgroup, c->peak = f->cgroup_bytes;
+	} else if (strcmp(l->metric, "cgroup_anon") == 0 && f->nseries_anon) {
+		c->metric = "cgroup_anon", c->label = "cgroup anon + shmem", c->limit_name = "cgroup_anon limit";
+		c->pts = f->series_anon, c->n = f->nseries_anon, c->peak = f->cgroup_anon_bytes;
+	} else {
+		return false;
+	}
+	c->has_limit = true;
+	c->limit_bytes = l->limit_bytes;
+	return true;
+}
+
+/* The least-squares line through tree RSS over the growth window: the
+ * report has its slope; its intercept is the window's mean point. */
+static void growth_fit(const struct mg_rv_fixture *f, struct mg_rv_chart *c)
+{
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, "growth");
+	const struct mg_rv_growth *g = &f->growth;
+	double st = 0, sv = 0, k = 0;
+	if (!l || l->ok || !g->has || g->to_ms <= g->from_ms || !isfinite(g->bytes_per_s))
+		return;
+	for (size_t i = 0; i < f->nseries; i++)
+		if (f->series[i].ms >= g->from_ms && f->series[i].ms <= g->to_ms) {
+			st += (double)f->series[i].ms;
+			sv += (double)f->series[i].bytes;
+			k++;
+		}
+	if (k == 0)
+		return;
+	double per_ms = g->bytes_per_s / 1000.0, mt = st / k, mv = sv / k;
+	c->fit = true;
+	c->fit_t0 = (double)g->from_ms;
+	c->fit_t1 = (double)g->to_ms;
+	c->fit_v0 = mv + per_ms * (c->fit_t0 - mt);
+	c->fit_v1 = mv + per_ms * (c->fit_t1 - mt);
+}
+
+void mg_rv_chart_of(const struct mg_rv_fixture *f, struct mg_rv_chart *c)
+{
+	const struct mg_rv_metric *tree = mg_rv_limit_of(f, "tree_rss");
+	memset(c, 0, sizeof *c);
+	c->metric = "tree_rss";
+	c->label = "tree RSS";
+	c->limit_name = "tree_rss limit";
+	c->pts = f->series;
+	c->n = f->nseries;
+	c->peak = f->tree_rss_bytes;
+	if (tree) {
+		c->has_limit = true;
+		c->limit_bytes = tree->limit_bytes;
+	}
+	/* the first size limit that failed, in the report's order */
+	bool chosen = false;
+	for (size_t i = 0; i < f->nlimits && !chosen; i++)
+		chosen = plot_metric(f, &f->limits[i], c);
+	/* an OOM kill under kill_above: the cgroup's usage reached it */
+	if (!chosen && f->exit.oom_killed && f->kill_above_bytes != MG_NULL_FIG && f->nseries_cgroup) {
+		c->metric = "cgroup", c->label = "cgroup usage", c->limit_name = "kill_above";
+		c->pts = f->series_cgroup, c->n = f->nseries_cgroup, c->peak = f->cgroup_bytes;
+		c->has_limit = true;
+		c->limit_bytes = f->kill_above_bytes;
+	}
+	growth_fit(f, c);
+	c->end = f->exit.oom_killed ? "OOM kill" : f->exit.timed_out ? "timeout" : NULL;
 }

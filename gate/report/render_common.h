@@ -59,6 +59,54 @@ int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain);
 /* "1 of 3 fixtures failed, 1 could not be measured" / "3 fixtures within limits" */
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len);
 
+/* A figure that would surprise a reader, explained in one line: tree_rss
+ * far above the figures that count a shared page once (a forked pool),
+ * or cgroup far above the tree because it holds the page cache (a
+ * file-heavy job). */
+#define MG_RV_MAX_SURPRISES 2
+struct mg_rv_surprise {
+	const char *metric;     /* the figure explained: "tree_rss" or "cgroup" */
+	char text[192];         /* "shared pages counted once per process: ..." */
+};
+/* The surprises worth a line for f (see render_common.c for the rule),
+ * at most MG_RV_MAX_SURPRISES, in the order tree_rss, cgroup: how many.
+ * Only from the report's figures: text, markdown and JUnit all use it. */
+size_t mg_rv_surprises(const struct mg_rv_fixture *f, struct mg_rv_surprise *out);
+/* The surprise about metric among n, or NULL. */
+const struct mg_rv_surprise *mg_rv_surprise_of(const struct mg_rv_surprise *s, size_t n, const char *metric);
+
+/* The backend, said once per run and only when it was not exact: each
+ * distinct fallback reason among the fixtures that ran with proc after a
+ * fallback (a fixture that asked for proc is not told: nothing went other
+ * than asked), in report order, with who: "" when it is every fixture
+ * that ran, else their names ("a, b", "a, b, c, +2 more"). Fills at most
+ * max; returns how many distinct reasons there are. */
+#define MG_RV_MAX_INEXACT 3
+struct mg_rv_inexact {
+	const char *reason;
+	char who[200];
+};
+size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t max);
+
+/* What a fixture's chart plots: the series of the metric that failed it
+ * (tree RSS unless a cgroup or cgroup_anon limit failed and the report has
+ * that series, or an OOM kill under kill_above), its limit, and the growth
+ * fit when a growth limit failed. */
+struct mg_rv_chart {
+	const char *metric;           /* "tree_rss", "cgroup", "cgroup_anon" */
+	const char *label;            /* "tree RSS", "cgroup usage", "cgroup anon + shmem" */
+	const struct mg_rv_point *pts;
+	size_t n;
+	int64_t peak;                 /* the metric's peak figure (the axis holds it), or MG_NULL_FIG */
+	bool has_limit;
+	int64_t limit_bytes;
+	const char *limit_name;       /* "tree_rss limit", "cgroup limit", "kill_above" */
+	bool fit;                     /* draw the growth fit: from (t0, v0) to (t1, v1), ms and bytes */
+	double fit_t0, fit_v0, fit_t1, fit_v1;
+	const char *end;              /* "OOM kill", "timeout" or NULL: how the run ended */
+};
+void mg_rv_chart_of(const struct mg_rv_fixture *f, struct mg_rv_chart *c);
+
 /* ------------------------------------------------- render_util.c */
 
 /* Downsample a series onto `max` evenly spaced time buckets over

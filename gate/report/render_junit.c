@@ -13,7 +13,11 @@
  * from limits[].ok and value_bytes (null: type="not-measured"), a
  * comparison from baseline_ok, the run from the verdict, exit (code,
  * signal, timed_out, oom_killed) and service (outcome, stopped); see
- * run_case. */
+ * run_case.
+ *
+ * A surprising figure (mg_rv_surprises) is explained in one line on its
+ * metric's testcase: in the failure's body when it failed, else in its
+ * <system-out>; on the run testcase when the metric has none. */
 #include "report/render.h"
 
 #include <errno.h>
@@ -36,6 +40,8 @@ struct testcase {
 	char message[512];
 	const struct mg_rv_strings *details; /* body lines, or NULL */
 	char out[256];           /* <system-out>, or "" */
+	const char *why[MG_RV_MAX_SURPRISES]; /* surprising figures explained */
+	size_t nwhy;
 };
 
 /* ----------------------------------------------------- limit testcases */
@@ -188,11 +194,28 @@ static void run_case(const struct mg_rv_fixture *f, const struct testcase *limit
 	if (tc->status != ST_PASS)
 		run_message(f, tc->message, sizeof tc->message);
 	if (f->ran && mg_rv_started(f)) {
-		char peak[32], wall[32];
+		char peak[32], wall[32], anon[48] = "";
 		mg_format_mib(f->tree_rss_bytes == MG_NULL_FIG ? 0 : f->tree_rss_bytes, peak, sizeof peak);
 		mg_format_duration(f->wall_ms, wall, sizeof wall);
-		snprintf(tc->out, sizeof tc->out, "peak tree RSS %s in %s, measured with %.64s (%lld samples)", peak,
-			 wall, f->method, (long long)f->samples);
+		if (f->cgroup_anon_bytes != MG_NULL_FIG) {
+			memcpy(anon, ", cgroup_anon ", 15);
+			mg_format_mib(f->cgroup_anon_bytes, anon + 14, sizeof anon - 14);
+		}
+		snprintf(tc->out, sizeof tc->out, "peak tree RSS %s%s in %s, measured with %.64s (%lld samples)", peak,
+			 anon, wall, f->method, (long long)f->samples);
+	}
+}
+
+/* Each surprising figure on its metric's testcase (the first of that
+ * name), else on the run's (tc[0]). */
+static void place_surprises(const struct mg_rv_surprise *s, size_t ns, struct testcase *tc, size_t n)
+{
+	for (size_t k = 0; k < ns; k++) {
+		size_t at = 0;
+		for (size_t i = 1; i <= n && !at; i++)
+			if (strcmp(tc[i].name, s[k].metric) == 0)
+				at = i;
+		tc[at].why[tc[at].nwhy++] = s[k].text;
 	}
 }
 
@@ -223,11 +246,20 @@ static void write_case(FILE *out, const struct testcase *tc)
 		}
 		if (!tc->details)
 			mg_xml_escape(out, tc->message);
+		for (size_t i = 0; i < tc->nwhy; i++) {
+			fputc('\n', out);
+			mg_xml_escape(out, tc->why[i]);
+		}
 		fprintf(out, "</%s>\n", el);
 	}
-	if (*tc->out) {
+	size_t nwhy = tc->status == ST_PASS ? tc->nwhy : 0; /* else in the body */
+	if (*tc->out || nwhy) {
 		fputs("    <system-out>", out);
 		mg_xml_escape(out, tc->out);
+		for (size_t i = 0; i < nwhy; i++) {
+			fputs(i || *tc->out ? "\n" : "", out);
+			mg_xml_escape(out, tc->why[i]);
+		}
 		fputs("</system-out>\n", out);
 	}
 	fputs("  </testcase>\n", out);
@@ -255,6 +287,8 @@ static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals
 	}
 	tc[0].classname = f->name;
 	run_case(f, tc + 1, &tc[0]);
+	struct mg_rv_surprise s[MG_RV_MAX_SURPRISES];
+	place_surprises(s, mg_rv_surprises(f, s), tc, n);
 	for (size_t i = 0; i <= n; i++) {
 		t->tests++;
 		t->failures += tc[i].status == ST_FAILURE;

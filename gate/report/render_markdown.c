@@ -1,7 +1,9 @@
 /* render_markdown: a GitHub-flavoured markdown summary (job summaries, PR
- * comments). Verdict first, an overview table, then per fixture: reasons,
- * figures against limits, exit status, how it was measured, a Mermaid chart
- * of tree RSS over time and Python heap allocation sites when present.
+ * comments). Verdict first (and, once, the backend when it was not exact),
+ * an overview table, then per fixture: reasons, figures against limits
+ * with a surprising one explained, exit status, how it was measured (how
+ * often, really), a Mermaid chart of the metric that failed over time and
+ * Python heap allocation sites when present.
  * GitHub rejects a job summary above 1 MiB, so the output is measured as it
  * is built: past the budget, charts go first, then per-fixture details,
  * then overview rows, each replaced by a one-line note. */
@@ -9,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +23,7 @@
 #define MAX_SITES 25          /* allocation sites shown per fixture */
 #define NOTE_RESERVE 1024     /* room kept for the closing notes */
 
-static const char *const core_metrics[] = {"tree_rss", "cgroup", "max_process_hwm", "pss"};
+static const char *const core_metrics[] = {"tree_rss", "cgroup", "cgroup_anon", "max_process_hwm", "pss"};
 #define NCORE (sizeof core_metrics / sizeof core_metrics[0])
 
 static const char limit_note[] = "to stay under GitHub's 1 MiB job-summary limit";
@@ -48,11 +51,11 @@ static bool block_opener(const char *s)
  * newlines and other control characters become spaces, so one value stays
  * in one cell or line. '_' inside a word is literal in GFM and left alone,
  * so tree_rss stays readable. */
-static void md_text(FILE *out, const char *s)
+static void md_escape(FILE *out, const char *s, bool line_start)
 {
-	while (*s == ' ' || *s == '\t')
+	while (line_start && (*s == ' ' || *s == '\t'))
 		s++; /* leading spaces could make an indented code block */
-	if (block_opener(s)) {
+	if (line_start && block_opener(s)) {
 		const char *d = s;
 		while (*d >= '0' && *d <= '9')
 			fputc(*d++, out);
@@ -72,6 +75,18 @@ static void md_text(FILE *out, const char *s)
 		} else
 			fputc(c, out);
 	}
+}
+
+/* Text that may start a line or a cell. */
+static void md_text(FILE *out, const char *s)
+{
+	md_escape(out, s, true);
+}
+
+/* Text that follows something on its line: no block to open. */
+static void md_inline(FILE *out, const char *s)
+{
+	md_escape(out, s, false);
 }
 
 static void mib(int64_t bytes, char *buf, size_t len)
@@ -95,6 +110,27 @@ static void headline(FILE *out, const struct mg_view *v)
 		fputc(')', out);
 	}
 	fputs("\n\n", out);
+}
+
+/* Falling back from v2 to v1 loses nothing; losing the cgroup does: said
+ * once, under the verdict, since it qualifies every figure. */
+static void inexact(FILE *out, const struct mg_view *v)
+{
+	struct mg_rv_inexact in[MG_RV_MAX_INEXACT];
+	size_t n = mg_rv_inexact(v, in, MG_RV_MAX_INEXACT);
+	for (size_t i = 0; i < n && i < MG_RV_MAX_INEXACT; i++) {
+		fputs("**/proc sampling only**", out);
+		if (*in[i].who) {
+			fputs(" for ", out);
+			md_text(out, in[i].who);
+		}
+		fputs(", not the exact peak (no cgroup: ", out);
+		md_text(out, in[i].reason);
+		fputs(")\n\n", out);
+	}
+	if (n > MG_RV_MAX_INEXACT)
+		fprintf(out, "…and %zu more reasons for /proc sampling only (see the JSON report).\n\n",
+			n - MG_RV_MAX_INEXACT);
 }
 
 static void overview_header(FILE *out)
@@ -183,14 +219,15 @@ static bool is_core(const char *metric)
 static void metrics_table(FILE *out, const struct mg_rv_fixture *f)
 {
 	bool deltas = any_delta(f);
-	const int64_t core[NCORE] = {f->tree_rss_bytes, f->cgroup_bytes, f->max_process_hwm_bytes,
-				     f->tree_pss_bytes};
+	const int64_t core[NCORE] = {f->tree_rss_bytes, f->cgroup_bytes, f->cgroup_anon_bytes,
+				     f->max_process_hwm_bytes, f->tree_pss_bytes};
 	fprintf(out, "| metric | value | limit | headroom |%s\n", deltas ? " vs baseline |" : "");
 	fprintf(out, "|---|---:|---:|---:|%s\n", deltas ? "---:|" : "");
 	for (size_t i = 0; i < NCORE; i++) {
 		const struct mg_rv_metric *l = mg_rv_limit_of(f, core_metrics[i]);
-		if (i == 3 && core[i] == MG_NULL_FIG && !l && !mg_rv_comparison_of(f, "pss"))
-			continue; /* pss: only when asked for */
+		bool optional = i == 2 || i == 4; /* cgroup_anon (newer reports), pss (when asked for) */
+		if (optional && core[i] == MG_NULL_FIG && !l && !mg_rv_comparison_of(f, core_metrics[i]))
+			continue;
 		metric_row(out, f, core_metrics[i], core[i] != MG_NULL_FIG, core[i], l, deltas);
 	}
 	for (size_t i = 0; i < f->nlimits; i++) {
@@ -208,6 +245,19 @@ static void metrics_table(FILE *out, const struct mg_rv_fixture *f)
 			metric_row(out, f, b->metric, b->has_value, b->value_bytes, NULL, deltas);
 	}
 	fputc('\n', out);
+}
+
+/* "**tree_rss:** shared pages counted once per process: ..." under the
+ * table, one line per surprising figure. */
+static void surprises(FILE *out, const struct mg_rv_fixture *f)
+{
+	struct mg_rv_surprise s[MG_RV_MAX_SURPRISES];
+	size_t n = mg_rv_surprises(f, s);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "**%s:** ", s[i].metric);
+		md_inline(out, s[i].text);
+		fputs("\n\n", out);
+	}
 }
 
 static void bullets(FILE *out, const char *prefix, const struct mg_rv_strings *s)
@@ -257,26 +307,58 @@ static void exit_line(FILE *out, const struct mg_rv_fixture *f)
 	fputs("\n\n", out);
 }
 
-/* "**Measured with** cgroup-v1: 101 samples every 10 ms over 993 ms." */
+/* 10.2 -> "10", 2.04 -> "2.0": whole milliseconds from 10 up */
+static void format_ms(double ms, char *buf, size_t len)
+{
+	snprintf(buf, len, ms < 9.95 ? "%.1f ms" : "%.0f ms", ms);
+}
+
+/* How often it was measured, really: "54 samples over 526 ms, a median
+ * 10 ms apart" (" (10 ms asked)" when that is off by more than 20%), and
+ * "; each process was read every 98 ms (median, cpu_budget 0.2% of a
+ * core)" when a round over the processes took over twice the interval.
+ * A report without the achieved cadence says "N samples every I ms over W". */
+static void cadence(FILE *out, const struct mg_rv_fixture *f, const char *wall)
+{
+	const char *s = f->samples == 1 ? "" : "s";
+	char a[32], b[32];
+	if (!f->achieved.has) {
+		fprintf(out, "%lld sample%s every %lld ms over %s", (long long)f->samples, s, (long long)f->interval_ms,
+			wall);
+		return;
+	}
+	double asked = (double)f->interval_ms, got = f->achieved.median_ms;
+	format_ms(got, a, sizeof a);
+	fprintf(out, "%lld sample%s over %s, a median %s apart", (long long)f->samples, s, wall, a);
+	if (asked > 0 && (got > 1.2 * asked || got < 0.8 * asked))
+		fprintf(out, " (%lld ms asked)", (long long)f->interval_ms);
+	double tick = got > asked ? got : asked;
+	if (f->per_process.has && f->per_process.median_ms > 2.0 * tick) {
+		format_ms(f->per_process.median_ms, b, sizeof b);
+		fprintf(out, "; each process was read every %s (median", b);
+		if (f->has_cpu_budget)
+			fprintf(out, ", within cpu_budget %g%% of a core", f->cpu_budget_pct);
+		fputc(')', out);
+	}
+}
+
+/* "**Measured with** cgroup-v1: 101 samples every 10 ms over 993 ms." (or
+ * how often it really was, when the report says); nothing for a command
+ * that did not start: there was nothing to measure. */
 static void method_line(FILE *out, const struct mg_rv_fixture *f)
 {
 	char wall[32];
+	if (!mg_rv_started(f))
+		return;
 	mg_format_duration(f->wall_ms, wall, sizeof wall);
 	fputs("**Measured with** ", out);
 	md_text(out, f->method);
-	fprintf(out, ": %lld sample%s every %lld ms over %s", (long long)f->samples, f->samples == 1 ? "" : "s",
-		(long long)f->interval_ms, wall);
+	fputs(": ", out);
+	cadence(out, f, wall);
 	if (f->leftover_processes)
 		fprintf(out, "; %lld leftover process%s killed", (long long)f->leftover_processes,
 			f->leftover_processes == 1 ? "" : "es");
-	fputs(".", out);
-	if (f->fallback_reason && *f->fallback_reason) {
-		fputs(" Fallback: ", out);
-		md_text(out, f->fallback_reason);
-		if (strcmp(f->method, "proc") == 0)
-			fputs(" (no cgroup: /proc sampling only)", out);
-	}
-	fputs("\n\n", out);
+	fputs(".\n\n", out);
 }
 
 static void chart_values(FILE *out, const double *vals, size_t n)
@@ -287,41 +369,85 @@ static void chart_values(FILE *out, const double *vals, size_t n)
 	fputs("]\n", out);
 }
 
-/* Tree RSS over time as a Mermaid xychart, with the tree_rss limit as a
- * second, flat line (xychart has no legend: the title says which is which). */
+/* The values of the growth fit at the chart's n evenly spaced times over
+ * [0, span]: the line through the fit window, drawn across the chart (an
+ * xychart line has a value at every x), never below 0. */
+static void fit_values(const struct mg_rv_chart *c, int64_t span, size_t n, double *out)
+{
+	double per_ms = (c->fit_v1 - c->fit_v0) / (c->fit_t1 - c->fit_t0);
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)span * (double)i / (double)(n - 1), v = c->fit_v0 + per_ms * (t - c->fit_t0);
+		out[i] = v > 0 ? v / 1048576.0 : 0.0;
+	}
+}
+
+/* The title: what is plotted, what the other lines are, how it ended:
+ * "tree RSS over time (flat line: tree_rss limit 64.0 MiB)". */
+static void chart_title(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_chart *c, bool fit)
+{
+	char a[48];
+	const char *sep = " (";
+	fprintf(out, "    title \"%s over time", c->label);
+	if (c->has_limit) {
+		mg_format_mib(c->limit_bytes, a, sizeof a);
+		fprintf(out, "%sflat line: %s %s", sep, c->limit_name, a);
+		sep = "; ";
+	}
+	if (fit) {
+		const struct mg_rv_metric g = {.metric = "growth", .unit = "bytes/s"};
+		mg_rv_format_value(&g, (int64_t)llround(f->growth.bytes_per_s), a, sizeof a);
+		fprintf(out, "%ssloped line: growth fit %s", sep, a);
+		sep = "; ";
+	}
+	if (c->end) {
+		fprintf(out, "%sended by %s", sep, strcmp(c->end, "OOM kill") == 0 ? "an OOM kill" : "the timeout");
+		sep = "; ";
+	}
+	fputs(*sep == ';' ? ")\"\n" : "\"\n", out);
+}
+
+/* The series of the metric that failed (mg_rv_chart_of; tree RSS unless
+ * another one did) as a Mermaid xychart, its limit as a flat line and
+ * the growth fit as a sloped one (xychart has no legend: the title says
+ * which is which). */
 static void chart(FILE *out, const struct mg_rv_fixture *f)
 {
-	double vals[CHART_POINTS], flat[CHART_POINTS];
+	double vals[CHART_POINTS], flat[CHART_POINTS], fit[CHART_POINTS];
 	int64_t span;
-	size_t n = mg_rv_downsample(f->series, f->nseries, CHART_POINTS, vals, &span);
+	struct mg_rv_chart c;
+	mg_rv_chart_of(f, &c);
+	size_t n = mg_rv_downsample(c.pts, c.n, CHART_POINTS, vals, &span);
 	if (n < 2 || span <= 0)
 		return; /* one instant: nothing to draw */
-	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
+	/* the fit is of tree RSS: drawn only over tree RSS */
+	bool with_fit = c.fit && strcmp(c.metric, "tree_rss") == 0;
+	if (with_fit)
+		fit_values(&c, span, n, fit);
 	/* the axis holds the peak figure even if no sample caught it */
-	double top = (double)f->tree_rss_bytes / 1048576.0, lim = l ? (double)l->limit_bytes / 1048576.0 : 0.0;
+	double top = c.peak > 0 ? (double)c.peak / 1048576.0 : 0.0;
+	double lim = c.has_limit ? (double)c.limit_bytes / 1048576.0 : 0.0;
 	for (size_t i = 0; i < n; i++) {
 		top = vals[i] > top ? vals[i] : top;
+		top = with_fit && fit[i] > top ? fit[i] : top;
 		flat[i] = lim;
 	}
 	struct mg_ticks t;
 	mg_nice_ticks((lim > top ? lim : top) * 1.05, 6, &t);
-	char lt[32];
-	if (l)
-		mg_format_mib(l->limit_bytes, lt, sizeof lt);
 	fputs("```mermaid\nxychart-beta\n", out);
-	if (l)
-		fprintf(out, "    title \"tree RSS over time (flat line: tree_rss limit %s)\"\n", lt);
-	else
-		fputs("    title \"tree RSS over time\"\n", out);
+	chart_title(out, f, &c, with_fit);
 	/* enough decimals that a short run does not end at "0.00" */
 	fprintf(out, "    x-axis \"time (s)\" 0 --> %.*f\n", span >= 10000 ? 1 : span >= 100 ? 2 : 3,
 		(double)span / 1000.0);
-	fprintf(out, "    y-axis \"tree RSS (MiB)\" 0 --> %.*f\n", t.decimals, t.top);
+	fprintf(out, "    y-axis \"%s (MiB)\" 0 --> %.*f\n", c.label, t.decimals, t.top);
 	fputs("    line ", out);
 	chart_values(out, vals, n);
-	if (l) {
+	if (c.has_limit) {
 		fputs("    line ", out);
 		chart_values(out, flat, n);
+	}
+	if (with_fit) {
+		fputs("    line ", out);
+		chart_values(out, fit, n);
 	}
 	fputs("```\n\n", out);
 }
@@ -426,9 +552,10 @@ static void fixture_details(FILE *out, const struct mg_rv_fixture *f, bool with_
 		fputs("Not run.\n\n", out);
 		return;
 	}
-	if (mg_rv_started(f))
+	if (mg_rv_started(f)) {
 		metrics_table(out, f);
-	else
+		surprises(out, f);
+	} else
 		fputs("No figures: the command did not start.\n\n", out);
 	exit_line(out, f);
 	method_line(out, f);
@@ -606,6 +733,7 @@ static int render(const struct mg_view *v, FILE *out, size_t budget, char *err, 
 	if (!order || piece_open(&head) < 0)
 		goto out;
 	headline(head.f, v);
+	inexact(head.f, v);
 	if (piece_close(&head) < 0)
 		goto out;
 	fwrite(head.p, 1, head.len, out); /* the verdict always goes out */

@@ -1,9 +1,11 @@
 /* render_svg: a self-contained SVG chart (no fonts, scripts or styles
- * from elsewhere), one panel per fixture stacked vertically: tree RSS
- * over time, the tree_rss limit as a dashed line, and a marker where the
- * run ended badly (OOM kill, timeout, signal). A fixture compared with a
- * baseline gets a "vs baseline: ..." line under its title (and its panel
- * grows by that line). */
+ * from elsewhere), one panel per fixture stacked vertically, showing why
+ * it failed (mg_rv_chart_of): the series of the metric that failed (tree
+ * RSS, or the cgroup's usage or anon + shmem, with tree RSS behind it in
+ * grey), its limit as a dashed line, the growth fit when a growth limit
+ * failed, and a marker where the run ended badly (OOM kill, timeout,
+ * signal). A fixture compared with a baseline gets a "vs baseline: ..."
+ * line under its title (and its panel grows by that line). */
 #include "report/render.h"
 
 #include <math.h>
@@ -27,6 +29,8 @@
 #define BASELINE_CHARS 120     /* that line's items stop here (~6.3 px a character) */
 
 #define C_LINE "#1f77b4"
+#define C_CONTEXT "#aaaaaa"    /* tree RSS behind another metric's series */
+#define C_FIT "#ff7f0e"        /* the growth fit */
 #define C_LIMIT "#d62728"
 #define C_GRID "#e6e6e6"
 #define C_TEXT "#222222"
@@ -104,17 +108,25 @@ static void panel_title(FILE *out, const struct mg_rv_fixture *f, double y0)
 		mg_verdict_upper(f->verdict));
 	if (!f->ran || !mg_rv_started(f))
 		return;
-	char peak[32], wall[32], lim[48] = "";
-	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
-	mg_format_mib(f->tree_rss_bytes == MG_NULL_FIG ? 0 : f->tree_rss_bytes, peak, sizeof peak);
+	char peak[32], wall[32], lim[64] = "", tree[48] = "";
+	struct mg_rv_chart c;
+	mg_rv_chart_of(f, &c);
+	bool is_tree = strcmp(c.metric, "tree_rss") == 0;
+	mg_format_mib(c.peak == MG_NULL_FIG ? 0 : c.peak, peak, sizeof peak);
 	mg_format_duration(f->wall_ms, wall, sizeof wall);
-	if (l) {
+	if (c.has_limit) {
 		char a[32];
-		mg_format_mib(l->limit_bytes, a, sizeof a);
-		snprintf(lim, sizeof lim, " (limit %s)", a);
+		mg_format_mib(c.limit_bytes, a, sizeof a);
+		/* "(limit 64.0 MiB)" for tree RSS, as it always read */
+		snprintf(lim, sizeof lim, " (%s %s)", is_tree ? "limit" : c.limit_name, a);
+	}
+	if (!is_tree && f->tree_rss_bytes != MG_NULL_FIG) {
+		char a[32];
+		mg_format_mib(f->tree_rss_bytes, a, sizeof a);
+		snprintf(tree, sizeof tree, " \xC2\xB7 tree RSS %s", a);
 	}
 	text_open(out, 16, y0 + 40, NULL, "fill=\"" C_MUTED "\"");
-	fprintf(out, "peak tree RSS %s%s \xC2\xB7 ", peak, lim);
+	fprintf(out, "peak %s %s%s%s \xC2\xB7 ", c.label, peak, lim, tree);
 	mg_xml_escape_n(out, f->method, 20);
 	fprintf(out, " \xC2\xB7 %s \xC2\xB7 %lld samples</text>\n", wall, (long long)f->samples);
 }
@@ -126,7 +138,7 @@ static void tick_label(char *buf, size_t len, double v, int decimals)
 	snprintf(buf, len, "%.*f", decimals, v);
 }
 
-static void axes(FILE *out, const struct plot *p)
+static void axes(FILE *out, const struct plot *p, const char *what)
 {
 	char b[32];
 	double base = p->y0 + PLOT_TOP + PLOT_H;
@@ -150,52 +162,53 @@ static void axes(FILE *out, const struct plot *p)
 	label(out, PLOT_LEFT + PLOT_W / 2.0, base + 34, "middle", "font-size=\"11\" fill=\"" C_MUTED "\"", "time (s)");
 	double mid = p->y0 + PLOT_TOP + PLOT_H / 2.0;
 	fprintf(out, "<text x=\"20\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" fill=\"" C_MUTED
-		     "\" transform=\"rotate(-90 20 %.1f)\">tree RSS (MiB)</text>\n", mid, mid);
+		     "\" transform=\"rotate(-90 20 %.1f)\">%s (MiB)</text>\n", mid, mid, what);
 }
 
 /* -------------------------------------------------------------- series */
 
-static void polyline_open(FILE *out)
+static void polyline_open(FILE *out, const char *colour, double width)
 {
-	fputs("<polyline fill=\"none\" stroke=\"" C_LINE "\" stroke-width=\"1.6\" stroke-linejoin=\"round\" points=\"", out);
+	fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" stroke-linejoin=\"round\" points=\"",
+		colour, width);
 }
 
 /* The highest sample, drawn as a dot when the series has no time span. */
-static void dot(FILE *out, const struct plot *p, const struct mg_rv_fixture *f)
+static void dot(FILE *out, const struct plot *p, const struct mg_rv_point *pts, size_t n, const char *colour)
 {
-	const struct mg_rv_point *top = &f->series[0];
-	for (size_t i = 1; i < f->nseries; i++)
-		if (f->series[i].bytes > top->bytes)
-			top = &f->series[i];
-	fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"" C_LINE "\"/>\n", px_x(p, top->ms / 1000.0),
-		px_y(p, to_mib(top->bytes)));
+	const struct mg_rv_point *top = &pts[0];
+	for (size_t i = 1; i < n; i++)
+		if (pts[i].bytes > top->bytes)
+			top = &pts[i];
+	fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", px_x(p, top->ms / 1000.0),
+		px_y(p, to_mib(top->bytes)), colour);
 }
 
-static bool one_instant(const struct mg_rv_fixture *f)
+static bool one_instant(const struct mg_rv_point *pts, size_t n)
 {
-	for (size_t i = 1; i < f->nseries; i++)
-		if (f->series[i].ms != f->series[0].ms)
+	for (size_t i = 1; i < n; i++)
+		if (pts[i].ms != pts[0].ms)
 			return false;
 	return true;
 }
 
-static void series_line(FILE *out, const struct plot *p, const struct mg_rv_fixture *f)
+static void series_line(FILE *out, const struct plot *p, const struct mg_rv_point *pts, size_t n,
+			const char *colour, double width)
 {
-	if (one_instant(f)) { /* a line needs two times */
-		dot(out, p, f);
+	if (one_instant(pts, n)) { /* a line needs two times */
+		dot(out, p, pts, n, colour);
 		return;
 	}
-	polyline_open(out);
-	if (f->nseries <= MAX_POINTS) {
-		for (size_t i = 0; i < f->nseries; i++)
-			fprintf(out, "%s%.1f,%.1f", i ? " " : "", px_x(p, f->series[i].ms / 1000.0),
-				px_y(p, to_mib(f->series[i].bytes)));
+	polyline_open(out, colour, width);
+	if (n <= MAX_POINTS) {
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%s%.1f,%.1f", i ? " " : "", px_x(p, pts[i].ms / 1000.0), px_y(p, to_mib(pts[i].bytes)));
 	} else {
 		double *v = malloc(MAX_POINTS * sizeof *v);
 		int64_t span;
-		size_t n = v ? mg_rv_downsample(f->series, f->nseries, MAX_POINTS, v, &span) : 0;
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s%.1f,%.1f", i ? " " : "", px_x(p, (double)span / 1000.0 * (double)i / (double)(n - 1)),
+		size_t k = v ? mg_rv_downsample(pts, n, MAX_POINTS, v, &span) : 0;
+		for (size_t i = 0; i < k; i++)
+			fprintf(out, "%s%.1f,%.1f", i ? " " : "", px_x(p, (double)span / 1000.0 * (double)i / (double)(k - 1)),
 				px_y(p, v[i]));
 		free(v);
 	}
@@ -204,12 +217,13 @@ static void series_line(FILE *out, const struct plot *p, const struct mg_rv_fixt
 
 /* The dashed limit line; its label sits at the left, above the line, or
  * below it when the line is at the top of the plot. */
-static void limit_line(FILE *out, const struct plot *p, const struct mg_rv_metric *l)
+static void limit_line(FILE *out, const struct plot *p, const struct mg_rv_chart *c)
 {
-	char lim[32], text[48];
-	double y = px_y(p, to_mib(l->limit_bytes));
-	mg_format_mib(l->limit_bytes, lim, sizeof lim);
-	snprintf(text, sizeof text, "limit %s", lim);
+	char lim[32], text[64];
+	double y = px_y(p, to_mib(c->limit_bytes));
+	mg_format_mib(c->limit_bytes, lim, sizeof lim);
+	/* tree RSS's reads "limit 64.0 MiB", as it always did */
+	snprintf(text, sizeof text, "%s %s", strcmp(c->metric, "tree_rss") == 0 ? "limit" : c->limit_name, lim);
 	fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"" C_LIMIT
 		     "\" stroke-width=\"1.4\" stroke-dasharray=\"7 4\"/>\n", PLOT_LEFT, y, PLOT_LEFT + PLOT_W, y);
 	double ty = y - p->y0 - PLOT_TOP < 16 ? y + 14 : y - 5;
@@ -271,16 +285,22 @@ static double marker_label_y(const struct plot *p, double y, double limit_y)
 	return above;
 }
 
-/* At the end of the series, on the line: the last sample, or the one
- * before it when that is higher (the very last sample is often taken
- * after the kill and reads 0). limit_y: the limit line, or -1. */
-static void end_marker(FILE *out, const struct plot *p, const struct mg_rv_fixture *f, double limit_y)
+/* At the end of the plotted series, on the line: the last sample, or the
+ * one where the fall after the kill began (the last samples are often
+ * taken after the kill and read 0, or what is left draining). limit_y:
+ * the limit line, or -1. */
+static void end_marker(FILE *out, const struct plot *p, const struct mg_rv_fixture *f, const struct mg_rv_chart *c,
+		       double limit_y)
 {
 	enum marker m = marker_of(f);
-	if (m == M_NONE || f->nseries == 0)
+	if (m == M_NONE || c->n == 0)
 		return;
-	const struct mg_rv_point *at = &f->series[f->nseries - 1];
-	if (f->nseries > 1 && at[-1].bytes > at->bytes)
+	/* back over the readings taken after the end: zeros (the tree gone),
+	 * then a short fall (a cgroup drains over a sample or two) */
+	const struct mg_rv_point *at = &c->pts[c->n - 1];
+	while (at > c->pts && at->bytes == 0 && at[-1].bytes == 0)
+		at--;
+	for (int back = 0; back < 3 && at > c->pts && at[-1].bytes > at->bytes; back++)
 		at--;
 	double x = px_x(p, at->ms / 1000.0), y = px_y(p, to_mib(at->bytes));
 	char text[64];
@@ -337,20 +357,93 @@ static void empty_plot(FILE *out, double y0, const char *why)
 	      "font-size=\"13\" fill=\"" C_MUTED "\"", why);
 }
 
-/* Axis ranges: every sample, the peak figure and the limit must fit. */
-static void scale(const struct mg_rv_fixture *f, const struct mg_rv_metric *l, struct plot *p)
+/* Tree RSS drawn in grey behind another metric's series, for scale. */
+static bool with_context(const struct mg_rv_fixture *f, const struct mg_rv_chart *c)
 {
-	int64_t ms = f->wall_ms, top = f->tree_rss_bytes > 0 ? f->tree_rss_bytes : 0;
-	for (size_t i = 0; i < f->nseries; i++) {
-		if (f->series[i].ms > ms)
-			ms = f->series[i].ms;
-		if (f->series[i].bytes > top)
-			top = f->series[i].bytes;
+	return strcmp(c->metric, "tree_rss") != 0 && f->nseries > 0;
+}
+
+static void extend(const struct mg_rv_point *pts, size_t n, int64_t *ms, int64_t *top)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pts[i].ms > *ms)
+			*ms = pts[i].ms;
+		if (pts[i].bytes > *top)
+			*top = pts[i].bytes;
 	}
-	if (l && l->limit_bytes > top)
-		top = l->limit_bytes;
+}
+
+/* Axis ranges: every sample drawn, the peak figure, the limit and the fit
+ * must fit. */
+static void scale(const struct mg_rv_fixture *f, const struct mg_rv_chart *c, struct plot *p)
+{
+	int64_t ms = f->wall_ms, top = c->peak > 0 ? c->peak : 0;
+	extend(c->pts, c->n, &ms, &top);
+	if (with_context(f, c)) {
+		extend(f->series, f->nseries, &ms, &top);
+		if (f->tree_rss_bytes > top)
+			top = f->tree_rss_bytes;
+	}
+	if (c->has_limit && c->limit_bytes > top)
+		top = c->limit_bytes;
+	if (c->fit) {
+		double v = c->fit_v0 > c->fit_v1 ? c->fit_v0 : c->fit_v1;
+		if (v > (double)top && v < 9e18)
+			top = (int64_t)v;
+	}
 	mg_nice_ticks(ms < 10 ? 0.01 : ms / 1000.0, 10, &p->xt);
 	mg_nice_ticks(to_mib(top) * 1.08, 5, &p->yt);
+}
+
+/* The growth fit, dashed, over its window (cut where it would go below
+ * 0), labelled with its slope and limit by its end. */
+static void fit_line(FILE *out, const struct plot *p, const struct mg_rv_fixture *f, const struct mg_rv_chart *c)
+{
+	double t0 = c->fit_t0, v0 = c->fit_v0, t1 = c->fit_t1, v1 = c->fit_v1;
+	if (v0 < 0 && v1 < 0)
+		return;
+	if (v0 < 0) { /* cut at the line's own zero */
+		t0 += (t1 - t0) * (-v0) / (v1 - v0);
+		v0 = 0;
+	} else if (v1 < 0) {
+		t1 = t0 + (t1 - t0) * v0 / (v0 - v1);
+		v1 = 0;
+	}
+	double x0 = px_x(p, t0 / 1000.0), y0 = px_y(p, v0 / 1048576.0);
+	double x1 = px_x(p, t1 / 1000.0), y1 = px_y(p, v1 / 1048576.0);
+	fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_FIT
+		     "\" stroke-width=\"2\" stroke-dasharray=\"3 3\"/>\n", x0, y0, x1, y1);
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, "growth");
+	const struct mg_rv_metric g = {.metric = "growth", .unit = "bytes/s"};
+	char rate[48], lim[48], text[128];
+	mg_rv_format_value(&g, (int64_t)llround(f->growth.bytes_per_s), rate, sizeof rate);
+	mg_rv_format_value(l, l->limit_bytes, lim, sizeof lim);
+	snprintf(text, sizeof text, "growth %s (limit %s)", rate, lim);
+	/* by the fit's end, inside the plot: left of it when it ends on the right */
+	bool left = x1 > PLOT_LEFT + PLOT_W * 0.6;
+	double ty = y1 - 8 < p->y0 + PLOT_TOP + 12 ? y1 + 16 : y1 - 8;
+	label(out, left ? x1 - 4 : x1 + 4, ty, left ? "end" : "start",
+	      HALO "font-size=\"11\" font-weight=\"bold\" fill=\"" C_FIT "\"", text);
+}
+
+/* Which line is which, when there is more than one series: at the top
+ * right of the plot, on a pale box so no line strikes it through. */
+static void legend(FILE *out, const struct plot *p, const struct mg_rv_fixture *f, const struct mg_rv_chart *c)
+{
+	if (!with_context(f, c))
+		return;
+	const char *names[] = {c->label, "tree RSS"};
+	const char *colours[] = {C_LINE, C_CONTEXT};
+	size_t longest = strlen(names[0]) > strlen(names[1]) ? strlen(names[0]) : strlen(names[1]);
+	/* generous: ~7 px a character at 11 px, so the text never runs out */
+	double w = 7.0 * (double)longest, x = PLOT_LEFT + PLOT_W - 8 - w, y = p->y0 + PLOT_TOP + 16;
+	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"36\" rx=\"3\" fill=\"#fbfbfb\" fill-opacity=\"0.9\"/>\n",
+		x - 30, y - 13, w + 34);
+	for (int i = 0; i < 2; i++, y += 15) {
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
+			x - 24, y - 4, x - 6, y - 4, colours[i]);
+		label(out, x, y, NULL, "font-size=\"11\"", names[i]);
+	}
 }
 
 /* One item: "tree_rss +12.3 MiB (+6.8%)"; a metric over its baseline's
@@ -414,17 +507,23 @@ static void panel(FILE *out, const struct mg_rv_fixture *f, double y0)
 		short_panel_text(out, f, y0);
 		return;
 	}
-	const struct mg_rv_metric *l = mg_rv_limit_of(f, "tree_rss");
-	scale(f, l, &p);
-	axes(out, &p);
-	if (f->nseries == 0) {
+	struct mg_rv_chart c;
+	mg_rv_chart_of(f, &c);
+	scale(f, &c, &p);
+	axes(out, &p, c.label);
+	if (c.n == 0) {
 		empty_plot(out, p.y0, "no samples");
 		return;
 	}
-	series_line(out, &p, f);
-	if (l)
-		limit_line(out, &p, l);
-	end_marker(out, &p, f, l ? px_y(&p, to_mib(l->limit_bytes)) : -1.0);
+	if (with_context(f, &c))
+		series_line(out, &p, f->series, f->nseries, C_CONTEXT, 1.2);
+	series_line(out, &p, c.pts, c.n, C_LINE, 1.6);
+	if (c.fit)
+		fit_line(out, &p, f, &c);
+	if (c.has_limit)
+		limit_line(out, &p, &c);
+	legend(out, &p, f, &c);
+	end_marker(out, &p, f, &c, c.has_limit ? px_y(&p, to_mib(c.limit_bytes)) : -1.0);
 }
 
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen)

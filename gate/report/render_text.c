@@ -1,5 +1,6 @@
-/* render_text: the human summary, from the JSON report. Same format as
- * report_text.c (which renders from the C structs), byte for byte. */
+/* render_text: the human summary, from the JSON report: the verdict, how
+ * the run was measured when that was not exact (once), then per fixture
+ * its reasons and figures, a surprising figure explained under it. */
 #include "report/render.h"
 
 #include <string.h>
@@ -63,7 +64,7 @@ static void metric_line(FILE *out, const struct mg_rv_fixture *f, const char *na
 
 static bool core_metric(const char *metric)
 {
-	static const char *const core[] = {"tree_rss", "cgroup", "max_process_hwm", "pss"};
+	static const char *const core[] = {"tree_rss", "cgroup", "cgroup_anon", "max_process_hwm", "pss"};
 	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
 		if (strcmp(metric, core[i]) == 0)
 			return true;
@@ -98,14 +99,35 @@ static void other_deltas(FILE *out, const struct mg_rv_fixture *f)
 			other_delta(out, f, f->baseline[i].metric);
 }
 
-/* The four size figures, as report_text.c prints them (other limits, such
- * as growth, show in the reasons when they fail). */
+/* A figure that would surprise, explained right under its line. */
+static void surprise_line(FILE *out, const struct mg_rv_surprise *s, size_t n, const char *metric)
+{
+	const struct mg_rv_surprise *e = mg_rv_surprise_of(s, n, metric);
+	if (e)
+		fprintf(out, "          ^ %s\n", e->text);
+}
+
+/* A figure shown only when measured, limited or compared (pss only with
+ * "pss": true, cgroup_anon only in reports that have it). */
+static bool shown(const struct mg_rv_fixture *f, const char *metric, int64_t value)
+{
+	return value != MG_NULL_FIG || mg_rv_limit_of(f, metric) || mg_rv_comparison_of(f, metric);
+}
+
+/* The size figures (other limits, such as growth, show in the reasons
+ * when they fail), each surprising one explained in a line under it. */
 static void metric_lines(FILE *out, const struct mg_rv_fixture *f)
 {
+	struct mg_rv_surprise s[MG_RV_MAX_SURPRISES];
+	size_t n = mg_rv_surprises(f, s);
 	metric_line(out, f, "tree_rss", f->tree_rss_bytes, limit_bytes_of(f, "tree_rss"));
+	surprise_line(out, s, n, "tree_rss");
 	metric_line(out, f, "cgroup", f->cgroup_bytes, limit_bytes_of(f, "cgroup"));
+	surprise_line(out, s, n, "cgroup");
+	if (shown(f, "cgroup_anon", f->cgroup_anon_bytes))
+		metric_line(out, f, "cgroup_anon", f->cgroup_anon_bytes, limit_bytes_of(f, "cgroup_anon"));
 	metric_line(out, f, "max_process_hwm", f->max_process_hwm_bytes, limit_bytes_of(f, "max_process_hwm"));
-	if (f->tree_pss_bytes != MG_NULL_FIG || mg_rv_limit_of(f, "pss") || mg_rv_comparison_of(f, "pss"))
+	if (shown(f, "pss", f->tree_pss_bytes))
 		metric_line(out, f, "pss", f->tree_pss_bytes, limit_bytes_of(f, "pss"));
 	other_deltas(out, f);
 }
@@ -159,13 +181,18 @@ static void tail_lines(FILE *out, const char *label, const char *text, int max_l
 	}
 }
 
-/* "(cgroup-v1, 507 ms, 51 samples, 1 leftover process killed)" */
+/* "(cgroup-v1, 507 ms, 51 samples, 1 leftover process killed)"; "(did
+ * not start)" when nothing was measured: no time, no samples to speak of. */
 static void run_line(FILE *out, const struct mg_rv_fixture *f)
 {
 	char wall[32];
 	mg_format_duration(f->wall_ms, wall, sizeof wall);
 	fprintf(out, "  %-5s ", mg_verdict_upper(f->verdict));
 	put_clean(out, f->name);
+	if (!mg_rv_started(f)) {
+		fputs("  (did not start)\n", out);
+		return;
+	}
 	fputs("  (", out);
 	put_clean(out, f->method);
 	fprintf(out, ", %s, %lld samples", wall, (long long)f->samples);
@@ -196,12 +223,6 @@ static void fixture_text(FILE *out, const struct mg_rv_fixture *f)
 	lines(out, "        ! ", &f->reasons);
 	if (mg_rv_started(f))
 		metric_lines(out, f);
-	/* Falling back from v2 to v1 loses nothing; losing the cgroup does. */
-	if (f->fallback_reason && *f->fallback_reason && strcmp(f->method, "proc") == 0) {
-		fputs("        no cgroup, /proc sampling only: ", out);
-		put_clean(out, f->fallback_reason);
-		fputc('\n', out);
-	}
 	lines(out, "        note: ", &f->notes);
 	if (f->heap) /* the sites only where something is to be fixed */
 		python_heap_text(out, f->heap, f->verdict != MG_VERDICT_PASS);
@@ -228,12 +249,34 @@ static void headline(FILE *out, const struct mg_view *v)
 	fputc('\n', out);
 }
 
+/* Falling back from v2 to v1 loses nothing; losing the cgroup does: said
+ * once per run, under the verdict, since it qualifies every figure. */
+static void inexact_lines(FILE *out, const struct mg_view *v)
+{
+	struct mg_rv_inexact in[MG_RV_MAX_INEXACT];
+	size_t n = mg_rv_inexact(v, in, MG_RV_MAX_INEXACT);
+	for (size_t i = 0; i < n && i < MG_RV_MAX_INEXACT; i++) {
+		fputs("  /proc sampling only", out);
+		if (*in[i].who) {
+			fputs(" for ", out);
+			put_clean(out, in[i].who);
+		}
+		fputs(", not the exact peak (no cgroup: ", out);
+		put_clean(out, in[i].reason);
+		fputs(")\n", out);
+	}
+	if (n > MG_RV_MAX_INEXACT)
+		fprintf(out, "  ... and %zu more reasons for /proc sampling only (see the JSON report)\n",
+			n - MG_RV_MAX_INEXACT);
+}
+
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen)
 {
 	struct mg_view v;
 	if (mg_view_load(report, &v, err, errlen) < 0)
 		return -1;
 	headline(out, &v);
+	inexact_lines(out, &v);
 	for (size_t i = 0; i < v.n; i++)
 		fixture_text(out, &v.fixtures[i]);
 	mg_view_free(&v);

@@ -4,7 +4,9 @@
  * reasons, limits[].metric and the peak figures. It checks each of those
  * once, there; here the builder trusts their types, requires the keys that
  * the renderers need and report_load leaves optional (interrupted_by,
- * reasons, limits, and peak with its four figures once a fixture ran),
+ * reasons, limits, and peak with its four figures once a fixture ran;
+ * the figures added later, cgroup_anon_bytes and cgroup_file_bytes, may
+ * be absent),
  * checks everything else the renderers draw, and fills the typed view
  * (render_view.h). */
 #include "report/render_view.h"
@@ -338,6 +340,36 @@ static int parse_exit(struct ctx *c, json_t *e, const char *path, struct mg_rv_e
 	return 0;
 }
 
+/* A non-negative, finite number of milliseconds (jansson reads no NaN). */
+static int get_ms(struct ctx *c, json_t *obj, const char *parent, const char *key, double *out)
+{
+	bool has;
+	if (get_number(c, obj, parent, key, 0, &has, out) < 0)
+		return -1;
+	if (*out < 0) {
+		char path[PATH_LEN];
+		join(path, parent, key);
+		return bad(c, path, "expected a non-negative number, got %g", *out);
+	}
+	return 0;
+}
+
+/* An optional {median, max, count} (null or absent: has stays false). */
+static int parse_cadence(struct ctx *c, json_t *m, const char *parent, const char *key, struct mg_rv_cadence *out)
+{
+	json_t *o;
+	char path[PATH_LEN];
+	int r = get_typed(c, m, parent, key, T_OPTIONAL | T_NULLABLE, JSON_OBJECT, &o);
+	if (r <= 0)
+		return r;
+	join(path, parent, key);
+	if (get_ms(c, o, path, "median", &out->median_ms) < 0 || get_ms(c, o, path, "max", &out->max_ms) < 0 ||
+	    get_int(c, o, path, "count", T_NONNEG, &out->count) < 0)
+		return -1;
+	out->has = true;
+	return 0;
+}
+
 static int parse_measurement(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
 {
 	json_t *m;
@@ -349,7 +381,11 @@ static int parse_measurement(struct ctx *c, json_t *fo, const char *parent, stru
 	    get_int(c, m, path, "interval_ms", T_NONNEG, &f->interval_ms) < 0 ||
 	    get_int(c, m, path, "samples", T_NONNEG, &f->samples) < 0 ||
 	    get_string(c, m, path, "fallback_reason", T_NULLABLE, &f->fallback_reason) < 0 ||
-	    get_strings(c, m, path, "notes", &f->notes) < 0)
+	    get_strings(c, m, path, "notes", &f->notes) < 0 ||
+	    parse_cadence(c, m, path, "achieved_interval_ms", &f->achieved) < 0 ||
+	    parse_cadence(c, m, path, "per_process_interval_ms", &f->per_process) < 0 ||
+	    parse_cadence(c, m, path, "pss_interval_ms", &f->pss_sweeps) < 0 ||
+	    get_number(c, m, path, "cpu_budget_pct", T_OPTIONAL, &f->has_cpu_budget, &f->cpu_budget_pct) < 0)
 		return -1;
 	return 0;
 }
@@ -380,6 +416,11 @@ static int parse_peak(struct ctx *c, json_t *fo, const char *parent, struct mg_r
 	    peak_figure(c, p, path, "max_process_hwm_bytes", &f->max_process_hwm_bytes) < 0 ||
 	    peak_figure(c, p, path, "tree_pss_bytes", &f->tree_pss_bytes) < 0)
 		return -1;
+	/* newer figures, absent from older reports (typed by mg_report_validate) */
+	json_t *anon = json_object_get(p, "cgroup_anon_bytes"), *file = json_object_get(p, "cgroup_file_bytes");
+	f->cgroup_anon_bytes = json_is_integer(anon) ? (int64_t)json_integer_value(anon) : MG_NULL_FIG;
+	f->cgroup_file_bytes = json_is_integer(file) ? (int64_t)json_integer_value(file) : MG_NULL_FIG;
+	f->anon_known = anon != NULL;
 	return 0;
 }
 
@@ -413,6 +454,75 @@ static int parse_series(struct ctx *c, json_t *fo, const char *parent, struct mg
 		if (parse_point(c, json_array_get(a, i), item, &f->series[i]) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* One [ms, usage, anon] triple of "series_cgroup"; anon may be null. */
+static int parse_cgroup_point(struct ctx *c, json_t *pt, const char *path, struct mg_rv_fixture *f)
+{
+	json_t *ms = json_array_get(pt, 0), *u = json_array_get(pt, 1), *a = json_array_get(pt, 2);
+	if (!json_is_array(pt) || json_array_size(pt) != 3)
+		return bad(c, path, "expected [ms, usage, anon], got %s",
+			   json_is_array(pt) ? "another array" : mg_report_json_type(pt));
+	if (!json_is_integer(ms) || !json_is_integer(u) || json_integer_value(ms) < 0 || json_integer_value(u) < 0 ||
+	    !(json_is_null(a) || (json_is_integer(a) && json_integer_value(a) >= 0)))
+		return bad(c, path, "expected [ms, usage, anon] as non-negative integers (anon may be null)");
+	int64_t t = (int64_t)json_integer_value(ms);
+	f->series_cgroup[f->nseries_cgroup++] = (struct mg_rv_point){t, (int64_t)json_integer_value(u)};
+	if (json_is_integer(a))
+		f->series_anon[f->nseries_anon++] = (struct mg_rv_point){t, (int64_t)json_integer_value(a)};
+	return 0;
+}
+
+/* The optional "series_cgroup" (null without a cgroup, absent in older reports). */
+static int parse_series_cgroup(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
+{
+	json_t *a;
+	char path[PATH_LEN], item[PATH_LEN];
+	int r = get_typed(c, fo, parent, "series_cgroup", T_OPTIONAL | T_NULLABLE, JSON_ARRAY, &a);
+	if (r <= 0)
+		return r;
+	join(path, parent, "series_cgroup");
+	size_t n = json_array_size(a);
+	f->series_cgroup = calloc(n ? n : 1, sizeof *f->series_cgroup);
+	f->series_anon = calloc(n ? n : 1, sizeof *f->series_anon);
+	if (!f->series_cgroup || !f->series_anon)
+		return bad(c, path, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		join_index(item, path, i);
+		if (parse_cgroup_point(c, json_array_get(a, i), item, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The optional "growth" object: what the growth fit line needs. */
+static int parse_growth(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
+{
+	json_t *g;
+	char path[PATH_LEN];
+	bool has;
+	int r = get_typed(c, fo, parent, "growth", T_OPTIONAL | T_NULLABLE, JSON_OBJECT, &g);
+	if (r <= 0)
+		return r;
+	join(path, parent, "growth");
+	if (get_number(c, g, path, "bytes_per_s", 0, &has, &f->growth.bytes_per_s) < 0 ||
+	    get_number(c, g, path, "r2", 0, &has, &f->growth.r2) < 0 ||
+	    get_int(c, g, path, "from_ms", T_NONNEG, &f->growth.from_ms) < 0 ||
+	    get_int(c, g, path, "to_ms", T_NONNEG, &f->growth.to_ms) < 0)
+		return -1;
+	f->growth.has = true;
+	return 0;
+}
+
+/* "processes": only how many there are is shown. */
+static int parse_processes(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
+{
+	json_t *a;
+	int r = get_typed(c, fo, parent, "processes", T_OPTIONAL, JSON_ARRAY, &a);
+	if (r <= 0)
+		return r;
+	f->nprocesses = json_array_size(a);
 	return 0;
 }
 
@@ -523,7 +633,8 @@ static int parse_run(struct ctx *c, json_t *fo, const char *path, struct mg_rv_f
 	    get_int(c, fo, path, "kill_above_bytes", T_NULLABLE | T_NONNEG, &f->kill_above_bytes) < 0 ||
 	    get_int(c, fo, path, "leftover_processes", T_NONNEG, &f->leftover_processes) < 0 ||
 	    parse_series(c, fo, path, f) < 0 || parse_heap(c, fo, path, f) < 0 ||
-	    parse_service(c, fo, path, f) < 0)
+	    parse_service(c, fo, path, f) < 0 || parse_series_cgroup(c, fo, path, f) < 0 ||
+	    parse_growth(c, fo, path, f) < 0 || parse_processes(c, fo, path, f) < 0)
 		return -1;
 	return 0;
 }
@@ -603,6 +714,8 @@ void mg_view_free(struct mg_view *v)
 		free(f->limits);
 		free(f->baseline);
 		free(f->series);
+		free(f->series_cgroup);
+		free(f->series_anon);
 		if (f->heap) {
 			free(f->heap->top);
 			free(f->heap->domains);

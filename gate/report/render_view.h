@@ -83,6 +83,22 @@ struct mg_rv_service {        /* the optional "service" object (service mode) */
 	const char *service_stdout, *service_stderr, *driver_stderr; /* tails, or NULL */
 };
 
+/* How often one kind of read happened (measurement.*_interval_ms). */
+struct mg_rv_cadence {
+	bool has;                 /* false: null, or absent (an older report) */
+	double median_ms, max_ms;
+	int64_t count;
+};
+
+/* The optional "growth" object: the least-squares line through tree RSS
+ * over [from_ms, to_ms] (growth.c). */
+struct mg_rv_growth {
+	bool has;                 /* false: null or absent */
+	double bytes_per_s;
+	double r2;
+	int64_t from_ms, to_ms;
+};
+
 struct mg_rv_exit {
 	bool has_code;
 	int64_t code;
@@ -110,11 +126,25 @@ struct mg_rv_fixture {
 	int64_t samples;
 	const char *fallback_reason; /* NULL when null */
 	struct mg_rv_strings notes;
+	struct mg_rv_cadence achieved;    /* the ticks */
+	struct mg_rv_cadence per_process; /* a round over the tree's processes */
+	struct mg_rv_cadence pss_sweeps;
+	bool has_cpu_budget;
+	double cpu_budget_pct;            /* of one core, for the per-process reads */
 	int64_t cgroup_bytes, tree_rss_bytes, max_process_hwm_bytes, tree_pss_bytes;
+	/* MG_NULL_FIG when null or absent (reports before cgroup_anon) */
+	int64_t cgroup_anon_bytes, cgroup_file_bytes;
+	bool anon_known;         /* peak has cgroup_anon_bytes, even null: a newer report */
 	int64_t kill_above_bytes;
 	int64_t leftover_processes;
+	size_t nprocesses;       /* entries of "processes" (at most 64 are kept) */
 	struct mg_rv_point *series;
 	size_t nseries;
+	/* "series_cgroup" split in two: [ms, usage] at every point, and
+	 * [ms, anon] where anon is not null (both empty without a cgroup) */
+	struct mg_rv_point *series_cgroup, *series_anon;
+	size_t nseries_cgroup, nseries_anon;
+	struct mg_rv_growth growth;
 	struct mg_rv_heap *heap; /* NULL when absent */
 	struct mg_rv_service *service; /* NULL when absent or null */
 };

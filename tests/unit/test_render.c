@@ -145,9 +145,13 @@ static void assert_well_formed_xml(const char *text)
  * baseline: `memgate run -c configs/demo.json --baseline B` against an
  * edited copy of an earlier run (hold-64MiB's tree_rss lowered 12 MiB and
  * its cgroup set to 0, workers' cgroup raised 5 MiB, forked-shared's
- * cgroup lowered 10 MiB). */
+ * cgroup lowered 10 MiB). pool..procpool: by a memgate that measures
+ * cgroup_anon, the page cache and the cadences, one report per case of
+ * figures_golden below. */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
-					   "oom", "timeout", "service", "python", "baseline"};
+					   "oom", "timeout", "service", "python", "baseline",
+					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
+					   "cadence", "procpool"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -333,11 +337,13 @@ static void not_run_fixture_is_valid(void **state)
 
 /* --------------------------------------------------------------- text */
 
-/* The .txt next to each real report is what report_text.c printed for
- * that run: rendering the JSON must give the same bytes. (Exceptions, on
- * purpose: service.txt has '?' where the service printed ESC, since a
+/* The .txt next to each real report is what memgate printed on stderr
+ * for that run: rendering the JSON must give the same bytes. (Exceptions,
+ * on purpose: service.txt has '?' where the service printed ESC, since a
  * report must not drive the terminal; baseline.txt has the deltas, which
- * report_text.c does not print.) */
+ * were printed later; fallback.txt says the lost cgroup once, under the
+ * verdict, and mixed.txt has "(did not start)" for the command that did
+ * not, both as the renderer has said them since.) */
 static void text_matches_report_text(void **state)
 {
 	(void)state;
@@ -379,6 +385,296 @@ static void text_hand_made(void **state)
 	json_decref(rep);
 }
 
+/* The figures reports have had since cgroup_anon: a fixture as
+ * fixture() makes it, with them added. */
+static json_t *newer_fixture(const char *name, const char *verdict, json_int_t rss, json_int_t limit)
+{
+	json_t *f = fixture(name, verdict, rss, limit);
+	json_t *peak = json_object_get(f, "peak");
+	json_object_set_new(peak, "cgroup_anon_bytes", json_integer(rss));
+	json_object_set_new(peak, "cgroup_file_bytes", json_integer(0));
+	return f;
+}
+
+static void set_peak(json_t *f, const char *key, json_int_t v)
+{
+	json_object_set_new(json_object_get(f, "peak"), key, v < 0 ? json_null() : json_integer(v));
+}
+
+/* n processes in the "processes" list */
+static void set_processes(json_t *f, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:I}", "pid", 100 + i, "name", "worker", "hwm_bytes",
+						   MIB, "rss_peak_bytes", MIB));
+	json_object_set_new(f, "processes", a);
+}
+
+/* The text of a report of f alone (f's reference is taken). */
+static char *text_of(json_t *f)
+{
+	json_t *rep = one(f, json_string_value(json_object_get(f, "verdict")));
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	json_decref(rep);
+	return r.out;
+}
+
+/* tree_rss far above the figures that count a shared page once, with more
+ * than one process: one line under tree_rss, where it is gated. */
+static void surprise_shared_pages(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("pool", "fail", 160 * MIB, 96 * MIB);
+	set_peak(f, "cgroup_bytes", 34 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 32 * MIB);
+	set_peak(f, "tree_pss_bytes", 33 * MIB);
+	set_processes(f, 5);
+	char *out = text_of(json_incref(f));
+	assert_contains(out, "        tree_rss            160.0 MiB   limit     96.0 MiB   headroom -66.7%  OVER\n"
+			     "          ^ shared pages counted once per process: 5 processes share about 128.0 MiB;"
+			     " gate on pss or cgroup_anon\n"
+			     "        cgroup               34.0 MiB\n"
+			     "        cgroup_anon          32.0 MiB\n"
+			     "        max_process_hwm     160.0 MiB\n"
+			     "        pss                  33.0 MiB\n");
+	free(out);
+
+	/* one process: nothing is shared between processes */
+	set_processes(f, 1);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	/* a full list may stand for more processes */
+	set_processes(f, 64);
+	out = text_of(json_incref(f));
+	assert_contains(out, "64+ processes share about 128.0 MiB");
+	free(out);
+
+	/* 1.5x exactly is not "well above"; nor is a gap under 4 MiB */
+	set_processes(f, 3);
+	set_peak(f, "tree_rss_bytes", 48 * MIB);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	set_peak(f, "tree_rss_bytes", 6 * MIB);
+	set_peak(f, "cgroup_bytes", 3 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 3 * MIB);
+	set_peak(f, "tree_pss_bytes", -1);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+
+	/* without a cgroup, the advice is the figure there is */
+	set_peak(f, "tree_rss_bytes", 160 * MIB);
+	set_peak(f, "cgroup_bytes", -1);
+	set_peak(f, "cgroup_anon_bytes", -1);
+	set_peak(f, "tree_pss_bytes", 33 * MIB);
+	out = text_of(json_incref(f));
+	assert_contains(out, "          ^ shared pages counted once per process: 3 processes share about 127.0 MiB; gate on pss\n");
+	free(out);
+	/* ... and none of them at all: nothing to compare with */
+	set_peak(f, "tree_pss_bytes", -1);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+
+	/* gated on something else: not where it matters */
+	set_peak(f, "tree_pss_bytes", 33 * MIB);
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "metric", json_string("pss"));
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	/* ... but nothing gated at all: the figures are all a reader has */
+	json_array_clear(json_object_get(f, "limits"));
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ shared pages"), 1);
+	free(out);
+
+	/* a report from before cgroup_anon renders as it did */
+	json_object_del(json_object_get(f, "peak"), "cgroup_anon_bytes");
+	json_object_del(json_object_get(f, "peak"), "cgroup_file_bytes");
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	assert_int_equal(count(out, "cgroup_anon"), 0);
+	free(out);
+	json_decref(f);
+}
+
+/* cgroup far above the tree, the page cache most of the difference: one
+ * line under cgroup. */
+static void surprise_page_cache(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("dd", "fail", 19 * MIB, 0);
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup",
+								       "limit_bytes", 128 * MIB, "value_bytes",
+								       181 * MIB, "ok", 0));
+	set_peak(f, "cgroup_bytes", 181 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 16 * MIB);
+	set_peak(f, "cgroup_file_bytes", 160 * MIB);
+	set_processes(f, 3);
+	char *out = text_of(json_incref(f));
+	assert_contains(out, "        cgroup              181.0 MiB   limit    128.0 MiB   headroom -41.4%  OVER\n"
+			     "          ^ 160.0 MiB of it is page cache from files read or written;"
+			     " gate on cgroup_anon to exclude it\n"
+			     "        cgroup_anon          16.0 MiB\n");
+	assert_int_equal(count(out, "^ "), 1);
+	free(out);
+	/* what is over the tree is not page cache: no explanation to give */
+	set_peak(f, "cgroup_file_bytes", 20 * MIB);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+	/* a DB mapping its files: cgroup near the tree, but mostly page cache */
+	set_peak(f, "tree_rss_bytes", 100 * MIB);
+	set_peak(f, "max_process_hwm_bytes", 100 * MIB);
+	set_peak(f, "cgroup_bytes", 110 * MIB);
+	set_peak(f, "cgroup_file_bytes", 80 * MIB);
+	out = text_of(json_incref(f));
+	assert_contains(out, "          ^ 80.0 MiB of it is page cache from files read or written;");
+	free(out);
+	/* a few MiB of cache are not worth a line */
+	set_peak(f, "tree_rss_bytes", 2 * MIB);
+	set_peak(f, "cgroup_bytes", 6 * MIB);
+	set_peak(f, "cgroup_file_bytes", 3 * MIB);
+	out = text_of(json_incref(f));
+	assert_int_equal(count(out, "^ "), 0);
+	free(out);
+
+	/* both at once (a forked pool writing files), each under its figure */
+	set_peak(f, "tree_rss_bytes", 200 * MIB);
+	set_peak(f, "max_process_hwm_bytes", 40 * MIB);
+	set_peak(f, "cgroup_bytes", 400 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 40 * MIB);
+	set_peak(f, "cgroup_file_bytes", 360 * MIB);
+	json_array_clear(json_object_get(f, "limits"));
+	out = text_of(json_incref(f));
+	const char *shared = strstr(out, "^ shared pages"), *cache = strstr(out, "^ 360.0 MiB of it");
+	assert_non_null(shared);
+	assert_non_null(cache);
+	assert_true(strstr(out, "        tree_rss ") < shared && shared < strstr(out, "        cgroup ") &&
+		    strstr(out, "        cgroup ") < cache && cache < strstr(out, "        cgroup_anon "));
+	free(out);
+	json_decref(f);
+}
+
+/* The cgroup lost is said once per run, under the verdict, naming the
+ * fixtures when not all of them; a v2 -> v1 fallback (exact) never. */
+static void inexact_backend_once(void **state)
+{
+	(void)state;
+	const char *why = "cgroup v2: /x is not a cgroup directory";
+	json_t *a = json_array(), *m;
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "p%d", i);
+		json_t *f = fixture(name, "pass", MIB, 0);
+		m = json_object_get(f, "measurement");
+		json_object_set_new(m, "method", json_string("proc"));
+		json_object_set_new(m, "fallback_reason", json_string(why));
+		json_array_append_new(a, f);
+	}
+	json_t *rep = report_of("pass", a);
+	struct rendered r = render(mg_render_text, rep);
+	assert_starts(r.out, "memgate: PASS (3 fixtures within limits)\n"
+			     "  /proc sampling only, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n"
+			     "  PASS  p0  (proc, 1.50 s, 150 samples)\n");
+	assert_int_equal(count(r.out, why), 1);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**memgate: PASS** — 3 fixtures within limits\n\n**/proc sampling only**, not the exact "
+			       "peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n\n| fixture |");
+	assert_int_equal(count(r.out, why), 1);
+	free(r.out);
+
+	/* one fixture with a cgroup (after an exact fallback), one asking for proc */
+	m = json_object_get(json_array_get(a, 1), "measurement");
+	json_object_set_new(m, "method", json_string("cgroup-v1"));
+	json_object_set_new(m, "fallback_reason", json_string("cgroup v2: memory controller not available"));
+	json_object_set_new(json_object_get(json_array_get(a, 2), "measurement"), "fallback_reason", json_null());
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "\n  /proc sampling only for p0, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n");
+	assert_int_equal(count(r.out, "memory controller"), 0);
+	assert_int_equal(count(r.out, "sampling only"), 1);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**/proc sampling only** for p0, not the exact peak");
+	assert_int_equal(count(r.out, "memory controller"), 0);
+	free(r.out);
+	/* two reasons: a line each */
+	m = json_object_get(json_array_get(a, 2), "measurement");
+	json_object_set_new(m, "fallback_reason", json_string("cgroup v2: EACCES"));
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "  /proc sampling only for p0, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n"
+			       "  /proc sampling only for p2, not the exact peak (no cgroup: cgroup v2: EACCES)\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* many fixtures: the first three named, the rest counted */
+	a = json_array();
+	for (int i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "q%d", i);
+		json_t *f = fixture(name, "pass", MIB, 0);
+		m = json_object_get(f, "measurement");
+		json_object_set_new(m, "method", json_string(i < 5 ? "proc" : "cgroup-v2"));
+		json_object_set_new(m, "fallback_reason", i < 5 ? json_string(why) : json_null());
+		json_array_append_new(a, f);
+	}
+	rep = report_of("pass", a);
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "  /proc sampling only for q0, q1, q2, +2 more, not the exact peak");
+	free(r.out);
+	json_decref(rep);
+
+	/* a reason each (a merged report may hold many): three, then counted,
+	 * and found by sorting, not by comparing every pair */
+	a = json_array();
+	for (int i = 0; i < 20000; i++) {
+		char name[16], reason[48];
+		snprintf(name, sizeof name, "r%d", i);
+		snprintf(reason, sizeof reason, "cgroup v2: reason %d", i);
+		json_t *f = fixture(name, "pass", MIB, 0);
+		m = json_object_get(f, "measurement");
+		json_object_set_new(m, "method", json_string("proc"));
+		json_object_set_new(m, "fallback_reason", json_string(reason));
+		json_array_append_new(a, f);
+	}
+	rep = report_of("pass", a);
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "within limits)\n"
+			       "  /proc sampling only for r0, not the exact peak (no cgroup: cgroup v2: reason 0)\n"
+			       "  /proc sampling only for r1, not the exact peak (no cgroup: cgroup v2: reason 1)\n"
+			       "  /proc sampling only for r2, not the exact peak (no cgroup: cgroup v2: reason 2)\n"
+			       "  ... and 19997 more reasons for /proc sampling only (see the JSON report)\n"
+			       "  PASS  r0  ");
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "…and 19997 more reasons for /proc sampling only (see the JSON report).\n\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* A command that never started has no time, no samples and no method
+ * worth a word. */
+static void not_started_measured_nothing(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	struct rendered r = render(mg_render_text, rep);
+	assert_contains(r.out, "  ERROR no-such-command  (did not start)\n"
+			       "        ! cannot execute \"/nonexistent/cmd\"");
+	assert_int_equal(count(r.out, "0 samples"), 0);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "No figures: the command did not start.\n\n### FAIL: grow-over");
+	assert_int_equal(count(r.out, "0 samples"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
 /* ----------------------------------------------------------- markdown */
 
 static void markdown_real_report(void **state)
@@ -401,7 +697,9 @@ static void markdown_real_report(void **state)
 	assert_contains(r.out, "**Exit:** killed by signal 11 (SIGSEGV)\n");
 	assert_contains(r.out, "**Exit:** exited with code 3\n");
 	assert_contains(r.out, "**Measured with** proc: 32 samples every 10 ms over 307 ms.\n");
-	assert_contains(r.out, "Fallback: cgroup v2: memory controller not available in /sys/fs/cgroup/unified (controllers: hugetlb)\n");
+	assert_contains(r.out, "**Measured with** cgroup-v1: 101 samples every 10 ms over 993 ms.\n");
+	/* cgroup v1 is exact: how v2 was missed is no concern of the reader's */
+	assert_int_equal(count(r.out, "memory controller not available"), 0);
 	assert_contains(r.out, "### ERROR: no-such-command\n\n- cannot execute \"/nonexistent/cmd\": command not found"
 			       " (check the command and PATH)\n\nNo figures: the command did not start.\n\n");
 	assert_contains(r.out, "```mermaid\nxychart-beta\n    title \"tree RSS over time (flat line: tree_rss limit 64.0 MiB)\"\n"
@@ -433,6 +731,99 @@ static void markdown_pass_and_not_run(void **state)
 	assert_contains(r.out, "**memgate: ERROR** — 3 of 3 fixtures could not be measured (interrupted by SIGINT)\n");
 	assert_contains(r.out, "### ERROR: workers-4x16MiB\n\n- not run: memgate was interrupted\n\nNot run.\n\n");
 	assert_contains(r.out, "| hold-64MiB | ERROR | 65.3 MiB | 80.0 MiB | interrupted by SIGINT: the tree was killed (+1 more) |\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* The "Measured with" line tells how often it really was: the achieved
+ * median interval, the one asked for when they differ by over 20%, and a
+ * round over the processes when it took much longer than a tick. */
+static void markdown_measured_how_often(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("svc", "pass", 30 * MIB, 0);
+	json_t *m = json_object_get(f, "measurement");
+	json_t *rep = one(f, "pass");
+	struct rendered r = render(mg_render_markdown, rep);
+	/* a report without the cadences says what it always said */
+	assert_contains(r.out, "**Measured with** cgroup-v2: 150 samples every 10 ms over 1.50 s.\n");
+	free(r.out);
+
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 10.4, "max", 30.0, "count", 150));
+	json_object_set_new(m, "per_process_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 15.0, "max", 40.0, "count", 90));
+	json_object_set_new(m, "pss_interval_ms", json_null());
+	json_object_set_new(m, "cpu_budget_pct", json_real(1.0));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Measured with** cgroup-v2: 150 samples over 1.50 s, a median 10 ms apart.\n");
+	free(r.out);
+
+	/* slower than asked, and each process read far less often */
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 31.2, "max", 90.0, "count", 48));
+	json_object_set_new(m, "per_process_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 250.0, "max", 400.0, "count", 6));
+	json_object_set_new(m, "cpu_budget_pct", json_real(0.5));
+	json_object_set_new(f, "leftover_processes", json_integer(1));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Measured with** cgroup-v2: 150 samples over 1.50 s, a median 31 ms apart (10 ms asked); "
+			       "each process was read every 250 ms (median, within cpu_budget 0.5% of a core); "
+			       "1 leftover process killed.\n");
+	free(r.out);
+	/* a fast tick: a decimal; faster than asked counts too */
+	json_object_set_new(m, "interval_ms", json_integer(2));
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", 1.5, "max", 9.0, "count", 600));
+	json_object_del(m, "cpu_budget_pct");
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "a median 1.5 ms apart (2 ms asked); each process was read every 250 ms (median); 1 leftover");
+	free(r.out);
+
+	/* checked when present */
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:s, s:f, s:i}", "median", "fast", "max", 9.0, "count", 6));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms.median: expected a number, got a string");
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f}", "median", 1.0, "max", 9.0));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms.count: missing (expected a non-negative integer)");
+	json_object_set_new(m, "achieved_interval_ms", json_pack("{s:f, s:f, s:i}", "median", -1.0, "max", 9.0, "count", 6));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms.median: expected a non-negative number, got -1");
+	json_object_set_new(m, "achieved_interval_ms", json_integer(3));
+	assert_rejected(rep, "fixtures[0].measurement.achieved_interval_ms: expected an object or null, got an integer");
+	json_object_set_new(m, "achieved_interval_ms", json_null());
+	json_object_set_new(m, "cpu_budget_pct", json_string("1%"));
+	assert_rejected(rep, "fixtures[0].measurement.cpu_budget_pct: expected a number, got a string");
+	json_decref(rep);
+}
+
+/* cgroup_anon is a row of its own (when the report has it); a surprising
+ * figure is explained in a line under the table. */
+static void markdown_anon_and_surprises(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("pool", "fail", 160 * MIB, 96 * MIB);
+	set_peak(f, "cgroup_bytes", 34 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 32 * MIB);
+	set_processes(f, 5);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| tree_rss | 160.0 MiB | 96.0 MiB | -66.7% (over) |\n"
+			       "| cgroup | 34.0 MiB | — | — |\n"
+			       "| cgroup_anon | 32.0 MiB | — | — |\n"
+			       "| max_process_hwm | 160.0 MiB | — | — |\n\n"
+			       "**tree_rss:** shared pages counted once per process: 5 processes share about 128.0 MiB; "
+			       "gate on pss or cgroup_anon\n\n**Measured with**");
+	free(r.out);
+	/* a cgroup_anon limit: its row has it, and no second row */
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup_anon",
+								       "limit_bytes", 48 * MIB, "value_bytes", 32 * MIB,
+								       "ok", 1));
+	set_peak(f, "cgroup_file_bytes", 200 * MIB);
+	set_peak(f, "cgroup_bytes", 234 * MIB);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| cgroup_anon | 32.0 MiB | 48.0 MiB | 33.3% |\n");
+	assert_int_equal(count(r.out, "| cgroup_anon |"), 1);
+	/* the cgroup is not gated: its page cache is not this fixture's concern */
+	assert_int_equal(count(r.out, "page cache"), 0);
+	free(r.out);
+	/* null (no cgroup) but limited: a row saying so */
+	set_peak(f, "cgroup_anon_bytes", -1);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "| cgroup_anon | n/a | 48.0 MiB | — |\n");
 	free(r.out);
 	json_decref(rep);
 }
@@ -844,6 +1235,54 @@ static void junit_classifies_by_structure_not_wording(void **state)
 	json_decref(rep);
 }
 
+/* cgroup_anon next to tree RSS on the run; a surprising figure on its
+ * metric's testcase: in the failure's body, in <system-out> when it
+ * passed, on the run when the metric has no testcase. */
+static void junit_surprises_where_they_matter(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("pool", "fail", 160 * MIB, 96 * MIB);
+	set_peak(f, "cgroup_bytes", 34 * MIB);
+	set_peak(f, "cgroup_anon_bytes", 32 * MIB);
+	set_processes(f, 5);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	const char *why = "shared pages counted once per process: 5 processes share about 128.0 MiB; gate on pss or cgroup_anon";
+	assert_contains(r.out, "<system-out>peak tree RSS 160.0 MiB, cgroup_anon 32.0 MiB in 1.50 s, measured with cgroup-v2 "
+			       "(150 samples)</system-out>");
+	assert_contains(r.out, "<failure message=\"tree_rss 160.0 MiB &gt; limit 96.0 MiB\" type=\"limit\">tree_rss 160.0 MiB "
+			       "&gt; limit 96.0 MiB\nshared pages counted once per process: 5 processes share about 128.0 MiB;"
+			       " gate on pss or cgroup_anon</failure>\n"
+			       "    <system-out>tree_rss 160.0 MiB, limit 96.0 MiB</system-out>\n");
+	assert_int_equal(count(r.out, why), 1);
+	free(r.out);
+
+	/* within the limit: in its <system-out> */
+	json_t *lim = json_array_get(json_object_get(f, "limits"), 0);
+	json_object_set_new(lim, "limit_bytes", json_integer(200 * MIB));
+	json_object_set_new(lim, "ok", json_true());
+	json_object_set_new(f, "verdict", json_string("pass"));
+	json_object_set_new(rep, "verdict", json_string("pass"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "    <system-out>tree_rss 160.0 MiB, limit 200.0 MiB\nshared pages counted once per process:");
+	assert_contains(r.out, "failures=\"0\" errors=\"0\"");
+	free(r.out);
+
+	/* no limit at all: on the run, both explanations */
+	json_array_clear(json_object_get(f, "limits"));
+	set_peak(f, "cgroup_bytes", 400 * MIB);
+	set_peak(f, "cgroup_file_bytes", 360 * MIB);
+	r = render(mg_render_junit, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "(150 samples)\nshared pages counted once per process: 5 processes share about 128.0 MiB; gate on pss or "
+			       "cgroup_anon\n360.0 MiB of it is page cache from files read or written; gate on cgroup_anon to "
+			       "exclude it</system-out>");
+	free(r.out);
+	json_decref(rep);
+}
+
 static void junit_invalid_utf8_is_replaced(void **state)
 {
 	(void)state;
@@ -947,6 +1386,211 @@ static void svg_edge_cases(void **state)
 	json_decref(rep);
 }
 
+
+/* ------------------------------------------------------------ charts */
+
+/* series_cgroup of n points 100 ms apart: usage climbs by step, anon is
+ * half of it (null at the first point). */
+static json_t *cgroup_series(int n, json_int_t step)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[i, I, o]", i * 100, step * (i + 1),
+						   i ? json_integer(step * (i + 1) / 2) : json_null()));
+	return a;
+}
+
+static char *mermaid_of(const char *md)
+{
+	const char *start = strstr(md, "```mermaid\n"), *end = start ? strstr(start + 3, "```\n") : NULL;
+	assert_non_null(end);
+	return strndup(start, (size_t)(end - start));
+}
+
+/* The picture shows the metric that failed: its series and its limit. */
+static void chart_plots_the_failed_metric(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("dd", "fail", 20 * MIB, 0);
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup",
+								       "limit_bytes", 128 * MIB, "value_bytes",
+								       200 * MIB, "ok", 0));
+	set_peak(f, "cgroup_bytes", 200 * MIB);
+	json_object_set_new(f, "series_cgroup", cgroup_series(10, 20 * MIB));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	char *chart = mermaid_of(r.out);
+	assert_string_equal(chart, "```mermaid\nxychart-beta\n"
+				   "    title \"cgroup usage over time (flat line: cgroup limit 128.0 MiB)\"\n"
+				   "    x-axis \"time (s)\" 0 --> 0.90\n"
+				   "    y-axis \"cgroup usage (MiB)\" 0 --> 250\n"
+				   "    line [20.0, 40.0, 60.0, 80.0, 100.0, 120.0, 140.0, 160.0, 180.0, 200.0]\n"
+				   "    line [128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0, 128.0]\n");
+	free(chart);
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, ">peak cgroup usage 200.0 MiB (cgroup limit 128.0 MiB) · tree RSS 20.0 MiB · cgroup-v2 · ");
+	assert_contains(r.out, ">cgroup usage (MiB)</text>");
+	assert_contains(r.out, ">cgroup limit 128.0 MiB</text>");
+	assert_int_equal(count(r.out, "<polyline"), 2); /* tree RSS behind it, in grey */
+	assert_contains(r.out, "<polyline fill=\"none\" stroke=\"#aaaaaa\"");
+	assert_contains(r.out, ">tree RSS</text>"); /* the legend */
+	free(r.out);
+
+	/* cgroup_anon: the anon series, its null points left out */
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "metric", json_string("cgroup_anon"));
+	set_peak(f, "cgroup_anon_bytes", 100 * MIB);
+	r = render(mg_render_markdown, rep);
+	chart = mermaid_of(r.out);
+	assert_contains(chart, "    title \"cgroup anon + shmem over time (flat line: cgroup_anon limit 128.0 MiB)\"\n"
+			       "    x-axis \"time (s)\" 0 --> 0.90\n");
+	assert_contains(chart, "    line [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0]\n");
+	free(chart);
+	free(r.out);
+
+	/* a report without series_cgroup (older, or no cgroup): tree RSS as before */
+	json_object_del(f, "series_cgroup");
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "    title \"tree RSS over time\"\n");
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_contains(r.out, ">tree RSS (MiB)</text>");
+	assert_int_equal(count(r.out, "<polyline"), 1);
+	assert_int_equal(count(r.out, "stroke-dasharray"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* A failed growth limit: the fit drawn over its window, through the
+ * window's mean point with the report's slope. */
+static void chart_growth_fit(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("leak", "fail", 20 * MIB, 0);
+	json_t *series = json_array();
+	for (int i = 0; i <= 10; i++) /* 10 MiB + 1 MiB every 100 ms */
+		json_array_append_new(series, json_pack("[i, I]", i * 100, 10 * MIB + i * MIB));
+	json_object_set_new(f, "series", series);
+	json_object_set_new(f, "growth", json_pack("{s:f, s:f, s:i, s:i, s:i, s:n}", "bytes_per_s", 10.0 * MIB, "r2", 1.0,
+						   "from_ms", 200, "to_ms", 1000, "points", 9, "bytes_per_request"));
+	json_array_append_new(json_object_get(f, "limits"), json_pack("{s:s, s:I, s:I, s:b, s:s}", "metric", "growth",
+								       "limit_bytes", MIB, "value_bytes", 10 * MIB,
+								       "ok", 0, "unit", "bytes/s"));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	char *chart = mermaid_of(r.out);
+	assert_contains(chart, "    title \"tree RSS over time (sloped line: growth fit 10.0 MiB/s)\"\n");
+	/* drawn across the chart: on the series, which is a perfect line */
+	assert_contains(chart, "    line [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0]\n"
+			       "    line [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0]\n");
+	free(chart);
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	/* from (0.2 s, 12 MiB) to (1.0 s, 20 MiB): x 72 + s/1.6*720 (wall 1.5 s),
+	 * y 48+58 + 140 - MiB/25*140 */
+	assert_contains(r.out, "<line x1=\"162.0\" y1=\"178.8\" x2=\"522.0\" y2=\"134.0\" stroke=\"#ff7f0e\"");
+	assert_contains(r.out, ">growth 10.0 MiB/s (limit 1.0 MiB/s)</text>");
+	free(r.out);
+
+	/* within its limit: no fit */
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "ok", json_true());
+	r = render(mg_render_svg, rep);
+	assert_int_equal(count(r.out, "#ff7f0e"), 0);
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_int_equal(count(r.out, "growth fit"), 0);
+	free(r.out);
+
+	/* checked when present */
+	json_object_del(json_object_get(f, "growth"), "from_ms");
+	assert_rejected(rep, "fixtures[0].growth.from_ms: missing (expected a non-negative integer)");
+	json_object_set_new(f, "growth", json_array());
+	assert_rejected(rep, "fixtures[0].growth: expected an object or null, got an array");
+	json_decref(rep);
+}
+
+/* How the run ended is marked: an OOM kill under kill_above plots the
+ * cgroup's usage against kill_above; a timeout says so. */
+static void chart_marks_the_end(void **state)
+{
+	(void)state;
+	json_t *f = newer_fixture("oom", "fail", 60 * MIB, 0);
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name", "SIGKILL",
+						 "timed_out", 0, "oom_killed", 1));
+	json_object_set_new(f, "kill_above_bytes", json_integer(64 * MIB));
+	json_t *sc = cgroup_series(4, 16 * MIB);
+	json_array_append_new(sc, json_pack("[i, i, i]", 400, 100000, 0)); /* drained after the kill */
+	json_object_set_new(f, "series_cgroup", sc);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "    title \"cgroup usage over time (flat line: kill_above 64.0 MiB; ended by an OOM kill)\"\n");
+	free(r.out);
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, ">kill_above 64.0 MiB</text>");
+	assert_contains(r.out, ">OOM kill (kill_above 64.0 MiB)</text>");
+	/* the marker where the fall began: (0.3 s, 64 MiB), not on the drained tail */
+	assert_contains(r.out, "<circle cx=\"207.0\" cy=\"");
+	free(r.out);
+
+	json_object_set_new(f, "exit", json_pack("{s:n, s:i, s:s, s:b, s:b}", "code", "signal", 9, "signal_name", "SIGKILL",
+						 "timed_out", 1, "oom_killed", 0));
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "    title \"tree RSS over time (ended by the timeout)\"\n");
+	free(r.out);
+
+	/* series_cgroup is checked when present */
+	json_array_set_new(sc, 1, json_pack("[i, i]", 100, 5));
+	assert_rejected(rep, "fixtures[0].series_cgroup[1]: expected [ms, usage, anon], got another array");
+	json_array_set_new(sc, 1, json_pack("[i, i, i]", 100, 5, -2));
+	assert_rejected(rep, "fixtures[0].series_cgroup[1]: expected [ms, usage, anon] as non-negative integers (anon may be null)");
+	json_array_set_new(sc, 1, json_pack("[i, i, n]", 100, 5));
+	json_object_set_new(f, "processes", json_string("many"));
+	assert_rejected(rep, "fixtures[0].processes: expected an array, got a string");
+	json_decref(rep);
+}
+
+/* One report per case the explanations and charts are for, each a fixture
+ * of one real `memgate run` (cgroup v1, 10 ms), with the markdown, SVG
+ * (and, where a figure is explained, JUnit) it renders to:
+ *   pool       workload shared 32 4 500, pss, tree_rss limit 96MiB: shared pages
+ *   filecache  dd 160 MiB to a file, cat it, workload hold 16 300; cgroup 128MiB: page cache
+ *   anon       workload tree 3 24 400, cgroup_anon 48MiB: the anon series
+ *   growth     workload grow 2 100 20, growth 20MiB/s: the fit line
+ *   oomcg      workload grow 8 200 10, kill_above 64MiB: usage against kill_above
+ *   timeoutcg  workload grow 4 40 30, timeout 600ms: the timeout marked
+ *   cadence    workload tree 48 2 600, interval 2ms, cpu_budget 0.2%: slow rounds
+ *   procpool   --cgroup-root /tmp/notcg: pool as above, and a fixture asking for proc
+ * Regenerate one with `build/memgate report -f svg tests/data/reports/X.json
+ * -o tests/data/reports/X.svg` (md, junit likewise) and look at it. */
+static void figures_golden(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"pool", "filecache", "anon", "growth", "oomcg", "timeoutcg", "cadence", "procpool"};
+	static const struct {
+		const char *ext;
+		render_fn fn;
+	} outs[] = {{"md", mg_render_markdown}, {"svg", mg_render_svg}, {"junit.xml", mg_render_junit}};
+	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+			char path[128], full[160];
+			snprintf(path, sizeof path, "reports/%s.%s", names[n], outs[k].ext);
+			snprintf(full, sizeof full, "tests/data/%s", path);
+			if (k == 2 && access(full, F_OK) != 0)
+				continue; /* JUnit only where a figure is explained */
+			char *want = tu_read_data(path);
+			json_t *rep = load_report(names[n]);
+			struct rendered r = render(outs[k].fn, rep);
+			assert_int_equal(r.rc, 0);
+			if (strcmp(r.out, want) != 0)
+				fail_msg("%s: differs; got\n%s", path, r.out);
+			free(r.out);
+			free(want);
+			json_decref(rep);
+		}
+}
 
 /* ------------------------------------------------- service and python */
 
@@ -1174,8 +1818,8 @@ static void huge_figures_saturate(void **state)
 static void any_value_of_any_type(void **state)
 {
 	(void)state;
-	const char *reports[] = {"mixed", "service", "python"};
-	for (size_t r = 0; r < 3; r++) {
+	const char *reports[] = {"mixed", "service", "python", "filecache"};
+	for (size_t r = 0; r < 4; r++) {
 		struct swap_ctx c = {load_report(reports[r]), 0, 0};
 		swap_all(&c, json_array_get(json_object_get(c.report, "fixtures"), 0), "fixtures[0]");
 		/* most swaps are refused, some are harmless (an unknown key, a
@@ -1303,7 +1947,9 @@ static void strip_baseline(json_t *rep)
 /* Without the baseline keys, the output is what it was before deltas
  * were shown: baseline.txt less its "   vs baseline ..." tails, and the
  * markdown, JUnit and SVG of mixed and python byte for byte as the
- * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg}). */
+ * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg};
+ * the markdown has since lost the v2 -> v1 fallback reasons and the
+ * "Measured with" line of a command that did not start, on purpose). */
 static void no_baseline_keys_render_as_before(void **state)
 {
 	(void)state;
@@ -1535,9 +2181,15 @@ int main(void)
 		cmocka_unit_test(not_run_fixture_is_valid),
 		cmocka_unit_test(text_matches_report_text),
 		cmocka_unit_test(text_hand_made),
+		cmocka_unit_test(surprise_shared_pages),
+		cmocka_unit_test(surprise_page_cache),
+		cmocka_unit_test(inexact_backend_once),
+		cmocka_unit_test(not_started_measured_nothing),
 		cmocka_unit_test(markdown_real_report),
 		cmocka_unit_test(markdown_pass_and_not_run),
 		cmocka_unit_test(markdown_escapes_cells),
+		cmocka_unit_test(markdown_measured_how_often),
+		cmocka_unit_test(markdown_anon_and_surprises),
 		cmocka_unit_test(markdown_chart_is_downsampled_keeping_peaks),
 		cmocka_unit_test(downsample_keeps_maxima),
 		cmocka_unit_test(nice_ticks),
@@ -1550,9 +2202,14 @@ int main(void)
 		cmocka_unit_test(junit_escapes_everything),
 		cmocka_unit_test(junit_classifies_by_structure_not_wording),
 		cmocka_unit_test(junit_invalid_utf8_is_replaced),
+		cmocka_unit_test(junit_surprises_where_they_matter),
 		cmocka_unit_test(svg_real_reports),
 		cmocka_unit_test(svg_oom_timeout_and_limit),
 		cmocka_unit_test(svg_edge_cases),
+		cmocka_unit_test(chart_plots_the_failed_metric),
+		cmocka_unit_test(chart_growth_fit),
+		cmocka_unit_test(chart_marks_the_end),
+		cmocka_unit_test(figures_golden),
 		cmocka_unit_test(markdown_service_report),
 		cmocka_unit_test(markdown_output_tail_cannot_break_out),
 		cmocka_unit_test(markdown_python_heap_report),
