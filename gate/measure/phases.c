@@ -13,13 +13,62 @@
 
 #include "error.h"
 #include "identity.h"
+#include "measure/mark.h"
 #include "measure/run.h"
 
 /* ---- resets and reads -------------------------------------------------------- */
 
-/* VmHWM back to the current RSS: 0, or -1 (not allowed, or no such file). */
-static int clear_hwm(pid_t pid)
+/* Each process's status and clear_refs, kept open across boundaries (a
+ * mark then costs a pread and a pwrite per process, not two opens). An fd
+ * stays bound to its process, never to a later one with the same pid. */
+static struct mg_proc_fds *proc_fds(struct run *run, pid_t pid)
 {
+	struct mg_phases_state *ph = &run->ph;
+	for (int i = 0; i < ph->nfds; i++)
+		if (ph->fds[i].pid == pid)
+			return &ph->fds[i];
+	if (ph->nfds == (int)(sizeof ph->fds / sizeof ph->fds[0]))
+		return NULL; /* a large tree: the rest by path */
+	char path[64];
+	struct mg_proc_fds *f = &ph->fds[ph->nfds];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f->status = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)pid);
+	f->clear = open(path, O_WRONLY | O_CLOEXEC);
+	if (f->status < 0 || f->clear < 0) {
+		if (f->status >= 0)
+			close(f->status);
+		if (f->clear >= 0)
+			close(f->clear);
+		return NULL;
+	}
+	f->pid = pid;
+	ph->nfds++;
+	return f;
+}
+
+/* Close the kept fds of processes no longer listed at this boundary. */
+static void proc_fds_prune(struct run *run, const struct mg_pidset *live, pid_t scope)
+{
+	struct mg_phases_state *ph = &run->ph;
+	if (scope) /* a scope's listing is not the whole tree */
+		return;
+	for (int i = ph->nfds; i-- > 0;)
+		if (!mg_pidset_has(live, ph->fds[i].pid)) {
+			close(ph->fds[i].status);
+			close(ph->fds[i].clear);
+			ph->fds[i] = ph->fds[--ph->nfds];
+		}
+}
+
+/* VmHWM back to the current RSS: 0, or -1 (not allowed). */
+static int clear_hwm(struct run *run, pid_t pid)
+{
+	struct mg_proc_fds *f = proc_fds(run, pid);
+	if (f) {
+		ssize_t w = pwrite(f->clear, "5", 1, 0);
+		return w == 1 || errno == ESRCH ? 0 : -1;
+	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)pid);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -30,6 +79,20 @@ static int clear_hwm(pid_t pid)
 	return w == 1 || errno == ESRCH ? 0 : -1;
 }
 
+/* A process's status: 0 read, else gone (or unreadable). */
+static int status_of(struct run *run, pid_t pid, struct mg_proc_status *st)
+{
+	char err[256];
+	struct mg_proc_fds *f = proc_fds(run, pid);
+	if (!f)
+		return mg_read_status(pid, st, err, sizeof err);
+	char buf[8192];
+	ssize_t n = mg_pread_all(f->status, buf, sizeof buf);
+	if (n <= 0)
+		return 1;
+	return mg_parse_status(buf, st, err, sizeof err) == 0 ? 0 : -1;
+}
+
 /* The processes a phase covers now: the whole tree, or pid's subtree.
  * With a cgroup its member list is cheap and complete; without one the
  * sampler's live list stands in (a scan of /proc per mark would cost a
@@ -37,6 +100,12 @@ static int clear_hwm(pid_t pid)
 static void scope_pids(struct run *run, pid_t scope, struct mg_pidset *out)
 {
 	char err[256];
+	/* one listing per boundary: the phase that ends and the one that
+	 * starts cover the same processes at the same moment */
+	if (out == &run->ph.scratch && run->ph.listed && run->ph.listed_scope == scope)
+		return;
+	run->ph.listed = out == &run->ph.scratch;
+	run->ph.listed_scope = scope;
 	mg_pidset_clear(out);
 	if (!scope) {
 		if (run->have_cg && mg_cgroup_procs(&run->cg, &run->tree, out, err, sizeof err) == 0)
@@ -54,7 +123,7 @@ static void reset_hwm(struct run *run, pid_t scope)
 {
 	scope_pids(run, scope, &run->ph.scratch);
 	for (size_t i = 0; i < run->ph.scratch.n; i++)
-		if (clear_hwm(run->ph.scratch.v[i]) < 0)
+		if (clear_hwm(run, run->ph.scratch.v[i]) < 0)
 			run->ph.proc_resets = false;
 }
 
@@ -64,11 +133,11 @@ static void reset_hwm(struct run *run, pid_t scope)
 static int64_t read_hwm(struct run *run, pid_t scope, bool *lost)
 {
 	int64_t max = 0;
-	char err[256];
 	scope_pids(run, scope, &run->ph.scratch);
+	proc_fds_prune(run, &run->ph.scratch, scope);
 	for (size_t i = 0; i < run->ph.scratch.n; i++) {
 		struct mg_proc_status st;
-		int rc = mg_read_status(run->ph.scratch.v[i], &st, err, sizeof err);
+		int rc = status_of(run, run->ph.scratch.v[i], &st);
 		if (rc == 0 && st.has_vm) {
 			if (st.hwm_bytes > max)
 				max = st.hwm_bytes;
@@ -79,100 +148,47 @@ static int64_t read_hwm(struct run *run, pid_t scope, bool *lost)
 	return max;
 }
 
-/* memory.max_usage_in_bytes (v1) or memory.peak (v2): since the last reset
- * where resets work, else the whole run's. -1 if unreadable. */
+/* memory.max_usage_in_bytes (v1) or memory.peak (v2), through the fd kept
+ * open: since the last reset where resets work, else the whole run's. -1
+ * if unreadable. Read once per boundary. */
 static int64_t read_cg_peak(struct run *run)
 {
-	char err[256];
-	int64_t v = -1;
-	if (!run->have_cg)
+	struct mg_phases_state *ph = &run->ph;
+	if (ph->peak_now >= 0)
+		return ph->peak_now;
+	char buf[64];
+	ssize_t n = ph->peak_fd < 0 ? -1 : mg_pread_all(ph->peak_fd, buf, sizeof buf - 1);
+	if (n <= 0)
 		return -1;
-	if (run->cg.kind == MG_METHOD_CGROUP_V1) {
-		if (mg_cg_read_bytes(&run->cg, "memory.max_usage_in_bytes", &v, err, sizeof err) != 0)
-			return -1;
-	} else {
-		char buf[64];
-		ssize_t n = run->ph.peak_fd < 0 ? -1 : mg_pread_all(run->ph.peak_fd, buf, sizeof buf - 1);
-		if (n <= 0)
-			return -1;
-		buf[n] = '\0';
-		char *end;
-		long long x = strtoll(buf, &end, 10);
-		v = end != buf && x >= 0 ? x : -1;
-	}
-	return v;
+	buf[n] = '\0';
+	char *end;
+	long long x = strtoll(buf, &end, 10);
+	ph->peak_now = end != buf && (*end == '\n' || !*end) && x >= 0 ? x : -1;
+	return ph->peak_now;
 }
 
 /* The cgroup's peak back to its current usage, where the kernel allows. */
 static void reset_cg_peak(struct run *run)
 {
-	if (!run->have_cg || !run->ph.cg_resets)
+	struct mg_phases_state *ph = &run->ph;
+	if (!run->have_cg || !ph->cg_resets)
 		return;
 	int64_t before = read_cg_peak(run);
-	if (before > run->ph.cg_max_before_resets)
-		run->ph.cg_max_before_resets = before;
-	bool ok;
-	if (run->cg.kind == MG_METHOD_CGROUP_V1) {
-		mg_fs_root_begin();
-		ok = mg_cg_write(&run->cg, "memory.max_usage_in_bytes", "0") == 0;
-		mg_fs_root_end();
-	} else {
-		/* Linux 6.12+: a write to an open memory.peak resets what that
-		 * descriptor reports; before, the write is refused */
-		ok = run->ph.peak_writable && pwrite(run->ph.peak_fd, "reset\n", 6, 0) == 6;
-	}
-	if (!ok)
-		run->ph.cg_resets = false;
+	if (before > ph->cg_max_before_resets)
+		ph->cg_max_before_resets = before; /* time outside every phase keeps its peak */
+	/* v1: writing 0 to max_usage_in_bytes; v2 (Linux 6.12+): any write to
+	 * an open memory.peak resets what that descriptor reports */
+	const char *w = run->cg.kind == MG_METHOD_CGROUP_V1 ? "0" : "reset\n";
+	if (!ph->peak_writable || pwrite(ph->peak_fd, w, strlen(w), 0) != (ssize_t)strlen(w))
+		ph->cg_resets = false;
+	ph->peak_now = -1;
 }
 
-/* The length of the valid UTF-8 character at s (n bytes left), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t n)
+/* A boundary starts: nothing read for it yet. */
+static void boundary(struct run *run)
 {
-	if (s[0] < 0x80)
-		return 1;
-	size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	unsigned lo = 0x80, hi = 0xBF; /* the second byte: no overlong forms, no surrogates */
-	if (s[0] == 0xE0)
-		lo = 0xA0;
-	else if (s[0] == 0xED)
-		hi = 0x9F;
-	else if (s[0] == 0xF0)
-		lo = 0x90;
-	else if (s[0] == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* A name as the report can hold it: valid UTF-8 ('?' for a bad byte), no
- * control characters, cut on a character to MG_PHASE_NAME_MAX bytes. */
-static void clean_name(char *dst, const char *src)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t n = strlen(src), o = 0;
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_char(s + i, n - i);
-		if (o + (len ? len : 1) > MG_PHASE_NAME_MAX)
-			break;
-		if (!len) {
-			dst[o++] = '?';
-			i++;
-		} else if (len == 1) {
-			dst[o++] = s[i] < 0x20 || s[i] == 0x7F ? ' ' : (char)s[i];
-			i++;
-		} else {
-			memcpy(dst + o, s + i, len);
-			o += len;
-			i += len;
-		}
-	}
-	dst[o] = '\0';
+	run->ph.listed = false;
+	run->ph.peak_now = -1;
 }
 
 /* ---- phases ------------------------------------------------------------------ */
@@ -182,23 +198,43 @@ static struct mg_phase *phase_at(struct run *run, long idx)
 	return idx >= 0 && (size_t)idx < run->r->nphases ? &run->r->phases[idx] : NULL;
 }
 
-/* A new phase in the result, its counters just reset. Its index, or -1. */
-static long open_phase(struct run *run, const char *name, pid_t scope)
+/* A new, zeroed phase at the end of the result's list, or NULL (the cap
+ * reached, noted once; or out of memory). */
+static struct mg_phase *new_phase(struct run *run, const char *name, pid_t scope)
 {
 	struct mg_result *r = run->r;
 	if (r->nphases >= MG_MAX_PHASES) {
 		if (!run->ph.capped)
 			mg_result_note(r, "more than %d phases: the later ones are not recorded", MG_MAX_PHASES);
 		run->ph.capped = true;
-		return -1;
+		return NULL;
 	}
-	if ((r->nphases & (r->nphases - 1)) == 0) { /* grow at powers of two */
-		struct mg_phase *v = realloc(r->phases, (r->nphases ? r->nphases * 2 : 4) * sizeof *v);
+	if (r->nphases == run->ph.cap) {
+		size_t cap = run->ph.cap ? run->ph.cap * 2 : 8;
+		struct mg_phase *v = realloc(r->phases, cap * sizeof *v);
 		if (!v) {
 			mg_run_error(r, "out of memory for the phases");
-			return -1;
+			return NULL;
 		}
 		r->phases = v;
+		run->ph.cap = cap;
+	}
+	struct mg_phase *p = &r->phases[r->nphases++];
+	memset(p, 0, sizeof *p);
+	mg_phase_name_clean(p->name, name, strlen(name));
+	p->from_ms = mg_run_now_ms() - run->t0;
+	p->to_ms = -1;
+	p->scope = scope;
+	return p;
+}
+
+/* A new phase in the result, its counters just reset. Its index, or -1. */
+static long open_phase(struct run *run, const char *name, pid_t scope)
+{
+	struct mg_result *r = run->r;
+	if (r->nphases >= MG_MAX_PHASES || r->error[0]) {
+		(void)new_phase(run, name, scope); /* notes the cap */
+		return -1;
 	}
 	if (!scope) {
 		reset_cg_peak(run);
@@ -207,17 +243,14 @@ static long open_phase(struct run *run, const char *name, pid_t scope)
 		run->ph.peak_at_open = run->ph.cg_resets ? -1 : read_cg_peak(run);
 	}
 	reset_hwm(run, scope);
-	struct mg_phase *p = &r->phases[r->nphases];
-	memset(p, 0, sizeof *p);
-	clean_name(p->name, name);
-	p->from_ms = mg_run_now_ms() - run->t0;
-	p->to_ms = -1;
-	p->scope = scope;
+	struct mg_phase *p = new_phase(run, name, scope);
+	if (!p)
+		return -1;
 	p->tree_rss_bytes = scope ? MG_UNKNOWN : run->smp.sum_rss;
 	p->cgroup_bytes = run->have_cg ? run->ph.usage : MG_UNKNOWN;
 	p->cgroup_anon_bytes = run->have_cg ? 0 : MG_UNKNOWN;
 	p->exact = true;
-	return (long)r->nphases++;
+	return (long)(r->nphases - 1);
 }
 
 static void close_phase(struct run *run, long idx)
@@ -249,14 +282,34 @@ static void close_phase(struct run *run, long idx)
 		p->exact = run->ph.proc_resets && !p->lost;
 }
 
+/* Before a phase starts after a gap (no phase of its scope running), the
+ * gap's per-process peaks go to the run's figure: the reset is about to
+ * lower them. */
+static void fold_gap(struct run *run, pid_t scope)
+{
+	bool lost = false;
+	int64_t hwm = read_hwm(run, scope, &lost);
+	if (run->r->max_process_hwm_bytes != MG_UNKNOWN && hwm > run->r->max_process_hwm_bytes)
+		run->r->max_process_hwm_bytes = hwm;
+}
+
 void mg_phase_switch(struct run *run, const char *name)
 {
+	boundary(run);
+	if (run->ph.open < 0 && name && run->ph.marked) /* after "end": what ran between keeps its peak */
+		fold_gap(run, 0);
 	close_phase(run, run->ph.open);
 	run->ph.open = name ? open_phase(run, name, 0) : -1;
 }
 
 static void scoped_switch(struct run *run, pid_t pid, const char *name)
 {
+	boundary(run);
+	bool running = false;
+	for (int i = 0; i < run->ph.nscoped; i++)
+		running = running || run->ph.scoped[i].pid == pid;
+	if (!running && name)
+		fold_gap(run, pid);
 	for (int i = 0; i < run->ph.nscoped; i++)
 		if (run->ph.scoped[i].pid == pid) {
 			close_phase(run, run->ph.scoped[i].idx);
@@ -276,86 +329,136 @@ static void scoped_switch(struct run *run, pid_t pid, const char *name)
 	}
 }
 
-/* "phase NAME [pid=N]" or "end [pid=N]"; anything else is ignored (a mark
- * must never fail the program), once noted. */
-static void mark(struct run *run, char *line)
+/* A phase that started and ended while memgate was not reading: it is
+ * recorded, but nothing of it could be measured. */
+static void record_missed(struct run *run, const struct mg_mark *m)
 {
-	pid_t pid = 0;
-	char *at = strstr(line, " pid=");
-	if (at) {
-		char *end;
-		long v = strtol(at + 5, &end, 10);
-		if (*end == '\0' && v > 1 && v <= 4194304) {
-			pid = (pid_t)v;
-			*at = '\0';
-		}
-	}
-	const char *name = NULL;
-	if (strncmp(line, "phase ", 6) == 0 && line[6])
-		name = line + 6;
-	else if (strcmp(line, "end") != 0) {
-		if (run->ph.ignored++ == 0) {
-			char shown[MG_PHASE_NAME_MAX + 1];
-			clean_name(shown, line);
-			mg_result_note(run->r, "a mark that is neither \"phase NAME\" nor \"end\" was ignored: \"%.60s\"",
-				       shown);
-		}
+	struct mg_phase *p = new_phase(run, m->name, m->pid);
+	if (!p)
 		return;
-	}
+	p->to_ms = p->from_ms;
+	p->cgroup_bytes = p->tree_rss_bytes = p->max_process_hwm_bytes = p->cgroup_anon_bytes = MG_UNKNOWN;
+	run->ph.missed++;
+}
+
+/* One boundary for a scope (0: the whole tree): the running phase ends, m
+ * (if a phase) starts. late: more marks of this scope came in the same
+ * read, so the one running ended before memgate saw it. */
+static void apply(struct run *run, const struct mg_mark *m, bool late)
+{
 	/* a plain command's first whole-tree mark: what ran before it is
 	 * "start", no longer the whole "run" (scoped marks leave it whole) */
 	struct mg_phase *first = phase_at(run, 0);
-	if (!pid && !run->ph.marked && !run->f->has_service && first && run->ph.open == 0)
+	if (!m->pid && !run->ph.marked && !run->f->has_service && first && run->ph.open == 0)
 		snprintf(first->name, sizeof first->name, "start");
-	if (!pid)
+	if (!m->pid)
 		run->ph.marked = true;
-	if (pid)
-		scoped_switch(run, pid, name);
+	long running = m->pid ? -1 : run->ph.open;
+	for (int i = 0; m->pid && i < run->ph.nscoped; i++)
+		if (run->ph.scoped[i].pid == m->pid)
+			running = run->ph.scoped[i].idx;
+	struct mg_phase *p = phase_at(run, running);
+	if (late && p)
+		p->lost = true; /* its end is past: what is read now holds later phases too */
+	if (m->pid)
+		scoped_switch(run, m->pid, m->end ? NULL : m->name);
 	else
-		mg_phase_switch(run, name);
+		mg_phase_switch(run, m->end ? NULL : m->name);
+	if (late && (p = phase_at(run, running))) /* the switch may have moved the list */
+		p->exact = false;
 }
 
-/* Lines in buf, split at newlines; a line left unfinished waits for more. */
-static void take_lines(struct run *run, const char *buf, size_t n)
+static void ignored(struct run *run, const char *line)
 {
-	struct mg_phases_state *ph = &run->ph;
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			ph->line[ph->len] = '\0';
-			if (ph->len)
-				mark(run, ph->line);
-			ph->len = 0;
-		} else if (ph->len < sizeof ph->line - 1) {
-			ph->line[ph->len++] = buf[i] == '\r' ? ' ' : buf[i];
+	if (run->ph.ignored++ == 0) {
+		char shown[MG_PHASE_NAME_MAX + 1];
+		mg_phase_name_clean(shown, line, strlen(line));
+		mg_result_note(run->r, "a mark that is neither \"phase NAME\" nor \"end\" was ignored: \"%.60s\"", shown);
+	}
+}
+
+/* Marks read together, in order. A scope with several marks in one read
+ * is one memgate fell behind on: only its last mark is a real boundary
+ * (counters read and reset now); the phases between are recorded as
+ * missed, with no figures. */
+static void take_marks(struct run *run, const struct mg_mark *marks, size_t k)
+{
+	for (size_t i = 0; i < k; i++) {
+		bool later = false, earlier = false;
+		for (size_t j = i + 1; j < k && !later; j++)
+			later = marks[j].pid == marks[i].pid;
+		for (size_t j = 0; j < i && !earlier; j++)
+			earlier = marks[j].pid == marks[i].pid;
+		if (!later) {
+			apply(run, &marks[i], earlier);
+		} else if (!earlier) {
+			/* the first of several: the running phase ended unseen */
+			struct mg_mark end = {.end = true, .pid = marks[i].pid};
+			apply(run, &end, true);
+			if (!marks[i].end)
+				record_missed(run, &marks[i]);
+		} else if (!marks[i].end) {
+			record_missed(run, &marks[i]);
 		}
 	}
+}
+
+/* The complete lines of one read: marks, in order, BATCH_MAX at a time. */
+#define BATCH_MAX 64
+static void take_batch(struct run *run, char *text, size_t n)
+{
+	struct mg_mark marks[BATCH_MAX]; /* a longer batch is taken in parts: boundaries as they come */
+	size_t k = 0;
+	char *line = text;
+	for (char *nl; (size_t)(line - text) < n && (nl = memchr(line, '\n', n - (size_t)(line - text))); line = nl + 1) {
+		*nl = '\0';
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (!*line)
+			continue;
+		if (mg_mark_parse(line, &marks[k]) < 0) {
+			ignored(run, line);
+			continue;
+		}
+		if (++k == BATCH_MAX) {
+			take_marks(run, marks, k);
+			k = 0;
+		}
+	}
+	take_marks(run, marks, k);
 }
 
 void mg_phases_drain(struct run *run)
 {
 	struct mg_phases_state *ph = &run->ph;
-	char buf[4096];
+	/* the FIFO: what is there now, at most 64 KiB, so that a program
+	 * marking without pause cannot keep memgate from sampling */
+	char buf[sizeof ph->line + 65536];
+	size_t have = ph->len;
+	memcpy(buf, ph->line, have);
 	ssize_t n;
-	while (ph->rfd >= 0 && (n = read(ph->rfd, buf, sizeof buf)) > 0)
-		take_lines(run, buf, (size_t)n);
-	/* the sync socket: one datagram, one mark (a partial FIFO line is not
-	 * its business), answered once its boundary is done */
+	while (ph->rfd >= 0 && have < sizeof buf - 1 &&
+	       (n = read(ph->rfd, buf + have, sizeof buf - 1 - have)) > 0)
+		have += (size_t)n;
+	char *last = memrchr(buf, '\n', have);
+	size_t whole = last ? (size_t)(last - buf) + 1 : 0;
+	/* an unfinished line waits for its end; one longer than a mark can be is dropped */
+	ph->len = have - whole <= sizeof ph->line - 1 ? have - whole : 0;
+	memcpy(ph->line, buf + whole, ph->len);
+	if (whole)
+		take_batch(run, buf, whole);
+
+	/* the sync socket: one datagram, one boundary, answered once done (the
+	 * writer waits for it, so these are never behind) */
 	struct sockaddr_un from;
 	socklen_t flen;
-	while (ph->sfd >= 0) {
+	for (int i = 0; ph->sfd >= 0 && i < 64; i++) {
 		flen = sizeof from;
-		n = recvfrom(ph->sfd, buf, sizeof buf - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+		n = recvfrom(ph->sfd, buf, sizeof ph->line, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			break;
-		size_t keep = ph->len;
-		char saved[sizeof ph->line];
-		memcpy(saved, ph->line, keep);
-		ph->len = 0;
-		take_lines(run, buf, (size_t)n);
-		if (n > 0 && buf[n - 1] != '\n')
-			take_lines(run, "\n", 1);
-		memcpy(ph->line, saved, keep);
-		ph->len = keep;
+		buf[n] = '\n';
+		take_batch(run, buf, (size_t)n + 1);
 		/* the sender may have given up waiting: nothing to do then */
 		if (flen > sizeof(sa_family_t))
 			(void)sendto(ph->sfd, "ok\n", 3, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&from, flen);
@@ -372,6 +475,7 @@ int mg_phases_prepare(struct run *run)
 	struct mg_phases_state *ph = &run->ph;
 	ph->rfd = ph->wfd = ph->sfd = ph->peak_fd = -1;
 	ph->open = -1;
+	ph->peak_now = -1;
 	ph->cg_resets = ph->proc_resets = true;
 	run->mark_env[0][0] = run->mark_env[1][0] = '\0';
 	const char *tmp = getenv("TMPDIR");
@@ -407,13 +511,15 @@ int mg_phases_prepare(struct run *run)
 		snprintf(ph->spath, sizeof ph->spath, "%s", sa.sun_path);
 		snprintf(run->mark_env[1], sizeof run->mark_env[1], "MEMGATE_MARK_SYNC=%s", ph->spath);
 	}
-	if (run->have_cg && run->cg.kind == MG_METHOD_CGROUP_V2) {
+	if (run->have_cg) {
+		/* the cgroup's peak, kept open: read and reset at every boundary */
 		char path[PATH_MAX + 32];
-		snprintf(path, sizeof path, "%s/memory.peak", run->cg.path);
+		bool v1 = run->cg.kind == MG_METHOD_CGROUP_V1;
+		snprintf(path, sizeof path, "%s/%s", run->cg.path, v1 ? "memory.max_usage_in_bytes" : "memory.peak");
 		mg_fs_root_begin();
 		ph->peak_fd = open(path, O_RDWR | O_CLOEXEC);
 		ph->peak_writable = ph->peak_fd >= 0;
-		if (ph->peak_fd < 0) /* before 6.12 it is read-only; before 5.19 absent */
+		if (ph->peak_fd < 0) /* v2 before 6.12: read-only; before 5.19: absent */
 			ph->peak_fd = open(path, O_RDONLY | O_CLOEXEC);
 		mg_fs_root_end();
 		if (!ph->peak_writable)
@@ -513,6 +619,11 @@ void mg_phases_finish(struct run *run)
 	while (ph->nscoped)
 		scoped_switch(run, ph->scoped[0].pid, NULL);
 	mg_phase_switch(run, NULL);
+	if (ph->missed)
+		mg_result_note(run->r,
+			       "%ld phases were marked faster than memgate read the FIFO: they are listed without "
+			       "figures; marks through MEMGATE_MARK_SYNC (memgate_mark, memgate mark) are never missed",
+			       ph->missed);
 	if (ph->ignored > 1)
 		mg_result_note(run->r, "%ld marks in all were ignored (neither \"phase NAME\" nor \"end\")", ph->ignored);
 	/* v1's resets moved the whole run's peak into the phases' reads */
@@ -539,6 +650,11 @@ void mg_phases_finish(struct run *run)
 		close(ph->peak_fd);
 	if (ph->sfd >= 0)
 		close(ph->sfd);
+	for (int i = 0; i < ph->nfds; i++) {
+		close(ph->fds[i].status);
+		close(ph->fds[i].clear);
+	}
+	ph->nfds = 0;
 	ph->rfd = ph->wfd = ph->sfd = ph->peak_fd = -1;
 	if (ph->dir[0]) {
 		unlink(ph->path);

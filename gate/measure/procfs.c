@@ -49,6 +49,11 @@ ssize_t mg_pread_all(int fd, char *buf, size_t cap)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* procfs and kernfs files are seq_files: a read short of what was
+		 * asked is the end, and asking again past it would make the
+		 * kernel generate the whole file a second time */
+		if ((size_t)n < cap - 1 - (len - (size_t)n))
+			break;
 	}
 	buf[len] = '\0';
 	return (ssize_t)len;

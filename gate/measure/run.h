@@ -71,6 +71,12 @@ struct mg_sampler {
 	long page_size;
 };
 
+/* A process's status and clear_refs, kept open for the phases' boundaries. */
+struct mg_proc_fds {
+	pid_t pid;
+	int status, clear;
+};
+
 /* The phases' state (phases.h). */
 struct mg_phases_state {
 	int rfd, wfd;                   /* the mark FIFO: memgate's read end, and a write end it
@@ -85,16 +91,23 @@ struct mg_phases_state {
 		long idx;
 	} scoped[64];                   /* running phases scoped to a process */
 	int nscoped;
-	int peak_fd;                    /* v2: memory.peak, kept open for fd-local resets; -1 */
+	int peak_fd;                    /* v1 max_usage_in_bytes or v2 memory.peak, kept open; -1 */
 	bool cg_resets;                 /* the cgroup's peak can be reset here */
 	bool proc_resets;               /* VmHWM resets (clear_refs) work */
 	int64_t cg_max_before_resets;   /* v1: the peak as read before each reset */
 	int64_t usage;                  /* the cgroup's usage at the last tick */
 	bool capped;                    /* MG_MAX_PHASES reached: further phases are not recorded */
-	bool peak_writable;             /* v2: memory.peak opened for writing (6.12+ resets) */
+	bool peak_writable;             /* peak_fd opened for writing (v1, v2 6.12+: resets) */
 	int64_t peak_at_open;           /* without resets: the run's peak when the phase began, or -1 */
 	bool marked;                    /* the program has marked a phase */
 	long ignored;                   /* lines that were not marks */
+	long missed;                    /* phases marked while memgate was behind: no figures */
+	size_t cap;                     /* room in r->phases */
+	bool listed;                    /* scratch holds this boundary's processes of listed_scope */
+	pid_t listed_scope;
+	int64_t peak_now;               /* the cgroup's peak as read at this boundary, or -1 */
+	struct mg_proc_fds fds[32];     /* the first processes' files, kept open */
+	int nfds;
 	struct mg_pidset scratch;       /* the processes of a scope, at a boundary */
 };
 

@@ -56,8 +56,9 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def memgate(argv, mode=None, interval=None, pss=False, timeout=600, on_start=None):
-    """memgate measure on argv; returns (Run, the report's first fixture or None)."""
+def memgate(argv, mode=None, interval=None, pss=False, timeout=600, on_start=None, env=None):
+    """memgate measure on argv; returns (Run, the report's first fixture or None).
+    env: the environment for memgate (and so the program), default ours."""
     with tempfile.TemporaryDirectory(prefix="memgate-bench-") as d:
         out = os.path.join(d, "r.json")
         cmd = [MEMGATE, "measure"]
@@ -67,7 +68,7 @@ def memgate(argv, mode=None, interval=None, pss=False, timeout=600, on_start=Non
             cmd += ["--interval", interval]
         if pss:
             cmd += ["--pss"]
-        r = run(cmd + ["--json", out, "--"] + argv, timeout=timeout, on_start=on_start)
+        r = run(cmd + ["--json", out, "--"] + argv, timeout=timeout, on_start=on_start, env=env)
         rep = None
         if os.path.exists(out):
             with open(out) as f:

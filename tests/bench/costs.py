@@ -1,5 +1,6 @@
-"""Parts 3-5: what --pss costs the measured program, memgate's fixed cost
-per command, and a long run at 1 ms (RSS flat? series bounded?)."""
+"""Parts 3-6: what --pss costs the measured program, memgate's fixed cost
+per command, a long run at 1 ms (RSS flat? series bounded?), and what phase
+marks cost a program that marks 10,000 times."""
 import os
 import threading
 import time
@@ -11,6 +12,8 @@ PSS_MAPS = int(os.environ.get("BENCH_PSS_MAPS", "1500"))
 PSS_KIB = int(os.environ.get("BENCH_PSS_KIB", "128"))  # 1500 x 128 KiB: about node's RSS in issue 11
 PSS_ROUNDS = int(os.environ.get("BENCH_PSS_ROUNDS", "7500"))  # about 1 s bare on the 2-core VM
 FIXED_RUNS = int(os.environ.get("BENCH_FIXED_RUNS", "20"))
+MARKS = int(os.environ.get("BENCH_MARKS", "10000"))
+MARK_ROUNDS = int(os.environ.get("BENCH_MARK_ROUNDS", "2000"))  # about 0.5 ms of work per mark here
 # A GC-heavy node script of fixed work (about 1 s here); it prints its mapping count.
 NODE_JS = ("let keep = [], x = 0;"
            "for (let i = 0; i < 6e6; i++) {"
@@ -134,3 +137,48 @@ def long_run(modes):
         print(f"  RSS from the first reading to the last: {(seen[-1] - seen[0]) / 1024:+.0f} KiB"
               " (target: <= 4 MiB and flat)", flush=True)
     print()
+
+
+def marks(modes):
+    """The program's own wall time (it times itself: marks and work, not
+    memgate's start) with and without marks, under memgate."""
+    have = [m for m, why in modes if not why]
+    mode = have[0] if have else None
+    argv = [WORKLOAD, "marks", str(MARKS), str(MARK_ROUNDS)]
+    base = dict(os.environ)
+    base.pop("MEMGATE_MARK", None)
+    base.pop("MEMGATE_MARK_SYNC", None)
+    configs = [("bare, no memgate", None, {}),
+               (f"memgate {mode}, marks off", mode, {"MARKS_OFF": "1"}),
+               (f"memgate {mode}, FIFO marks", mode, {"MARKS_ASYNC": "1"}),
+               (f"memgate {mode}, sync marks", mode, {})]
+    runs = max(RUNS, 3)
+    got = {c[0]: [] for c in configs}
+    for k in range(runs):
+        order = configs[k % len(configs):] + configs[:k % len(configs)]
+        for name, m, extra in order:
+            env = dict(base, **extra)
+            if m is None:
+                r, rep = run(argv, env=env), None
+            else:
+                r, rep = memgate(argv, mode=m, env=env)
+            us = [int(line.split("=")[1]) for line in r.out.splitlines() if line.startswith("elapsed_us=")]
+            got[name].append((us[0] / 1e6 if us else None, rep))
+    off = median(t for t, _ in got[configs[1][0]])
+    rows = []
+    for name, m, extra in configs:
+        t = median(x for x, _ in got[name])
+        reps = [rep for _, rep in got[name] if rep]
+        per_mark = (f"{median(rep['measurement']['self_cpu_ms'] for rep in reps) * 1000 / MARKS:.0f} us"
+                    if reps and "MARKS_OFF" not in extra else None)
+        missed = (f"{median(sum(1 for p in rep.get('phases') or [] if p['peak']['max_process_hwm_bytes'] is None) for rep in reps):.0f}"
+                  if reps and "MARKS_OFF" not in extra else None)
+        rows.append([name, f"{t:.3f} s", f"{(t / off - 1) * 100:+.1f}%" if m else None,
+                     "< 2%" if m and "MARKS_OFF" not in extra else None, per_mark, missed])
+    table(f"6. phase marks: {MARKS} marks, {MARK_ROUNDS} rounds of work after each (median of {runs} interleaved runs)",
+          ["run", "program's wall", "vs marks off", "target", "memgate CPU per mark", "phases missed"], rows,
+          notes=["  program's wall: workload marks times itself (marks and work), so memgate's start is not in it",
+                 "  FIFO marks: open, write, close of $MEMGATE_MARK (a shell's echo); sync: a datagram to",
+                 "    $MEMGATE_MARK_SYNC and memgate's answer once the boundary is done (memgate_mark, memgate mark)",
+                 "  phases missed: FIFO marks that came faster than memgate read them (listed without figures)",
+                 "  memgate CPU per mark: all of memgate's CPU over the run / marks (sampling included)"])
