@@ -36,6 +36,9 @@
 
 #include "heap.h"
 
+/* *out emptied for tool: no figures (peak, current and leaked unknown), no sites. */
+void mg_pyheap_init(struct mg_pyheap *out, const char *tool);
+
 /* Every parser returns 0, or -1 with one line in err; *out is fully
  * (re)initialised either way. origin names the text in messages (a path). */
 int mg_pyheap_parse_tracemalloc(const char *text, const char *origin, struct mg_pyheap *out,
@@ -46,8 +49,11 @@ int mg_pyheap_parse_memray_stats(const char *text, const char *origin, struct mg
 int mg_pyheap_load_memray_stats(const char *path, struct mg_pyheap *out, char *err, size_t errlen);
 
 /* The report shape: {"tool", "peak_bytes", "current_bytes" (null when unknown),
- * "top": [{"location", "size_bytes", "count" (null when unknown)
- *          [, "function" when non-empty]}], "domains": [{"domain", "size_bytes"}]}.
+ * "top": [SITE], "domains": [{"domain", "size_bytes"}]}, where SITE is
+ * {"location", "size_bytes", "count" (null when unknown) [, "function"]
+ * [, "native"] (each when non-empty)}; heaptrack adds "leaked_bytes" and
+ * "leaks": [SITE]; memray adds "processes": [{"pid" (null when unknown),
+ * "forked", "peak_bytes"}]; a flame graph adds "flamegraph": PATH.
  * A new reference (NULL only when out of memory). For a tracemalloc report,
  * mg_pyheap_parse_tracemalloc(json_dumps(mg_pyheap_json(h))) gives h back. */
 json_t *mg_pyheap_json(const struct mg_pyheap *h);

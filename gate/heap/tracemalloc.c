@@ -61,7 +61,7 @@ static const char *base_pythonpath(const struct mg_fixture *f)
 int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char *err, size_t len)
 {
 	memset(p, 0, sizeof *p);
-	if (f->python.heap != MG_PYHEAP_TRACEMALLOC)
+	if (f->heap.tool != MG_HEAP_TRACEMALLOC)
 		return 0;
 	char helper[PATH_MAX];
 	if (mg_pyheap_helper_dir(helper, sizeof helper) < 0) {
@@ -72,7 +72,7 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	const char *tmp = getenv("TMPDIR");
 	snprintf(p->dir, sizeof p->dir, "%s/memgate-pyheap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(p->dir)) {
-		snprintf(err, len, "python.heap: cannot create a temp dir in %s: " MG_ERRNO_FMT, tmp ? tmp : "/tmp",
+		snprintf(err, len, "heap: cannot create a temp dir in %s: " MG_ERRNO_FMT, tmp ? tmp : "/tmp",
 			 MG_ERRNO(errno));
 		p->dir[0] = '\0';
 		return -1;
@@ -83,7 +83,7 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	const char *base = base_pythonpath(f);
 	if (asprintf(&p->env[0], "PYTHONPATH=%s%s%s", helper, base && *base ? ":" : "", base ? base : "") < 0 ||
 	    asprintf(&p->env[1], "MEMGATE_PYHEAP_OUT=%s", p->out) < 0 ||
-	    asprintf(&p->env[2], "MEMGATE_PYHEAP_TOP=%d", f->python.top) < 0) {
+	    asprintf(&p->env[2], "MEMGATE_PYHEAP_TOP=%d", f->heap.top) < 0) {
 		snprintf(err, len, "out of memory");
 		return -1;
 	}
@@ -99,7 +99,7 @@ static struct mg_pyheap *new_heap(struct mg_result *r)
 
 void mg_pyheap_collect(const struct mg_fixture *f, struct mg_pyheap_prep *p, struct mg_result *r)
 {
-	if (f->python.heap != MG_PYHEAP_TRACEMALLOC || !p->dir[0] || !r->started)
+	if (f->heap.tool != MG_HEAP_TRACEMALLOC || !p->dir[0] || !r->started)
 		return;
 	char err[512];
 	if (access(p->out, F_OK) != 0) {

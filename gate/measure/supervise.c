@@ -102,11 +102,14 @@ static int spawn_main(struct run *run)
 					service, true);
 	if (service)
 		sp.stdin_mode = run->f->stdin_mode;
+	else if (run->opts->output_path)
+		sp.output_path = run->opts->output_path;
 	sp.extra_env = run->pyheap.env[0] ? run->pyheap.env : NULL;
 	struct mg_spawned out;
 	char err[512];
 	int rc = mg_spawn(&sp, &out, err, sizeof err);
 	run->main_pid = out.pid;
+	run->r->main_pid = out.pid;
 	run->out[SVC_OUT].fd = out.out_fd;
 	run->out[SVC_ERR].fd = out.err_fd;
 	if (rc < 0) {
@@ -414,8 +417,15 @@ static void fit_growth(struct run *run)
 
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
+	mg_supervise_with(sv, f, NULL, r);
+}
+
+void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, const struct mg_supervise_opts *o,
+		       struct mg_result *r)
+{
+	static const struct mg_supervise_opts none = {0};
 	int64_t cpu0 = self_cpu_ms();
-	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
+	struct run run = {.sv = sv, .f = f, .opts = o ? o : &none, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
 			  .smp = {.usage_fd = -1, .stat_fd = -1}};
 	run.cg.dirfd = -1;
 	run.aux.dirfd = -1;
