@@ -58,7 +58,7 @@ enum { PROBE_NO_MEMRAY = 10, PROBE_NO_MODULE = 11, PROBE_NO_SCRIPT = 12, PROBE_N
 	"try:\n"                                                                            \
 	"    import memray\n"                                                               \
 	"except BaseException as e:\n"                                                      \
-	"    print('cannot import memray: %s' % e)\n"                                       \
+	"    print(e)\n"                                                                     \
 	"    sys.exit(13 if sys.prefix != sys.base_prefix else 10)\n"                         \
 	"mode, target = sys.argv[1], sys.argv[2]\n"                                         \
 	"if mode == 'm':\n"                                                                 \

@@ -172,6 +172,24 @@ static char *run_output(const struct mg_fixture *f, const struct mg_result *mr, 
 
 /* ---- memray ------------------------------------------------------------- */
 
+/* The interpreter option of the command that hides installed packages
+ * (-S: no site, -I: isolated, -E: no PYTHON* variables), or NULL. */
+static const char *site_hiding_option(const struct mg_fixture *f)
+{
+	for (size_t i = 1; i < f->argc && f->argv[i][0] == '-' && f->argv[i][1] != '-'; i++)
+		for (const char *c = f->argv[i] + 1; *c; c++) {
+			if (*c == 'S' || *c == 'I' || *c == 'E')
+				return f->argv[i];
+			if (*c == 'c' || *c == 'm') /* the program follows */
+				return NULL;
+			if (*c == 'W' || *c == 'X') { /* the rest, or the next word, is its argument */
+				i += c[1] == '\0';
+				break;
+			}
+		}
+	return NULL;
+}
+
 /* Debian 12's python refuses `pip install` (PEP 668) and has no memray
  * package: a venv is what works (tests/data/memray-real/NOTES.md, item 7). */
 static void memray_missing(const struct mg_fixture *f, bool in_venv, const char *why, struct mg_result *r)
@@ -188,9 +206,14 @@ static void memray_missing(const struct mg_fixture *f, bool in_venv, const char 
 				  "(\"optional\": true); install it with: %s", f->argv[0], why, hint);
 		return;
 	}
-	mg_run_error(r,
-		 "heap.tool is \"memray\" but %s cannot import memray (%s); install it with: %s "
-		 "(or set \"optional\": true, or use \"tracemalloc\")", f->argv[0], why, hint);
+	const char *opt = site_hiding_option(f);
+	if (opt) /* the probe ran with it: what pip installed may be there, hidden (NOTES.md item 2) */
+		mg_run_error(r, "heap.tool is \"memray\" but %s %s cannot import memray (%s): %s hides site-packages or "
+			     "PYTHONPATH; drop it, or install memray with: %s (or set \"optional\": true)", f->argv[0],
+			     opt, why, opt, hint);
+	else
+		mg_run_error(r, "heap.tool is \"memray\" but %s cannot import memray (%s); install it with: %s "
+			     "(or set \"optional\": true, or use \"tracemalloc\")", f->argv[0], why, hint);
 }
 
 /* Is memray there for this command, and is the program? true: go on. */
