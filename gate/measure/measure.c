@@ -571,13 +571,17 @@ static void heaptrack_pass(struct mg_supervisor *sv, const struct mg_fixture *f,
 	}
 	if (mg_heaptrack_parse(text, ht, err, sizeof err) < 0) {
 		struct stat sb;
-		if (!strstr(text, "Debuggee command was:"))
-			mg_run_error(r,
-				 "heaptrack recorded nothing: %s (%lld bytes) holds no data, and heaptrack_print says "
-				 "so only by a zero summary; was heaptrack's script signalled instead of the program?",
-				 file, stat(file, &sb) == 0 ? (long long)sb.st_size : -1LL);
-		else
+		long long size = stat(file, &sb) == 0 ? (long long)sb.st_size : -1LL;
+		bool failed = !r->exited || r->exit_code != 0;
+		if (strstr(text, "Debuggee command was:"))
 			mg_run_error(r, "heaptrack: %s", err);
+		else if (failed) /* the fixture fails for the program already */
+			mg_result_note(r, "heaptrack recorded no allocation (%s, %lld bytes): no heap to attribute", file,
+				       size);
+		else
+			mg_run_error(r, "heaptrack recorded nothing: %s (%lld bytes) holds no allocation, which "
+				     "heaptrack_print says only by a zero summary: the program allocated nothing under "
+				     "heaptrack, or was stopped before heaptrack wrote its data", file, size);
 		goto out;
 	}
 	struct mg_pyheap *h = heap_of(r, "heaptrack");
