@@ -14,6 +14,9 @@
  *    function); counts from top_allocations_by_count for the same location.
  *    memray's size is the total allocated at that location over the whole
  *    run (freed or not), not a growth; it has no current figure and no domains.
+ *    measure/ no longer runs `memray stats` (totals name lines that allocate
+ *    and free, NOTES.md item 4): the sites it reports are memray_csv.h's,
+ *    those held at the peak; this parser reads stats files people keep.
  *
  * Parsers are strict about what they read: wrong types, negative sizes and
  * missing keys are errors naming the JSON path ("ORIGIN: top[2].size_bytes:
