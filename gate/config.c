@@ -49,7 +49,7 @@ void mg_fixture_init(struct mg_fixture *f)
 	f->service.stop_signal = SIGTERM;
 	f->service.stop_grace_ms = MG_DEFAULT_STOP_GRACE_MS;
 	f->driver.timeout_ms = MG_DEFAULT_DRIVER_TIMEOUT_MS;
-	f->python.top = 10;
+	f->heap.top = 10;
 	f->warmup_pct = 20;
 	f->cpu_budget_x100 = MG_DEFAULT_CPU_BUDGET_X100;
 }
@@ -693,6 +693,7 @@ static const char *const ready_keys[] = { "tcp", "http", "stdout" };
 static const char *const service_keys[] = { "command", "ready", "ready_timeout", "stop_signal", "stop_grace" };
 static const char *const driver_keys[] = { "command", "timeout" };
 static const char *const python_keys[] = { "heap", "top", "optional" };
+static const char *const heap_keys[] = { "tool", "top", "optional", "native", "follow_fork" };
 #define NKEYS(a) (sizeof a / sizeof a[0])
 
 /* {"tcp": "127.0.0.1:{port}"} | {"http": "http://…"} | {"stdout": "REGEX"}: exactly one */
@@ -810,6 +811,28 @@ static int apply_driver(const struct ctx *c, const char *path, const json_t *v, 
 	return 0;
 }
 
+/* "top" and "optional", shared by "heap" and "python" */
+static int apply_heap_common(const struct ctx *c, const char *p, const char *key, const json_t *val,
+			     struct mg_heap_cfg *h)
+{
+	if (strcmp(key, "top") == 0) {
+		if (!json_is_integer(val) || json_integer_value(val) < 1 || json_integer_value(val) > 100)
+			return fail(c, p, "expected an integer from 1 to 100");
+		h->top = (int)json_integer_value(val);
+		return 0;
+	}
+	if (!json_is_boolean(val))
+		return fail(c, p, "expected true or false, got %s", type_name(val));
+	if (strcmp(key, "optional") == 0)
+		h->optional = json_is_true(val);
+	else if (strcmp(key, "native") == 0)
+		h->native = json_is_true(val);
+	else
+		h->follow_fork = json_is_true(val);
+	return 0;
+}
+
+/* The older form: "python": {"heap": "tracemalloc"|"memray", "top", "optional"}. */
 static int apply_python(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
 {
 	const char *key;
@@ -823,21 +846,52 @@ static int apply_python(const struct ctx *c, const char *path, const json_t *v, 
 		if (strcmp(key, "heap") == 0) {
 			const char *h = json_string_value(val);
 			if (h && strcmp(h, "tracemalloc") == 0)
-				f->python.heap = MG_PYHEAP_TRACEMALLOC;
+				f->heap.tool = MG_HEAP_TRACEMALLOC;
 			else if (h && strcmp(h, "memray") == 0)
-				f->python.heap = MG_PYHEAP_MEMRAY;
+				f->heap.tool = MG_HEAP_MEMRAY;
+			else if (h && strcmp(h, "heaptrack") == 0)
+				return fail(c, p, "heaptrack is not a Python tool; write \"heap\": {\"tool\": "
+						  "\"heaptrack\"} instead of \"python\"");
 			else
 				return fail(c, p, "expected \"tracemalloc\" or \"memray\"");
-		} else if (strcmp(key, "top") == 0) {
-			if (!json_is_integer(val) || json_integer_value(val) < 1 || json_integer_value(val) > 100)
-				return fail(c, p, "expected an integer from 1 to 100");
-			f->python.top = (int)json_integer_value(val);
-		} else if (strcmp(key, "optional") == 0) {
-			if (!json_is_boolean(val))
-				return fail(c, p, "expected true or false, got %s", type_name(val));
-			f->python.optional = json_is_true(val);
+		} else if (strcmp(key, "top") == 0 || strcmp(key, "optional") == 0) {
+			if (apply_heap_common(c, p, key, val, &f->heap))
+				return -1;
 		} else {
 			return unknown_key(c, p, key, python_keys, NKEYS(python_keys));
+		}
+	}
+	return 0;
+}
+
+/* "heap": {"tool": "tracemalloc"|"memray"|"heaptrack", "top", "optional",
+ * "native", "follow_fork"} */
+static int apply_heap(const struct ctx *c, const char *path, const json_t *v, struct mg_fixture *f)
+{
+	const char *key;
+	json_t *val;
+	char p[PATH_LEN];
+	if (!json_is_object(v))
+		return fail(c, path, "expected an object like {\"tool\": \"heaptrack\", \"top\": 10}, got %s",
+			    type_name(v));
+	json_object_foreach((json_t *)v, key, val) {
+		key_path(p, path, key);
+		if (strcmp(key, "tool") == 0) {
+			const char *h = json_string_value(val);
+			if (h && strcmp(h, "tracemalloc") == 0)
+				f->heap.tool = MG_HEAP_TRACEMALLOC;
+			else if (h && strcmp(h, "memray") == 0)
+				f->heap.tool = MG_HEAP_MEMRAY;
+			else if (h && strcmp(h, "heaptrack") == 0)
+				f->heap.tool = MG_HEAP_HEAPTRACK;
+			else
+				return fail(c, p, "expected \"tracemalloc\", \"memray\" or \"heaptrack\"");
+		} else if (strcmp(key, "top") == 0 || strcmp(key, "optional") == 0 || strcmp(key, "native") == 0 ||
+			   strcmp(key, "follow_fork") == 0) {
+			if (apply_heap_common(c, p, key, val, &f->heap))
+				return -1;
+		} else {
+			return unknown_key(c, p, key, heap_keys, NKEYS(heap_keys));
 		}
 	}
 	return 0;
@@ -950,6 +1004,7 @@ static const struct field {
 	{ "regression", apply_regression, false },
 	{ "service", apply_service, true },
 	{ "driver", apply_driver, true },
+	{ "heap", apply_heap, false },
 	{ "python", apply_python, false },
 	{ "warmup", apply_warmup, false },
 	{ "cpu_budget", apply_cpu_budget, false },
@@ -984,6 +1039,11 @@ static int apply_object(const struct ctx *c, const char *path, const json_t *obj
 	json_t *v;
 	char p[PATH_LEN];
 
+	if (json_object_get(obj, "heap") && json_object_get(obj, "python")) {
+		key_path(p, path, "heap");
+		return fail(c, p, "both \"heap\" and \"python\" say how to attribute the heap; keep \"heap\" "
+				  "(\"python\": {\"heap\": ...} is its older form)");
+	}
 	json_object_foreach((json_t *)obj, key, v) {
 		const struct field *fd = find_field(key);
 		key_path(p, path, key);
@@ -1136,6 +1196,13 @@ static int load_fixture(const struct ctx *c, const json_t *obj, size_t i,
 	 * one turns sampling on (even over "pss": false) instead of failing. */
 	if (f->limits[MG_METRIC_PSS] != MG_NO_LIMIT)
 		f->pss = true;
+	if (f->heap.tool != MG_HEAP_MEMRAY && (f->heap.native || f->heap.follow_fork)) {
+		char hp[PATH_LEN];
+		key_path(hp, p, f->heap.native ? "heap.native" : "heap.follow_fork");
+		return fail(c, hp, "only memray has this option (set \"tool\": \"memray\", or remove it%s)",
+			    f->heap.tool == MG_HEAP_HEAPTRACK && f->heap.native
+				    ? ": heaptrack always records native code" : "");
+	}
 	return check_unique_name(c, p, cfg, i);
 }
 

@@ -27,11 +27,16 @@ struct mg_driver {
 	size_t argc;
 	int64_t timeout_ms;
 };
-enum mg_pyheap_tool { MG_PYHEAP_NONE, MG_PYHEAP_TRACEMALLOC, MG_PYHEAP_MEMRAY };
-struct mg_python {
-	enum mg_pyheap_tool heap;
+/* Heap attribution: which tool names the lines that hold the memory.
+ * "heap": {"tool": ...}, or its older form "python": {"heap": ...}
+ * (tracemalloc and memray only). */
+enum mg_heap_tool { MG_HEAP_NONE, MG_HEAP_TRACEMALLOC, MG_HEAP_MEMRAY, MG_HEAP_HEAPTRACK };
+struct mg_heap_cfg {
+	enum mg_heap_tool tool;
 	int top;                /* sites kept, default 10 */
-	bool optional;          /* memray missing: warn and skip instead of error */
+	bool optional;          /* the tool missing: a note instead of an error */
+	bool native;            /* memray --native: native frames too */
+	bool follow_fork;       /* memray --follow-fork: forked children too */
 };
 #define MG_DEFAULT_READY_TIMEOUT_MS ((int64_t)10 * 1000)
 #define MG_DEFAULT_STOP_GRACE_MS ((int64_t)5 * 1000)
@@ -76,7 +81,7 @@ struct mg_fixture {
 	bool has_service;       /* service + driver instead of command (argv is the service's) */
 	struct mg_service service;
 	struct mg_driver driver;
-	struct mg_python python;
+	struct mg_heap_cfg heap;
 	int warmup_pct;         /* growth fit skips this share of samples; default 20 */
 	int64_t cpu_budget_x100; /* per-process reads' CPU, hundredths of % of a core; default 100 (1%) */
 	struct mg_phase_limits *phase_limits;

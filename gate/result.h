@@ -85,6 +85,7 @@ struct mg_phase {
 struct mg_result {
 	/* How it ended */
 	bool started;            /* exec succeeded */
+	pid_t main_pid;          /* the command's (or the service's) pid; 0 before it started */
 	bool exited;             /* main child exited normally: exit_code valid */
 	int exit_code;
 	int signal;              /* main child killed by this signal, or 0 */

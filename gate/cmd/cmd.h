@@ -27,10 +27,10 @@ int mg_cmd_measure(int argc, char **argv);
 /* Shared by measure and run (cmd/run.c). */
 struct mg_run_extras;
 struct mg_fixture;
-/* Measure, judge and report fixtures[0..n); x NULL for measure. Returns the
- * exit status. */
-int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path,
-	       const struct mg_run_extras *x);
+/* Measure, judge and report fixtures[0..n); x NULL for measure. artifacts:
+ * --artifacts DIR (made when missing), or NULL. Returns the exit status. */
+int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *artifacts,
+	       const char *json_path, const struct mg_run_extras *x);
 /* Check output paths (opt[i] names path[i] in messages; NULL paths are
  * skipped) before anything runs: 0, or EXIT_USAGE (printed). */
 int mg_check_outputs(const char *const *opt, const char *const *path, size_t n);

@@ -135,14 +135,17 @@ static void heap_tools(struct doctor *d)
 		if (tool_line(d, mr, line, sizeof line) == 0)
 			add(d, "memray", true, NULL, "memray %s importable by python3", line);
 		else
-			add(d, "memray", false, "python3 -m pip install memray==1.20.0 (in the fixture's interpreter)",
-			    "memray is not importable by python3 (needed for \"heap\": \"memray\")");
+			add(d, "memray", false,
+			    "python3 -m venv --system-site-packages .venv && .venv/bin/python -m pip install "
+			    "memray==1.20.0, then start the fixture's command with .venv/bin/python (Debian 12 "
+			    "refuses pip into the system python)",
+			    "memray is not importable by python3 (needed for \"heap\": {\"tool\": \"memray\"})");
 	}
 	char *const ht[] = {"heaptrack", "--version", NULL};
 	if (tool_line(d, ht, line, sizeof line) == 0)
 		add(d, "heaptrack", true, NULL, "%s", line);
 	else
-		add(d, "heaptrack", false, "apt-get install heaptrack (only needed for native heap attribution)",
+		add(d, "heaptrack", false, "apt-get install heaptrack (only needed for \"heap\": {\"tool\": \"heaptrack\"})",
 		    "heaptrack is not on PATH");
 }
 

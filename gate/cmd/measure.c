@@ -23,7 +23,7 @@ static char *xstrdup(const char *s)
 
 int mg_cmd_measure(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_LIMIT, O_TIMEOUT, O_INTERVAL, O_MEAS, O_KILL, O_PSS, O_NAME, O_ROOT };
+	enum { O_JSON = 256, O_LIMIT, O_TIMEOUT, O_INTERVAL, O_MEAS, O_KILL, O_PSS, O_NAME, O_ROOT, O_HEAP, O_ARTIFACTS };
 	static const struct option opts[] = {
 		{"json", required_argument, NULL, O_JSON},
 		{"limit", required_argument, NULL, O_LIMIT},
@@ -34,12 +34,14 @@ int mg_cmd_measure(int argc, char **argv)
 		{"pss", no_argument, NULL, O_PSS},
 		{"name", required_argument, NULL, O_NAME},
 		{"cgroup-root", required_argument, NULL, O_ROOT},
+		{"heap", required_argument, NULL, O_HEAP},
+		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct mg_fixture f;
 	mg_fixture_init(&f);
-	const char *json = NULL, *name = NULL, *root = NULL;
+	const char *json = NULL, *name = NULL, *root = NULL, *artifacts = NULL;
 	char err[256];
 	int c, rc = 0;
 	mg_getopt_reset();
@@ -103,6 +105,19 @@ int mg_cmd_measure(int argc, char **argv)
 		case O_ROOT:
 			root = optarg;
 			break;
+		case O_HEAP:
+			if (strcmp(optarg, "tracemalloc") == 0)
+				f.heap.tool = MG_HEAP_TRACEMALLOC;
+			else if (strcmp(optarg, "memray") == 0)
+				f.heap.tool = MG_HEAP_MEMRAY;
+			else if (strcmp(optarg, "heaptrack") == 0)
+				f.heap.tool = MG_HEAP_HEAPTRACK;
+			else
+				rc = mg_usage_error("--heap \"%s\": expected tracemalloc, memray or heaptrack", optarg);
+			break;
+		case O_ARTIFACTS:
+			artifacts = optarg;
+			break;
 		case 'h':
 			fputs(mg_usage_text, stdout);
 			mg_fixture_free(&f);
@@ -134,7 +149,7 @@ int mg_cmd_measure(int argc, char **argv)
 		f.name = xstrdup(basename(copy));
 		free(copy);
 	}
-	rc = mg_execute(&f, 1, root, json, NULL);
+	rc = mg_execute(&f, 1, root, artifacts, json, NULL);
 	mg_fixture_free(&f);
 	return rc;
 }

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/baseline.h"
@@ -112,7 +114,6 @@ static int render_all(json_t *doc, const struct mg_run_extras *x, const char *js
 	return rc;
 }
 
-/* Run the planned fixtures, judge them, render. Returns the exit status. */
 /* The errno name in a fallback reason ("... not writable: EACCES (...)"),
  * or "see the report" when it has none. */
 static const char *errno_word(const char *reason)
@@ -124,16 +125,58 @@ static const char *errno_word(const char *reason)
 	return "see measurement.fallback_reason in the report";
 }
 
-int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *json_path,
-	       const struct mg_run_extras *x)
+/* --artifacts DIR: made (with its parents) when missing, as the user
+ * (files are opened with the user's rights, identity.h); its absolute path
+ * into abs, because the tools that write there run in each fixture's cwd.
+ * 0, or EXIT_USAGE (printed). */
+static int prepare_artifacts(const char *dir, char *abs, size_t len)
 {
-	char err[512];
+	char path[PATH_MAX];
+	if (!*dir || strlen(dir) >= sizeof path) {
+		fprintf(stderr, "memgate: --artifacts: expected a directory path of 1 to %d bytes\n", PATH_MAX - 1);
+		return EXIT_USAGE;
+	}
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "memgate: --artifacts: cannot create %s: " MG_ERRNO_FMT "\n", path, MG_ERRNO(errno));
+			return EXIT_USAGE;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	struct stat st;
+	if (!realpath(dir, path) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || access(path, W_OK) < 0) {
+		fprintf(stderr, "memgate: --artifacts: %s is not a writable directory: " MG_ERRNO_FMT "\n", dir,
+			MG_ERRNO(errno ? errno : ENOTDIR));
+		return EXIT_USAGE;
+	}
+	snprintf(abs, len, "%s", path);
+	return 0;
+}
+
+/* Run the planned fixtures, judge them, render. Returns the exit status. */
+int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, const char *artifacts,
+	       const char *json_path, const struct mg_run_extras *x)
+{
+	char err[512], artifacts_abs[PATH_MAX];
+	if (artifacts && prepare_artifacts(artifacts, artifacts_abs, sizeof artifacts_abs) != 0)
+		return EXIT_USAGE;
 	struct mg_supervisor sv;
 	if (mg_supervisor_init(&sv, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: cannot set up the supervisor: %s\n", err);
 		return EXIT_ERROR;
 	}
 	sv.cgroup_root = cgroup_root;
+	if (artifacts) {
+		sv.artifacts_dir = artifacts_abs;
+		sv.artifacts_shown = artifacts;
+	}
 	/* n + 1: an empty shard runs nothing, and calloc(0) may be NULL */
 	struct mg_result *results = calloc(n + 1, sizeof *results);
 	struct mg_judgement *judgements = calloc(n + 1, sizeof *judgements);
@@ -231,7 +274,7 @@ static int load(const char *path, struct mg_config *cfg)
 
 int mg_cmd_run(int argc, char **argv, bool validate_only)
 {
-	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD, O_POST, O_JUNIT, O_MARKDOWN, O_SVG };
+	enum { O_ONLY = 256, O_JSON, O_ROOT, O_BASELINE, O_SHARD, O_POST, O_JUNIT, O_MARKDOWN, O_SVG, O_ARTIFACTS };
 	static const struct option opts[] = {
 		MG_POST_LONG_OPTIONS,
 		{"post-status", no_argument, NULL, O_POST},
@@ -244,10 +287,11 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 		{"only", required_argument, NULL, O_ONLY},
 		{"json", required_argument, NULL, O_JSON},
 		{"cgroup-root", required_argument, NULL, O_ROOT},
+		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *path = "memgate.json", *json = NULL, *root = NULL, *baseline_path = NULL;
+	const char *path = "memgate.json", *json = NULL, *root = NULL, *baseline_path = NULL, *artifacts = NULL;
 	struct mg_run_extras x = {0};
 	char err[1024];
 	char **only = calloc((size_t)argc + 1, sizeof *only);
@@ -263,6 +307,8 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 			json = optarg;
 		else if (c == O_ROOT && !validate_only)
 			root = optarg;
+		else if (c == O_ARTIFACTS && !validate_only)
+			artifacts = optarg;
 		else if (c == O_BASELINE && !validate_only)
 			baseline_path = optarg;
 		else if (c == O_SHARD && !validate_only) {
@@ -320,7 +366,7 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 			rc = mg_check_outputs((const char *const[]){"--json", "--junit", "--markdown", "--svg"},
 					   (const char *const[]){json, x.junit, x.markdown, x.svg}, 4);
 		if (rc == 0)
-			rc = mg_execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, json, &x);
+			rc = mg_execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, artifacts, json, &x);
 	}
 	json_decref(baseline);
 	mg_config_free(&cfg);

@@ -11,6 +11,8 @@
  *   UNMERGED the whole backtrace at column 2, "at"/"in" at column 4
  * A blank line ends an entry. Every line costs time linear in its length. */
 #include "heap/heaptrack.h"
+#include "heap/pyheap.h"
+#include "heap/text.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -41,83 +43,6 @@ struct parser {
 };
 
 /* ---- text helpers -------------------------------------------------------- */
-
-/* Length of the valid UTF-8 character at s (n bytes left), or 0 when it is
- * not one or is a control character. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return c >= 0x20 && c != 0x7f ? 1 : 0;
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
-/* Copy src[0..n) into dst (cap >= 8): valid UTF-8 stays, anything else
- * becomes '?'. Too long: the head and "..." (keep_tail false), or "..." and
- * the tail (keep_tail true), cut between characters. */
-static void copy_text(char *dst, size_t cap, const char *src, size_t n, bool keep_tail)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t total = 0;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_char(s + i, n - i);
-		total += k ? k : 1;
-		i += k ? k : 1;
-	}
-	size_t room = cap - 1, o = 0, i = 0;
-	bool cut = total > room;
-	if (cut && keep_tail) {
-		memcpy(dst, "...", 3);
-		o = 3;
-		size_t left = total; /* sanitized bytes from i on */
-		while (i < n && left > room - 3) {
-			size_t k = utf8_char(s + i, n - i);
-			i += k ? k : 1;
-			left -= k ? k : 1;
-		}
-	}
-	size_t limit = cut && !keep_tail ? room - 3 : room;
-	while (i < n) {
-		size_t k = utf8_char(s + i, n - i);
-		size_t w = k ? k : 1;
-		if (o + w > limit)
-			break;
-		if (k)
-			memcpy(dst + o, s + i, k);
-		else
-			dst[o] = '?';
-		o += w;
-		i += w;
-	}
-	if (cut && !keep_tail) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-}
 
 __attribute__((format(printf, 2, 3)))
 static int fail(struct parser *P, const char *fmt, ...)
@@ -403,7 +328,7 @@ static struct mg_heaptrack_frame *add_frame(struct parser *P, const char *s, siz
 	if (!site || site->nframes >= MG_HEAPTRACK_MAX_FRAMES)
 		return NULL;
 	struct mg_heaptrack_frame *f = &site->frames[site->nframes++];
-	copy_text(f->function, sizeof f->function, s, n, false);
+	mg_heap_copy_text(f->function, sizeof f->function, s, n, false);
 	f->location[0] = '\0';
 	return f;
 }
@@ -415,12 +340,12 @@ static void frame_detail(struct parser *P, const char *rest, size_t n)
 		return;
 	if (starts_with(rest, n, "at ")) {
 		if (!P->frame->location[0])
-			copy_text(P->frame->location, sizeof P->frame->location, rest + 3, n - 3, true);
+			mg_heap_copy_text(P->frame->location, sizeof P->frame->location, rest + 3, n - 3, true);
 	} else if (starts_with(rest, n, "in ") && P->site && P->frame == &P->site->frames[0]) {
 		if (equals(rest, n, "in ??"))
 			P->site->module[0] = '\0';
 		else
-			copy_text(P->site->module, sizeof P->site->module, rest + 3, n - 3, true);
+			mg_heap_copy_text(P->site->module, sizeof P->site->module, rest + 3, n - 3, true);
 	}
 }
 
@@ -613,7 +538,7 @@ static int one_line(struct parser *P)
 			return no_site(P, "the header");
 		if (twice(P, &P->seen_command, "Debuggee command was:") < 0)
 			return -1;
-		copy_text(P->out->command, sizeof P->out->command, s + 22, n - 22, false);
+		mg_heap_copy_text(P->out->command, sizeof P->out->command, s + 22, n - 22, false);
 		return 0;
 	}
 	static const struct {
@@ -711,4 +636,41 @@ const struct mg_heaptrack_frame *mg_heaptrack_own_frame(const struct mg_heaptrac
 		if (!system_location(s->frames[i].location))
 			return &s->frames[i];
 	return NULL;
+}
+
+/* ---- the report's shape --------------------------------------------------- */
+
+static void to_sites(const struct mg_heaptrack_site *in, int n, int omitted, int top, struct mg_pyheap_site *out,
+		     int *nout, int *nomitted)
+{
+	int keep = n < top ? n : top;
+	*nout = keep;
+	*nomitted = omitted + (n - keep);
+	for (int i = 0; i < keep; i++) {
+		const struct mg_heaptrack_site *s = &in[i];
+		const struct mg_heaptrack_frame *fr = mg_heaptrack_own_frame(s);
+		if (!fr)
+			fr = &s->frames[0];
+		struct mg_pyheap_site *o = &out[i];
+		memset(o, 0, sizeof *o);
+		const char *loc = fr->location[0] ? fr->location : s->module[0] ? s->module : "??";
+		mg_heap_copy_text(o->location, sizeof o->location, loc, strlen(loc), true);
+		mg_heap_copy_text(o->function, sizeof o->function, fr->function, strlen(fr->function), false);
+		o->size_bytes = s->size.bytes > 0 ? s->size.bytes : 0;
+		o->count = s->calls;
+		o->has_count = true;
+	}
+}
+
+void mg_heaptrack_to_heap(const struct mg_heaptrack *h, int top, struct mg_pyheap *out)
+{
+	mg_pyheap_init(out, "heaptrack");
+	if (top > MG_PYHEAP_MAX_TOP)
+		top = MG_PYHEAP_MAX_TOP;
+	if (top < 0)
+		top = 0;
+	out->peak_bytes = h->peak_heap.bytes > 0 ? h->peak_heap.bytes : 0;
+	out->leaked_bytes = h->leaked.bytes > 0 ? h->leaked.bytes : 0;
+	to_sites(h->peaks, h->npeaks, h->peaks_omitted, top, out->top, &out->ntop, &out->top_omitted);
+	to_sites(h->leaks, h->nleaks, h->leaks_omitted, top, out->leaks, &out->nleaks, &out->leaks_omitted);
 }

@@ -109,4 +109,13 @@ int mg_heaptrack_parse(const char *text, struct mg_heaptrack *out, char *err, si
  * in <bits/new_allocator.h>; the line that asked for it is further up. */
 const struct mg_heaptrack_frame *mg_heaptrack_own_frame(const struct mg_heaptrack_site *s);
 
+/* The result in the report's shape (heap.h), tool "heaptrack": peak_bytes
+ * the peak heap, leaked_bytes the bytes leaked, top the peak consumers and
+ * leaks the leaking sites, at most top of each (MG_PYHEAP_MAX_TOP), each as
+ * "file:line" (its own frame, mg_heaptrack_own_frame, else the site; the
+ * module or "??" without debug info) and function, with its calls as count.
+ * Byte figures are heaptrack_print's (rounded, see above). */
+struct mg_pyheap;
+void mg_heaptrack_to_heap(const struct mg_heaptrack *h, int top, struct mg_pyheap *out);
+
 #endif

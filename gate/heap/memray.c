@@ -1,6 +1,7 @@
 /* memray: the command lines of a memray run and its stats, and what
  * memray's exit statuses mean (memray.h). Pure: no I/O. */
 #include "heap/memray.h"
+#include "heap/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,31 @@ static void free_argv(char **v)
 		free(v[i]);
 	free(v);
 }
+
+/* The probe, run as PYTHON [OPTIONS] -c PROBE MODE TARGET: can this
+ * interpreter import memray, and is the program there? Its status says
+ * which, its one line of output why. */
+enum { PROBE_NO_MEMRAY = 10, PROBE_NO_MODULE = 11, PROBE_NO_SCRIPT = 12, PROBE_NO_MEMRAY_VENV = 13 };
+#define PROBE_CODE                                                                          \
+	"import sys\n"                                                                      \
+	"try:\n"                                                                            \
+	"    import memray\n"                                                               \
+	"except BaseException as e:\n"                                                      \
+	"    print(e)\n"                                                                     \
+	"    sys.exit(13 if sys.prefix != sys.base_prefix else 10)\n"                         \
+	"mode, target = sys.argv[1], sys.argv[2]\n"                                         \
+	"if mode == 'm':\n"                                                                 \
+	"    import importlib.util\n"                                                       \
+	"    try:\n"                                                                        \
+	"        found = importlib.util.find_spec(target) is not None\n"                    \
+	"    except BaseException as e:\n"                                                  \
+	"        found = False\n"                                                           \
+	"    if not found:\n"                                                               \
+	"        print('No module named %s' % target); sys.exit(11)\n"                      \
+	"elif mode == 's':\n"                                                               \
+	"    import os\n"                                                                   \
+	"    if not os.path.exists(target):\n"                                              \
+	"        print('no such script: %s' % target); sys.exit(12)\n"
 
 /* Python's options that take an argument (CPython 3.x getopt: "c:m:W:X:"). */
 static bool takes_arg(char opt)
@@ -155,18 +181,14 @@ int mg_memray_commands(char *const *argv, size_t argc, const struct mg_memray_op
 		snprintf(err, errlen, "memray: empty command (expected a Python interpreter and a script)");
 		return -1;
 	}
-	if (!o || !o->capture || !*o->capture || !o->stats_out || !*o->stats_out) {
-		snprintf(err, errlen, "memray: a capture path and a stats output path are required");
+	if (!o || !o->capture || !*o->capture) {
+		snprintf(err, errlen, "memray: a capture path is required");
 		return -1;
 	}
 	if (o->aggregate) {
 		snprintf(err, errlen, "memray: --aggregate captures cannot be summarised: `memray stats` fails on "
 			 "them (NotImplementedError: Can't compute statistics using a pre-aggregated capture "
 			 "file.); capture without --aggregate");
-		return -1;
-	}
-	if (o->top < 0) {
-		snprintf(err, errlen, "memray: top must be >= 0, got %d", o->top);
 		return -1;
 	}
 
@@ -178,12 +200,19 @@ int mg_memray_commands(char *const *argv, size_t argc, const struct mg_memray_op
 	const char *target = pc.target, *cluster = pc.cluster;
 	size_t target_len = strlen(pc.target), cluster_len = pc.cluster_len;
 
-	struct argv_buf run = { 0 }, stats = { 0 };
-	char num[32];
-	for (size_t k = 0; k < opts_end; k++)
+	struct argv_buf run = { 0 }, probe = { 0 };
+	for (size_t k = 0; k < opts_end; k++) {
 		push_s(&run, argv[k]);
-	if (cluster)
+		push_s(&probe, argv[k]);
+	}
+	if (cluster) {
 		push(&run, cluster, cluster_len);
+		push(&probe, cluster, cluster_len);
+	}
+	push_s(&probe, "-c");
+	push_s(&probe, PROBE_CODE);
+	push_s(&probe, mode == 'm' ? "m" : mode == 'c' ? "c" : "s");
+	push(&probe, target, target_len);
 	push_s(&run, "-m");
 	push_s(&run, "memray");
 	push_s(&run, "run");
@@ -207,31 +236,15 @@ int mg_memray_commands(char *const *argv, size_t argc, const struct mg_memray_op
 	for (; i < argc; i++)
 		push_s(&run, argv[i]);
 
-	push_s(&stats, argv[0]);
-	push_s(&stats, "-m");
-	push_s(&stats, "memray");
-	push_s(&stats, "stats");
-	push_s(&stats, "--json");
-	push_s(&stats, "-o");
-	push_s(&stats, o->stats_out);
-	push_s(&stats, "-f");
-	if (o->top > 0) {
-		snprintf(num, sizeof num, "%d", o->top);
-		push_s(&stats, "-n");
-		push_s(&stats, num);
-	}
-	push_s(&stats, o->capture);
-
-	if (run.oom || stats.oom) {
+	if (run.oom || probe.oom) {
 		free_argv(run.v);
-		free_argv(stats.v);
+		free_argv(probe.v);
 		snprintf(err, errlen, "memray: out of memory");
 		return -1;
 	}
 	out->run = run.v;
 	out->nrun = run.n;
-	out->stats = stats.v;
-	out->nstats = stats.n;
+	out->probe = probe.v;
 	return 0;
 }
 
@@ -240,8 +253,67 @@ void mg_memray_cmds_free(struct mg_memray_cmds *c)
 	if (!c)
 		return;
 	free_argv(c->run);
-	free_argv(c->stats);
+	free_argv(c->probe);
 	memset(c, 0, sizeof *c);
+}
+
+enum mg_memray_probe mg_memray_interpret_probe(int wait_status)
+{
+	if (!WIFEXITED(wait_status))
+		return MG_MEMRAY_PROBE_FAILED;
+	switch (WEXITSTATUS(wait_status)) {
+	case 0: return MG_MEMRAY_PROBE_OK;
+	case PROBE_NO_MEMRAY: return MG_MEMRAY_PROBE_NO_MEMRAY;
+	case PROBE_NO_MEMRAY_VENV: return MG_MEMRAY_PROBE_NO_MEMRAY_IN_VENV;
+	case PROBE_NO_MODULE: return MG_MEMRAY_PROBE_NO_MODULE;
+	case PROBE_NO_SCRIPT: return MG_MEMRAY_PROBE_NO_SCRIPT;
+	default: return MG_MEMRAY_PROBE_FAILED;
+	}
+}
+
+static char **tool_argv(const char *python, const char *cmd, const char *const *args)
+{
+	struct argv_buf b = { 0 };
+	push_s(&b, python);
+	push_s(&b, "-m");
+	push_s(&b, "memray");
+	push_s(&b, cmd);
+	for (size_t i = 0; args[i]; i++)
+		push_s(&b, args[i]);
+	if (b.oom) {
+		free_argv(b.v);
+		return NULL;
+	}
+	return b.v;
+}
+
+char **mg_memray_csv_argv(const char *python, const char *capture, const char *out)
+{
+	return tool_argv(python, "transform", (const char *const[]){"csv", "-o", out, "-f", capture, NULL});
+}
+
+char **mg_memray_flamegraph_argv(const char *python, const char *capture, const char *out)
+{
+	return tool_argv(python, "flamegraph", (const char *const[]){"-o", out, "-f", capture, NULL});
+}
+
+void mg_memray_argv_free(char **argv)
+{
+	free_argv(argv);
+}
+
+int mg_memray_child_capture_pid(const char *name, const char *capture_base)
+{
+	size_t n = strlen(capture_base);
+	if (strncmp(name, capture_base, n) != 0 || name[n] != '.' || !name[n + 1] || strlen(name + n + 1) > 9)
+		return 0;
+	int pid = 0;
+	for (const char *p = name + n + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		pid = pid * 10 + (*p - '0');
+	}
+	return pid;
 }
 
 /* ---------------------------------------------------- memray exit status */
@@ -264,8 +336,33 @@ void mg_memray_interpret_run(int wait_status, bool capture_exists, struct mg_mem
 	}
 }
 
-void mg_memray_describe(const struct mg_memray_outcome *o, char *buf, size_t len)
+/* The last line of a tool's output that says something: not empty, not
+ * one of memray's "Memray WARNING:" lines (printed on every run here). */
+void mg_memray_last_line(const char *text, char *buf, size_t len)
 {
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (!text)
+		return;
+	const char *end = text + strlen(text);
+	while (end > text) {
+		while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+			end--;
+		const char *start = end;
+		while (start > text && start[-1] != '\n')
+			start--;
+		if (end > start && strncmp(start, "Memray WARNING:", 15) != 0) {
+			mg_heap_copy_text(buf, len, start, (size_t)(end - start), false);
+			return;
+		}
+		end = start;
+	}
+}
+
+void mg_memray_describe(const struct mg_memray_outcome *o, const char *output, char *buf, size_t len)
+{
+	char line[200];
 	switch (o->end) {
 	case MG_MEMRAY_PROGRAM_EXITED:
 		snprintf(buf, len, "program exited with status %d", o->code);
@@ -276,60 +373,9 @@ void mg_memray_describe(const struct mg_memray_outcome *o, char *buf, size_t len
 			 o->capture_usable ? "; the memray capture may be partial" : "; no memray capture");
 		break;
 	default:
-		snprintf(buf, len, "memray failed (exit status %d) before running the program; see its stderr",
-			 o->code);
+		mg_memray_last_line(output, line, sizeof line);
+		snprintf(buf, len, "memray failed (exit status %d) before running the program%s%s", o->code,
+			 line[0] ? ": " : "; it printed nothing", line);
 		break;
 	}
-}
-
-/* Cut on a UTF-8 character boundary. */
-static void copy_bounded(char *dst, size_t cap, const char *src, size_t len)
-{
-	if (len >= cap)
-		for (len = cap - 1; len && ((unsigned char)src[len] & 0xC0) == 0x80; len--)
-			; /* drop a UTF-8 character cut in two */
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-/* The last non-empty line of text, without its newline. */
-static void last_line(const char *text, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (!text || !len)
-		return;
-	const char *end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	copy_bounded(buf, len, start, (size_t)(end - start));
-}
-
-int mg_memray_interpret_stats(int wait_status, const char *output, bool stats_exists,
-			      char *err, size_t errlen)
-{
-	if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 && stats_exists)
-		return 0;
-	if (output && strstr(output, "pre-aggregated capture file")) {
-		snprintf(err, errlen, "memray stats: the capture was made with --aggregate, and memray cannot "
-			 "compute statistics from an aggregated capture; capture without --aggregate");
-		return -1;
-	}
-	if (output && strstr(output, "No such file:")) {
-		snprintf(err, errlen, "memray stats: the capture file does not exist (the program wrote none)");
-		return -1;
-	}
-	char line[200];
-	last_line(output, line, sizeof line);
-	if (WIFSIGNALED(wait_status))
-		snprintf(err, errlen, "memray stats: killed by signal %d%s%s", WTERMSIG(wait_status),
-			 line[0] ? ": " : "", line);
-	else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0)
-		snprintf(err, errlen, "memray stats: exited 0 but wrote no JSON file");
-	else
-		snprintf(err, errlen, "memray stats: exit status %d%s%s",
-			 WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1, line[0] ? ": " : "", line);
-	return -1;
 }

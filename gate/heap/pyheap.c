@@ -162,12 +162,13 @@ static void copy_bounded(char *dst, size_t cap, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-static void init_heap(struct mg_pyheap *out, const char *tool)
+void mg_pyheap_init(struct mg_pyheap *out, const char *tool)
 {
 	memset(out, 0, sizeof *out);
 	snprintf(out->tool, sizeof out->tool, "%s", tool);
 	out->peak_bytes = MG_PYHEAP_UNKNOWN;
 	out->current_bytes = MG_PYHEAP_UNKNOWN;
+	out->leaked_bytes = MG_PYHEAP_UNKNOWN;
 }
 
 static json_t *parse_text(const struct ctx *c, const char *text)
@@ -345,20 +346,20 @@ int mg_pyheap_parse_tracemalloc(const char *text, const char *origin, struct mg_
 				char *err, size_t errlen)
 {
 	const struct ctx c = { origin ? origin : "tracemalloc report", err, errlen };
-	init_heap(out, "tracemalloc");
+	mg_pyheap_init(out, "tracemalloc");
 	json_t *root = parse_text(&c, text);
 	if (!root)
 		return -1;
 	int r = tracemalloc_doc(&c, root, out);
 	json_decref(root);
 	if (r < 0)
-		init_heap(out, "tracemalloc");
+		mg_pyheap_init(out, "tracemalloc");
 	return r;
 }
 
 int mg_pyheap_load_tracemalloc(const char *path, struct mg_pyheap *out, char *err, size_t errlen)
 {
-	init_heap(out, "tracemalloc");
+	mg_pyheap_init(out, "tracemalloc");
 	char *text = read_file(path, err, errlen);
 	if (!text)
 		return -1;
@@ -472,20 +473,20 @@ int mg_pyheap_parse_memray_stats(const char *text, const char *origin, struct mg
 				 char *err, size_t errlen)
 {
 	const struct ctx c = { origin ? origin : "memray stats", err, errlen };
-	init_heap(out, "memray");
+	mg_pyheap_init(out, "memray");
 	json_t *root = parse_text(&c, text);
 	if (!root)
 		return -1;
 	int r = memray_doc(&c, root, out);
 	json_decref(root);
 	if (r < 0)
-		init_heap(out, "memray");
+		mg_pyheap_init(out, "memray");
 	return r;
 }
 
 int mg_pyheap_load_memray_stats(const char *path, struct mg_pyheap *out, char *err, size_t errlen)
 {
-	init_heap(out, "memray");
+	mg_pyheap_init(out, "memray");
 	char *text = read_file(path, err, errlen);
 	if (!text)
 		return -1;
@@ -501,26 +502,32 @@ static json_t *bytes_or_null(int64_t v)
 	return v < 0 ? json_null() : json_integer(v);
 }
 
-json_t *mg_pyheap_json(const struct mg_pyheap *h)
+/* A list of sites: [{"location", "size_bytes", "count" [, "function"] [, "native"]}] */
+static json_t *sites_json(const struct mg_pyheap_site *v, int n)
 {
-	json_t *top = json_array(), *domains = json_array();
-	json_t *o = json_object();
-	if (!top || !domains || !o)
-		goto oom;
-	for (int i = 0; i < h->ntop; i++) {
-		const struct mg_pyheap_site *s = &h->top[i];
+	json_t *a = json_array();
+	for (int i = 0; a && i < n; i++) {
+		const struct mg_pyheap_site *s = &v[i];
 		json_t *e = json_pack("{s:s, s:I, s:o}", "location", s->location,
 				      "size_bytes", (json_int_t)s->size_bytes,
 				      "count", s->has_count ? json_integer(s->count) : json_null());
-		if (!e)
-			goto oom;
-		if (s->function[0] && json_object_set_new(e, "function", json_string(s->function)) < 0) {
+		if (!e || (s->function[0] && json_object_set_new(e, "function", json_string(s->function)) < 0) ||
+		    (s->native[0] && json_object_set_new(e, "native", json_string(s->native)) < 0) ||
+		    json_array_append_new(a, e) < 0) {
 			json_decref(e);
-			goto oom;
+			json_decref(a);
+			return NULL;
 		}
-		if (json_array_append_new(top, e) < 0)
-			goto oom;
 	}
+	return a;
+}
+
+json_t *mg_pyheap_json(const struct mg_pyheap *h)
+{
+	json_t *top = sites_json(h->top, h->ntop), *domains = json_array();
+	json_t *o = json_object();
+	if (!top || !domains || !o)
+		goto oom;
 	for (int i = 0; i < h->ndomains; i++) {
 		json_t *e = json_pack("{s:I, s:I}", "domain", (json_int_t)h->domains[i].domain,
 				      "size_bytes", (json_int_t)h->domains[i].size_bytes);
@@ -532,7 +539,32 @@ json_t *mg_pyheap_json(const struct mg_pyheap *h)
 	    json_object_set_new(o, "current_bytes", bytes_or_null(h->current_bytes)) < 0)
 		goto oom;
 	json_object_set_new(o, "top", top);
+	top = NULL;
 	json_object_set_new(o, "domains", domains);
+	domains = NULL;
+	/* what only some tools give: absent otherwise (the helper's report reads back) */
+	if (strcmp(h->tool, "heaptrack") == 0) {
+		json_t *leaks = sites_json(h->leaks, h->nleaks);
+		if (!leaks || json_object_set_new(o, "leaked_bytes", bytes_or_null(h->leaked_bytes)) < 0 ||
+		    json_object_set_new(o, "leaks", leaks) < 0)
+			goto oom;
+	}
+	if (h->nprocs > 0) {
+		json_t *procs = json_array();
+		for (int i = 0; procs && i < h->nprocs; i++) {
+			json_t *e = json_pack("{s:o, s:b, s:I}", "pid", h->procs[i].pid > 0 ? json_integer(h->procs[i].pid)
+											: json_null(),
+					      "forked", h->procs[i].forked, "peak_bytes", (json_int_t)h->procs[i].peak_bytes);
+			if (!e || json_array_append_new(procs, e) < 0) {
+				json_decref(procs);
+				procs = NULL;
+			}
+		}
+		if (!procs || json_object_set_new(o, "processes", procs) < 0)
+			goto oom;
+	}
+	if (h->flamegraph[0] && json_object_set_new(o, "flamegraph", json_string(h->flamegraph)) < 0)
+		goto oom;
 	return o;
 oom:
 	json_decref(top);

@@ -14,6 +14,9 @@
  *    function); counts from top_allocations_by_count for the same location.
  *    memray's size is the total allocated at that location over the whole
  *    run (freed or not), not a growth; it has no current figure and no domains.
+ *    measure/ no longer runs `memray stats` (totals name lines that allocate
+ *    and free, NOTES.md item 4): the sites it reports are memray_csv.h's,
+ *    those held at the peak; this parser reads stats files people keep.
  *
  * Parsers are strict about what they read: wrong types, negative sizes and
  * missing keys are errors naming the JSON path ("ORIGIN: top[2].size_bytes:
@@ -36,6 +39,9 @@
 
 #include "heap.h"
 
+/* *out emptied for tool: no figures (peak, current and leaked unknown), no sites. */
+void mg_pyheap_init(struct mg_pyheap *out, const char *tool);
+
 /* Every parser returns 0, or -1 with one line in err; *out is fully
  * (re)initialised either way. origin names the text in messages (a path). */
 int mg_pyheap_parse_tracemalloc(const char *text, const char *origin, struct mg_pyheap *out,
@@ -46,8 +52,11 @@ int mg_pyheap_parse_memray_stats(const char *text, const char *origin, struct mg
 int mg_pyheap_load_memray_stats(const char *path, struct mg_pyheap *out, char *err, size_t errlen);
 
 /* The report shape: {"tool", "peak_bytes", "current_bytes" (null when unknown),
- * "top": [{"location", "size_bytes", "count" (null when unknown)
- *          [, "function" when non-empty]}], "domains": [{"domain", "size_bytes"}]}.
+ * "top": [SITE], "domains": [{"domain", "size_bytes"}]}, where SITE is
+ * {"location", "size_bytes", "count" (null when unknown) [, "function"]
+ * [, "native"] (each when non-empty)}; heaptrack adds "leaked_bytes" and
+ * "leaks": [SITE]; memray adds "processes": [{"pid" (null when unknown),
+ * "forked", "peak_bytes"}]; a flame graph adds "flamegraph": PATH.
  * A new reference (NULL only when out of memory). For a tracemalloc report,
  * mg_pyheap_parse_tracemalloc(json_dumps(mg_pyheap_json(h))) gives h back. */
 json_t *mg_pyheap_json(const struct mg_pyheap *h);

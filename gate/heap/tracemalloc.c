@@ -68,7 +68,7 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	if (found)
 		snprintf(marks, sizeof marks, "%s/marks", helper);
 	const char *base = base_pythonpath(f);
-	if (f->python.heap != MG_PYHEAP_TRACEMALLOC) {
+	if (f->heap.tool != MG_HEAP_TRACEMALLOC) {
 		if (marks[0] && asprintf(&p->env[0], "PYTHONPATH=%s%s%s", marks, base && *base ? ":" : "",
 					 base ? base : "") < 0) {
 			snprintf(err, len, "out of memory");
@@ -84,7 +84,7 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	const char *tmp = getenv("TMPDIR");
 	snprintf(p->dir, sizeof p->dir, "%s/memgate-pyheap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(p->dir)) {
-		snprintf(err, len, "python.heap: cannot create a temp dir in %s: " MG_ERRNO_FMT, tmp ? tmp : "/tmp",
+		snprintf(err, len, "heap: cannot create a temp dir in %s: " MG_ERRNO_FMT, tmp ? tmp : "/tmp",
 			 MG_ERRNO(errno));
 		p->dir[0] = '\0';
 		return -1;
@@ -94,7 +94,7 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 	snprintf(p->out, sizeof p->out, "%s/heap.json", p->dir);
 	if (asprintf(&p->env[0], "PYTHONPATH=%s:%s%s%s", helper, marks, base && *base ? ":" : "", base ? base : "") < 0 ||
 	    asprintf(&p->env[1], "MEMGATE_PYHEAP_OUT=%s", p->out) < 0 ||
-	    asprintf(&p->env[2], "MEMGATE_PYHEAP_TOP=%d", f->python.top) < 0) {
+	    asprintf(&p->env[2], "MEMGATE_PYHEAP_TOP=%d", f->heap.top) < 0) {
 		snprintf(err, len, "out of memory");
 		return -1;
 	}
@@ -110,7 +110,7 @@ static struct mg_pyheap *new_heap(struct mg_result *r)
 
 void mg_pyheap_collect(const struct mg_fixture *f, struct mg_pyheap_prep *p, struct mg_result *r)
 {
-	if (f->python.heap != MG_PYHEAP_TRACEMALLOC || !p->dir[0] || !r->started)
+	if (f->heap.tool != MG_HEAP_TRACEMALLOC || !p->dir[0] || !r->started)
 		return;
 	char err[512];
 	if (access(p->out, F_OK) != 0) {

@@ -16,7 +16,7 @@ struct mg_pyheap_prep {
 	char *env[4];           /* NULL-terminated "K=V" to add to the run's environment */
 };
 
-/* Set up tracemalloc injection for f (a no-op unless python.heap is
+/* Set up tracemalloc injection for f (a no-op unless heap.tool is
  * tracemalloc). 0, or -1 with err. */
 int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char *err, size_t len);
 /* Read the helper's report into r->python_heap, or say why there is none. */

@@ -1,3 +1,4 @@
+#include "error.h"
 #include "measure/kill.h"
 
 #include <errno.h>
@@ -206,6 +207,73 @@ int mg_signal_if(pid_t pid, int sig, mg_belongs_fn belongs, void *ctx)
 	mg_pidref_close(&r);
 	errno = e;
 	return rc;
+}
+
+bool mg_proc_has_env(pid_t pid, const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = strlen(name), at = 0;
+	bool found = false, start = true;
+	int c;
+	/* "K=V\0K=V\0...": compare name= at the start of each entry, streaming */
+	while (!found && (c = getc(f)) != EOF) {
+		if (c == '\0') {
+			start = true;
+			at = 0;
+			continue;
+		}
+		if (!start)
+			continue;
+		if (at < n && c == (unsigned char)name[at]) {
+			at++;
+		} else if (at == n && c == '=') {
+			found = true;
+		} else {
+			start = false;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+struct env_child {
+	pid_t parent;
+	const char *name;
+};
+
+static bool is_env_child(pid_t pid, void *ctx)
+{
+	const struct env_child *c = ctx;
+	pid_t ppid = 0;
+	struct mg_proc_id id;
+	return mg_proc_id_read(pid, &id, &ppid) == 0 && ppid == c->parent && mg_proc_has_env(pid, c->name);
+}
+
+int mg_signal_children_with_env(struct mg_tree_reader *t, pid_t parent, const char *name, int sig, char *err,
+				size_t len)
+{
+	struct mg_pidset kids = {0};
+	struct env_child ctx = {parent, name};
+	int sent = 0;
+	if (mg_list_children(t, parent, &kids, err, len) < 0) {
+		mg_pidset_free(&kids);
+		return -1;
+	}
+	for (size_t i = 0; i < kids.n; i++) {
+		int rc = mg_signal_if(kids.v[i], sig, is_env_child, &ctx);
+		if (rc < 0) {
+			snprintf(err, len, "cannot signal process %d: " MG_ERRNO_FMT, (int)kids.v[i], MG_ERRNO(errno));
+			sent = -1;
+			break;
+		}
+		sent += rc;
+	}
+	mg_pidset_free(&kids);
+	return sent;
 }
 
 int mg_kill_descendants(struct mg_tree_reader *t, const struct mg_pidset *spare, size_t *killed, char *err,

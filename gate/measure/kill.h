@@ -71,6 +71,20 @@ size_t mg_signal_ids(const struct mg_proc_ids *ids, int sig);
 typedef bool (*mg_belongs_fn)(pid_t pid, void *ctx);
 int mg_signal_if(pid_t pid, int sig, mg_belongs_fn belongs, void *ctx);
 
+/* Does the environment (/proc/PID/environ, as the process was started)
+ * hold the variable name? false when it cannot be read. */
+bool mg_proc_has_env(pid_t pid, const char *name);
+
+/* Send sig to each child of parent (memgate's own child, not reaped) whose
+ * environment holds the variable name, each checked while held as above
+ * (still parent's child, still has it). For a wrapper that runs the
+ * program as its child and must outlive it: heaptrack's script (which
+ * loses its data when it is signalled itself) starts the program with
+ * DUMP_HEAPTRACK_OUTPUT set, and only the program. Returns how many were
+ * signalled, or -1 with err. */
+int mg_signal_children_with_env(struct mg_tree_reader *t, pid_t parent, const char *name, int sig, char *err,
+				size_t len);
+
 /* SIGKILL every descendant of memgate but spare (and their subtrees), each
  * verified as above. *killed: how many were signalled. 0, or -1 with err. */
 int mg_kill_descendants(struct mg_tree_reader *t, const struct mg_pidset *spare, size_t *killed,

@@ -17,6 +17,7 @@
 #include "heap/tracemalloc.h"
 #include "measure/cgroup.h"
 #include "measure/procfs.h"
+#include "measure/run_opts.h"
 #include "measure/service.h"
 #include "measure/spawn.h"
 #include "measure/supervisor.h"
@@ -124,6 +125,7 @@ struct stream {
 struct run {
 	struct mg_supervisor *sv;
 	const struct mg_fixture *f;
+	const struct mg_supervise_opts *opts; /* never NULL */
 	struct mg_result *r;
 	struct mg_cgroup cg;
 	bool have_cg;

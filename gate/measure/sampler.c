@@ -588,13 +588,13 @@ void mg_sampler_finish(struct run *run)
 {
 	struct mg_sampler *s = &run->smp;
 	struct mg_result *r = run->r;
-	size_t n = s->nfigs < MG_MAX_PROCS ? s->nfigs : MG_MAX_PROCS;
-	if (n) { /* figs is NULL when the sampler never started */
+	if (s->nfigs) /* none when nothing started: figs is NULL, which qsort and memcpy must not get */
 		qsort(s->figs, s->nfigs, sizeof *s->figs, cmp_hwm_desc);
-		memcpy(r->procs, s->figs, n * sizeof *s->figs);
-	}
 	for (size_t i = 0; i < s->n; i++)
 		s->slots[i].fig = NULL; /* the table was sorted under them */
+	size_t n = s->nfigs < MG_MAX_PROCS ? s->nfigs : MG_MAX_PROCS;
+	if (n)
+		memcpy(r->procs, s->figs, n * sizeof *s->figs);
 	r->nprocs = (int)n;
 	r->achieved = cadence(&s->ticks, r->samples);
 	r->per_process = cadence(&s->rounds, s->rotations);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "measure/capture.h"
+#include "measure/kill.h"
 #include "measure/phases.h"
 #include "measure/sampler.h"
 #include "regex_guard.h"
@@ -54,8 +55,21 @@ static void to_stopping(struct run *run)
 	run->phase_deadline = mg_run_now_ms() + run->f->service.stop_grace_ms;
 	if (!run->main_done) {
 		run->r->service.stopped = true;
-		/* our own child, not reaped yet: its pid cannot have been reused */
-		kill(run->main_pid, run->f->service.stop_signal);
+		if (run->opts->stop_child_env) {
+			/* a wrapper's program (heaptrack's script's child), verified */
+			char err[256];
+			int n = mg_signal_children_with_env(&run->tree, run->main_pid, run->opts->stop_child_env,
+							    run->f->service.stop_signal, err, sizeof err);
+			if (n < 0)
+				mg_result_note(run->r, "stopping the service: %s", err);
+			else if (n == 0)
+				mg_result_note(run->r, "stopping the service: no child of process %d has %s in its "
+						       "environment: nothing signalled", (int)run->main_pid,
+					       run->opts->stop_child_env);
+		} else {
+			/* our own child, not reaped yet: its pid cannot have been reused */
+			kill(run->main_pid, run->f->service.stop_signal);
+		}
 	}
 }
 

@@ -15,6 +15,13 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
+#define NOT_FOUND ": command not found"
+
+bool mg_spawn_not_found(const char *err)
+{
+	return err && strstr(err, NOT_FOUND " (check the command and PATH)") != NULL;
+}
+
 /* What the child reports through a close-on-exec pipe when it cannot exec. */
 enum child_stage { STAGE_HOLD = 1, STAGE_IDENTITY, STAGE_STDIN, STAGE_OUTPUT, STAGE_CWD, STAGE_ENV, STAGE_EXEC,
 		   STAGE_PARENT };
@@ -120,7 +127,7 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 	switch (cf.stage) {
 	case STAGE_EXEC:
 		if (cf.err == ENOENT)
-			snprintf(err, len, "cannot execute %s \"%s\": command not found (check the command and PATH)", w,
+			snprintf(err, len, "cannot execute %s \"%s\"" NOT_FOUND " (check the command and PATH)", w,
 				 sp->argv[0]);
 		else if (cf.err == EACCES)
 			snprintf(err, len, "cannot execute %s \"%s\": permission denied (is it executable?)", w,

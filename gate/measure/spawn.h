@@ -49,5 +49,7 @@ struct mg_spawned {
 /* 0 when exec succeeded. -1 with err otherwise; if out->pid > 0 the child
  * exists (it exits 127 without exec) and must still be reaped. */
 int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_t len);
+/* err (from mg_spawn, or mg_run_tool) says the program is not on PATH. */
+bool mg_spawn_not_found(const char *err);
 
 #endif

@@ -103,7 +103,9 @@ static int spawn_main(struct run *run)
 					service, true);
 	if (service)
 		sp.stdin_mode = run->f->stdin_mode;
-	/* memgate's additions: the Python helpers' path and the mark FIFO */
+	else if (run->opts->output_path)
+		sp.output_path = run->opts->output_path;
+	/* memgate's additions: the Python helpers' path and the mark channels */
 	char *extra[8];
 	size_t n = 0;
 	for (size_t i = 0; i < 3 && run->pyheap.env[i]; i++)
@@ -117,6 +119,7 @@ static int spawn_main(struct run *run)
 	char err[512];
 	int rc = mg_spawn(&sp, &out, err, sizeof err);
 	run->main_pid = out.pid;
+	run->r->main_pid = out.pid;
 	run->out[SVC_OUT].fd = out.out_fd;
 	run->out[SVC_ERR].fd = out.err_fd;
 	if (rc < 0) {
@@ -432,9 +435,17 @@ static void fit_growth(struct run *run)
 
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
+	mg_supervise_with(sv, f, NULL, r);
+}
+
+void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, const struct mg_supervise_opts *o,
+		       struct mg_result *r)
+{
+	static const struct mg_supervise_opts none = {0};
 	int64_t cpu0 = self_cpu_ms();
-	struct run run = {.sv = sv, .f = f, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
-			  .smp = {.usage_fd = -1, .stat_fd = -1}, .ph = {.rfd = -1, .wfd = -1, .sfd = -1, .peak_fd = -1, .open = -1}};
+	struct run run = {.sv = sv, .f = f, .opts = o ? o : &none, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
+			  .smp = {.usage_fd = -1, .stat_fd = -1},
+			  .ph = {.rfd = -1, .wfd = -1, .sfd = -1, .peak_fd = -1, .open = -1}};
 	run.cg.dirfd = -1;
 	run.aux.dirfd = -1;
 	mg_tree_reader_init(&run.tree);

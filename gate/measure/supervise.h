@@ -7,10 +7,14 @@
 #define MG_SUPERVISE_H
 
 #include "config.h"
+#include "measure/run_opts.h"
 #include "measure/supervisor.h"
 #include "result.h"
 
 /* Run f; fill r (mg_result_init first). Never fails: problems end up in r->error. */
 void mg_supervise(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r);
+/* The same with o (NULL: as mg_supervise). */
+void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, const struct mg_supervise_opts *o,
+		       struct mg_result *r);
 
 #endif

@@ -17,6 +17,10 @@ struct mg_supervisor {
 	const char *cgroup_root;/* --cgroup-root / config; NULL: memgate's own cgroup */
 	int interrupted_by;     /* set once SIGINT/SIGTERM arrived: later fixtures are skipped */
 	struct mg_identity run_as; /* under sudo: the invoking user */
+	/* --artifacts DIR: where heap attribution leaves files for people (the
+	 * flame graph); NULL: none. dir is absolute (tools run in the fixture's
+	 * cwd); shown is DIR as given, for the report. */
+	const char *artifacts_dir, *artifacts_shown;
 	int sigfd;              /* signalfd for `waited` */
 };
 

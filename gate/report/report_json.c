@@ -255,7 +255,11 @@ static json_t *fixture_json(const struct mg_report_entry *e)
 	json_object_set_new(o, "leftover_processes", json_integer(r->leftover_processes));
 	json_object_set_new(o, "processes", processes_json(r));
 	json_object_set_new(o, "growth", growth_json(r));
-	json_object_set_new(o, "python_heap", r->python_heap ? mg_pyheap_json(r->python_heap) : json_null());
+	/* "heap" names the block for what it is (tracemalloc, memray or
+	 * heaptrack); "python_heap", its first name, stays for the readers of it */
+	json_t *heap = r->python_heap ? mg_pyheap_json(r->python_heap) : json_null();
+	json_object_set_new(o, "heap", heap);
+	json_object_set_new(o, "python_heap", json_incref(heap)); /* the same object twice */
 	json_object_set_new(o, "service", service_json(&r->service));
 	json_object_set_new(o, "phases", phases_json(f, r));
 	json_object_set_new(o, "series", series_json(&r->series));

@@ -361,4 +361,73 @@ static inline bool it_uid_can_reach(uid_t uid, const char *path)
 		skip();                                        \
 	} while (0)
 
+/* make check runs offline (MG_TEST_OFFLINE=1): what cannot be installed
+ * there is a skip with its reason; anywhere else it is a failure. */
+static inline bool it_offline(void)
+{
+	const char *off = getenv("MG_TEST_OFFLINE");
+	return off && *off && strcmp(off, "0") != 0;
+}
+
+/* The venv's python, with the real memray (tests/venv makes build/venv once
+ * per machine from tests/requirements.txt and prints its python). Cannot be
+ * had: the test fails with tests/venv's own words (the exact command to
+ * run), or, offline, is skipped saying so. Never a silent skip. */
+static inline void it_venv_python(char *py, size_t len)
+{
+	char log[64], cmd[160];
+	snprintf(log, sizeof log, "/tmp/memgate-it-venv-%d.log", (int)getpid());
+	snprintf(cmd, sizeof cmd, "tests/venv 2>%s", log);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	py[0] = '\0';
+	if (!fgets(py, (int)len, p))
+		py[0] = '\0';
+	int st = pclose(p);
+	py[strcspn(py, "\n")] = '\0';
+	char why[4096] = "";
+	FILE *f = fopen(log, "r");
+	if (f) {
+		size_t n = fread(why, 1, sizeof why - 1, f);
+		why[n] = '\0';
+		fclose(f);
+	}
+	unlink(log);
+	if (st == 0 && py[0] == '/' && access(py, X_OK) == 0)
+		return;
+	if (it_offline())
+		skip_because("offline, and build/venv with memray==1.20.0 is not made: run tests/venv once online");
+	fail_msg("this test needs the real memray, and tests/venv could not provide it:\n%s", why);
+}
+
+/* heaptrack and heaptrack_print on PATH, or the test fails with the install
+ * command (offline: skipped, saying so). */
+static inline void it_need_heaptrack(void)
+{
+	if (system("heaptrack --version >/dev/null 2>&1 && heaptrack_print --version >/dev/null 2>&1") == 0)
+		return;
+	if (it_offline())
+		skip_because("offline, and heaptrack is not installed: run apt-get install -y heaptrack once online");
+	fail_msg("this test needs heaptrack 1.4, which is not installed: run: %sapt-get install -y heaptrack "
+		 "(tests/install-deps does it)", geteuid() == 0 ? "" : "sudo ");
+}
+
+/* The line number of the first line of path holding marker; fails the test
+ * when there is none (tests find lines by markers, never by numbers). */
+static inline int it_marker_line(const char *path, const char *marker)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	char line[512];
+	for (int n = 1; fgets(line, sizeof line, f); n++)
+		if (strstr(line, marker)) {
+			fclose(f);
+			return n;
+		}
+	fclose(f);
+	fail_msg("no \"%s\" marker in %s", marker, path);
+	return 0;
+}
+
 #endif

@@ -376,6 +376,60 @@ static void test_unknown_keys(void **state)
 		     ORIGIN ": defaults.command: belongs in each fixture, not in defaults");
 }
 
+/* Heap attribution: "heap": {"tool": ...} for every tool, and the older
+ * "python": {"heap": ...} still read the same; both in one object is an
+ * error naming the place. */
+static void test_heap_keys(void **state)
+{
+	(void)state;
+	struct mg_config cfg;
+	fixture_ok("'heap': {'tool': 'heaptrack', 'top': 7}", &cfg);
+	assert_int_equal(cfg.fixtures[0].heap.tool, MG_HEAP_HEAPTRACK);
+	assert_int_equal(cfg.fixtures[0].heap.top, 7);
+	assert_false(cfg.fixtures[0].heap.optional);
+	mg_config_free(&cfg);
+	fixture_ok("'heap': {'tool': 'memray', 'native': true, 'follow_fork': true, 'optional': true}", &cfg);
+	assert_int_equal(cfg.fixtures[0].heap.tool, MG_HEAP_MEMRAY);
+	assert_true(cfg.fixtures[0].heap.native && cfg.fixtures[0].heap.follow_fork && cfg.fixtures[0].heap.optional);
+	assert_int_equal(cfg.fixtures[0].heap.top, 10);
+	mg_config_free(&cfg);
+	fixture_ok("'python': {'heap': 'memray', 'top': 5, 'optional': true}", &cfg);
+	assert_int_equal(cfg.fixtures[0].heap.tool, MG_HEAP_MEMRAY);
+	assert_int_equal(cfg.fixtures[0].heap.top, 5);
+	assert_true(cfg.fixtures[0].heap.optional);
+	mg_config_free(&cfg);
+	/* a fixture's "heap" over the defaults' "python": per key, the fixture's wins */
+	load_ok("{'version': 1, 'defaults': {'python': {'heap': 'tracemalloc', 'top': 3}},"
+		" 'fixtures': [{'name': 'a', 'command': ['x'], 'heap': {'tool': 'heaptrack'}}, {'name': 'b', 'command': ['x']}]}",
+		&cfg);
+	assert_int_equal(cfg.fixtures[0].heap.tool, MG_HEAP_HEAPTRACK);
+	assert_int_equal(cfg.fixtures[0].heap.top, 3);
+	assert_int_equal(cfg.fixtures[1].heap.tool, MG_HEAP_TRACEMALLOC);
+	mg_config_free(&cfg);
+
+	fixture_err("'heap': {'tool': 'memray'}, 'python': {'heap': 'memray'}",
+		    ORIGIN ": fixtures[0].heap: both \"heap\" and \"python\" say how to attribute the heap; keep "
+			   "\"heap\"");
+	defaults_err("'python': {'heap': 'memray'}, 'heap': {'tool': 'memray'}",
+		     ORIGIN ": defaults.heap: both \"heap\" and \"python\"");
+	fixture_err("'heap': {'tool': 'valgrind'}",
+		    ORIGIN ": fixtures[0].heap.tool: expected \"tracemalloc\", \"memray\" or \"heaptrack\"");
+	fixture_err("'heap': {'tol': 'memray'}", ORIGIN ": fixtures[0].heap.tol: unknown key (did you mean \"tool\"?)");
+	fixture_err("'heap': 'memray'", ORIGIN ": fixtures[0].heap: expected an object like {\"tool\": ");
+	fixture_err("'heap': {'tool': 'memray', 'top': 0}", ORIGIN ": fixtures[0].heap.top: expected an integer from 1 to 100");
+	fixture_err("'heap': {'tool': 'memray', 'native': 1}",
+		    ORIGIN ": fixtures[0].heap.native: expected true or false, got a number");
+	fixture_err("'heap': {'tool': 'heaptrack', 'native': true}",
+		    ORIGIN ": fixtures[0].heap.native: only memray has this option (set \"tool\": \"memray\", or remove "
+			   "it: heaptrack always records native code)");
+	fixture_err("'heap': {'tool': 'tracemalloc', 'follow_fork': true}",
+		    ORIGIN ": fixtures[0].heap.follow_fork: only memray has this option");
+	fixture_err("'python': {'heap': 'heaptrack'}",
+		    ORIGIN ": fixtures[0].python.heap: heaptrack is not a Python tool; write \"heap\": {\"tool\": "
+			   "\"heaptrack\"}");
+	fixture_err("'python': {'native': true}", ORIGIN ": fixtures[0].python.native: unknown key");
+}
+
 static void test_wrong_types(void **state)
 {
 	(void)state;
@@ -675,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_heap_keys),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_names),

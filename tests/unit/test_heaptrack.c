@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "heap/heaptrack.h"
+#include "heap/pyheap.h"
 
 #define ERRLEN 512
 
@@ -577,10 +578,53 @@ static void random_damage(void **state)
 	free(text);
 }
 
+/* The report's shape: peak heap, leaked bytes, the peak consumers and the
+ * leaks as "file:line" and function, calls as counts. */
+static void report_shape(void **state)
+{
+	(void)state;
+	struct mg_heaptrack *h = load("print-leaky.txt");
+	struct mg_pyheap *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	mg_heaptrack_to_heap(h, 1, r);
+	assert_string_equal(r->tool, "heaptrack");
+	assert_int_equal(r->peak_bytes, h->peak_heap.bytes);
+	assert_int_equal(r->leaked_bytes, 49240000);
+	assert_int_equal(r->current_bytes, MG_PYHEAP_UNKNOWN);
+	assert_int_equal(r->ntop, 1);
+	assert_int_equal(r->top_omitted, h->npeaks - 1 + h->peaks_omitted);
+	assert_string_equal(r->top[0].location, "configs/lab/native_service.c:86");
+	assert_string_equal(r->top[0].function, "render_entry");
+	assert_int_equal(r->top[0].size_bytes, 32850000);
+	assert_int_equal(r->top[0].count, 1000);
+	assert_int_equal(r->nleaks, 1);
+	assert_string_equal(r->leaks[0].location, "configs/lab/native_service.c:86");
+	json_t *j = mg_pyheap_json(r);
+	char *text = json_dumps(j, JSON_COMPACT);
+	assert_contains(text, "\"leaked_bytes\":49240000,\"leaks\":[{\"location\":\"configs/lab/native_service.c:86\"");
+	free(text);
+	json_decref(j);
+	mg_heaptrack_to_heap(h, 10, r);
+	assert_int_equal(r->nleaks, 3); /* the two of the lab, and stdout's buffer (4.10K) */
+	assert_string_equal(r->leaks[1].location, "configs/lab/native_service.c:124");
+	assert_string_equal(r->leaks[1].function, "format_response");
+	free(r);
+	free(h);
+	/* a stripped binary: no line, the module instead */
+	h = load("print-nodebug.txt");
+	r = calloc(1, sizeof *r);
+	mg_heaptrack_to_heap(h, 10, r);
+	assert_contains(r->top[0].location, "native_service_nodebug");
+	assert_int_equal(strncmp(r->top[0].function, "0x", 2), 0);
+	free(r);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(leaky_lab),
+		cmocka_unit_test(report_shape),
 		cmocka_unit_test(fixed_lab_leaks_nothing_of_its_own),
 		cmocka_unit_test(other_print_options),
 		cmocka_unit_test(no_debug_info),

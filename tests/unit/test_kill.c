@@ -225,6 +225,61 @@ static void collects_below_seeded_roots(void **state)
 	mg_tree_reader_free(&t);
 }
 
+/* A wrapper (heaptrack's script) with two children: the program, started
+ * with a marker variable, and a helper without it. Only the program gets
+ * the signal; the wrapper and the helper live on. */
+static void signals_the_marked_child_only(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t wrapper = fork();
+	assert_true(wrapper >= 0);
+	if (wrapper == 0) {
+		pid_t kids[2];
+		for (int i = 0; i < 2; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				if (i == 1)
+					execle("/bin/sleep", "sleep", "30", (char *)NULL,
+					       (char *const[]){"MG_TEST_MARK=1", "OTHER=2", NULL});
+				else
+					execle("/bin/sleep", "sleep", "30", (char *)NULL,
+					       (char *const[]){"MG_TEST_MARKX=1", "A=MG_TEST_MARK=1", NULL});
+				_exit(127);
+			}
+		}
+		ssize_t w = write(p[1], kids, sizeof kids);
+		(void)w;
+		int st;
+		pid_t first = wait(&st); /* the program ends first */
+		_exit(first == kids[1] && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? 0 : 1);
+	}
+	pid_t kids[2];
+	assert_int_equal(read(p[0], kids, sizeof kids), (ssize_t)sizeof kids);
+	close(p[0]);
+	close(p[1]);
+	for (int i = 0; i < 500 && !(mg_proc_has_env(kids[1], "MG_TEST_MARK")); i++)
+		usleep(2000); /* until it has exec'd */
+	assert_true(mg_proc_has_env(kids[1], "MG_TEST_MARK"));
+	assert_false(mg_proc_has_env(kids[0], "MG_TEST_MARK")); /* a longer name, a value: not it */
+	assert_false(mg_proc_has_env(wrapper, "MG_TEST_MARK"));
+
+	struct mg_tree_reader t;
+	mg_tree_reader_init(&t);
+	char err[256];
+	assert_int_equal(mg_signal_children_with_env(&t, wrapper, "MG_TEST_MARK", SIGTERM, err, sizeof err), 1);
+	int st;
+	assert_int_equal(waitpid(wrapper, &st, 0), wrapper);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* the program died of SIGTERM, first */
+	assert_true(alive(kids[0]));
+	kill(kids[0], SIGKILL); /* orphaned to us (a subreaper) or init: the test made it */
+	waitpid(kids[0], NULL, WNOHANG);
+	/* nothing marked: nothing signalled */
+	assert_int_equal(mg_signal_children_with_env(&t, getpid(), "MG_TEST_NO_SUCH_MARK", SIGTERM, err, sizeof err), 0);
+	mg_tree_reader_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +289,7 @@ int main(void)
 		cmocka_unit_test(signal_if_asks_first),
 		cmocka_unit_test(identities_are_checked_before_signalling),
 		cmocka_unit_test(collects_below_seeded_roots),
+		cmocka_unit_test(signals_the_marked_child_only),
 	};
 	return cmocka_run_group_tests_name("kill", tests, NULL, NULL);
 }

@@ -477,15 +477,24 @@ static void expect_argv(char **got, const char *const *want)
 }
 
 static void run_cmds(char *const *argv, size_t argc, const struct mg_memray_opts *o, const char *const *want_run,
-		     const char *const *want_stats)
+		     const char *const *want_probe)
 {
 	struct mg_memray_cmds c;
 	char err[ERRLEN] = "";
 	if (mg_memray_commands(argv, argc, o, &c, err, sizeof err) != 0)
 		fail_msg("mg_memray_commands failed: %s", err);
 	expect_argv(c.run, want_run);
-	if (want_stats)
-		expect_argv(c.stats, want_stats);
+	if (want_probe) /* the probe's code is argv[-3] */
+		for (size_t k = 0; want_probe[k]; k++) {
+			if (!c.probe[k])
+				fail_msg("probe ends at %zu, expected \"%s\"", k, want_probe[k]);
+			if (strcmp(want_probe[k], "CODE") == 0)
+				assert_contains(c.probe[k], "import memray");
+			else if (strcmp(c.probe[k], want_probe[k]) != 0)
+				fail_msg("probe[%zu] = \"%s\", expected \"%s\"", k, c.probe[k], want_probe[k]);
+			if (!want_probe[k + 1] && c.probe[k + 1])
+				fail_msg("probe[%zu] = \"%s\", expected the end", k + 1, c.probe[k + 1]);
+		}
 	size_t n = 0;
 	while (want_run[n])
 		n++;
@@ -497,32 +506,30 @@ static void run_cmds(char *const *argv, size_t argc, const struct mg_memray_opts
 static void memray_command_lines(void **state)
 {
 	(void)state;
-	struct mg_memray_opts o = { .capture = "/tmp/mg/cap.bin", .stats_out = "/tmp/mg/stats.json", .top = 10 };
+	struct mg_memray_opts o = { .capture = "/tmp/mg/cap.bin" };
 	{
 		char *argv[] = { "python3", "app.py", "--port", "8080" };
 		const char *run[] = { "python3", "-m", "memray", "run", "-q", "-o", "/tmp/mg/cap.bin", "-f", "app.py",
 				      "--port", "8080", NULL };
-		const char *stats[] = { "python3", "-m", "memray", "stats", "--json", "-o", "/tmp/mg/stats.json", "-f",
-					"-n", "10", "/tmp/mg/cap.bin", NULL };
-		run_cmds(argv, 4, &o, run, stats);
+		const char *probe[] = { "python3", "-c", "CODE", "s", "app.py", NULL };
+		run_cmds(argv, 4, &o, run, probe);
 	}
 	{ /* interpreter options stay in front; -m becomes memray run's -m */
 		char *argv[] = { "/venv/bin/python", "-X", "dev", "-Wignore", "-m", "http.server", "-b", "127.0.0.1" };
 		const char *run[] = { "/venv/bin/python", "-X", "dev", "-Wignore", "-m", "memray", "run", "-q", "-o",
 				      "/tmp/mg/cap.bin", "-f", "-m", "http.server", "-b", "127.0.0.1", NULL };
-		const char *stats[] = { "/venv/bin/python", "-m", "memray", "stats", "--json", "-o",
-					"/tmp/mg/stats.json", "-f", "-n", "10", "/tmp/mg/cap.bin", NULL };
-		run_cmds(argv, 8, &o, run, stats);
+		/* the probe sees the interpreter's options: -S, -I, -E change what imports */
+		const char *probe[] = { "/venv/bin/python", "-X", "dev", "-Wignore", "-c", "CODE", "m", "http.server",
+					NULL };
+		run_cmds(argv, 8, &o, run, probe);
 	}
-	o.top = 0;
 	o.native = o.follow_fork = o.trace_python_allocators = true;
 	{ /* a cluster ending in m, flags and all */
 		char *argv[] = { "python3", "-uBm", "svc", "x" };
 		const char *run[] = { "python3", "-uB", "-m", "memray", "run", "-q", "-o", "/tmp/mg/cap.bin", "-f",
 				      "--native", "--follow-fork", "--trace-python-allocators", "-m", "svc", "x", NULL };
-		const char *stats[] = { "python3", "-m", "memray", "stats", "--json", "-o", "/tmp/mg/stats.json", "-f",
-					"/tmp/mg/cap.bin", NULL };
-		run_cmds(argv, 4, &o, run, stats);
+		const char *probe[] = { "python3", "-uB", "-c", "CODE", "m", "svc", NULL };
+		run_cmds(argv, 4, &o, run, probe);
 	}
 	o.native = o.follow_fork = o.trace_python_allocators = false;
 	{
@@ -535,7 +542,8 @@ static void memray_command_lines(void **state)
 		char *argv[] = { "python3", "-I", "-c", "import sys; sys.exit(3)", "a1" };
 		const char *run[] = { "python3", "-I", "-m", "memray", "run", "-q", "-o", "/tmp/mg/cap.bin", "-f", "-c",
 				      "import sys; sys.exit(3)", "a1", NULL };
-		run_cmds(argv, 5, &o, run, NULL);
+		const char *probe[] = { "python3", "-I", "-c", "CODE", "c", "import sys; sys.exit(3)", NULL };
+		run_cmds(argv, 5, &o, run, probe);
 	}
 	{
 		char *argv[] = { "python3", "--check-hash-based-pycs", "never", "--", "-odd.py", "-v" };
@@ -571,21 +579,21 @@ static void memray_command_errors(void **state)
 		{ 2, { "python3", "app.py" }, true, "Can't compute statistics using a pre-aggregated capture file." },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		struct mg_memray_opts o = { .capture = "c.bin", .stats_out = "s.json", .aggregate = cases[i].aggregate };
+		struct mg_memray_opts o = { .capture = "c.bin", .aggregate = cases[i].aggregate };
 		struct mg_memray_cmds c;
 		char err[ERRLEN] = "";
 		if (mg_memray_commands(cases[i].argv, cases[i].argc, &o, &c, err, sizeof err) != -1)
 			fail_msg("case %zu: expected an error containing \"%s\"", i, cases[i].expect);
 		assert_contains(err, cases[i].expect);
 		assert_null(c.run);
-		assert_null(c.stats);
+		assert_null(c.probe);
 	}
-	struct mg_memray_opts none = { .capture = "c.bin" };
+	struct mg_memray_opts none = { .capture = "" };
 	struct mg_memray_cmds c;
 	char err[ERRLEN];
 	char *argv[] = { "python3", "a.py" };
 	assert_int_equal(mg_memray_commands(argv, 2, &none, &c, err, sizeof err), -1);
-	assert_contains(err, "stats output path are required");
+	assert_contains(err, "a capture path is required");
 }
 
 /* ------------------------------------------------------ memray statuses */
@@ -623,15 +631,21 @@ static void memray_run_statuses(void **state)
 	mg_memray_interpret_run(real_status(3, 0), true, &o);
 	assert_int_equal(o.end, MG_MEMRAY_PROGRAM_EXITED);
 	assert_int_equal(o.code, 3);
-	mg_memray_describe(&o, msg, sizeof msg);
+	mg_memray_describe(&o, NULL, msg, sizeof msg);
 	assert_string_equal(msg, "program exited with status 3");
 	/* output exists without --force, script not found: 1 and no (new) capture */
 	mg_memray_interpret_run(real_status(1, 0), false, &o);
 	assert_int_equal(o.end, MG_MEMRAY_TOOL_FAILED);
 	assert_int_equal(o.code, 1);
 	assert_false(o.capture_usable);
-	mg_memray_describe(&o, msg, sizeof msg);
-	assert_string_equal(msg, "memray failed (exit status 1) before running the program; see its stderr");
+	mg_memray_describe(&o, NULL, msg, sizeof msg);
+	assert_string_equal(msg, "memray failed (exit status 1) before running the program; it printed nothing");
+	/* its last words, not memray's warnings (tests/data/memray-real/run-missing-script.log) */
+	char *log = tu_read_data("memray-real/run-missing-script.log");
+	mg_memray_describe(&o, log, msg, sizeof msg);
+	free(log);
+	assert_string_equal(msg, "memray failed (exit status 1) before running the program: "
+				 "[Errno 2] No such file or directory: 'no_such_script.py'");
 	mg_memray_interpret_run(real_status(2, 0), false, &o); /* argparse */
 	assert_int_equal(o.end, MG_MEMRAY_TOOL_FAILED);
 	assert_int_equal(o.code, 2);
@@ -640,33 +654,33 @@ static void memray_run_statuses(void **state)
 	assert_int_equal(o.end, MG_MEMRAY_PROGRAM_KILLED);
 	assert_int_equal(o.signal, SIGTERM);
 	assert_true(o.capture_usable);
-	mg_memray_describe(&o, msg, sizeof msg);
+	mg_memray_describe(&o, NULL, msg, sizeof msg);
 	assert_string_equal(msg, "program killed by signal 15 (SIGTERM); the memray capture may be partial");
 	mg_memray_interpret_run(real_status(0, SIGKILL), false, &o);
 	assert_int_equal(o.end, MG_MEMRAY_PROGRAM_KILLED);
 	assert_false(o.capture_usable);
 }
 
-static void memray_stats_statuses(void **state)
+/* The probe's statuses, from the real probe run by the real interpreter
+ * (python3; memray itself is not needed: its absence is one of them). */
+static void memray_probe_statuses(void **state)
 {
 	(void)state;
-	char err[ERRLEN];
-	char *aggregate = tu_read_data("memray/stats-aggregate.ERROR.txt");
-	assert_int_equal(mg_memray_interpret_stats(real_status(0, 0), "\nWrote s.json\n", true, err, sizeof err), 0);
-	assert_int_equal(mg_memray_interpret_stats(real_status(1, 0), aggregate, false, err, sizeof err), -1);
-	assert_string_equal(err, "memray stats: the capture was made with --aggregate, and memray cannot compute "
-				 "statistics from an aggregated capture; capture without --aggregate");
-	assert_int_equal(mg_memray_interpret_stats(real_status(1, 0), "No such file: does_not_exist.bin\n", false, err,
-						   sizeof err), -1);
-	assert_contains(err, "the capture file does not exist");
-	assert_int_equal(mg_memray_interpret_stats(real_status(0, 0), "", false, err, sizeof err), -1);
-	assert_string_equal(err, "memray stats: exited 0 but wrote no JSON file");
-	assert_int_equal(mg_memray_interpret_stats(real_status(1, 0), "Traceback...\nOSError: bad capture\n\n", false,
-						   err, sizeof err), -1);
-	assert_string_equal(err, "memray stats: exit status 1: OSError: bad capture");
-	assert_int_equal(mg_memray_interpret_stats(real_status(0, SIGKILL), NULL, false, err, sizeof err), -1);
-	assert_string_equal(err, "memray stats: killed by signal 9");
-	free(aggregate);
+	if (system("python3 -c '' >/dev/null 2>&1") != 0)
+		skip();
+	assert_int_equal(mg_memray_interpret_probe(real_status(0, 0)), MG_MEMRAY_PROBE_OK);
+	assert_int_equal(mg_memray_interpret_probe(real_status(10, 0)), MG_MEMRAY_PROBE_NO_MEMRAY);
+	assert_int_equal(mg_memray_interpret_probe(real_status(13, 0)), MG_MEMRAY_PROBE_NO_MEMRAY_IN_VENV);
+	assert_int_equal(mg_memray_interpret_probe(real_status(11, 0)), MG_MEMRAY_PROBE_NO_MODULE);
+	assert_int_equal(mg_memray_interpret_probe(real_status(12, 0)), MG_MEMRAY_PROBE_NO_SCRIPT);
+	assert_int_equal(mg_memray_interpret_probe(real_status(2, 0)), MG_MEMRAY_PROBE_FAILED);
+	assert_int_equal(mg_memray_interpret_probe(real_status(0, SIGKILL)), MG_MEMRAY_PROBE_FAILED);
+	assert_int_equal(mg_memray_child_capture_pid("capture.bin.13736", "capture.bin"), 13736);
+	assert_int_equal(mg_memray_child_capture_pid("capture.bin", "capture.bin"), 0);
+	assert_int_equal(mg_memray_child_capture_pid("capture.bin.", "capture.bin"), 0);
+	assert_int_equal(mg_memray_child_capture_pid("capture.bin.12x", "capture.bin"), 0);
+	assert_int_equal(mg_memray_child_capture_pid("capture.bin.1234567890", "capture.bin"), 0);
+	assert_int_equal(mg_memray_child_capture_pid("other.bin.12", "capture.bin"), 0);
 }
 
 int main(void)
@@ -689,7 +703,7 @@ int main(void)
 		cmocka_unit_test(memray_command_lines),
 		cmocka_unit_test(memray_command_errors),
 		cmocka_unit_test(memray_run_statuses),
-		cmocka_unit_test(memray_stats_statuses),
+		cmocka_unit_test(memray_probe_statuses),
 	};
 	return cmocka_run_group_tests_name("pyheap", tests, NULL, NULL);
 }

@@ -380,7 +380,7 @@ static void run_under_actions_skips_an_empty_summary(void **state)
 	setenv("GITHUB_ACTIONS", "true", 1);
 	setenv("GITHUB_STEP_SUMMARY", "", 1);
 	setenv("GITHUB_OUTPUT", output, 1);
-	int status = mg_execute(NULL, 0, NULL, NULL, NULL); /* no fixtures: a pass */
+	int status = mg_execute(NULL, 0, NULL, NULL, NULL, NULL); /* no fixtures: a pass */
 	unsetenv("GITHUB_ACTIONS");
 	unsetenv("GITHUB_STEP_SUMMARY");
 	unsetenv("GITHUB_OUTPUT");
