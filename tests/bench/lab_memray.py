@@ -64,7 +64,7 @@ def bench():
     if os.access(py, os.X_OK):
         probe = subprocess.run([py, "-c", "import memray; print(memray.__version__)"], capture_output=True, text=True)
     if probe is None or probe.returncode != 0:
-        skipped("6. memray on the lab", f"no {VENV} with memray (run tests/venv)")
+        skipped("7. memray on the lab", f"no {VENV} with memray (run tests/venv)")
         return
     got = {False: [], True: []}
     with tempfile.TemporaryDirectory(prefix="bench-memray-") as tmp:
@@ -73,7 +73,7 @@ def bench():
                 got[memray].append(one(py, memray, tmp))
     pw, ph = median(w for w, _ in got[False]), median(h for _, h in got[False])
     mw, mh = median(w for w, _ in got[True]), median(h for _, h in got[True])
-    table(f"6. memray {probe.stdout.strip()} on the lab service (--leak {LEAKS}, {REQUESTS} requests;"
+    table(f"7. memray {probe.stdout.strip()} on the lab service (--leak {LEAKS}, {REQUESTS} requests;"
           f" median of {RUNS} interleaved runs)",
           ["run", "wall", "service peak RSS (VmHWM)", "wall ratio", "RSS ratio"],
           [["plain", f"{pw:.2f} s", f"{ph / MiB:.1f} MiB", "1.00x", "1.00x"],
