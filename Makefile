@@ -158,7 +158,7 @@ build/static/share/memgate/python/%.py: gate/heap/python/%.py
 .PHONY: static
 
 # cgroup v2 for real: boots Debian kernels under qemu (see tests/vm/README.md)
-test-vm: build/memgate build/workload build/tests/it_measure
+test-vm: build/memgate build/workload build/tests/it_measure build/tests/it_phases
 	tests/vm/run
 
 bench: build/memgate build/workload
