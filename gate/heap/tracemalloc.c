@@ -61,6 +61,7 @@ static const char *base_pythonpath(const struct mg_fixture *f)
 int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char *err, size_t len)
 {
 	memset(p, 0, sizeof *p);
+	p->dir = (struct mg_tmpdir)MG_TMPDIR_NONE;
 	char helper[PATH_MAX], marks[PATH_MAX + 16] = "";
 	bool found = mg_pyheap_helper_dir(helper, sizeof helper) == 0;
 	/* the phase marks' Python side (memgate_mark, the pytest plugin), for
@@ -81,17 +82,15 @@ int mg_pyheap_prepare(const struct mg_fixture *f, struct mg_pyheap_prep *p, char
 			 "next to memgate; set MEMGATE_PYTHON_DIR to its directory");
 		return -1;
 	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(p->dir, sizeof p->dir, "%s/memgate-pyheap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(p->dir)) {
-		snprintf(err, len, "heap: cannot create a temp dir in %s: " MG_ERRNO_FMT, tmp ? tmp : "/tmp",
-			 MG_ERRNO(errno));
-		p->dir[0] = '\0';
+	/* 0700, and under sudo owned by the invoking user (memgate's file
+	 * system identity), who runs the fixture that writes here; the
+	 * watchdog removes it should memgate be killed */
+	char why[PATH_MAX + 128];
+	if (mg_tmpdir_make(&p->dir, "memgate-pyheap", why, sizeof why) < 0) {
+		snprintf(err, len, "heap: %s", why);
 		return -1;
 	}
-	/* 0700, and under sudo owned by the invoking user (memgate's file
-	 * system identity), who runs the fixture that writes here */
-	snprintf(p->out, sizeof p->out, "%s/heap.json", p->dir);
+	snprintf(p->out, sizeof p->out, "%s/heap.json", p->dir.path);
 	if (asprintf(&p->env[0], "PYTHONPATH=%s:%s%s%s", helper, marks, base && *base ? ":" : "", base ? base : "") < 0 ||
 	    asprintf(&p->env[1], "MEMGATE_PYHEAP_OUT=%s", p->out) < 0 ||
 	    asprintf(&p->env[2], "MEMGATE_PYHEAP_TOP=%d", f->heap.top) < 0) {
@@ -110,7 +109,7 @@ static struct mg_pyheap *new_heap(struct mg_result *r)
 
 void mg_pyheap_collect(const struct mg_fixture *f, struct mg_pyheap_prep *p, struct mg_result *r)
 {
-	if (f->heap.tool != MG_HEAP_TRACEMALLOC || !p->dir[0] || !r->started)
+	if (f->heap.tool != MG_HEAP_TRACEMALLOC || !p->dir.path[0] || !r->started)
 		return;
 	char err[512];
 	if (access(p->out, F_OK) != 0) {
@@ -142,9 +141,7 @@ void mg_pyheap_release(struct mg_pyheap_prep *p)
 {
 	for (int i = 0; i < 3; i++)
 		free(p->env[i]);
-	if (p->dir[0]) {
-		unlink(p->out);
-		rmdir(p->dir);
-	}
+	mg_tmpdir_remove(&p->dir);
 	memset(p, 0, sizeof *p);
+	p->dir = (struct mg_tmpdir)MG_TMPDIR_NONE;
 }

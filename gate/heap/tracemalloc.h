@@ -8,10 +8,11 @@
 #include <limits.h>
 
 #include "config.h"
+#include "tmpdir.h"
 #include "result.h"
 
 struct mg_pyheap_prep {
-	char dir[PATH_MAX];     /* private temp dir for the report; "" when unused */
+	struct mg_tmpdir dir;   /* private temp dir for the report; path "" when unused */
 	char out[PATH_MAX + 32];
 	char *env[4];           /* NULL-terminated "K=V" to add to the run's environment */
 };

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "identity.h"
+#include "tmpdir.h"
 #include "measure/mark.h"
 #include "measure/run.h"
 
@@ -478,18 +479,17 @@ int mg_phases_prepare(struct run *run)
 	ph->peak_now = -1;
 	ph->cg_resets = ph->proc_resets = true;
 	run->mark_env[0][0] = run->mark_env[1][0] = '\0';
-	const char *tmp = getenv("TMPDIR");
-	snprintf(ph->dir, sizeof ph->dir, "%s/memgate-mark-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	/* 0700, and under sudo the invoking user's (the fixture writes to it) */
-	if (!mkdtemp(ph->dir)) {
-		mg_run_error(run->r, "cannot create a temp dir for the phase marks in %s: " MG_ERRNO_FMT,
-			     tmp && *tmp ? tmp : "/tmp", MG_ERRNO(errno));
-		ph->dir[0] = '\0';
+	char err[PATH_MAX + 128];
+	/* 0700, and under sudo the invoking user's (the fixture writes to it);
+	 * the watchdog removes it should memgate be killed */
+	if (mg_tmpdir_make(&ph->dir, "memgate-mark", err, sizeof err) < 0) {
+		mg_run_error(run->r, "phase marks: %s", err);
 		return -1;
 	}
-	snprintf(ph->path, sizeof ph->path, "%s/mark", ph->dir);
-	if (mkfifo(ph->path, 0600) < 0 || (ph->rfd = open(ph->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
-	    (ph->wfd = open(ph->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+	snprintf(ph->path, sizeof ph->path, "%s/mark", ph->dir.path);
+	if (mkfifoat(ph->dir.fd, "mark", 0600) < 0 ||
+	    (ph->rfd = openat(ph->dir.fd, "mark", O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    (ph->wfd = openat(ph->dir.fd, "mark", O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		mg_run_error(run->r, "cannot make the phase mark FIFO %s: " MG_ERRNO_FMT, ph->path, MG_ERRNO(errno));
 		return -1;
 	}
@@ -498,10 +498,10 @@ int mg_phases_prepare(struct run *run)
 	 * is still a working FIFO) */
 	(void)fcntl(ph->wfd, F_SETPIPE_SZ, 1 << 20);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/sync", ph->dir);
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/sync", ph->dir.path);
 	if (n < 0 || (size_t)n >= sizeof sa.sun_path) {
 		/* a TMPDIR too long for a socket path: FIFO marks still work */
-		mg_result_note(run->r, "no MEMGATE_MARK_SYNC: the path %s/sync is too long for a unix socket", ph->dir);
+		mg_result_note(run->r, "no MEMGATE_MARK_SYNC: the path %s/sync is too long for a unix socket", ph->dir.path);
 	} else if ((ph->sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 		   bind(ph->sfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		mg_run_error(run->r, "cannot make the phase mark socket %s: " MG_ERRNO_FMT, sa.sun_path,
@@ -656,11 +656,5 @@ void mg_phases_finish(struct run *run)
 	}
 	ph->nfds = 0;
 	ph->rfd = ph->wfd = ph->sfd = ph->peak_fd = -1;
-	if (ph->dir[0]) {
-		unlink(ph->path);
-		if (ph->spath[0])
-			unlink(ph->spath);
-		rmdir(ph->dir);
-		ph->dir[0] = '\0';
-	}
+	mg_tmpdir_remove(&ph->dir);
 }

@@ -23,6 +23,7 @@
 #include "measure/supervisor.h"
 #include "measure/watchdog.h"
 #include "result.h"
+#include "tmpdir.h"
 
 #define TRACKED_MAX 1024   /* processes remembered for per-process figures */
 #define KEPT_FDS 256       /* statm files kept open, at most */
@@ -83,7 +84,8 @@ struct mg_phases_state {
 	int rfd, wfd;                   /* the mark FIFO: memgate's read end, and a write end it
 					 * keeps so reads never see EOF; -1 */
 	int sfd;                        /* the sync socket (datagrams, each answered once done); -1 */
-	char dir[PATH_MAX], path[PATH_MAX + 16], spath[PATH_MAX + 16];
+	struct mg_tmpdir dir;           /* holds "mark" (the FIFO) and "sync" (the socket) */
+	char path[PATH_MAX + 16], spath[PATH_MAX + 16];
 	char line[512];                 /* a mark line being received */
 	size_t len;
 	long open;                      /* index in r->phases of the running whole-tree phase, or -1 */

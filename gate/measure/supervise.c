@@ -445,7 +445,7 @@ void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, con
 	int64_t cpu0 = self_cpu_ms();
 	struct run run = {.sv = sv, .f = f, .opts = o ? o : &none, .r = r, .main_pid = -1, .wd = {.pid = -1, .fd = -1},
 			  .smp = {.usage_fd = -1, .stat_fd = -1},
-			  .ph = {.rfd = -1, .wfd = -1, .sfd = -1, .peak_fd = -1, .open = -1}};
+			  .ph = {.rfd = -1, .wfd = -1, .sfd = -1, .peak_fd = -1, .open = -1, .dir = MG_TMPDIR_NONE}};
 	run.cg.dirfd = -1;
 	run.aux.dirfd = -1;
 	mg_tree_reader_init(&run.tree);
@@ -487,16 +487,18 @@ void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, con
 		else
 			run.have_aux = true;
 	}
-	/* Nothing starts unguarded: should memgate die, the watchdog kills it. */
+	if (!r->error[0])
+		mg_phases_prepare(&run);
+	/* Nothing starts unguarded: should memgate die, the watchdog kills it
+	 * and removes memgate's temp dirs. */
 	const struct mg_cgroup *guarded[] = {run.have_cg ? &run.cg : NULL, run.have_aux ? &run.aux : NULL};
-	if (!r->error[0] && mg_watchdog_start(&run.wd, guarded, 2, err, sizeof err) < 0)
+	const struct mg_tmpdir *dirs[] = {&run.ph.dir, &run.pyheap.dir};
+	if (!r->error[0] && mg_watchdog_start(&run.wd, guarded, 2, dirs, 2, err, sizeof err) < 0)
 		mg_run_error(r, "%s", err);
 	if (run.wd.pid > 0 && mg_pidset_add(&run.spare, run.wd.pid) < 0)
 		mg_run_error(r, "out of memory");
 	if (!r->error[0])
 		mg_sampler_start(&run);
-	if (!r->error[0])
-		mg_phases_prepare(&run);
 
 	if (!r->error[0] && spawn_main(&run) == 0) {
 		if (run.phase == PH_STARTING) {

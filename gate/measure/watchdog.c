@@ -27,17 +27,33 @@ struct guard {
 	size_t ncg;
 	pid_t memgate;
 	struct mg_proc_ids roots;       /* memgate's direct children it was told */
+	struct mg_tmpdir dirs[MG_WATCHDOG_MAX_DIRS]; /* copies: their descriptors move in close_others */
+	size_t ndirs;
 };
 
-/* Everything but the pipe (and stderr, for its one message) is closed: it
- * must hold nothing of memgate's, least of all a write end of the pipe. */
-static void close_others(int keep)
+/* Everything but the pipe (to fd 3), the temp dirs' descriptors (4 on)
+ * and stderr (for its one message) is closed: it must hold nothing of
+ * memgate's, least of all a write end of the pipe. */
+static void close_others(struct guard *g, int pipe_fd)
 {
-	if (keep != 3 && (dup2(keep, 3) < 0 || close(keep) < 0))
-		_exit(1);
-	if (syscall(SYS_close_range, 4, ~0U, 0) == 0)
+	int *fds[1 + 2 * MG_WATCHDOG_MAX_DIRS], nfds = 0, pfd = pipe_fd;
+	fds[nfds++] = &pfd;
+	for (size_t i = 0; i < g->ndirs; i++) {
+		fds[nfds++] = &g->dirs[i].fd;
+		fds[nfds++] = &g->dirs[i].parent_fd;
+	}
+	/* out of the way first (above anything open), then into place */
+	for (int i = 0; i < nfds; i++)
+		if ((*fds[i] = fcntl(*fds[i], F_DUPFD, 64)) < 0)
+			_exit(1);
+	for (int i = 0; i < nfds; i++) {
+		if (dup2(*fds[i], 3 + i) < 0)
+			_exit(1);
+		*fds[i] = 3 + i;
+	}
+	if (syscall(SYS_close_range, 3 + nfds, ~0U, 0) == 0)
 		return;
-	for (int fd = 4; fd < 65536; fd++) /* before Linux 5.9 */
+	for (int fd = 3 + nfds; fd < 65536; fd++) /* before Linux 5.9 */
 		close(fd);
 }
 
@@ -98,10 +114,12 @@ static void clean_up(struct guard *g)
 		if (mg_cgroup_destroy(&cg, err, sizeof err) < 0)
 			fprintf(stderr, "memgate: watchdog: %s\n", err);
 	}
+	for (size_t i = 0; i < g->ndirs; i++)
+		mg_tmpdir_remove(&g->dirs[i]);
 	fprintf(stderr,
 		"memgate: watchdog: memgate (pid %d) ended without cleaning up; killed %zu process(es) of its "
-		"fixture%s\n",
-		(int)g->memgate, killed, g->ncg ? " and removed its cgroup" : "");
+		"fixture%s%s\n",
+		(int)g->memgate, killed, g->ncg ? " and removed its cgroup" : "", g->ndirs ? " and temp files" : "");
 	mg_tree_reader_free(&t);
 }
 
@@ -116,7 +134,7 @@ static void watchdog_main(struct guard *g, int fd)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	close_others(fd);
+	close_others(g, fd);
 	mg_fs_root_begin(); /* cgroup removal is all it does with files */
 	for (;;) {
 		int32_t pid;
@@ -135,12 +153,16 @@ static void watchdog_main(struct guard *g, int fd)
 	_exit(0);
 }
 
-int mg_watchdog_start(struct mg_watchdog *w, const struct mg_cgroup *const *cgs, size_t ncg, char *err, size_t len)
+int mg_watchdog_start(struct mg_watchdog *w, const struct mg_cgroup *const *cgs, size_t ncg,
+		      const struct mg_tmpdir *const *dirs, size_t ndirs, char *err, size_t len)
 {
 	struct guard g = {.memgate = getpid()};
 	for (size_t i = 0; i < ncg && g.ncg < MG_WATCHDOG_MAX_CGROUPS; i++)
 		if (cgs[i] && cgs[i]->path[0])
 			g.cg[g.ncg++] = cgs[i];
+	for (size_t i = 0; i < ndirs && g.ndirs < MG_WATCHDOG_MAX_DIRS; i++)
+		if (dirs[i] && dirs[i]->path[0])
+			g.dirs[g.ndirs++] = *dirs[i];
 	int p[2];
 	w->pid = -1;
 	w->fd = -1;

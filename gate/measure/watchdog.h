@@ -7,7 +7,8 @@
  * the cgroups it was given (cgroup.kill, or each verified member), which it
  * then removes, and the process trees below the pids it was told, frozen
  * with SIGSTOP until no new process appears, then SIGKILLed, each verified
- * (kill.h). It says so on stderr. Nothing else is ever signalled. */
+ * (kill.h). It removes memgate's temp dirs, and says so on stderr.
+ * Nothing else is ever signalled. */
 #ifndef MG_WATCHDOG_H
 #define MG_WATCHDOG_H
 
@@ -16,17 +17,22 @@
 #include <sys/types.h>
 
 #include "measure/cgroup.h"
+#include "tmpdir.h"
 
 #define MG_WATCHDOG_MAX_CGROUPS 2
+#define MG_WATCHDOG_MAX_DIRS 2
 
 struct mg_watchdog {
 	pid_t pid;              /* -1 when not running */
 	int fd;                 /* memgate's end of the pipe, -1 when closed */
 };
 
-/* Fork the watchdog, guarding the given cgroups (NULL entries skipped).
- * 0, or -1 with err (the fixture must then not start). */
-int mg_watchdog_start(struct mg_watchdog *w, const struct mg_cgroup *const *cgs, size_t ncg, char *err, size_t len);
+/* Fork the watchdog, guarding the given cgroups (NULL entries skipped),
+ * and memgate's temp dirs (NULL or path "" skipped: removed after the kill,
+ * by descriptor, tmpdir.h). 0, or -1 with err (the fixture must then not
+ * start). */
+int mg_watchdog_start(struct mg_watchdog *w, const struct mg_cgroup *const *cgs, size_t ncg,
+		      const struct mg_tmpdir *const *dirs, size_t ndirs, char *err, size_t len);
 /* pid is memgate's direct child, not yet reaped: watch its tree. 0, or -1
  * when the watchdog is gone (it can no longer protect this run). */
 int mg_watchdog_watch(struct mg_watchdog *w, pid_t pid);

@@ -385,8 +385,23 @@ static void test_sigkill_orphans_nothing(void **state)
 {
 	struct mode *m = *state;
 	struct it_run r;
+	/* a TMPDIR of its own: what memgate makes there (the phase mark
+	 * channel) must go with it */
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "/tmp/memgate-it-sigkill-%d", (int)getpid());
+	assert_true(mkdir(tmp, 0777) == 0 || errno == EEXIST);
+	assert_int_equal(chmod(tmp, 01777), 0);
+	const char *old_tmp = getenv("TMPDIR");
+	char saved[PATH_MAX] = "";
+	if (old_tmp)
+		snprintf(saved, sizeof saved, "%s", old_tmp);
+	setenv("TMPDIR", tmp, 1);
 	const char *args[] = {"measure", "--measurement", m->name, "--", it_workload_path(), "tree", "3", "8", "60000", NULL};
 	it_start(&r, args);
+	if (saved[0])
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
 	/* the whole tree: the main process and its three children (the
 	 * watchdog, memgate's other child, names itself memgate-watch) */
 	pid_t tree[64];
@@ -436,6 +451,22 @@ static void test_sigkill_orphans_nothing(void **state)
 		it_sleep_ms(10);
 	}
 	it_assert_no_cgroup_left(r.pid);
+	/* and its temp dirs (the watchdog removes them last) */
+	char pattern[128];
+	snprintf(pattern, sizeof pattern, "%s/memgate-*", tmp);
+	size_t left = 1;
+	for (int i = 0; i < 200 && left; i++) {
+		glob_t g;
+		int rc = glob(pattern, 0, NULL, &g);
+		left = rc == 0 ? g.gl_pathc : 0;
+		if (rc == 0)
+			globfree(&g);
+		if (left)
+			it_sleep_ms(10);
+	}
+	if (left)
+		fail_msg("%zu temp dir(s) of a SIGKILLed memgate left in %s", left, tmp);
+	rmdir(tmp);
 	it_free(&r);
 }
 
