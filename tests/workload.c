@@ -24,7 +24,8 @@
  *                            serve, and after the first request fork WORKERS
  *                            workers that each hold WORKER_MIB (a pre-fork
  *                            server's workers coming up after it is ready)
- *   drive PORT N             N sequential GETs; last line "requests=N"
+ *   drive PORT N [EVERY]     N sequential GETs; last line "requests=N", and
+ *                            "requests=K" every EVERY requests before it
  *   phased PORT START_MIB STEADY_MIB
  *                            a start-up spike of START_MIB, freed before it
  *                            serves, then STEADY_MIB held while it serves
@@ -340,9 +341,13 @@ static int marks(long n, long rounds)
 	return 0;
 }
 
-static int drive(int port, long n)
+static int drive(int port, long n, long every)
 {
 	for (long i = 0; i < n; i++) {
+		if (every > 0 && i > 0 && i % every == 0) {
+			printf("requests=%ld\n", i); /* progress, as load generators print it */
+			fflush(stdout);
+		}
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -420,7 +425,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(m, "marks")) {
 		return marks(arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "drive")) {
-		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3));
+		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3), argc > 4 ? arg(argc, argv, 4) : 0);
 	} else if (!strcmp(m, "busy")) {
 		struct timespec t0, t;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
