@@ -1353,7 +1353,7 @@ int mg_config_load_file(const char *path, struct mg_config *out, char *err, size
 	if (!path)
 		return fail(&c, NULL, "no config path");
 	if (read_all(path, &buf, &len))
-		return fail(&c, NULL, "cannot read: %s (%s)", mg_errname(errno), strerror(errno));
+		return fail(&c, NULL, "cannot read: %s (%s)", MG_ERRNO(errno));
 	rc = load_buffer(&c, buf, len, out);
 	free(buf);
 	return rc;

@@ -27,7 +27,7 @@ static int dump_json(FILE *f, void *ctx, char *err, size_t errlen)
 {
 	const struct json_out *j = ctx;
 	if (json_dumpf(j->doc, f, j->flags) < 0 || fputc('\n', f) == EOF) {
-		snprintf(err, errlen, "cannot serialise the JSON: %s (%s)", mg_errname(errno ? errno : ENOMEM), strerror(errno ? errno : ENOMEM));
+		snprintf(err, errlen, "cannot serialise the JSON: %s (%s)", MG_ERRNO(errno ? errno : ENOMEM));
 		return -1;
 	}
 	return 0;

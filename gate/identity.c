@@ -100,7 +100,7 @@ int mg_fs_as_user(const struct mg_identity *id, char *err, size_t len)
 	 * user through root's groups */
 	if (setgroups((size_t)id->ngroups, id->groups) < 0 || set_fs_ids(id->uid, id->gid) < 0) {
 		snprintf(err, len, "cannot take the file system identity of uid %d (from SUDO_UID): %s (%s)",
-			 (int)id->uid, mg_errname(errno), strerror(errno));
+			 (int)id->uid, MG_ERRNO(errno));
 		return -1;
 	}
 	fs_state.user = true;

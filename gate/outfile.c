@@ -46,7 +46,7 @@ static int dir_writable(const char *path, char *err, size_t len)
 		return -1;
 	}
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
-		snprintf(err, len, "%s: you (uid %d) cannot create files in %s: %s (%s)", path, (int)mg_fs_uid(), dir, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "%s: you (uid %d) cannot create files in %s: %s (%s)", path, (int)mg_fs_uid(), dir, MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;
@@ -55,7 +55,7 @@ static int dir_writable(const char *path, char *err, size_t len)
 static int file_writable(const char *path, char *err, size_t len)
 {
 	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0) {
-		snprintf(err, len, "%s: you may not write this file: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "%s: you may not write this file: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;
@@ -68,18 +68,18 @@ static int finish(FILE *f, const char *path, mg_outfile_fn fn, void *ctx, bool s
 	errno = 0;
 	int rc = fn(f, ctx, err, len);
 	if (rc < 0 && !err[0]) /* fn said nothing: it was the write */
-		snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno ? errno : EIO), strerror(errno ? errno : EIO));
+		snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno ? errno : EIO));
 	if (rc == 0 && (fflush(f) != 0 || ferror(f))) {
-		snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno ? errno : EIO), strerror(errno ? errno : EIO));
+		snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno ? errno : EIO));
 		rc = -1;
 	}
 	/* devices refuse fsync (EINVAL), pipes too: only files are synced */
 	if (rc == 0 && sync && fsync(fileno(f)) < 0) {
-		snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno));
 		rc = -1;
 	}
 	if (fclose(f) != 0 && rc == 0) {
-		snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno));
 		rc = -1;
 	}
 	return rc;
@@ -90,13 +90,13 @@ static int in_place(int fd, const char *path, mg_outfile_fn fn, void *ctx, char 
 {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno));
 		close(fd);
 		return -1;
 	}
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
-		snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno));
 		close(fd);
 		return -1;
 	}
@@ -132,7 +132,7 @@ static int replace(const char *target, const struct stat *old, mode_t mode, bool
 		int e = errno;
 		char why[PATH_MAX + 128];
 		if (dir_writable(target, why, sizeof why) == 0) /* else why says what is wrong with dir */
-			snprintf(why, sizeof why, "cannot create a temporary file in %s: %s (%s)", dir, mg_errname(e), strerror(e));
+			snprintf(why, sizeof why, "cannot create a temporary file in %s: %s (%s)", dir, MG_ERRNO(e));
 		snprintf(err, len, "cannot write %s", why);
 		return -1;
 	}
@@ -148,14 +148,14 @@ static int replace(const char *target, const struct stat *old, mode_t mode, bool
 	}
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
-		snprintf(err, len, "cannot write %s: %s (%s)", target, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot write %s: %s (%s)", target, MG_ERRNO(errno));
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	int rc = finish(f, target, fn, ctx, true, err, len);
 	if (rc == 0 && rename(tmp, target) < 0) {
-		snprintf(err, len, "cannot replace %s: %s (%s)", target, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot replace %s: %s (%s)", target, MG_ERRNO(errno));
 		rc = -1;
 	}
 	if (rc < 0)
@@ -175,7 +175,7 @@ int mg_outfile_write(const char *path, mode_t mode, bool force_mode, mg_outfile_
 	}
 	if (lstat(path, &lst) < 0) {
 		if (errno != ENOENT) {
-			snprintf(err, len, "cannot write %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+			snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno));
 			return -1;
 		}
 		return replace(path, NULL, mode, force_mode, fn, ctx, err, len);
@@ -245,7 +245,7 @@ int mg_outfile_check(const char *path, char *err, size_t len)
 	}
 	if (lstat(path, &lst) < 0) {
 		if (errno != ENOENT) {
-			snprintf(err, len, "%s: %s (%s)", path, mg_errname(errno), strerror(errno));
+			snprintf(err, len, "%s: %s (%s)", path, MG_ERRNO(errno));
 			return -1;
 		}
 		return dir_writable(path, err, len);
@@ -262,7 +262,7 @@ int mg_outfile_check(const char *path, char *err, size_t len)
 			return 0; /* a FIFO: its reader may come */
 		if (S_ISLNK(lst.st_mode) && errno == ENOENT)
 			return dir_writable(path, err, len);
-		snprintf(err, len, "%s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "%s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	int rc = 0;

@@ -180,7 +180,7 @@ static int uninstall(void)
 		return EXIT_USAGE;
 	}
 	if (unlink(path) < 0) {
-		fprintf(stderr, "memgate: cannot remove %s: %s (%s)\n", path, mg_errname(errno), strerror(errno));
+		fprintf(stderr, "memgate: cannot remove %s: %s (%s)\n", path, MG_ERRNO(errno));
 		return EXIT_ERROR;
 	}
 	printf("memgate: removed %s\n", path);

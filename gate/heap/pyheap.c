@@ -189,7 +189,7 @@ static char *read_file(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s (%s)", path, MG_ERRNO(errno));
 		return NULL;
 	}
 	size_t cap = 8192, len = 0, n;
@@ -219,7 +219,7 @@ static char *read_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "%s: read error: %s (%s)", path, MG_ERRNO(errno));
 		free(buf);
 		fclose(f);
 		return NULL;

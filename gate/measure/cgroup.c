@@ -122,7 +122,7 @@ static int find_mount(enum mg_method kind, char *mnt, size_t mntlen, char *mroot
 	struct mg_buf mi = {0};
 	int rc = 0;
 	if (mg_read_file_buf("/proc/self/mountinfo", &mi, 64u << 20) < 0) {
-		snprintf(reason, rlen, "%s: cannot read /proc/self/mountinfo: %s (%s)", kind_label(kind), mg_errname(errno), strerror(errno));
+		snprintf(reason, rlen, "%s: cannot read /proc/self/mountinfo: %s (%s)", kind_label(kind), MG_ERRNO(errno));
 		rc = -1;
 	} else if (mg_parse_mountinfo(mi.p, kind, mnt, mntlen, mroot, mrootlen) < 0) {
 		snprintf(reason, rlen, "%s: no %s mounted", kind_label(kind),
@@ -141,7 +141,7 @@ static int own_cgroup(enum mg_method kind, char *dir, size_t len, char *mnt, siz
 	if (find_mount(kind, mnt, mntlen, mroot, sizeof mroot, reason, rlen) < 0)
 		return -1;
 	if (mg_read_small_file("/proc/self/cgroup", cg, sizeof cg) < 0) {
-		snprintf(reason, rlen, "%s: cannot read /proc/self/cgroup: %s (%s)", kind_label(kind), mg_errname(errno), strerror(errno));
+		snprintf(reason, rlen, "%s: cannot read /proc/self/cgroup: %s (%s)", kind_label(kind), MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_parse_proc_cgroup(cg, kind, path, sizeof path) < 0) {
@@ -224,7 +224,7 @@ int mg_cgroup_make_child(enum mg_method kind, const char *root, struct mg_cgroup
 			break;
 		if (errno == EEXIST)
 			continue;
-		snprintf(reason, len, "%s root not writable: %s (%s) for mkdir %s", kind_label(kind), mg_errname(errno), strerror(errno),
+		snprintf(reason, len, "%s root not writable: %s (%s) for mkdir %s", kind_label(kind), MG_ERRNO(errno),
 			 cg->path);
 		cg->path[0] = '\0';
 		return -1;
@@ -232,7 +232,7 @@ int mg_cgroup_make_child(enum mg_method kind, const char *root, struct mg_cgroup
 	cg->dirfd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dirfd < 0 || mg_cgroup_proc_path(kind, cg->path, cg->proc_path, sizeof cg->proc_path, reason, len) < 0) {
 		if (cg->dirfd < 0)
-			snprintf(reason, len, "%s: cannot open %s: %s (%s)", kind_label(kind), cg->path, mg_errname(errno), strerror(errno));
+			snprintf(reason, len, "%s: cannot open %s: %s (%s)", kind_label(kind), cg->path, MG_ERRNO(errno));
 		else
 			close(cg->dirfd);
 		cg->dirfd = -1;
@@ -390,7 +390,7 @@ static int kill_listed(enum mg_method kind, const char *dir, const char *proc_pa
 	*killed = 0;
 	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
 	if (mg_read_file_buf(path, &t->buf, MG_PID_LIST_MAX) < 0) {
-		snprintf(err, len, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_parse_pid_list(t->buf.p, t->pid_max, &s, why, sizeof why) < 0) {
@@ -400,7 +400,7 @@ static int kill_listed(enum mg_method kind, const char *dir, const char *proc_pa
 	for (size_t i = 0; rc == 0 && i < s.n; i++) {
 		int k = mg_signal_if(s.v[i], SIGKILL, is_member, &m);
 		if (k < 0) {
-			snprintf(err, len, "kill %d: %s (%s)", (int)s.v[i], mg_errname(errno), strerror(errno));
+			snprintf(err, len, "kill %d: %s (%s)", (int)s.v[i], MG_ERRNO(errno));
 			rc = -1;
 		}
 		*killed += k > 0;
@@ -421,7 +421,7 @@ int mg_cg_read_bytes(struct mg_cgroup *cg, const char *file, int64_t *v, char *e
 	if (mg_cg_read(cg, file, buf, sizeof buf) < 0) {
 		if (errno == ENOENT)
 			return 1;
-		snprintf(err, len, "cannot read %s/%s: %s (%s)", cg->path, file, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot read %s/%s: %s (%s)", cg->path, file, MG_ERRNO(errno));
 		return -1;
 	}
 	char *end;
@@ -452,7 +452,7 @@ int mg_cgroup_attach(struct mg_cgroup *cg, pid_t pid, char *err, size_t len)
 	mg_fs_root_end();
 	if (rc < 0) {
 		snprintf(err, len, "%s: cannot move pid %d into %s: %s (%s)", kind_label(cg->kind), (int)pid,
-			 cg->path, mg_errname(errno), strerror(errno));
+			 cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;
@@ -465,7 +465,7 @@ int mg_cgroup_procs(struct mg_cgroup *cg, struct mg_tree_reader *t, struct mg_pi
 	 * kept fd would keep answering with the processes of its first read */
 	snprintf(path, sizeof path, "%s/cgroup.procs", cg->path);
 	if (mg_read_file_buf(path, &t->buf, MG_PID_LIST_MAX) < 0) {
-		snprintf(err, len, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_parse_pid_list(t->buf.p, t->pid_max, out, why, sizeof why) < 0) {
@@ -535,7 +535,7 @@ static int destroy(struct mg_cgroup *cg, char *err, size_t len)
 		struct timespec ts = {0, 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	snprintf(err, len, "cannot remove %s: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+	snprintf(err, len, "cannot remove %s: %s (%s)", cg->path, MG_ERRNO(errno));
 	return -1;
 }
 
@@ -579,7 +579,7 @@ static int remove_tree(enum mg_method kind, const char *dir, struct mg_tree_read
 	}
 	DIR *d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : (snprintf(err, len, "cannot open %s: %s (%s)", dir, mg_errname(errno), strerror(errno)), -1);
+		return errno == ENOENT ? 0 : (snprintf(err, len, "cannot open %s: %s (%s)", dir, MG_ERRNO(errno)), -1);
 	struct dirent *de;
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)))
@@ -603,7 +603,7 @@ static int remove_tree(enum mg_method kind, const char *dir, struct mg_tree_read
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY) {
-			snprintf(err, len, "cannot remove %s: %s (%s)", dir, mg_errname(errno), strerror(errno));
+			snprintf(err, len, "cannot remove %s: %s (%s)", dir, MG_ERRNO(errno));
 			return -1;
 		}
 		struct timespec ts = {0, 5 * 1000 * 1000};

@@ -16,7 +16,7 @@ static int v1_prepare_root(const char *root, bool may_enable, char *reason, size
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/memory.max_usage_in_bytes", root);
 	if (access(path, R_OK) < 0) {
-		snprintf(reason, len, "cgroup v1: %s is not a memory cgroup (%s (%s))", root, mg_errname(errno), strerror(errno));
+		snprintf(reason, len, "cgroup v1: %s is not a memory cgroup (%s (%s))", root, MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;
@@ -27,13 +27,13 @@ static int v1_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t l
 	char v[32];
 	snprintf(v, sizeof v, "%" PRId64, bytes);
 	if (mg_cg_write(cg, "memory.limit_in_bytes", v) < 0) {
-		snprintf(err, len, "cannot set %s/memory.limit_in_bytes: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot set %s/memory.limit_in_bytes: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	/* Without swap accounting the cap could push pages to swap instead of an
 	 * OOM kill; cap memory+swap too when the kernel accounts it. */
 	if (mg_cg_write(cg, "memory.memsw.limit_in_bytes", v) < 0 && errno != ENOENT) {
-		snprintf(err, len, "cannot set %s/memory.memsw.limit_in_bytes: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot set %s/memory.memsw.limit_in_bytes: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;
@@ -54,7 +54,7 @@ static int v1_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t 
 {
 	char buf[256];
 	if (mg_cg_read(cg, "memory.oom_control", buf, sizeof buf) < 0) {
-		snprintf(err, len, "cannot read %s/memory.oom_control: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot read %s/memory.oom_control: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_cg_keyed(buf, "oom_kill", count) < 0)

@@ -26,7 +26,7 @@ static int v2_prepare_root(const char *root, bool may_enable, char *reason, size
 	char path[PATH_MAX + 32], buf[512];
 	snprintf(path, sizeof path, "%s/cgroup.controllers", root);
 	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
-		snprintf(reason, len, "cgroup v2: cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(reason, len, "cgroup v2: cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (!has_word(buf, "memory")) {
@@ -37,7 +37,7 @@ static int v2_prepare_root(const char *root, bool may_enable, char *reason, size
 	}
 	snprintf(path, sizeof path, "%s/cgroup.subtree_control", root);
 	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
-		snprintf(reason, len, "cgroup v2: cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(reason, len, "cgroup v2: cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (has_word(buf, "memory"))
@@ -55,7 +55,7 @@ static int v2_prepare_root(const char *root, bool may_enable, char *reason, size
 				 "(no-internal-processes rule, EBUSY); pass --cgroup-root an empty delegated cgroup",
 				 root);
 		else
-			snprintf(reason, len, "cgroup v2 root not writable: %s (%s) writing %s", mg_errname(e), strerror(e), path);
+			snprintf(reason, len, "cgroup v2 root not writable: %s (%s) writing %s", MG_ERRNO(e), path);
 		errno = e;
 		return -1;
 	}
@@ -87,18 +87,18 @@ static int v2_leaf_enter(const char *own, struct mg_cgroup *cg, char *reason, si
 		return -1;
 	}
 	if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
-		snprintf(reason, len, "cgroup v2: cannot create the leaf %s: %s (%s)", leaf, mg_errname(errno), strerror(errno));
+		snprintf(reason, len, "cgroup v2: cannot create the leaf %s: %s (%s)", leaf, MG_ERRNO(errno));
 		return -1;
 	}
 	if (move_pid(leaf, getpid()) < 0) {
-		snprintf(reason, len, "cgroup v2: cannot move memgate into %s: %s (%s)", leaf, mg_errname(errno), strerror(errno));
+		snprintf(reason, len, "cgroup v2: cannot move memgate into %s: %s (%s)", leaf, MG_ERRNO(errno));
 		rmdir(leaf);
 		return -1;
 	}
 	snprintf(cg->self_leaf, sizeof cg->self_leaf, "%s", leaf);
 	snprintf(cg->self_home, sizeof cg->self_home, "%s", own);
 	if (set_memory(own, true) < 0) {
-		snprintf(reason, len, "cgroup v2: cannot enable memory in %s even from a leaf: %s (%s)", own, mg_errname(errno), strerror(errno));
+		snprintf(reason, len, "cgroup v2: cannot enable memory in %s even from a leaf: %s (%s)", own, MG_ERRNO(errno));
 		char err[128];
 		v2_leaf_leave(cg, err, sizeof err);
 		return -1;
@@ -117,16 +117,16 @@ static int v2_leaf_leave(struct mg_cgroup *cg, char *err, size_t len)
 	int rc = 0;
 	/* Controllers off first: a cgroup that delegates them may hold no process. */
 	if (cg->enabled_memory && set_memory(cg->self_home, false) < 0) {
-		snprintf(err, len, "cannot disable memory in %s: %s (%s)", cg->self_home, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot disable memory in %s: %s (%s)", cg->self_home, MG_ERRNO(errno));
 		rc = -1;
 	}
 	cg->enabled_memory = false;
 	if (rc == 0 && move_pid(cg->self_home, getpid()) < 0) {
-		snprintf(err, len, "cannot move memgate back to %s: %s (%s)", cg->self_home, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot move memgate back to %s: %s (%s)", cg->self_home, MG_ERRNO(errno));
 		rc = -1;
 	}
 	if (rc == 0 && rmdir(cg->self_leaf) < 0 && errno != ENOENT) {
-		snprintf(err, len, "cannot remove %s: %s (%s)", cg->self_leaf, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot remove %s: %s (%s)", cg->self_leaf, MG_ERRNO(errno));
 		rc = -1;
 	}
 	cg->self_leaf[0] = '\0';
@@ -138,12 +138,12 @@ static int v2_set_limit(struct mg_cgroup *cg, int64_t bytes, char *err, size_t l
 	char v[32];
 	snprintf(v, sizeof v, "%" PRId64, bytes);
 	if (mg_cg_write(cg, "memory.max", v) < 0) {
-		snprintf(err, len, "cannot set %s/memory.max: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot set %s/memory.max: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	/* The cap must end in an OOM kill, not in swapping. */
 	if (mg_cg_write(cg, "memory.swap.max", "0") < 0 && errno != ENOENT) {
-		snprintf(err, len, "cannot set %s/memory.swap.max: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot set %s/memory.swap.max: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;
@@ -159,7 +159,7 @@ static int v2_oom_kills(struct mg_cgroup *cg, int64_t *count, char *err, size_t 
 {
 	char buf[512];
 	if (mg_cg_read(cg, "memory.events", buf, sizeof buf) < 0) {
-		snprintf(err, len, "cannot read %s/memory.events: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot read %s/memory.events: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_cg_keyed(buf, "oom_kill", count) < 0)
@@ -172,7 +172,7 @@ static int v2_kill(struct mg_cgroup *cg, struct mg_tree_reader *t, char *err, si
 	if (mg_cg_write(cg, "cgroup.kill", "1") == 0)
 		return 0;
 	if (errno != ENOENT) {
-		snprintf(err, len, "cannot write %s/cgroup.kill: %s (%s)", cg->path, mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot write %s/cgroup.kill: %s (%s)", cg->path, MG_ERRNO(errno));
 		return -1;
 	}
 	/* Before 5.14: kill what is listed; the caller repeats until empty. */

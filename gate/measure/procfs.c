@@ -184,7 +184,7 @@ int mg_read_status(pid_t pid, struct mg_proc_status *st, char *err, size_t errle
 	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
 		if (gone(errno))
 			return 1;
-		snprintf(err, errlen, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_parse_status(buf, st, why, sizeof why) < 0) {
@@ -201,7 +201,7 @@ int mg_read_statm_rss(pid_t pid, long page_size, int64_t *rss_bytes, char *err, 
 	if (mg_read_small_file(path, buf, sizeof buf) < 0) {
 		if (gone(errno))
 			return 1;
-		snprintf(err, errlen, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_parse_statm_rss(buf, page_size, rss_bytes) < 0) {
@@ -228,7 +228,7 @@ int mg_read_pss(pid_t pid, int64_t *pss_bytes, char *err, size_t errlen)
 	if (n < 0) {
 		if (gone(errno))
 			return 1;
-		snprintf(err, errlen, "cannot read %s: %s (%s) (PSS needs Linux >= 4.14)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "cannot read %s: %s (%s) (PSS needs Linux >= 4.14)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	if (n == 0) { /* a zombie's smaps_rollup is empty */
@@ -447,7 +447,7 @@ int mg_list_children(struct mg_tree_reader *t, pid_t pid, struct mg_pidset *out,
 	if (!d) {
 		if (gone(errno))
 			return 0;
-		snprintf(err, errlen, "cannot open %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "cannot open %s: %s (%s)", path, MG_ERRNO(errno));
 		return -1;
 	}
 	struct dirent *de;
@@ -459,7 +459,7 @@ int mg_list_children(struct mg_tree_reader *t, pid_t pid, struct mg_pidset *out,
 		if (mg_read_file_buf(path, &t->buf, MG_PID_LIST_MAX) < 0) {
 			if (gone(errno))
 				continue; /* the thread or the process went away */
-			snprintf(err, errlen, "cannot read %s: %s (%s)", path, mg_errname(errno), strerror(errno));
+			snprintf(err, errlen, "cannot read %s: %s (%s)", path, MG_ERRNO(errno));
 			rc = -1;
 			break;
 		}
@@ -477,7 +477,7 @@ static int scan_descendants(struct mg_tree_reader *t, pid_t root, struct mg_pids
 {
 	DIR *d = opendir("/proc");
 	if (!d) {
-		snprintf(err, errlen, "cannot open /proc: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, errlen, "cannot open /proc: %s (%s)", MG_ERRNO(errno));
 		return -1;
 	}
 	struct pair { pid_t pid, ppid; } *pairs = NULL;

@@ -16,13 +16,13 @@ int mg_free_port(int *port, char *err, size_t len)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, len, "socket: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "socket: %s (%s)", MG_ERRNO(errno));
 		return -1;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof a;
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
-		snprintf(err, len, "cannot find a free port on 127.0.0.1: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "cannot find a free port on 127.0.0.1: %s (%s)", MG_ERRNO(errno));
 		close(fd);
 		return -1;
 	}

@@ -137,10 +137,10 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 		break;
 	case STAGE_IDENTITY:
 		snprintf(err, len, "cannot switch to uid %d (from SUDO_UID) for the %s: %s (%s)",
-			 sp->run_as ? (int)sp->run_as->uid : -1, w, mg_errname(cf.err), strerror(cf.err));
+			 sp->run_as ? (int)sp->run_as->uid : -1, w, MG_ERRNO(cf.err));
 		break;
 	case STAGE_CWD:
-		snprintf(err, len, "cannot change to cwd \"%s\" for the %s: %s (%s)", sp->cwd, w, mg_errname(cf.err), strerror(cf.err));
+		snprintf(err, len, "cannot change to cwd \"%s\" for the %s: %s (%s)", sp->cwd, w, MG_ERRNO(cf.err));
 		break;
 	case STAGE_OUTPUT:
 		snprintf(err, len, "cannot set up the output of the %s%s%s: " MG_ERRNO_FMT, w,
@@ -151,7 +151,7 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 			 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null", w, MG_ERRNO(cf.err));
 		break;
 	default:
-		snprintf(err, len, "%s setup failed (stage %d): %s (%s)", w, cf.stage, mg_errname(cf.err), strerror(cf.err));
+		snprintf(err, len, "%s setup failed (stage %d): %s (%s)", w, cf.stage, MG_ERRNO(cf.err));
 	}
 }
 
@@ -171,7 +171,7 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	out->out_fd = out->err_fd = -1;
 	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
 	    (sp->capture && (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0))) {
-		snprintf(err, len, "pipe: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "pipe: %s (%s)", MG_ERRNO(errno));
 		close_pair(hold), close_pair(status), close_pair(o), close_pair(e);
 		return -1;
 	}
@@ -204,13 +204,13 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	if (pid < 0) {
 		close(hold[1]);
 		close(status[0]);
-		snprintf(err, len, "fork: %s (%s)", mg_errname(fork_errno), strerror(fork_errno));
+		snprintf(err, len, "fork: %s (%s)", MG_ERRNO(fork_errno));
 		return -1;
 	}
 	out->pid = pid;
 	/* Ours become non-blocking for poll (the child's ends stay blocking). */
 	if (sp->capture && (fcntl(o[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(e[0], F_SETFL, O_NONBLOCK) < 0)) {
-		snprintf(err, len, "fcntl(O_NONBLOCK): %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "fcntl(O_NONBLOCK): %s (%s)", MG_ERRNO(errno));
 		close(hold[1]); /* the child sees EOF and exits without exec */
 		close(status[0]);
 		return -1;

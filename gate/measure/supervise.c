@@ -249,7 +249,7 @@ static bool take_signals(struct run *run)
 		return true;
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		mg_run_error(run->r, "signalfd read: %s (%s)", mg_errname(errno), strerror(errno));
+		mg_run_error(run->r, "signalfd read: %s (%s)", MG_ERRNO(errno));
 	return false;
 }
 

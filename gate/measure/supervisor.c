@@ -18,14 +18,14 @@ int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len)
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaddset(&sv->waited, sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &sv->waited, &sv->child_mask) < 0) {
-		snprintf(err, len, "sigprocmask: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "sigprocmask: %s (%s)", MG_ERRNO(errno));
 		return -1;
 	}
 	/* Signals arrive as reads on an fd, so one poll() waits for them, the
 	 * next sample, and the service's and driver's output at once. */
 	sv->sigfd = signalfd(-1, &sv->waited, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sv->sigfd < 0) {
-		snprintf(err, len, "signalfd: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "signalfd: %s (%s)", MG_ERRNO(errno));
 		return -1;
 	}
 	if (mg_identity_from_env(&sv->run_as, err, len) < 0)
@@ -33,7 +33,7 @@ int mg_supervisor_init(struct mg_supervisor *sv, char *err, size_t len)
 	/* Orphans of the fixture (double-forked daemons) are re-parented to us,
 	 * so they stay measurable, killable and reapable (ru_maxrss). */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		snprintf(err, len, "prctl(PR_SET_CHILD_SUBREAPER): %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "prctl(PR_SET_CHILD_SUBREAPER): %s (%s)", MG_ERRNO(errno));
 		return -1;
 	}
 	return 0;

@@ -167,12 +167,12 @@ int mg_watchdog_start(struct mg_watchdog *w, const struct mg_cgroup *const *cgs,
 	w->pid = -1;
 	w->fd = -1;
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(err, len, "watchdog: pipe: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "watchdog: pipe: %s (%s)", MG_ERRNO(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		snprintf(err, len, "watchdog: fork: %s (%s)", mg_errname(errno), strerror(errno));
+		snprintf(err, len, "watchdog: fork: %s (%s)", MG_ERRNO(errno));
 		close(p[0]);
 		close(p[1]);
 		return -1;
