@@ -2169,6 +2169,68 @@ static void baseline_keys_are_checked(void **state)
 	json_decref(rep);
 }
 
+/* ------------------------------------------------------------- phases */
+
+/* fixtures[0].phases[i] of a report */
+static json_t *phase_at(json_t *rep, size_t i)
+{
+	return json_array_get(json_object_get(json_array_get(json_object_get(rep, "fixtures"), 0), "phases"), i);
+}
+
+/* What report_load leaves to the view, checked there, each message naming
+ * the path: the window, "exact", "pid", "peak" and the limits' keys. */
+static void phases_are_checked(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("phased");
+	json_t *p = phase_at(rep, 1);
+	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_object_set_new(p, "from_ms", json_string("160"));
+	assert_rejected(rep, "fixtures[0].phases[1].from_ms: expected a non-negative integer, got a string");
+	json_object_set_new(p, "from_ms", json_integer(400));
+	assert_rejected(rep, "fixtures[0].phases[1].to_ms: expected at least from_ms (400), got 328");
+	json_object_set_new(p, "from_ms", json_integer(160));
+	json_object_del(p, "exact");
+	assert_rejected(rep, "fixtures[0].phases[1].exact: missing (expected true or false)");
+	json_object_set_new(p, "exact", json_integer(1));
+	assert_rejected(rep, "fixtures[0].phases[1].exact: expected true or false, got an integer");
+	json_object_set_new(p, "exact", json_false());
+	json_object_set_new(p, "pid", json_integer(-3));
+	assert_rejected(rep, "fixtures[0].phases[1].pid: expected a non-negative integer, got -3");
+	json_object_set_new(p, "pid", json_integer(4242));
+	json_t *peak = json_incref(json_object_get(p, "peak"));
+	json_object_del(p, "peak");
+	assert_rejected(rep, "fixtures[0].phases[1].peak: missing (expected an object)");
+	json_object_set_new(p, "peak", json_null());
+	assert_rejected(rep, "fixtures[0].phases[1].peak: expected an object, got null");
+	json_object_set_new(p, "peak", peak);
+	json_t *l1 = json_array_get(json_object_get(p, "limits"), 1);
+	json_object_del(l1, "ok");
+	assert_rejected(rep, "fixtures[0].phases[1].limits[1].ok: missing (expected true or false)");
+	json_object_set_new(l1, "ok", json_true());
+	json_object_set_new(l1, "delta_bytes", json_real(0.5));
+	assert_rejected(rep, "fixtures[0].phases[1].limits[1].delta_bytes: expected an integer or null, got a number "
+			     "with a fraction");
+	json_object_del(l1, "delta_bytes");
+	json_object_set_new(p, "baseline", json_pack("[{s:s}]", "metric", "tree_rss"));
+	assert_rejected(rep, "fixtures[0].phases[1].baseline[0].value_bytes: missing (expected an integer or null)");
+	json_object_set_new(p, "baseline", json_string("none"));
+	assert_rejected(rep, "fixtures[0].phases[1].baseline: expected an array, got a string");
+	json_object_del(p, "baseline");
+	json_object_del(p, "limits");
+	assert_rejected(rep, "fixtures[0].phases[1].limits: missing (expected an array)");
+	json_object_set_new(p, "limits", json_array());
+	/* the newer figures may be absent; a phase of another fixture is
+	 * checked the same way */
+	json_object_del(peak, "cgroup_anon_bytes");
+	json_object_del(peak, "tree_pss_bytes");
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_object_set_new(json_array_get(json_object_get(rep, "fixtures"), 0), "phases", json_integer(3));
+	assert_rejected(rep, "fixtures[0].phases: expected an array, got an integer");
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2224,6 +2286,7 @@ int main(void)
 		cmocka_unit_test(baseline_junit),
 		cmocka_unit_test(baseline_svg),
 		cmocka_unit_test(baseline_keys_are_checked),
+		cmocka_unit_test(phases_are_checked),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
