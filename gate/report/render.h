@@ -41,11 +41,14 @@ int mg_render_check(json_t *report, char *err, size_t errlen);
  * "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%", "  OVER BASELINE" past the
  * tolerance; without baseline keys the output is unchanged. A surprising
  * figure gets a line under it ("          ^ shared pages counted once per
- * process: ..."), a lost cgroup one line under the verdict. */
+ * process: ..."), a lost cgroup one line under the verdict. A fixture with
+ * more than one phase, or a phase limit, gets "        phases: 21, 6
+ * failing; ..." and at most 10 phase lines (mg_rv_phase_order). */
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes; a
  * "vs baseline" column in a fixture's metrics table when any of its
- * metrics (limited or not) was compared with a baseline. */
+ * metrics (limited or not) was compared with a baseline; a phase table
+ * (at most 10 rows) where the text has its phase lines. */
 int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
 /* The same within `budget` bytes: charts, then per-fixture details, then
  * overview rows are dropped (each replaced by a one-line note) to fit. */
