@@ -62,7 +62,8 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
  * the metric that failed it (tree RSS unless a cgroup or cgroup_anon limit
  * did), its limit, the growth fit when growth failed, and how the run
  * ended; with a baseline, a "vs baseline: tree_rss +12.3 MiB (+6.8%)" line
- * under the panel title. */
+ * under the panel title; with phases shown, lanes of labelled phase bands
+ * over the time axis (at most 24 bands: the failing, then the highest). */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub Actions: markdown to the step summary, outputs (verdict, report,
  * peak_<name>) to the output file, ::error annotations (at most 10). */

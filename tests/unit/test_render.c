@@ -2371,9 +2371,54 @@ static void few_phases_in_order(void **state)
 	json_decref(rep);
 }
 
+/* 400 phases: 24 bands drawn, the failing among them, the rest said
+ * under the plot; scoped phases of 6 processes: 4 lanes at most; names
+ * escaped; a name that does not fit is not drawn, its test's own name
+ * (after "::") is when that fits. */
+static void svg_phase_bands(void **state)
+{
+	(void)state;
+	json_t *f = fixture("tests", "fail", 300 * MIB, 0), *ph = json_array();
+	char name[64];
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof name, "tests/test_api.py::t%03d", i);
+		json_array_append_new(ph, phase_obj(name, (json_int_t)i * 3, (json_int_t)i * 3 + 3,
+						    (json_int_t)(i == 77 ? 150 : 40 + i % 90) * MIB, 140 * MIB));
+	}
+	json_object_set_new(f, "phases", ph);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_svg, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_int_equal(count(r.out, "</rect>"), 24);
+	assert_int_equal(count(r.out, "stroke=\"#d62728\" stroke-width=\"0.8\""), 1); /* t077, failing */
+	assert_contains(r.out, "<title>tests/test_api.py::t077: cgroup 150.0 MiB, limit 140.0 MiB (over), 3 ms, exact</title>");
+	assert_contains(r.out, ">24 of 400 phases drawn (the failing, then the highest)</text>");
+	assert_int_equal(count(r.out, ">phases</text>"), 1);
+	free(r.out);
+	/* 6 processes' scoped phases, one wide phase with markup in its name */
+	json_array_clear(ph);
+	for (int i = 0; i < 12; i++) {
+		snprintf(name, sizeof name, "m.py::w%d", i);
+		json_t *p = phase_obj(name, (json_int_t)i * 100, (json_int_t)i * 100 + 90, 30 * MIB, 0);
+		json_object_set_new(p, "pid", json_integer(1000 + i % 6));
+		json_array_append_new(ph, p);
+	}
+	json_array_append_new(ph, phase_obj("a<b>&\"c\"", 0, 1500, 10 * MIB, 0));
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_int_equal(count(r.out, ">pid 10"), 3); /* lanes: the whole tree, 1000, 1001, 1002 */
+	assert_int_equal(count(r.out, "</rect>"), 1 + 6);
+	assert_contains(r.out, ">a&lt;b&gt;&amp;&quot;c&quot;</text>");
+	assert_contains(r.out, ">w0</text>"); /* 90 ms is ~44 px: "m.py::w0" is too wide */
+	free(r.out);
+	json_decref(rep);
+}
+
 /* One report per case the phase tables, bands and testcases are for, each
  * of one real run on this host (cgroup v1, 10 ms), with the markdown it
- * renders to (its .txt is checked with the other real reports):
+ * renders to, markdown and SVG (its .txt is checked with the other real
+ * reports):
  *   phased   service: workload phased {port} 300 50, driver drive 3000;
  *            startup over its cgroup limit, load and shutdown within
  *   marked   measure -- workload phases 200 80: a program's own marks
@@ -2381,7 +2426,8 @@ static void few_phases_in_order(void **state)
  *            limit and one test's own: 6 of 20 tests over
  *   xdist    the same with -n 2: scoped, overlapping phases, 8 over
  * Regenerate one with `build/memgate report -f markdown
- * tests/data/reports/X.json -o tests/data/reports/X.md` and look at it. */
+ * tests/data/reports/X.json -o tests/data/reports/X.md` (svg likewise)
+ * and look at it. */
 static void phases_golden(void **state)
 {
 	(void)state;
@@ -2389,7 +2435,7 @@ static void phases_golden(void **state)
 	static const struct {
 		const char *ext;
 		render_fn fn;
-	} outs[] = {{"md", mg_render_markdown}};
+	} outs[] = {{"md", mg_render_markdown}, {"svg", mg_render_svg}};
 	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
 		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
 			char path[128];
@@ -2465,6 +2511,7 @@ int main(void)
 		cmocka_unit_test(one_phase_renders_as_before),
 		cmocka_unit_test(many_phases_few_lines),
 		cmocka_unit_test(few_phases_in_order),
+		cmocka_unit_test(svg_phase_bands),
 		cmocka_unit_test(phases_golden),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
