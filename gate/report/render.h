@@ -55,7 +55,8 @@ int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
 int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen);
 /* JUnit XML: one testsuite, a testcase per fixture x limit plus one "run"
  * testcase per fixture, plus one per metric without a limit compared with
- * a baseline. A metric over its baseline fails with type="baseline"; the
+ * a baseline, plus one "fixture/phase" per phase with a limit (or over its
+ * baseline), failing with the figure against the limit. A metric over its baseline fails with type="baseline"; the
  * delta is in the failure message and in <system-out>. */
 int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
 /* A self-contained SVG: one panel per fixture, over time the series of

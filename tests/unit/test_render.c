@@ -1098,6 +1098,10 @@ static void junit_counts_agree_with_verdicts(void **state)
 			json_t *f = json_array_get(fx, k);
 			tests += 1 + json_array_size(json_object_get(f, "limits")) +
 				 json_array_size(json_object_get(f, "baseline"));
+			json_t *ph = json_object_get(f, "phases"), *pk;
+			size_t pi;
+			json_array_foreach(ph, pi, pk) /* a phase with a limit has its testcase */
+				tests += json_array_size(json_object_get(pk, "limits")) > 0;
 			if (strcmp(json_string_value(json_object_get(f, "verdict")), "pass") == 0)
 				continue;
 			/* the failure/error is inside this fixture's testcases */
@@ -2415,10 +2419,70 @@ static void svg_phase_bands(void **state)
 	json_decref(rep);
 }
 
+/* A phase with a limit is a testcase "fixture/phase" that fails as the
+ * phase does, and then the run testcase does not fail too; a limit that
+ * could not be checked is an error; a phase over its baseline without a
+ * limit gets a testcase too. */
+static void junit_phase_testcases(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "fail", 60 * MIB, 0), *ph = json_array();
+	json_array_append_new(ph, phase_obj("startup", 0, 250, 80 * MIB, 64 * MIB));
+	json_array_append_new(ph, phase_obj("load", 250, 1400, 50 * MIB, 0));
+	json_array_append_new(ph, phase_obj("shutdown", 1400, 1500, 20 * MIB, 64 * MIB));
+	json_object_set_new(f, "phases", ph);
+	add_reason(f, "phase startup: cgroup 80.0 MiB > limit 64.0 MiB");
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "<testsuite name=\"memgate\" tests=\"3\" failures=\"1\" errors=\"0\"");
+	assert_contains(r.out, "  <testcase classname=\"svc\" name=\"svc/startup\" time=\"0.250\">\n"
+			       "    <failure message=\"phase startup: cgroup 80.0 MiB &gt; limit 64.0 MiB\" type=\"limit\">"
+			       "cgroup 80.0 MiB &gt; limit 64.0 MiB</failure>\n"
+			       "    <system-out>cgroup 80.0 MiB &gt; limit 64.0 MiB; 250 ms, exact</system-out>\n");
+	assert_contains(r.out, "  <testcase classname=\"svc\" name=\"svc/shutdown\" time=\"0.100\">\n"
+			       "    <system-out>cgroup 20.0 MiB, limit 64.0 MiB; 100 ms, exact</system-out>\n");
+	assert_null(strstr(r.out, "svc/load")); /* no limit */
+	free(r.out);
+	/* not measured: an error, on the phase's testcase only */
+	json_t *sd = json_array_get(ph, 2), *l = json_array_get(json_object_get(sd, "limits"), 0);
+	json_object_set_new(l, "value_bytes", json_null());
+	json_object_set_new(l, "ok", json_false());
+	json_object_set_new(sd, "verdict", json_string("error"));
+	json_array_set_new(ph, 0, phase_obj("startup", 0, 250, 60 * MIB, 64 * MIB));
+	json_array_clear(json_object_get(f, "reasons"));
+	add_reason(f, "phase shutdown: cgroup limit 64.0 MiB cannot be checked: not measured for this phase");
+	json_object_set_new(f, "verdict", json_string("error"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"3\" failures=\"0\" errors=\"1\"");
+	assert_contains(r.out, "<error message=\"cgroup limit 64.0 MiB cannot be checked: not measured for this phase\" "
+			       "type=\"not-measured\">");
+	free(r.out);
+	/* over its baseline, without a limit */
+	json_array_set_new(ph, 2, phase_obj("shutdown", 1400, 1500, 20 * MIB, 64 * MIB));
+	json_t *load = json_array_get(ph, 1);
+	json_object_set_new(load, "baseline", json_pack("[{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:b}]", "metric", "cgroup",
+							"value_bytes", 50 * MIB, "baseline_bytes", 30 * MIB, "delta_bytes",
+							20 * MIB, "delta_pct", 66.67, "allowed_pct", 10.0, "allowed_bytes",
+							4 * MIB, "baseline_ok", 0));
+	json_object_set_new(load, "verdict", json_string("fail"));
+	json_object_set_new(f, "verdict", json_string("fail"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"4\" failures=\"1\" errors=\"0\"");
+	assert_contains(r.out, "  <testcase classname=\"svc\" name=\"svc/load\" time=\"1.150\">\n"
+			       "    <failure message=\"phase load: cgroup 50.0 MiB is +20.0 MiB, +66.7% over the baseline "
+			       "30.0 MiB (allowed +10%, +4.0 MiB)\" type=\"baseline\">cgroup 50.0 MiB, vs baseline 30.0 MiB: "
+			       "+20.0 MiB, +66.7%</failure>\n"
+			       "    <system-out>1.15 s, exact, vs baseline 30.0 MiB: +20.0 MiB, +66.7%</system-out>\n");
+	free(r.out);
+	json_decref(rep);
+}
+
 /* One report per case the phase tables, bands and testcases are for, each
  * of one real run on this host (cgroup v1, 10 ms), with the markdown it
- * renders to, markdown and SVG (its .txt is checked with the other real
- * reports):
+ * renders to, markdown, SVG and JUnit (its .txt is checked with the other
+ * real reports):
  *   phased   service: workload phased {port} 300 50, driver drive 3000;
  *            startup over its cgroup limit, load and shutdown within
  *   marked   measure -- workload phases 200 80: a program's own marks
@@ -2435,7 +2499,7 @@ static void phases_golden(void **state)
 	static const struct {
 		const char *ext;
 		render_fn fn;
-	} outs[] = {{"md", mg_render_markdown}, {"svg", mg_render_svg}};
+	} outs[] = {{"md", mg_render_markdown}, {"svg", mg_render_svg}, {"junit.xml", mg_render_junit}};
 	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
 		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
 			char path[128];
@@ -2512,6 +2576,7 @@ int main(void)
 		cmocka_unit_test(many_phases_few_lines),
 		cmocka_unit_test(few_phases_in_order),
 		cmocka_unit_test(svg_phase_bands),
+		cmocka_unit_test(junit_phase_testcases),
 		cmocka_unit_test(phases_golden),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
