@@ -607,6 +607,35 @@ void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p,
 			row->cmp = &p->baseline[i];
 }
 
+const struct mg_rv_metric *mg_rv_phase_regression(const struct mg_rv_phase *p)
+{
+	for (size_t i = 0; i < p->nlimits; i++)
+		if (p->limits[i].has_delta && !p->limits[i].baseline_ok)
+			return &p->limits[i];
+	for (size_t i = 0; i < p->nbaseline; i++)
+		if (!p->baseline[i].baseline_ok)
+			return &p->baseline[i];
+	return NULL;
+}
+
+void mg_rv_phase_failure(const struct mg_rv_phase *p, char *buf, size_t len)
+{
+	const struct mg_rv_metric *l = worst_limit(p), *c = mg_rv_phase_regression(p);
+	char v[48], lim[48];
+	buf[0] = '\0';
+	if (l && !l->ok) {
+		mg_format_mib(l->limit_bytes, lim, sizeof lim);
+		if (!l->has_value) {
+			snprintf(buf, len, "%s limit %s cannot be checked: not measured for this phase", l->metric, lim);
+			return;
+		}
+		mg_format_mib(l->value_bytes, v, sizeof v);
+		snprintf(buf, len, "%s %s > limit %s", l->metric, v, lim);
+	} else if (c) {
+		mg_rv_baseline_text(c, buf, len);
+	}
+}
+
 struct phase_rank {
 	size_t index;
 	int rank;       /* 0 error, 1 fail, 2 pass */

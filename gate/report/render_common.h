@@ -137,6 +137,14 @@ struct mg_rv_phase_row {
 };
 void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, struct mg_rv_phase_row *row);
 
+/* Why a phase is not passing, from its structured data: its worst limit
+ * ("cgroup 301.0 MiB > limit 256.0 MiB", "cgroup limit 64.0 MiB cannot
+ * be checked: not measured for this phase"), else its first comparison
+ * over the baseline (mg_rv_baseline_text); "" for a phase that passes. */
+void mg_rv_phase_failure(const struct mg_rv_phase *p, char *buf, size_t len);
+/* Its first comparison over the baseline's tolerance, or NULL. */
+const struct mg_rv_metric *mg_rv_phase_regression(const struct mg_rv_phase *p);
+
 /* Rows shown in a phase table: the rest are counted. */
 #define MG_RV_PHASE_ROWS 10
 /* The phases to show, at most max of them, as indices into f->phases: the

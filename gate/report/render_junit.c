@@ -122,20 +122,9 @@ static void baseline_case(const struct mg_rv_metric *b, struct testcase *tc)
 
 /* A phase gets a testcase when it has a limit, or a comparison with a
  * baseline that it failed. */
-static bool phase_regressed(const struct mg_rv_phase *p)
-{
-	for (size_t i = 0; i < p->nlimits; i++)
-		if (p->limits[i].has_delta && !p->limits[i].baseline_ok)
-			return true;
-	for (size_t i = 0; i < p->nbaseline; i++)
-		if (!p->baseline[i].baseline_ok)
-			return true;
-	return false;
-}
-
 static bool phase_case_wanted(const struct mg_rv_phase *p)
 {
-	return p->nlimits > 0 || phase_regressed(p);
+	return p->nlimits > 0 || mg_rv_phase_regression(p);
 }
 
 static size_t phase_cases(const struct mg_rv_fixture *f)
@@ -208,27 +197,16 @@ static void phase_case(const struct mg_rv_fixture *f, const struct mg_rv_phase *
 	}
 	if (row.cmp)
 		vs_baseline(tc->out, sizeof tc->out, row.cmp);
+	mg_rv_phase_failure(p, line, sizeof line);
 	if (row.limit && !row.limit->has_value) {
 		tc->status = ST_ERROR;
 		tc->type = "not-measured";
-		phase_check_text(row.limit, tc->message, sizeof tc->message);
-	} else if (row.limit && !row.limit->ok) {
+		snprintf(tc->message, sizeof tc->message, "%s", line);
+	} else if (*line) {
 		tc->status = ST_FAILURE;
-		tc->type = "limit";
-		phase_check_text(row.limit, line, sizeof line);
-		snprintf(tc->message, sizeof tc->message, "phase %s: %s%s", p->name, line, p->exact ? "" : " (sampled)");
-	} else if (phase_regressed(p)) {
-		tc->status = ST_FAILURE;
-		tc->type = "baseline";
-		const struct mg_rv_metric *c = NULL;
-		for (size_t i = 0; !c && i < p->nlimits; i++)
-			if (p->limits[i].has_delta && !p->limits[i].baseline_ok)
-				c = &p->limits[i];
-		for (size_t i = 0; !c && i < p->nbaseline; i++)
-			if (!p->baseline[i].baseline_ok)
-				c = &p->baseline[i];
-		mg_rv_baseline_text(c, line, sizeof line);
-		snprintf(tc->message, sizeof tc->message, "phase %s: %s", p->name, line);
+		tc->type = row.limit && !row.limit->ok ? "limit" : "baseline";
+		snprintf(tc->message, sizeof tc->message, "phase %.160s: %.300s%s", p->name, line,
+			 row.limit && !row.limit->ok && !p->exact ? " (sampled)" : "");
 	}
 }
 
