@@ -342,9 +342,18 @@ static void write_case(FILE *out, const struct testcase *tc)
 			mg_xml_escape(out, tc->details->v[i]);
 			fputs(i + 1 < tc->details->n ? "\n" : "", out);
 		}
-		if (tc->body)
-			mg_xml_escape(out, tc->body);
-		else if (!tc->details)
+		for (const char *b = tc->body; b && *b;) { /* its lines, as the details' */
+			size_t len = strcspn(b, "\n");
+			char *line = strndup(b, len);
+			if (line)
+				mg_xml_escape(out, line);
+			free(line);
+			b += len;
+			if (*b == '\n' && b[1])
+				fputc(*b, out);
+			b += *b == '\n';
+		}
+		if (!tc->body && !tc->details)
 			mg_xml_escape(out, tc->message);
 		for (size_t i = 0; i < tc->nwhy; i++) {
 			fputc('\n', out);

@@ -152,7 +152,7 @@ static void assert_well_formed_xml(const char *text)
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
 					   "oom", "timeout", "service", "python", "baseline",
 					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
-					   "cadence", "procpool", "phased", "marked", "pytest", "xdist"};
+					   "cadence", "procpool", "phased", "marked", "pytest", "xdist", "phasebase"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -1100,8 +1100,14 @@ static void junit_counts_agree_with_verdicts(void **state)
 				 json_array_size(json_object_get(f, "baseline"));
 			json_t *ph = json_object_get(f, "phases"), *pk;
 			size_t pi;
-			json_array_foreach(ph, pi, pk) /* a phase with a limit has its testcase */
-				tests += json_array_size(json_object_get(pk, "limits")) > 0;
+			json_array_foreach(ph, pi, pk) { /* with a limit, or over its baseline: a testcase */
+				json_t *b, *bl = json_object_get(pk, "baseline");
+				size_t bi;
+				bool over = false;
+				json_array_foreach(bl, bi, b)
+					over |= json_is_false(json_object_get(b, "baseline_ok"));
+				tests += json_array_size(json_object_get(pk, "limits")) > 0 || over;
+			}
 			if (strcmp(json_string_value(json_object_get(f, "verdict")), "pass") == 0)
 				continue;
 			/* the failure/error is inside this fixture's testcases */
@@ -2489,13 +2495,16 @@ static void junit_phase_testcases(void **state)
  *   pytest   pytest -p memgate_pytest on tests/data/pytest-phases, a glob
  *            limit and one test's own: 6 of 20 tests over
  *   xdist    the same with -n 2: scoped, overlapping phases, 8 over
+ *   phasebase  phased's config again, --baseline an edited copy of phased
+ *            (load's figures 12 MiB lower, a phase "warmup" added): load
+ *            over its baseline, warmup a note
  * Regenerate one with `build/memgate report -f markdown
  * tests/data/reports/X.json -o tests/data/reports/X.md` (svg likewise)
  * and look at it. */
 static void phases_golden(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"phased", "marked", "pytest", "xdist"};
+	static const char *const names[] = {"phased", "marked", "pytest", "xdist", "phasebase"};
 	static const struct {
 		const char *ext;
 		render_fn fn;
