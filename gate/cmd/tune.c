@@ -239,7 +239,7 @@ static size_t updates_for(const struct mg_tune_fixture *tf, struct mg_limit_upda
 		const struct mg_tune_metric *m = mg_tune_find(tf, mg_tune_metric_at(i));
 		any_limit |= tf->current[i] != MG_NO_LIMIT;
 		if (m && tf->current[i] != MG_NO_LIMIT)
-			u[n++] = (struct mg_limit_update){ tf->name, m->metric, m->proposed, m->proposed_bytes };
+			u[n++] = (struct mg_limit_update){ tf->name, m->metric, m->proposed, m->proposed_bytes, NULL };
 		else if (!m && tf->current[i] != MG_NO_LIMIT && !tf->failed_run)
 			fprintf(stderr, "memgate: tune: %s: %s has a limit but no proposal (not measured "
 					"in every run); left as it is\n", tf->name,
@@ -247,7 +247,7 @@ static size_t updates_for(const struct mg_tune_fixture *tf, struct mg_limit_upda
 	}
 	const struct mg_tune_metric *rss = mg_tune_find(tf, MG_METRIC_TREE_RSS);
 	if (!any_limit && rss)
-		u[n++] = (struct mg_limit_update){ tf->name, rss->metric, rss->proposed, rss->proposed_bytes };
+		u[n++] = (struct mg_limit_update){ tf->name, rss->metric, rss->proposed, rss->proposed_bytes, NULL };
 	return n;
 }
 
