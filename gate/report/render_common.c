@@ -592,12 +592,14 @@ static const struct mg_rv_metric *worst_limit(const struct mg_rv_phase *p)
 	return w;
 }
 
-void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, struct mg_rv_phase_row *row)
+/* The row, given the fixture's phase metric (found once: it looks at
+ * every phase). */
+static void phase_row(const char *fixture_metric, const struct mg_rv_phase *p, struct mg_rv_phase_row *row)
 {
 	memset(row, 0, sizeof *row);
 	row->p = p;
 	row->limit = worst_limit(p);
-	row->metric = row->limit ? row->limit->metric : mg_rv_phase_metric(f);
+	row->metric = row->limit ? row->limit->metric : fixture_metric;
 	row->value = row->limit ? (row->limit->has_value ? row->limit->value_bytes : MG_NULL_FIG)
 				: mg_rv_phase_value(p, row->metric);
 	if (row->limit && row->limit->has_delta)
@@ -605,6 +607,11 @@ void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p,
 	for (size_t i = 0; !row->cmp && i < p->nbaseline; i++)
 		if (strcmp(p->baseline[i].metric, row->metric) == 0)
 			row->cmp = &p->baseline[i];
+}
+
+void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, struct mg_rv_phase_row *row)
+{
+	phase_row(mg_rv_phase_metric(f), p, row);
 }
 
 const struct mg_rv_metric *mg_rv_phase_regression(const struct mg_rv_phase *p)
@@ -676,11 +683,12 @@ size_t mg_rv_phase_order(const struct mg_rv_fixture *f, size_t *out, size_t max,
 			out[i] = i;
 		return k;
 	}
+	const char *metric = mg_rv_phase_metric(f);
 	for (size_t i = 0; i < n; i++) {
 		const struct mg_rv_phase *p = &f->phases[i];
 		struct mg_rv_phase_row row;
 		double h;
-		mg_rv_phase_row(f, p, &row);
+		phase_row(metric, p, &row);
 		r[i].index = i;
 		r[i].rank = p->verdict == MG_VERDICT_ERROR ? 0 : p->verdict == MG_VERDICT_FAIL ? 1 : 2;
 		r[i].over = row.limit && standing(row.limit, &h) >= 2 ? (row.limit->has_value ? h : HUGE_VAL) : 0;
