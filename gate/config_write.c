@@ -72,12 +72,39 @@ static json_t *own_limits(json_t *fixture, const char *path, char *err, size_t e
 	return limits;
 }
 
+/* The fixture's own phase_limits[phase], created (last keys) when missing. */
+static json_t *own_phase_limits(json_t *fixture, const char *phase, const char *path, char *err, size_t errlen)
+{
+	json_t *all = json_object_get(fixture, "phase_limits"), *entry;
+
+	if (all && !json_is_object(all)) {
+		snprintf(err, errlen, "%s.phase_limits: expected an object", path);
+		return NULL;
+	}
+	if (!all && json_object_set_new(fixture, "phase_limits", all = json_object()) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	entry = json_object_get(all, phase);
+	if (entry && !json_is_object(entry)) {
+		snprintf(err, errlen, "%s.phase_limits[\"%.100s\"]: expected an object", path, phase);
+		return NULL;
+	}
+	if (!entry && json_object_set_new(all, phase, entry = json_object()) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return entry;
+}
+
 /* The value shown on the left of a diff line. */
-static void old_text(const json_t *own, const json_t *root, const char *metric, char *buf,
+static void old_text(const json_t *own, const json_t *root, const char *phase, const char *metric, char *buf,
 		     size_t len)
 {
-	const json_t *def = json_object_get(json_object_get(json_object_get(root, "defaults"),
-							    "limits"), metric);
+	const json_t *defaults = json_object_get(root, "defaults");
+	const json_t *def = phase ? json_object_get(json_object_get(json_object_get(defaults, "phase_limits"), phase),
+						    metric)
+				  : json_object_get(json_object_get(defaults, "limits"), metric);
 
 	if (json_is_string(own))
 		snprintf(buf, len, "\"%s\"", json_string_value(own));
@@ -110,16 +137,20 @@ static int apply_one(json_t *root, const struct mg_limit_update *u, FILE *diff, 
 		return -1;
 	}
 	snprintf(path, sizeof path, "fixtures[%zu]", index);
-	if (!(limits = own_limits(fixture, path, err, errlen)))
+	limits = u->phase ? own_phase_limits(fixture, u->phase, path, err, errlen)
+			  : own_limits(fixture, path, err, errlen);
+	if (!limits)
 		return -1;
 	if (same_value(json_object_get(limits, metric), u->bytes))
 		return 0;
-	old_text(json_object_get(limits, metric), root, metric, old, sizeof old);
+	old_text(json_object_get(limits, metric), root, u->phase, metric, old, sizeof old);
 	if (json_object_set_new(limits, metric, json_string(u->text)) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (diff)
+	if (diff && u->phase)
+		fprintf(diff, "%s.phase_limits[\"%s\"].%s: %s -> \"%s\"\n", path, u->phase, metric, old, u->text);
+	else if (diff)
 		fprintf(diff, "%s.limits.%s: %s -> \"%s\"\n", path, metric, old, u->text);
 	return 1;
 }

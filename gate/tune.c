@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "units.h"
+#include "verdict.h"
 
 #define KiB ((int64_t)1 << 10)
 #define MiB ((int64_t)1 << 20)
@@ -21,6 +22,8 @@ enum mg_metric mg_tune_metric_at(int i)
 {
 	return tune_metrics[i];
 }
+
+static int index_of(enum mg_metric m);
 
 /* ------------------------------------------------------------- statistics */
 
@@ -181,6 +184,7 @@ int mg_tune_fixture_init(struct mg_tune_fixture *tf, const struct mg_fixture *f,
 {
 	memset(tf, 0, sizeof *tf);
 	tf->name = f->name;
+	tf->fixture = f;
 	if (runs < 1 || runs > MG_TUNE_MAX_RUNS) {
 		snprintf(err, errlen, "runs must be between 1 and %d, got %d", MG_TUNE_MAX_RUNS, runs);
 		return -1;
@@ -197,12 +201,26 @@ int mg_tune_fixture_init(struct mg_tune_fixture *tf, const struct mg_fixture *f,
 	return 0;
 }
 
+static void phase_free(struct mg_tune_phase *k)
+{
+	free(k->match);
+	for (int i = 0; i < MG_TUNE_NMETRICS; i++)
+		free(k->values[i]);
+	free(k->seen);
+	memset(k, 0, sizeof *k);
+}
+
 void mg_tune_fixture_free(struct mg_tune_fixture *tf)
 {
 	for (int i = 0; i < MG_TUNE_NMETRICS; i++) {
 		free(tf->values[i]);
 		tf->values[i] = NULL;
 	}
+	for (size_t i = 0; i < tf->nphases; i++)
+		phase_free(&tf->phases[i]);
+	free(tf->phases);
+	tf->phases = NULL;
+	tf->nphases = 0;
 }
 
 void mg_tune_record(struct mg_tune_fixture *tf, const int64_t values[MG_TUNE_NMETRICS])
@@ -212,6 +230,247 @@ void mg_tune_record(struct mg_tune_fixture *tf, const int64_t values[MG_TUNE_NME
 	for (int i = 0; i < MG_TUNE_NMETRICS; i++)
 		tf->values[i][tf->runs_done] = values[i] < 0 ? MG_UNKNOWN : values[i];
 	tf->runs_done++;
+}
+
+/* ------------------------------------------------------------- phases */
+
+/* The figures measured per phase (not pss). */
+static bool per_phase(int i)
+{
+	return tune_metrics[i] != MG_METRIC_PSS;
+}
+
+static const struct mg_phase_limits *config_key(const struct mg_fixture *f, const char *match)
+{
+	for (size_t k = 0; f && k < f->nphase_limits; k++)
+		if (strcmp(f->phase_limits[k].match, match) == 0)
+			return &f->phase_limits[k];
+	return NULL;
+}
+
+/* The key for match, made when there is none (NULL: out of memory, the
+ * phase is left out). Pointers into tf->phases move when one is made. */
+static struct mg_tune_phase *phase_key(struct mg_tune_fixture *tf, const char *match)
+{
+	for (size_t i = 0; i < tf->nphases; i++)
+		if (strcmp(tf->phases[i].match, match) == 0)
+			return &tf->phases[i];
+	struct mg_tune_phase *v = realloc(tf->phases, (tf->nphases + 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	tf->phases = v;
+	struct mg_tune_phase *k = &v[tf->nphases];
+	const struct mg_phase_limits *pl = config_key(tf->fixture, match);
+	memset(k, 0, sizeof *k);
+	k->match = strdup(match);
+	k->seen = calloc((size_t)tf->runs_planned, 1);
+	bool ok = k->match && k->seen;
+	for (int i = 0; i < MG_TUNE_NMETRICS; i++) {
+		k->current[i] = pl ? pl->limits[tune_metrics[i]] : MG_NO_LIMIT;
+		k->want[i] = k->current[i] != MG_NO_LIMIT;
+		k->values[i] = malloc((size_t)tf->runs_planned * sizeof *k->values[i]);
+		ok = ok && k->values[i];
+		for (int r = 0; k->values[i] && r < tf->runs_planned; r++)
+			k->values[i][r] = MG_TUNE_UNSEEN;
+	}
+	if (!ok) {
+		phase_free(k);
+		return NULL;
+	}
+	k->exists = pl != NULL;
+	tf->nphases++;
+	return k;
+}
+
+/* One figure of a phase (or of a merged key) into a key's run: the
+ * highest; not measured once is not measured for the run. */
+static void take(int64_t *slot, int64_t v)
+{
+	if (v == MG_TUNE_UNSEEN)
+		return;
+	if (v < 0 || *slot == MG_UNKNOWN)
+		*slot = MG_UNKNOWN;
+	else if (*slot == MG_TUNE_UNSEEN || v > *slot)
+		*slot = v;
+}
+
+/* Does a key naming exactly this phase limit metric i? Then a glob does
+ * not govern it for that metric (mg_judge_phase: the exact name wins). */
+static bool exact_limit(const struct mg_fixture *f, const char *name, int i)
+{
+	const struct mg_phase_limits *pl = config_key(f, name);
+	return pl && pl->limits[tune_metrics[i]] != MG_NO_LIMIT;
+}
+
+/* The metrics a new key is proposed for: the fixture's limits on figures
+ * measured per phase, else tree_rss (a process's own max_process_hwm for
+ * a scoped phase: its tree_rss is not measured). */
+static void default_wants(const struct mg_fixture *f, const struct mg_phase *p, bool *want)
+{
+	bool any = false;
+	for (int i = 0; i < MG_TUNE_NMETRICS; i++)
+		if (per_phase(i) && f->limits[tune_metrics[i]] != MG_NO_LIMIT)
+			want[i] = any = true;
+	if (!any)
+		want[index_of(p->scope ? MG_METRIC_MAX_PROCESS_HWM : MG_METRIC_TREE_RSS)] = true;
+}
+
+/* "tests/test_api.py::test_x[1]" -> "tests/test_api.py::*" (a pytest
+ * node id: one key per module); any other name is its own key. */
+static void new_key_name(const char *name, char *buf, size_t len)
+{
+	const char *sep = strstr(name, "::");
+	if (sep && sep > name)
+		snprintf(buf, len, "%.*s::*", (int)(sep - name), name);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+static size_t new_keys(const struct mg_tune_fixture *tf)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < tf->nphases; i++)
+		n += !tf->phases[i].exists;
+	return n;
+}
+
+/* Too many new keys: one "*" for all of them, run by run. */
+static void collapse(struct mg_tune_fixture *tf)
+{
+	if (!phase_key(tf, "*"))
+		return;
+	size_t star = 0, keep = 0;
+	while (strcmp(tf->phases[star].match, "*") != 0)
+		star++;
+	struct mg_tune_phase *st = &tf->phases[star];
+	for (size_t i = 0; i < tf->nphases; i++) {
+		struct mg_tune_phase *k = &tf->phases[i];
+		if (i == star || k->exists)
+			continue;
+		for (int r = 0; r < tf->runs_planned; r++) {
+			st->seen[r] |= k->seen[r];
+			for (int m = 0; m < MG_TUNE_NMETRICS; m++)
+				take(&st->values[m][r], k->values[m][r]);
+		}
+		for (int m = 0; m < MG_TUNE_NMETRICS; m++)
+			st->want[m] |= k->want[m];
+	}
+	for (size_t i = 0; i < tf->nphases; i++) {
+		if (i != star && !tf->phases[i].exists) {
+			phase_free(&tf->phases[i]);
+			continue;
+		}
+		tf->phases[keep++] = tf->phases[i];
+	}
+	tf->nphases = keep;
+	tf->collapsed = true;
+}
+
+static void feed(struct mg_tune_phase *k, int run, const struct mg_phase *p, int i)
+{
+	take(&k->values[i][run], mg_phase_value(p, tune_metrics[i]));
+}
+
+/* A phase into every config key that governs it; a phase none governs
+ * (but the run's only whole-tree phase) makes sure a new key for it
+ * exists. */
+static void record_phase(struct mg_tune_fixture *tf, int run, const struct mg_phase *p, bool whole_run)
+{
+	const struct mg_fixture *f = tf->fixture;
+	bool matched = false;
+	for (size_t e = 0; e < f->nphase_limits; e++) {
+		int hit = mg_phase_match(f->phase_limits[e].match, p->name);
+		struct mg_tune_phase *k = hit ? phase_key(tf, f->phase_limits[e].match) : NULL;
+		matched |= hit != 0;
+		if (!k)
+			continue;
+		k->seen[run] = 1;
+		for (int i = 0; i < MG_TUNE_NMETRICS; i++)
+			if (per_phase(i) && !(hit == 1 && exact_limit(f, p->name, i)))
+				feed(k, run, p, i);
+	}
+	if (matched || whole_run)
+		return;
+	char name[MG_PHASE_NAME_MAX + 8];
+	new_key_name(p->name, name, sizeof name);
+	bool known = false;
+	for (size_t i = 0; i < tf->nphases && !known; i++)
+		known = strcmp(tf->phases[i].match, name) == 0;
+	if (!tf->collapsed && !known && new_keys(tf) >= MG_TUNE_MAX_NEW_PHASES)
+		collapse(tf);
+	struct mg_tune_phase *k = phase_key(tf, tf->collapsed ? "*" : name);
+	if (k)
+		default_wants(f, p, k->want);
+}
+
+/* A new key, once written, judges every phase it matches (a glob: the
+ * module's tests, "*" all; a name with [ ] * ? is a glob too), but for
+ * the metrics a phase's own exact name limits: all of them go into it,
+ * so its proposal holds for each. */
+static void feed_new_key(struct mg_tune_fixture *tf, int run, struct mg_tune_phase *k, const struct mg_phase *phases,
+			 size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		int hit = mg_phase_match(k->match, phases[j].name);
+		if (!hit)
+			continue;
+		k->seen[run] = 1;
+		for (int i = 0; i < MG_TUNE_NMETRICS; i++)
+			if (per_phase(i) && !(hit == 1 && exact_limit(tf->fixture, phases[j].name, i)))
+				feed(k, run, &phases[j], i);
+	}
+}
+
+void mg_tune_record_phases(struct mg_tune_fixture *tf, const struct mg_phase *phases, size_t n)
+{
+	int run = tf->runs_done - 1;
+	size_t whole = 0;
+	if (run < 0 || run < tf->phases_run || !tf->fixture)
+		return; /* before any run, or that run's phases are in already */
+	tf->phases_run = run + 1;
+	for (size_t i = 0; i < n; i++)
+		whole += phases[i].scope == 0;
+	for (size_t i = 0; i < n; i++)
+		record_phase(tf, run, &phases[i], phases[i].scope == 0 && whole == 1);
+	for (size_t k = 0; k < tf->nphases; k++)
+		if (!tf->phases[k].exists)
+			feed_new_key(tf, run, &tf->phases[k], phases, n);
+}
+
+static void note_add(struct mg_tune_phase *k, const char *fmt, const char *what)
+{
+	size_t used = strlen(k->note);
+	snprintf(k->note + used, sizeof k->note - used, "%s", used ? "; " : "");
+	used = strlen(k->note);
+	snprintf(k->note + used, sizeof k->note - used, fmt, what);
+}
+
+static void finish_phase(struct mg_tune_fixture *tf, struct mg_tune_phase *k, int64_t headroom_x100)
+{
+	int seen = 0;
+	char err[96];
+	k->nmetrics = 0;
+	k->note[0] = '\0';
+	for (int r = 0; r < tf->runs_done; r++)
+		seen += k->seen[r];
+	if (seen < tf->runs_done) {
+		snprintf(k->note, sizeof k->note, "seen in %d of %d runs: no proposal", seen, tf->runs_done);
+		return;
+	}
+	for (int i = 0; i < MG_TUNE_NMETRICS; i++) {
+		bool measured = true;
+		if (!k->want[i])
+			continue;
+		for (int r = 0; r < tf->runs_done; r++)
+			measured = measured && k->values[i][r] >= 0;
+		if (!measured)
+			note_add(k, "%s not measured for it in every run: no proposal", mg_metric_name(tune_metrics[i]));
+		else if (mg_tune_propose(tune_metrics[i], k->values[i], (size_t)tf->runs_done, headroom_x100,
+					 &k->metrics[k->nmetrics], err, sizeof err) < 0)
+			note_add(k, "%s", err);
+		else
+			k->nmetrics++;
+	}
 }
 
 void mg_tune_fail(struct mg_tune_fixture *tf, int run, const char *why)
@@ -260,6 +519,8 @@ void mg_tune_finish(struct mg_tune_fixture *tf, int64_t headroom_x100)
 		return; /* never propose from a fixture that did not run cleanly */
 	for (int i = 0; i < MG_TUNE_NMETRICS; i++)
 		finish_metric(tf, i, headroom_x100);
+	for (size_t i = 0; tf->runs_done && i < tf->nphases; i++)
+		finish_phase(tf, &tf->phases[i], headroom_x100);
 }
 
 const struct mg_tune_metric *mg_tune_find(const struct mg_tune_fixture *tf, enum mg_metric m)
@@ -297,14 +558,20 @@ static int name_width(const struct mg_tune_fixture *tf, size_t n)
 {
 	size_t w = strlen("fixture");
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (tf[i].name && strlen(tf[i].name) > w)
 			w = strlen(tf[i].name);
+		for (size_t k = 0; k < tf[i].nphases; k++)
+			if (strlen(tf[i].phases[k].match) + 2 > w)
+				w = strlen(tf[i].phases[k].match) + 2;
+	}
 	return w > 40 ? 40 : (int)w;
 }
 
-static void metric_row(FILE *out, int w, const char *name, const struct mg_tune_fixture *tf,
-		       const struct mg_tune_metric *m)
+static void noisy_row(FILE *out, int w, const struct mg_tune_fixture *tf, const struct mg_tune_metric *m);
+
+static void metric_row_of(FILE *out, int w, const char *name, int64_t current, int runs_planned,
+			  const struct mg_tune_metric *m)
 {
 	char lo[32], med[32], hi[32], sd[32], cv[16], lim[32], runs[24];
 	bool spread_known = m->st.n >= 2;
@@ -314,14 +581,36 @@ static void metric_row(FILE *out, int w, const char *name, const struct mg_tune_
 	mib(m->st.max, hi, sizeof hi);
 	mib(spread_known ? llround(m->st.stddev) : -1, sd, sizeof sd);
 	snprintf(cv, sizeof cv, spread_known ? "%.1f%%" : "-", 100.0 * m->st.cv);
-	mib(current_limit(tf, m->metric), lim, sizeof lim);
-	snprintf(runs, sizeof runs, "%zu/%d", m->st.n, tf->runs_planned);
+	mib(current, lim, sizeof lim);
+	snprintf(runs, sizeof runs, "%zu/%d", m->st.n, runs_planned);
 	fprintf(out, "%-*s  %-16s %7s %11s %11s %11s %10s %6s %11s %9s\n", w, name,
 		mg_metric_name(m->metric), runs, lo, med, hi, sd, cv, lim, m->proposed);
 }
 
-static void noisy_row(FILE *out, int w, const struct mg_tune_fixture *tf,
-		      const struct mg_tune_metric *m)
+static void metric_row(FILE *out, int w, const char *name, const struct mg_tune_fixture *tf,
+		       const struct mg_tune_metric *m)
+{
+	metric_row_of(out, w, name, current_limit(tf, m->metric), tf->runs_planned, m);
+}
+
+/* "  startup" under its fixture: a row per proposal, its note, the noisy */
+static void phase_rows(FILE *out, int w, const struct mg_tune_fixture *tf, const struct mg_tune_phase *k)
+{
+	char name[MG_PHASE_NAME_MAX + 8];
+	snprintf(name, sizeof name, "  %s", k->match);
+	if ((int)strlen(name) > w && w > 5)
+		snprintf(name + w - 3, sizeof name - (size_t)w + 3, "...");
+	for (int i = 0; i < k->nmetrics; i++) {
+		metric_row_of(out, w, name, k->current[index_of(k->metrics[i].metric)], tf->runs_planned, &k->metrics[i]);
+		if (k->metrics[i].noisy)
+			noisy_row(out, w, tf, &k->metrics[i]);
+		name[0] = '\0';
+	}
+	if (k->note[0])
+		fprintf(out, "%-*s  %s\n", w, k->nmetrics ? "" : name, k->note);
+}
+
+static void noisy_row(FILE *out, int w, const struct mg_tune_fixture *tf, const struct mg_tune_metric *m)
 {
 	fprintf(out, "%-*s  ! %s is noisy: CV %.1f%% > %.0f%%; n >= (%.2f*CV/%.0f%%)^2 = %lld runs "
 		     "pin its mean to +-%.0f%% at 95%%", w, "", mg_metric_name(m->metric),
@@ -357,6 +646,8 @@ static void fixture_rows(FILE *out, int w, const struct mg_tune_fixture *tf)
 	if (tf->nmetrics == 0 && !tf->skipped[0][0] && !tf->skipped[1][0] &&
 	    !tf->skipped[2][0] && !tf->skipped[3][0])
 		fprintf(out, "%-*s  nothing measured: no limit proposed\n", w, tf->name);
+	for (size_t i = 0; i < tf->nphases; i++)
+		phase_rows(out, w, tf, &tf->phases[i]);
 }
 
 void mg_tune_write_table(FILE *out, const struct mg_tune_fixture *tf, size_t n, int64_t headroom_x100)
@@ -374,13 +665,12 @@ void mg_tune_write_table(FILE *out, const struct mg_tune_fixture *tf, size_t n, 
 
 /* ------------------------------------------------------------------- JSON */
 
-static json_t *values_json(const struct mg_tune_fixture *tf, int i)
+static json_t *values_json(const int64_t *values, int runs)
 {
 	json_t *a = json_array();
 
-	for (int r = 0; a && r < tf->runs_done; r++)
-		json_array_append_new(a, tf->values[i][r] == MG_UNKNOWN ? json_null()
-									 : json_integer(tf->values[i][r]));
+	for (int r = 0; a && r < runs; r++)
+		json_array_append_new(a, values[r] < 0 ? json_null() : json_integer(values[r]));
 	return a;
 }
 
@@ -389,13 +679,11 @@ static json_t *limit_or_null(int64_t v)
 	return v == MG_NO_LIMIT ? json_null() : json_integer(v);
 }
 
-static json_t *metric_json(const struct mg_tune_fixture *tf, const struct mg_tune_metric *m)
+static json_t *metric_json_of(const int64_t *values, int runs, int64_t current, const struct mg_tune_metric *m)
 {
-	int i = index_of(m->metric);
-
 	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:o, s:s, s:I}",
 			 "metric", mg_metric_name(m->metric),
-			 "values_bytes", values_json(tf, i),
+			 "values_bytes", values_json(values, runs),
 			 "min_bytes", (json_int_t)m->st.min,
 			 "median_bytes", (json_int_t)llround(m->st.median),
 			 "max_bytes", (json_int_t)m->st.max,
@@ -404,9 +692,36 @@ static json_t *metric_json(const struct mg_tune_fixture *tf, const struct mg_tun
 			 "cv_pct", round(m->st.cv * 10000.0) / 100.0,
 			 "noisy", m->noisy,
 			 "runs_needed", (json_int_t)m->runs_needed,
-			 "limit_bytes", limit_or_null(tf->current[i]),
+			 "limit_bytes", limit_or_null(current),
 			 "proposed", m->proposed,
 			 "proposed_bytes", (json_int_t)m->proposed_bytes);
+}
+
+static json_t *metric_json(const struct mg_tune_fixture *tf, const struct mg_tune_metric *m)
+{
+	int i = index_of(m->metric);
+
+	return metric_json_of(tf->values[i], tf->runs_done, tf->current[i], m);
+}
+
+/* {"phase": "startup", "exists": true, "metrics": [...], "note": null} */
+static json_t *phases_json(const struct mg_tune_fixture *tf)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; a && k < tf->nphases; k++) {
+		const struct mg_tune_phase *p = &tf->phases[k];
+		json_t *metrics = json_array();
+		for (int i = 0; metrics && i < p->nmetrics; i++) {
+			int at = index_of(p->metrics[i].metric);
+			json_array_append_new(metrics, metric_json_of(p->values[at], tf->runs_done, p->current[at],
+								      &p->metrics[i]));
+		}
+		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o}", "phase", p->match, "exists", p->exists,
+						   "metrics", metrics,
+						   "note", p->note[0] ? json_string(p->note) : json_null()));
+	}
+	return a;
 }
 
 static json_t *skipped_json(const struct mg_tune_fixture *tf)
@@ -425,14 +740,15 @@ static json_t *fixture_json(const struct mg_tune_fixture *tf)
 
 	for (int i = 0; metrics && i < tf->nmetrics; i++)
 		json_array_append_new(metrics, metric_json(tf, &tf->metrics[i]));
-	return json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o}",
 			 "name", tf->name,
 			 "runs", tf->runs_planned,
 			 "runs_done", tf->runs_done,
 			 "failed_run", tf->failed_run ? json_integer(tf->failed_run) : json_null(),
 			 "error", tf->failed_run ? json_string(tf->error) : json_null(),
 			 "metrics", metrics,
-			 "notes", skipped_json(tf));
+			 "notes", skipped_json(tf),
+			 "phases", phases_json(tf));
 }
 
 json_t *mg_tune_json(const struct mg_tune_fixture *tf, size_t n, int runs, int64_t headroom_x100,

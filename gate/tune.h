@@ -10,7 +10,25 @@
  * mg_round_up_readable). A metric whose CV is above 5% is noisy; the runs
  * that would pin its mean to ±5% at 95% confidence are
  *     n >= (1.96 × CV / 0.05)²
- * (the normal approximation of the mean's confidence interval). */
+ * (the normal approximation of the mean's confidence interval).
+ *
+ * Per phase ("phase_limits"), the same statistics and rule, over the
+ * phase's peak in each run (a name that repeats in a run: its highest):
+ *   - every phase_limits key of the fixture (a name or a glob) gets a
+ *     proposal for each metric it limits, from the phases it governs (a
+ *     glob not those whose exact name has a limit on that metric);
+ *   - a phase no key matches gets a key of its own: its name, or for a
+ *     pytest test ("tests/test_api.py::test_x[1]") one glob per module
+ *     ("tests/test_api.py::*"), since 400 per-test limits would bury the
+ *     config and --baseline already catches one test's creep, phase by
+ *     phase; with more than MG_TUNE_MAX_NEW_PHASES such keys, one "*"
+ *     for all. Its metrics: the fixture's own limits on figures measured
+ *     per phase, else tree_rss (max_process_hwm for a process's scoped
+ *     phases, pytest-xdist's, whose tree_rss is not measured);
+ *   - the only whole-tree phase of a run ("run": the whole run, which the
+ *     fixture's limits already gate) gets no key of its own;
+ *   - a key seen in only some runs, or a figure of one of its phases not
+ *     measured in a run, gets a note instead of a proposal. */
 #ifndef MG_TUNE_H
 #define MG_TUNE_H
 
@@ -87,9 +105,32 @@ struct mg_tune_metric {
 int mg_tune_propose(enum mg_metric m, const int64_t *values, size_t n, int64_t headroom_x100,
 		    struct mg_tune_metric *out, char *err, size_t errlen);
 
+#define MG_TUNE_MAX_NEW_PHASES 20
+
+/* One phase_limits key: the phases it governs across the runs. */
+struct mg_tune_phase {
+	char *match;            /* a phase name or glob (malloc'd) */
+	bool exists;            /* a key of the fixture's phase_limits already */
+	bool want[MG_TUNE_NMETRICS];       /* proposed for (indexed like mg_tune_metric_at) */
+	int64_t current[MG_TUNE_NMETRICS]; /* the config's limit, or MG_NO_LIMIT */
+	/* per run: the highest of its phases; MG_UNKNOWN when one was not
+	 * measured; MG_TUNE_UNSEEN when none fed it */
+	int64_t *values[MG_TUNE_NMETRICS];
+	unsigned char *seen;    /* per run: a phase of it ran */
+	struct mg_tune_metric metrics[MG_TUNE_NMETRICS];
+	int nmetrics;
+	char note[160];         /* why some wanted metric has no proposal, or "" */
+};
+#define MG_TUNE_UNSEEN ((int64_t)-2)
+
 /* Everything tune knows about one fixture. */
 struct mg_tune_fixture {
 	const char *name;       /* borrowed */
+	const struct mg_fixture *fixture; /* borrowed: its limits and phase_limits */
+	struct mg_tune_phase *phases;     /* phase_limits keys, in the order first seen */
+	size_t nphases;
+	bool collapsed;         /* new keys merged into one "*" */
+	int phases_run;         /* runs whose phases are recorded */
 	int64_t current[MG_TUNE_NMETRICS]; /* the config's limit, or MG_NO_LIMIT */
 	int runs_planned;
 	int runs_done;          /* measured runs recorded */
@@ -108,11 +149,13 @@ void mg_tune_fixture_free(struct mg_tune_fixture *tf);
 /* One measured run's figures, MG_UNKNOWN for a metric it did not measure
  * (indexed like mg_tune_metric_at). Ignored past runs_planned. */
 void mg_tune_record(struct mg_tune_fixture *tf, const int64_t values[MG_TUNE_NMETRICS]);
+/* The phases of the run just recorded (after mg_tune_record). */
+void mg_tune_record_phases(struct mg_tune_fixture *tf, const struct mg_phase *phases, size_t n);
 /* Run `run` (1-based) failed: no proposal will be made for this fixture. */
 void mg_tune_fail(struct mg_tune_fixture *tf, int run, const char *why);
 /* Propose for every metric measured in every recorded run (none after a
  * failure or without runs); a metric measured in only some runs, or out of
- * range, gets a line in skipped instead. */
+ * range, gets a line in skipped instead. The same for each phase key. */
 void mg_tune_finish(struct mg_tune_fixture *tf, int64_t headroom_x100);
 /* The proposal for metric m, or NULL. */
 const struct mg_tune_metric *mg_tune_find(const struct mg_tune_fixture *tf, enum mg_metric m);

@@ -213,7 +213,7 @@ int64_t mg_phase_value(const struct mg_phase *p, enum mg_metric m)
 
 /* Does phase name match a phase_limits entry (its name, or a glob)? A
  * name is compared whole first: test ids hold '[' and ']'. */
-static int phase_match(const char *match, const char *name)
+int mg_phase_match(const char *match, const char *name)
 {
 	if (strcmp(match, name) == 0)
 		return 2;
@@ -231,7 +231,7 @@ enum mg_verdict mg_judge_phase(const struct mg_fixture *f, const struct mg_phase
 		limit[m] = MG_NO_LIMIT;
 	for (size_t k = 0; k < f->nphase_limits; k++) {
 		const struct mg_phase_limits *pl = &f->phase_limits[k];
-		int hit = phase_match(pl->match, p->name);
+		int hit = mg_phase_match(pl->match, p->name);
 		for (int m = 0; hit && m < MG_METRIC_COUNT; m++) {
 			int64_t l = pl->limits[m];
 			if (l == MG_NO_LIMIT || hit < how[m] || (hit == how[m] && l >= limit[m]))

@@ -34,6 +34,9 @@ int mg_exit_status(enum mg_verdict overall, int interrupted_by);
 
 /* A phase's figure for metric m, MG_UNKNOWN when it is not measured per phase. */
 int64_t mg_phase_value(const struct mg_phase *p, enum mg_metric m);
+/* Does a phase named name match a phase_limits key: 2 it is that name, 1
+ * a glob (fnmatch) that matches it, 0 not at all. */
+int mg_phase_match(const char *match, const char *name);
 /* The checks of phase p against the fixture's phase_limits that match its
  * name (checks holds MG_METRIC_COUNT); the phase's verdict. */
 enum mg_verdict mg_judge_phase(const struct mg_fixture *f, const struct mg_phase *p, struct mg_check *checks,

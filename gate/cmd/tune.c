@@ -133,8 +133,9 @@ static void run_summary(const int64_t v[MG_TUNE_NMETRICS], char *buf, size_t len
 /* ------------------------------------------------------------------ runs */
 
 /* Did the run fail to run cleanly? Judged like `memgate run` with the
- * limits taken away: tuning is about finding them, but an error, a
- * non-zero exit, a signal, a timeout or an OOM kill is never a sample. */
+ * limits and phase limits taken away: tuning is about finding them, but
+ * an error, a non-zero exit, a signal, a timeout or an OOM kill is never
+ * a sample. */
 static bool run_failed(const struct mg_fixture *f, const struct mg_result *r, char *why, size_t len)
 {
 	struct mg_fixture nolimits = *f; /* shallow: only read by mg_judge */
@@ -142,6 +143,7 @@ static bool run_failed(const struct mg_fixture *f, const struct mg_result *r, ch
 
 	for (int m = 0; m < MG_METRIC_COUNT; m++)
 		nolimits.limits[m] = MG_NO_LIMIT;
+	nolimits.nphase_limits = 0; /* a phase over its limit is a sample too */
 	mg_judge(&nolimits, r, &j);
 	if (j.verdict == MG_VERDICT_PASS)
 		return false;
@@ -186,6 +188,7 @@ static bool one_run(struct mg_supervisor *sv, const struct mg_fixture *f, struct
 		for (int i = 0; i < MG_TUNE_NMETRICS; i++)
 			v[i] = mg_metric_value(&r, mg_tune_metric_at(i));
 		mg_tune_record(tf, v);
+		mg_tune_record_phases(tf, r.phases, r.nphases);
 		run_summary(v, what, sizeof what);
 		progress_done(p, f->name, run, tf->runs_planned, what, run == tf->runs_planned);
 	}
@@ -229,7 +232,8 @@ static int run_all(const struct mg_config *cfg, const struct tune_opts *o,
 
 /* The metrics a fixture is checked against get the proposal; a fixture
  * checked against none of the tuned metrics gets tree_rss, so tuning a
- * config without limits gives it a gate. */
+ * config without limits gives it a gate. Every phase proposal is written
+ * to phase_limits (tune.h says which phases get one). */
 static size_t updates_for(const struct mg_tune_fixture *tf, struct mg_limit_update *u)
 {
 	size_t n = 0;
@@ -239,7 +243,7 @@ static size_t updates_for(const struct mg_tune_fixture *tf, struct mg_limit_upda
 		const struct mg_tune_metric *m = mg_tune_find(tf, mg_tune_metric_at(i));
 		any_limit |= tf->current[i] != MG_NO_LIMIT;
 		if (m && tf->current[i] != MG_NO_LIMIT)
-			u[n++] = (struct mg_limit_update){ tf->name, m->metric, m->proposed, m->proposed_bytes };
+			u[n++] = (struct mg_limit_update){ tf->name, m->metric, m->proposed, m->proposed_bytes, NULL };
 		else if (!m && tf->current[i] != MG_NO_LIMIT && !tf->failed_run)
 			fprintf(stderr, "memgate: tune: %s: %s has a limit but no proposal (not measured "
 					"in every run); left as it is\n", tf->name,
@@ -247,14 +251,24 @@ static size_t updates_for(const struct mg_tune_fixture *tf, struct mg_limit_upda
 	}
 	const struct mg_tune_metric *rss = mg_tune_find(tf, MG_METRIC_TREE_RSS);
 	if (!any_limit && rss)
-		u[n++] = (struct mg_limit_update){ tf->name, rss->metric, rss->proposed, rss->proposed_bytes };
+		u[n++] = (struct mg_limit_update){ tf->name, rss->metric, rss->proposed, rss->proposed_bytes, NULL };
+	/* each phase key: what tune.c proposed (the metrics its entry limits,
+	 * or a new key's) into phase_limits */
+	for (size_t k = 0; k < tf->nphases; k++)
+		for (int i = 0; i < tf->phases[k].nmetrics; i++) {
+			const struct mg_tune_metric *m = &tf->phases[k].metrics[i];
+			u[n++] = (struct mg_limit_update){ tf->name, m->metric, m->proposed, m->proposed_bytes,
+							   tf->phases[k].match };
+		}
 	return n;
 }
 
 static int write_limits(const char *path, const struct mg_tune_fixture *tf, size_t nf)
 {
-	struct mg_limit_update *u = calloc(nf * MG_TUNE_NMETRICS + 1, sizeof *u);
-	size_t n = 0;
+	size_t room = nf * MG_TUNE_NMETRICS + 1, n = 0;
+	for (size_t i = 0; i < nf; i++)
+		room += tf[i].nphases * MG_TUNE_NMETRICS;
+	struct mg_limit_update *u = calloc(room, sizeof *u);
 	char err[1024];
 	int changed;
 

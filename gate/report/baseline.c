@@ -181,6 +181,177 @@ static bool measured(const json_t *peak, const char *key, int64_t *v)
 	return true;
 }
 
+/* ---------------------------------------------------------------- phases */
+
+#define PHASE_REASONS 10   /* the worst phase regressions are reasons; the rest counted */
+#define NOTE_NAMES 3       /* names listed in a note about phases */
+
+/* A phase regression, kept to word the worst ones. */
+struct phase_regression {
+	const char *phase;
+	const char *metric;
+	int64_t value, base;
+	bool exact;
+	double over;       /* delta / base; +inf over a base of 0 */
+};
+
+static int by_over(const void *a, const void *b)
+{
+	const struct phase_regression *x = a, *y = b;
+	return (y->over > x->over) - (y->over < x->over);
+}
+
+/* Compare one phase metric (the entry goes in the phase, as a fixture's
+ * does); true when it regressed. */
+static bool compare_phase_metric(json_t *ph, const char *metric, int64_t value, int64_t base,
+				 struct mg_regression tol)
+{
+	json_t *e = entry_for(ph, metric, value);
+	bool bad_metric = regressed(value, base, tol);
+
+	json_object_set_new(e, "baseline_bytes", json_integer(base));
+	json_object_set_new(e, "delta_bytes", json_integer(value - base));
+	json_object_set_new(e, "delta_pct", delta_pct(value - base, base));
+	json_object_set_new(e, "allowed_pct", json_real((double)tol.max_increase_pct_x100 / 100.0));
+	json_object_set_new(e, "allowed_bytes", json_integer(tol.min_increase_bytes));
+	json_object_set_new(e, "baseline_ok", json_boolean(!bad_metric));
+	return bad_metric;
+}
+
+/* "baseline: 2 phases not in the baseline (new?), not compared: a, b" */
+static void phase_note(json_t *fx, const char *what, const struct mg_name_ref *v, size_t n, const bool *hit,
+		       size_t nhit)
+{
+	char text[640];
+	size_t missing = n - nhit, listed = 0;
+	int used;
+
+	if (!missing)
+		return;
+	used = snprintf(text, sizeof text, "baseline: %zu phase%s %s: ", missing, missing == 1 ? "" : "s", what);
+	for (size_t i = 0; i < n && listed < NOTE_NAMES && used > 0 && (size_t)used < sizeof text; i++) {
+		if (hit[v[i].index] || (i > 0 && strcmp(v[i].name, v[i - 1].name) == 0 && !hit[v[i - 1].index]))
+			continue; /* compared, or a name already listed */
+		used += snprintf(text + used, sizeof text - (size_t)used, "%s%.100s", listed ? ", " : "", v[i].name);
+		listed++;
+	}
+	if (used > 0 && (size_t)used < sizeof text && missing > listed)
+		snprintf(text + used, sizeof text - (size_t)used, ", +%zu more", missing - listed);
+	note(fx, text);
+}
+
+static struct mg_name_ref *phase_index(const json_t *phases)
+{
+	size_t n = json_array_size(phases);
+	struct mg_name_ref *v = calloc(n ? n : 1, sizeof *v);
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = (struct mg_name_ref){ json_string_value(json_object_get(json_array_get(phases, i), "name")), 0, i };
+	if (v)
+		mg_names_sort(v, n);
+	return v;
+}
+
+/* Add the regressions as reasons, the worst first, at most PHASE_REASONS. */
+static void phase_reasons(json_t *fx, struct phase_regression *r, size_t n, struct mg_regression tol)
+{
+	char v[32], b[32], d[40], pct[32], allowed[32], floor[32], text[400];
+
+	qsort(r, n, sizeof *r, by_over);
+	mg_format_percent(tol.max_increase_pct_x100, allowed, sizeof allowed);
+	mg_format_mib(tol.min_increase_bytes, floor, sizeof floor);
+	for (size_t i = 0; i < n && i < PHASE_REASONS; i++) {
+		mg_format_mib(r[i].value, v, sizeof v);
+		mg_format_mib(r[i].base, b, sizeof b);
+		signed_mib(r[i].value - r[i].base, d, sizeof d);
+		if (r[i].base > 0)
+			snprintf(pct, sizeof pct, ", %+.1f%%", r[i].over * 100.0);
+		else
+			pct[0] = '\0';
+		snprintf(text, sizeof text, "phase %.100s: %s %s is %s%s over the baseline %s (allowed +%s, +%s)%s",
+			 r[i].phase, r[i].metric, v, d, pct, b, allowed, floor, r[i].exact ? "" : " (sampled)");
+		json_array_append_new(array_member(fx, "reasons"), json_string(text));
+	}
+	if (n > PHASE_REASONS) {
+		snprintf(text, sizeof text, "... and %zu more phase metrics over the baseline (the report's \"phases\" "
+					    "lists all)", n - PHASE_REASONS);
+		json_array_append_new(array_member(fx, "reasons"), json_string(text));
+	}
+}
+
+/* Phase by phase: the k-th phase of a name against the baseline's k-th of
+ * that name (a name may repeat: a program's loop marks it each round).
+ * Each figure measured in both is compared as a fixture's is; a phase only
+ * in one report is a note. Returns how many figures regressed. */
+static size_t compare_phases(json_t *fx, const json_t *bfx, struct mg_regression tol)
+{
+	json_t *phases = json_object_get(fx, "phases");
+	const json_t *bphases = json_object_get(bfx, "phases");
+	size_t n = json_array_size(phases), nb = json_array_size(bphases), hits = 0, nreg = 0, cap = 0;
+	struct mg_name_ref *v, *bv;
+	bool *hit, *bhit;
+	struct phase_regression *reg = NULL;
+
+	if (!n)
+		return 0;
+	if (!json_is_array(bphases)) {
+		note(fx, "baseline: the baseline has no phases (an older memgate?): phases not compared");
+		return 0;
+	}
+	v = phase_index(phases);
+	bv = phase_index(bphases);
+	hit = calloc(n, sizeof *hit);
+	bhit = calloc(nb ? nb : 1, sizeof *bhit);
+	if (!v || !bv || !hit || !bhit)
+		goto out; /* out of memory: phases not compared, the fixture still is */
+	for (size_t i = 0, k = 0; i < n; i++) {
+		k = i > 0 && strcmp(v[i].name, v[i - 1].name) == 0 ? k + 1 : 0; /* its occurrence */
+		const struct mg_name_ref *first = mg_names_find(bv, nb, v[i].name);
+		size_t at = first ? (size_t)(first - bv) + k : nb;
+		if (at >= nb || strcmp(bv[at].name, v[i].name) != 0)
+			continue;
+		json_t *ph = json_array_get(phases, v[i].index);
+		const json_t *peak = json_object_get(ph, "peak"), *bpeak = json_object_get(json_array_get(bphases,
+												  bv[at].index), "peak");
+		int64_t val, base;
+		bool worse = false;
+		hit[v[i].index] = bhit[bv[at].index] = true;
+		hits++;
+		for (size_t m = 0; m < NPEAKS; m++) {
+			if (!measured(peak, peaks[m].key, &val) || !measured(bpeak, peaks[m].key, &base) ||
+			    !compare_phase_metric(ph, peaks[m].metric, val, base, tol))
+				continue;
+			worse = true;
+			if (nreg == cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				struct phase_regression *nr = realloc(reg, ncap * sizeof *nr);
+				if (!nr)
+					continue; /* the phase still fails; only its reason is lost */
+				reg = nr, cap = ncap;
+			}
+			reg[nreg++] = (struct phase_regression){
+				v[i].name, peaks[m].metric, val, base, json_is_true(json_object_get(ph, "exact")),
+				base > 0 ? (double)(val - base) / (double)base : HUGE_VAL};
+		}
+		if (worse)
+			worsen(ph, MG_VERDICT_FAIL);
+	}
+	phase_note(fx, "not in the baseline (new?), not compared", v, n, hit, hits);
+	size_t bhits = 0;
+	for (size_t i = 0; i < nb; i++)
+		bhits += bhit[i];
+	phase_note(fx, "of the baseline not in this run", bv, nb, bhit, bhits);
+	if (nreg)
+		phase_reasons(fx, reg, nreg, tol);
+out:
+	free(v);
+	free(bv);
+	free(hit);
+	free(bhit);
+	free(reg);
+	return nreg;
+}
+
 static void compare_fixture(json_t *fx, const json_t *bfx, struct mg_regression tol)
 {
 	const json_t *peak = json_object_get(fx, "peak"), *bpeak = json_object_get(bfx, "peak");
@@ -195,6 +366,7 @@ static void compare_fixture(json_t *fx, const json_t *bfx, struct mg_regression 
 		compared++;
 		worse += compare_metric(fx, peaks[i].metric, v, b, tol);
 	}
+	worse += (int)(compare_phases(fx, bfx, tol) > 0);
 	if (worse)
 		worsen(fx, MG_VERDICT_FAIL);
 	if (!compared)

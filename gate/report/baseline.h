@@ -18,7 +18,18 @@
  * (a "baseline" entry also has "metric" and "value_bytes"). A regression
  * adds a reason and makes the fixture (and the report) "fail". A fixture
  * the baseline does not have gets a note in measurement.notes, never a
- * failure. */
+ * failure.
+ *
+ * Phases are compared phase by phase, by name: the k-th phase of a name
+ * with the baseline's k-th of that name (a name may repeat). Each figure
+ * measured in both is compared with the fixture's tolerance, its keys put
+ * in the phase's "limits" entry or "baseline" array as above; a regression
+ * makes the phase and the fixture "fail", with a reason "phase load:
+ * cgroup 60.0 MiB is +10.0 MiB, +20.0% over the baseline 50.0 MiB
+ * (allowed +10%, +4.0 MiB)" (the 10 worst by how far over; the rest
+ * counted in one more reason). A phase only in this report, or only in
+ * the baseline, is a note (one per kind, naming up to 3), never a
+ * failure; so is a baseline without phases at all. */
 #ifndef MG_BASELINE_H
 #define MG_BASELINE_H
 

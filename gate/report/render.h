@@ -41,25 +41,30 @@ int mg_render_check(json_t *report, char *err, size_t errlen);
  * "   vs baseline 199.7 MiB: +12.3 MiB, +6.8%", "  OVER BASELINE" past the
  * tolerance; without baseline keys the output is unchanged. A surprising
  * figure gets a line under it ("          ^ shared pages counted once per
- * process: ..."), a lost cgroup one line under the verdict. */
+ * process: ..."), a lost cgroup one line under the verdict. A fixture with
+ * more than one phase, or a phase limit, gets "        phases: 21, 6
+ * failing; ..." and at most 10 phase lines (mg_rv_phase_order). */
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes; a
  * "vs baseline" column in a fixture's metrics table when any of its
- * metrics (limited or not) was compared with a baseline. */
+ * metrics (limited or not) was compared with a baseline; a phase table
+ * (at most 10 rows) where the text has its phase lines. */
 int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
 /* The same within `budget` bytes: charts, then per-fixture details, then
  * overview rows are dropped (each replaced by a one-line note) to fit. */
 int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen);
 /* JUnit XML: one testsuite, a testcase per fixture x limit plus one "run"
  * testcase per fixture, plus one per metric without a limit compared with
- * a baseline. A metric over its baseline fails with type="baseline"; the
+ * a baseline, plus one "fixture/phase" per phase with a limit (or over its
+ * baseline), failing with the figure against the limit. A metric over its baseline fails with type="baseline"; the
  * delta is in the failure message and in <system-out>. */
 int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
 /* A self-contained SVG: one panel per fixture, over time the series of
  * the metric that failed it (tree RSS unless a cgroup or cgroup_anon limit
  * did), its limit, the growth fit when growth failed, and how the run
  * ended; with a baseline, a "vs baseline: tree_rss +12.3 MiB (+6.8%)" line
- * under the panel title. */
+ * under the panel title; with phases shown, lanes of labelled phase bands
+ * over the time axis (at most 24 bands: the failing, then the highest). */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub Actions: markdown to the step summary, outputs (verdict, report,
  * peak_<name>) to the output file, ::error annotations (at most 10). */

@@ -503,3 +503,201 @@ void mg_rv_chart_of(const struct mg_rv_fixture *f, struct mg_rv_chart *c)
 	growth_fit(f, c);
 	c->end = f->exit.oom_killed ? "OOM kill" : f->exit.timed_out ? "timeout" : NULL;
 }
+
+/* -------------------------------------------------------------- phases */
+
+bool mg_rv_phases_shown(const struct mg_rv_fixture *f)
+{
+	if (f->nphases > 1)
+		return true;
+	return f->nphases == 1 && f->phases[0].nlimits > 0;
+}
+
+int64_t mg_rv_phase_value(const struct mg_rv_phase *p, const char *metric)
+{
+	if (strcmp(metric, "tree_rss") == 0)
+		return p->tree_rss_bytes;
+	if (strcmp(metric, "cgroup") == 0)
+		return p->cgroup_bytes;
+	if (strcmp(metric, "cgroup_anon") == 0)
+		return p->cgroup_anon_bytes;
+	if (strcmp(metric, "max_process_hwm") == 0)
+		return p->max_process_hwm_bytes;
+	if (strcmp(metric, "pss") == 0)
+		return p->tree_pss_bytes;
+	return MG_NULL_FIG;
+}
+
+static bool per_phase(const char *metric)
+{
+	static const char *const m[] = {"tree_rss", "cgroup", "cgroup_anon", "max_process_hwm"};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+		if (strcmp(metric, m[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool any_phase_has(const struct mg_rv_fixture *f, const char *metric)
+{
+	for (size_t i = 0; i < f->nphases; i++)
+		if (mg_rv_phase_value(&f->phases[i], metric) != MG_NULL_FIG)
+			return true;
+	return false;
+}
+
+const char *mg_rv_phase_metric(const struct mg_rv_fixture *f)
+{
+	static const char *const fallback[] = {"cgroup", "tree_rss", "max_process_hwm"};
+	bool scoped = false;
+	for (size_t i = 0; i < f->nphases; i++) {
+		if (f->phases[i].nlimits)
+			return f->phases[i].limits[0].metric;
+		scoped |= f->phases[i].pid != 0;
+	}
+	for (size_t i = 0; i < f->nlimits; i++)
+		if (per_phase(f->limits[i].metric))
+			return f->limits[i].metric;
+	if (scoped && any_phase_has(f, "max_process_hwm"))
+		return "max_process_hwm";
+	for (size_t i = 0; i < sizeof fallback / sizeof fallback[0]; i++)
+		if (any_phase_has(f, fallback[i]))
+			return fallback[i];
+	return "tree_rss";
+}
+
+/* How a limit stands, worse first: 3 not measured, 2 over (by how far),
+ * 1 within (by how little headroom is left). */
+static int standing(const struct mg_rv_metric *l, double *how)
+{
+	if (!l->has_value) {
+		*how = 0;
+		return 3;
+	}
+	double lim = l->limit_bytes > 0 ? (double)l->limit_bytes : 1.0;
+	*how = ((double)l->value_bytes - (double)l->limit_bytes) / lim;
+	return l->ok ? 1 : 2;
+}
+
+static const struct mg_rv_metric *worst_limit(const struct mg_rv_phase *p)
+{
+	const struct mg_rv_metric *w = NULL;
+	int ws = 0;
+	double wh = 0;
+	for (size_t i = 0; i < p->nlimits; i++) {
+		double h;
+		int s = standing(&p->limits[i], &h);
+		if (!w || s > ws || (s == ws && h > wh))
+			w = &p->limits[i], ws = s, wh = h;
+	}
+	return w;
+}
+
+/* The row, given the fixture's phase metric (found once: it looks at
+ * every phase). */
+static void phase_row(const char *fixture_metric, const struct mg_rv_phase *p, struct mg_rv_phase_row *row)
+{
+	memset(row, 0, sizeof *row);
+	row->p = p;
+	row->limit = worst_limit(p);
+	row->metric = row->limit ? row->limit->metric : fixture_metric;
+	row->value = row->limit ? (row->limit->has_value ? row->limit->value_bytes : MG_NULL_FIG)
+				: mg_rv_phase_value(p, row->metric);
+	if (row->limit && row->limit->has_delta)
+		row->cmp = row->limit;
+	for (size_t i = 0; !row->cmp && i < p->nbaseline; i++)
+		if (strcmp(p->baseline[i].metric, row->metric) == 0)
+			row->cmp = &p->baseline[i];
+}
+
+void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, struct mg_rv_phase_row *row)
+{
+	phase_row(mg_rv_phase_metric(f), p, row);
+}
+
+const struct mg_rv_metric *mg_rv_phase_regression(const struct mg_rv_phase *p)
+{
+	for (size_t i = 0; i < p->nlimits; i++)
+		if (p->limits[i].has_delta && !p->limits[i].baseline_ok)
+			return &p->limits[i];
+	for (size_t i = 0; i < p->nbaseline; i++)
+		if (!p->baseline[i].baseline_ok)
+			return &p->baseline[i];
+	return NULL;
+}
+
+void mg_rv_phase_failure(const struct mg_rv_phase *p, char *buf, size_t len)
+{
+	const struct mg_rv_metric *l = worst_limit(p), *c = mg_rv_phase_regression(p);
+	char v[48], lim[48];
+	buf[0] = '\0';
+	if (l && !l->ok) {
+		mg_format_mib(l->limit_bytes, lim, sizeof lim);
+		if (!l->has_value) {
+			snprintf(buf, len, "%s limit %s cannot be checked: not measured for this phase", l->metric, lim);
+			return;
+		}
+		mg_format_mib(l->value_bytes, v, sizeof v);
+		snprintf(buf, len, "%s %s > limit %s", l->metric, v, lim);
+	} else if (c) {
+		mg_rv_baseline_text(c, buf, len);
+	}
+}
+
+struct phase_rank {
+	size_t index;
+	int rank;       /* 0 error, 1 fail, 2 pass */
+	double over;    /* how far over its worst limit */
+	int64_t value;  /* its row's figure (MG_NULL_FIG sorts last) */
+};
+
+static int by_phase_severity(const void *a, const void *b)
+{
+	const struct phase_rank *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->rank < 2 && x->over != y->over)
+		return x->over > y->over ? -1 : 1;
+	if (x->value != y->value)
+		return x->value > y->value ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+size_t mg_rv_phase_order(const struct mg_rv_fixture *f, size_t *out, size_t max, size_t *nbad)
+{
+	size_t bad = 0, n = f->nphases;
+	for (size_t i = 0; i < n; i++)
+		bad += f->phases[i].verdict != MG_VERDICT_PASS;
+	if (nbad)
+		*nbad = bad;
+	if (!out || !max)
+		return 0;
+	if (n <= max && !bad) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = i;
+		return n;
+	}
+	struct phase_rank *r = calloc(n ? n : 1, sizeof *r);
+	if (!r) { /* out of memory: the first ones, in report order */
+		size_t k = n < max ? n : max;
+		for (size_t i = 0; i < k; i++)
+			out[i] = i;
+		return k;
+	}
+	const char *metric = mg_rv_phase_metric(f);
+	for (size_t i = 0; i < n; i++) {
+		const struct mg_rv_phase *p = &f->phases[i];
+		struct mg_rv_phase_row row;
+		double h;
+		phase_row(metric, p, &row);
+		r[i].index = i;
+		r[i].rank = p->verdict == MG_VERDICT_ERROR ? 0 : p->verdict == MG_VERDICT_FAIL ? 1 : 2;
+		r[i].over = row.limit && standing(row.limit, &h) >= 2 ? (row.limit->has_value ? h : HUGE_VAL) : 0;
+		r[i].value = row.value;
+	}
+	qsort(r, n, sizeof *r, by_phase_severity);
+	size_t k = n < max ? n : max;
+	for (size_t i = 0; i < k; i++)
+		out[i] = r[i].index;
+	free(r);
+	return k;
+}

@@ -107,6 +107,55 @@ struct mg_rv_chart {
 };
 void mg_rv_chart_of(const struct mg_rv_fixture *f, struct mg_rv_chart *c);
 
+/* -------------------------------------------------------------- phases */
+
+/* A fixture's phases are shown (a table in text and markdown, bands in
+ * the SVG) when it has more than one, or a limit on any: a plain command's
+ * one phase "run" is the whole run, already shown. */
+bool mg_rv_phases_shown(const struct mg_rv_fixture *f);
+/* A phase's figure for metric ("tree_rss", "cgroup", "cgroup_anon",
+ * "max_process_hwm", "pss"), MG_NULL_FIG when not measured. */
+int64_t mg_rv_phase_value(const struct mg_rv_phase *p, const char *metric);
+/* The figure a fixture's phases are shown by when a phase has no limit of
+ * its own: the metric of the first phase limit in the report; else the
+ * fixture's first limit on a figure measured per phase; else, with scoped
+ * phases (pytest-xdist's tests), max_process_hwm, which is the process's
+ * own where cgroup is the whole tree's; else the first of cgroup,
+ * tree_rss, max_process_hwm that a phase has. */
+const char *mg_rv_phase_metric(const struct mg_rv_fixture *f);
+
+/* What one row of a phase table (or one band) says about a phase: the
+ * limit that stands worst (not measured, then the farthest over, then the
+ * least headroom), else the fixture's phase metric; and that figure's
+ * comparison with a baseline, if any. */
+struct mg_rv_phase_row {
+	const struct mg_rv_phase *p;
+	const char *metric;
+	int64_t value;                    /* MG_NULL_FIG: not measured */
+	const struct mg_rv_metric *limit; /* NULL: no limit on it */
+	const struct mg_rv_metric *cmp;   /* NULL: not compared */
+};
+void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, struct mg_rv_phase_row *row);
+
+/* Why a phase is not passing, from its structured data: its worst limit
+ * ("cgroup 301.0 MiB > limit 256.0 MiB", "cgroup limit 64.0 MiB cannot
+ * be checked: not measured for this phase"), else its first comparison
+ * over the baseline (mg_rv_baseline_text); "" for a phase that passes. */
+void mg_rv_phase_failure(const struct mg_rv_phase *p, char *buf, size_t len);
+/* Its first comparison over the baseline's tolerance, or NULL. */
+const struct mg_rv_metric *mg_rv_phase_regression(const struct mg_rv_phase *p);
+
+/* Rows shown in a phase table: the rest are counted. */
+#define MG_RV_PHASE_ROWS 10
+/* The phases to show, at most max of them, as indices into f->phases: the
+ * phases that are not passing first (errors, then failures by how far
+ * over their limit), then the others by their row's figure, highest first;
+ * but in report order (when they started) when all of them fit and none
+ * fails, so a service reads startup, load, shutdown. Returns how many
+ * indices were written (NULL, 0: only counts); *nbad: how many phases are
+ * not passing. Allocates nothing; out holds max. */
+size_t mg_rv_phase_order(const struct mg_rv_fixture *f, size_t *out, size_t max, size_t *nbad);
+
 /* ------------------------------------------------- render_util.c */
 
 /* Downsample a series onto `max` evenly spaced time buckets over

@@ -1,7 +1,8 @@
 /* render_github: GitHub Actions integration. The markdown summary is
  * appended to $GITHUB_STEP_SUMMARY, step outputs to $GITHUB_OUTPUT, and
  * ::error workflow commands (at most 10, GitHub shows no more per step) to
- * the annotations stream. The report is validated before anything is
+ * the annotations stream: one per failing fixture, then one per failing
+ * phase while there is room, the rest counted in a last one. The report is validated before anything is
  * written; then every output is attempted and the first failure reported. */
 #include "report/render.h"
 
@@ -14,6 +15,7 @@
 
 #include "report/render_common.h"
 #include "error.h"
+#include "units.h"
 
 #define MAX_ANNOTATIONS 10
 #define OUTPUT_NAME_LEN 128
@@ -190,21 +192,70 @@ static void annotate(FILE *out, const struct mg_rv_fixture *f)
 	fputc('\n', out);
 }
 
-/* Most severe first: errors, then failures by how far over the limit. */
+/* "::error title=memgate: api / startup::cgroup 301.0 MiB > limit 256.0
+ * MiB (160 ms, exact)" */
+static void annotate_phase(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_phase *p)
+{
+	char why[400], t[32];
+	mg_rv_phase_failure(p, why, sizeof why);
+	mg_format_duration(p->to_ms - p->from_ms, t, sizeof t);
+	fputs("::error title=", out);
+	gh_escape(out, "memgate: ", true);
+	gh_escape(out, f->name, true);
+	gh_escape(out, " / ", true);
+	gh_escape(out, p->name, true);
+	fputs("::", out);
+	gh_escape(out, *why ? why : p->verdict == MG_VERDICT_ERROR ? "could not be measured" : "failed", false);
+	fprintf(out, " (%s, %s)\n", t, p->exact ? "exact" : "sampled");
+}
+
+static size_t bad_phases(const struct mg_view *v)
+{
+	size_t n = 0, k;
+	for (size_t i = 0; i < v->n; i++) {
+		mg_rv_phase_order(&v->fixtures[i], NULL, 0, &k);
+		n += k;
+	}
+	return n;
+}
+
+/* "… and 3 more failing fixtures and 12 more failing phases" */
+static void more(FILE *out, size_t fixtures, size_t phases)
+{
+	fputs("::error title=memgate::\xE2\x80\xA6 and ", out);
+	if (fixtures)
+		fprintf(out, "%zu more failing fixture%s", fixtures, fixtures == 1 ? "" : "s");
+	if (fixtures && phases)
+		fputs(" and ", out);
+	if (phases)
+		fprintf(out, "%zu more failing phase%s", phases, phases == 1 ? "" : "s");
+	fputs("; see the job summary\n", out);
+}
+
+/* Most severe first: errors, then failures by how far over the limit;
+ * then, while there is room, one per failing phase, each fixture's worst
+ * first (a fixture's own annotation already lists its reasons). */
 static void annotations(const struct mg_view *v, FILE *out, struct status *st)
 {
-	size_t bad = v->nfail + v->nerror;
+	size_t bad = v->nfail + v->nerror, nphases = bad_phases(v);
 	size_t *order = mg_rv_severity_order(v);
 	if (!order) {
 		failed(st, "the annotations");
 		return;
 	}
-	size_t shown = bad <= MAX_ANNOTATIONS ? bad : MAX_ANNOTATIONS - 1;
+	size_t total = bad + nphases, room = total <= MAX_ANNOTATIONS ? total : MAX_ANNOTATIONS - 1;
+	size_t shown = bad < room ? bad : room, shown_phases = 0;
 	for (size_t k = 0; k < shown; k++)
 		annotate(out, &v->fixtures[order[k]]);
-	if (shown < bad)
-		fprintf(out, "::error title=memgate::\xE2\x80\xA6 and %zu more failing fixture%s; see the job summary\n",
-			bad - shown, bad - shown == 1 ? "" : "s");
+	for (size_t k = 0; k < v->n && shown + shown_phases < room; k++) {
+		const struct mg_rv_fixture *f = &v->fixtures[order[k]];
+		size_t idx[MAX_ANNOTATIONS], nbad;
+		size_t got = mg_rv_phase_order(f, idx, MAX_ANNOTATIONS, &nbad);
+		for (size_t i = 0; i < got && i < nbad && shown + shown_phases < room; i++, shown_phases++)
+			annotate_phase(out, f, &f->phases[idx[i]]);
+	}
+	if (shown + shown_phases < total)
+		more(out, bad - shown, nphases - shown_phases);
 	free(order);
 	if (fflush(out) != 0 || ferror(out))
 		failed(st, "the annotations");

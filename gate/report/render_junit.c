@@ -5,6 +5,10 @@
  * metric over its baseline's tolerance fails with type="baseline" (or,
  * over its limit too, type="limit" with both in the message); the delta
  * ("+12.3 MiB, +6.8%") is in the message and in <system-out>.
+ * Each phase with a limit (or over its baseline) has its own testcase,
+ * name "fixture/phase", its time the phase's: failing as the phase's
+ * checks say, the worst in the message, every check in the body.
+ *
  * A fixture that is not passing always has at least one non-passing
  * testcase, so the suite's counts agree with the report's verdict.
  *
@@ -39,6 +43,7 @@ struct testcase {
 	const char *type;        /* failure/error type attribute */
 	char message[512];
 	const struct mg_rv_strings *details; /* body lines, or NULL */
+	char *body;              /* the body when not details (malloc'd), or NULL */
 	char out[256];           /* <system-out>, or "" */
 	const char *why[MG_RV_MAX_SURPRISES]; /* surprising figures explained */
 	size_t nwhy;
@@ -113,14 +118,106 @@ static void baseline_case(const struct mg_rv_metric *b, struct testcase *tc)
 	mg_rv_baseline_text(b, tc->message, sizeof tc->message);
 }
 
+/* ------------------------------------------------------ phase testcases */
+
+/* A phase gets a testcase when it has a limit, or a comparison with a
+ * baseline that it failed. */
+static bool phase_case_wanted(const struct mg_rv_phase *p)
+{
+	return p->nlimits > 0 || mg_rv_phase_regression(p);
+}
+
+static size_t phase_cases(const struct mg_rv_fixture *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->nphases; i++)
+		n += phase_case_wanted(&f->phases[i]);
+	return n;
+}
+
+/* "cgroup 301.0 MiB > limit 256.0 MiB", "cgroup 51.2 MiB, limit 64.0 MiB",
+ * "tree_rss limit 80.0 MiB cannot be checked: not measured for this phase" */
+static void phase_check_text(const struct mg_rv_metric *l, char *buf, size_t len)
+{
+	char v[48], lim[48];
+	mg_format_mib(l->limit_bytes, lim, sizeof lim);
+	if (!l->has_value) {
+		snprintf(buf, len, "%s limit %s cannot be checked: not measured for this phase", l->metric, lim);
+		return;
+	}
+	mg_format_mib(l->value_bytes, v, sizeof v);
+	snprintf(buf, len, l->ok ? "%s %s, limit %s" : "%s %s > limit %s", l->metric, v, lim);
+}
+
+/* Appends to a malloc'd body, one line per call. */
+static void body_line(char **body, const char *line)
+{
+	size_t have = *body ? strlen(*body) : 0, add = strlen(line);
+	char *b = realloc(*body, have + add + 2);
+	if (!b)
+		return; /* the message still says the worst */
+	if (have)
+		b[have++] = '\n';
+	memcpy(b + have, line, add + 1);
+	*body = b;
+}
+
+/* "fixture/phase": one testcase per phase with a limit; it fails as the
+ * phase's verdict says (not measured: an error), or over its baseline.
+ * The message is the worst check, the body every check and comparison. */
+static void phase_case(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, char *name, size_t namelen,
+		       struct testcase *tc)
+{
+	struct mg_rv_phase_row row;
+	char line[320], t[32];
+	mg_rv_phase_row(f, p, &row);
+	snprintf(name, namelen, "%s/%s", f->name, p->name);
+	tc->name = name;
+	tc->time_ms = p->to_ms - p->from_ms;
+	mg_format_duration(tc->time_ms, t, sizeof t);
+	for (size_t i = 0; i < p->nlimits; i++) {
+		phase_check_text(&p->limits[i], line, sizeof line);
+		if (p->limits[i].has_delta)
+			vs_baseline(line, sizeof line, &p->limits[i]);
+		body_line(&tc->body, line);
+	}
+	for (size_t i = 0; i < p->nbaseline; i++) {
+		char v[48] = "n/a";
+		if (p->baseline[i].has_value)
+			mg_format_mib(p->baseline[i].value_bytes, v, sizeof v);
+		snprintf(line, sizeof line, "%s %s", p->baseline[i].metric, v);
+		vs_baseline(line, sizeof line, &p->baseline[i]);
+		body_line(&tc->body, line);
+	}
+	if (row.limit) {
+		phase_check_text(row.limit, line, sizeof line);
+		snprintf(tc->out, sizeof tc->out, "%.160s; %s, %s", line, t, p->exact ? "exact" : "sampled");
+	} else {
+		snprintf(tc->out, sizeof tc->out, "%s, %s", t, p->exact ? "exact" : "sampled");
+	}
+	if (row.cmp)
+		vs_baseline(tc->out, sizeof tc->out, row.cmp);
+	mg_rv_phase_failure(p, line, sizeof line);
+	if (row.limit && !row.limit->has_value) {
+		tc->status = ST_ERROR;
+		tc->type = "not-measured";
+		snprintf(tc->message, sizeof tc->message, "%s", line);
+	} else if (*line) {
+		tc->status = ST_FAILURE;
+		tc->type = row.limit && !row.limit->ok ? "limit" : "baseline";
+		snprintf(tc->message, sizeof tc->message, "phase %.160s: %.300s%s", p->name, line,
+			 row.limit && !row.limit->ok && !p->exact ? " (sampled)" : "");
+	}
+}
+
 /* ------------------------------------------------------- run testcase */
 
 /* How the run went is read from the structured data (exit, service,
  * verdict, limits[].ok), never from a reason's wording. */
 
-static bool any_limit(const struct mg_rv_fixture *f, enum status st, const struct testcase *limits)
+static bool any_limit(size_t n, enum status st, const struct testcase *limits)
 {
-	for (size_t i = 0; i < f->nlimits + f->nbaseline; i++)
+	for (size_t i = 0; i < n; i++)
 		if (limits[i].status == st)
 			return true;
 	return false;
@@ -178,16 +275,17 @@ static void run_message(const struct mg_rv_fixture *f, char *buf, size_t len)
  * trouble is a limit that could not be checked on an otherwise good run;
  * a fail verdict lands here when the run went wrong or no limit failed.
  * Every reason is in the body. */
-static void run_case(const struct mg_rv_fixture *f, const struct testcase *limits, struct testcase *tc)
+static void run_case(const struct mg_rv_fixture *f, const struct testcase *limits, size_t nlimits,
+		     struct testcase *tc)
 {
 	bool ok = run_ok(f);
 	tc->name = "run";
 	tc->time_ms = f->ran ? f->wall_ms : 0;
 	tc->details = &f->reasons;
-	if (f->verdict == MG_VERDICT_ERROR && (!ok || !any_limit(f, ST_ERROR, limits))) {
+	if (f->verdict == MG_VERDICT_ERROR && (!ok || !any_limit(nlimits, ST_ERROR, limits))) {
 		tc->status = ST_ERROR;
 		tc->type = f->ran ? "error" : "not-run";
-	} else if (f->verdict == MG_VERDICT_FAIL && (!ok || !any_limit(f, ST_FAILURE, limits))) {
+	} else if (f->verdict == MG_VERDICT_FAIL && (!ok || !any_limit(nlimits, ST_FAILURE, limits))) {
 		tc->status = ST_FAILURE;
 		tc->type = f->service ? "service" : "exit";
 	}
@@ -244,7 +342,18 @@ static void write_case(FILE *out, const struct testcase *tc)
 			mg_xml_escape(out, tc->details->v[i]);
 			fputs(i + 1 < tc->details->n ? "\n" : "", out);
 		}
-		if (!tc->details)
+		for (const char *b = tc->body; b && *b;) { /* its lines, as the details' */
+			size_t len = strcspn(b, "\n");
+			char *line = strndup(b, len);
+			if (line)
+				mg_xml_escape(out, line);
+			free(line);
+			b += len;
+			if (*b == '\n' && b[1])
+				fputc(*b, out);
+			b += *b == '\n';
+		}
+		if (!tc->body && !tc->details)
 			mg_xml_escape(out, tc->message);
 		for (size_t i = 0; i < tc->nwhy; i++) {
 			fputc('\n', out);
@@ -271,12 +380,18 @@ struct totals {
 };
 
 /* All testcases of one fixture, decided and counted; written when out. */
+#define CASE_NAME_LEN (2 * 256 + 2) /* "fixture/phase", both at most 256 bytes in a valid report */
+
 static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals *t)
 {
-	size_t n = f->nlimits + f->nbaseline;
+	size_t nmetric = f->nlimits + f->nbaseline, n = nmetric + phase_cases(f);
 	struct testcase *tc = calloc(n + 1, sizeof *tc);
-	if (!tc)
+	char (*names)[CASE_NAME_LEN] = calloc(n - nmetric + 1, sizeof *names);
+	if (!tc || !names) {
+		free(tc);
+		free(names);
 		return -1;
+	}
 	for (size_t i = 0; i < f->nlimits; i++) {
 		tc[i + 1].classname = f->name;
 		limit_case(f, &f->limits[i], &tc[i + 1]);
@@ -285,8 +400,15 @@ static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals
 		tc[f->nlimits + i + 1].classname = f->name;
 		baseline_case(&f->baseline[i], &tc[f->nlimits + i + 1]);
 	}
+	for (size_t i = 0, k = 0; i < f->nphases; i++) {
+		if (!phase_case_wanted(&f->phases[i]))
+			continue;
+		tc[nmetric + k + 1].classname = f->name;
+		phase_case(f, &f->phases[i], names[k], sizeof names[k], &tc[nmetric + k + 1]);
+		k++;
+	}
 	tc[0].classname = f->name;
-	run_case(f, tc + 1, &tc[0]);
+	run_case(f, tc + 1, n, &tc[0]);
 	struct mg_rv_surprise s[MG_RV_MAX_SURPRISES];
 	place_surprises(s, mg_rv_surprises(f, s), tc, n);
 	for (size_t i = 0; i <= n; i++) {
@@ -297,7 +419,10 @@ static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals
 			write_case(out, &tc[i]);
 	}
 	t->ms = mg_rv_add(t->ms, tc[0].time_ms); /* wall_ms may be anything up to INT64_MAX */
+	for (size_t i = 0; i <= n; i++)
+		free(tc[i].body);
 	free(tc);
+	free(names);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* render_markdown: a GitHub-flavoured markdown summary (job summaries, PR
  * comments). Verdict first (and, once, the backend when it was not exact),
  * an overview table, then per fixture: reasons, figures against limits
- * with a surprising one explained, exit status, how it was measured (how
+ * with a surprising one explained, its phases (the failing and the
+ * highest, at most 10 rows), exit status, how it was measured (how
  * often, really), a Mermaid chart of the metric that failed over time and
  * Python heap allocation sites when present.
  * GitHub rejects a job summary above 1 MiB, so the output is measured as it
@@ -258,6 +259,66 @@ static void surprises(FILE *out, const struct mg_rv_fixture *f)
 		md_inline(out, s[i].text);
 		fputs("\n\n", out);
 	}
+}
+
+/* One row of the phase table. */
+static void phase_row(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_phase *p, bool deltas)
+{
+	struct mg_rv_phase_row row;
+	char t[32], v[32], l[32], d[112];
+	mg_rv_phase_row(f, p, &row);
+	mg_format_duration(p->to_ms - p->from_ms, t, sizeof t);
+	mib(row.value, v, sizeof v);
+	fputs("| ", out);
+	md_text(out, p->name);
+	fprintf(out, " | %s | %s | %s | %s", t, p->exact ? "exact" : "sampled", row.metric, v);
+	if (!row.limit) {
+		fputs(" | — | —", out);
+	} else {
+		mg_format_mib(row.limit->limit_bytes, l, sizeof l);
+		fprintf(out, " | %s", l);
+		if (row.value == MG_NULL_FIG || row.limit->limit_bytes <= 0)
+			fputs(" | —", out);
+		else
+			fprintf(out, " | %.1f%%%s", mg_rv_headroom_pct(row.value, row.limit->limit_bytes),
+				row.value > row.limit->limit_bytes ? " (over)" : "");
+	}
+	if (deltas && row.cmp) {
+		mg_rv_format_delta(row.cmp, d, sizeof d);
+		fprintf(out, " | %s%s", d, row.cmp->baseline_ok ? "" : " (over baseline)");
+	} else if (deltas) {
+		fputs(" | —", out);
+	}
+	fputs(" |\n", out);
+}
+
+/* The phases (mg_rv_phase_order): the failing first, then the highest,
+ * at most MG_RV_PHASE_ROWS rows, the rest counted. */
+static void phases_table(FILE *out, const struct mg_rv_fixture *f)
+{
+	size_t idx[MG_RV_PHASE_ROWS], nbad;
+	bool deltas = false;
+	if (!mg_rv_phases_shown(f))
+		return;
+	size_t k = mg_rv_phase_order(f, idx, MG_RV_PHASE_ROWS, &nbad);
+	for (size_t i = 0; i < k && !deltas; i++) {
+		struct mg_rv_phase_row row;
+		mg_rv_phase_row(f, &f->phases[idx[i]], &row);
+		deltas = row.cmp != NULL;
+	}
+	fprintf(out, "**Phases:** %zu", f->nphases);
+	if (nbad)
+		fprintf(out, ", %zu failing", nbad);
+	if (k < f->nphases)
+		fprintf(out, "; %sthe highest, %zu shown", nbad ? "failing first, then " : "", k);
+	fputs(".\n\n", out);
+	fprintf(out, "| phase | time | measured | metric | peak | limit | headroom |%s\n", deltas ? " vs baseline |" : "");
+	fprintf(out, "|---|---:|---|---|---:|---:|---:|%s\n", deltas ? "---:|" : "");
+	for (size_t i = 0; i < k; i++)
+		phase_row(out, f, &f->phases[idx[i]], deltas);
+	fputc('\n', out);
+	if (k < f->nphases)
+		fprintf(out, "…and %zu more phases in the JSON report.\n\n", f->nphases - k);
 }
 
 static void bullets(FILE *out, const char *prefix, const struct mg_rv_strings *s)
@@ -555,6 +616,7 @@ static void fixture_details(FILE *out, const struct mg_rv_fixture *f, bool with_
 	if (mg_rv_started(f)) {
 		metrics_table(out, f);
 		surprises(out, f);
+		phases_table(out, f);
 	} else
 		fputs("No figures: the command did not start.\n\n", out);
 	exit_line(out, f);

@@ -5,7 +5,10 @@
  * grey), its limit as a dashed line, the growth fit when a growth limit
  * failed, and a marker where the run ended badly (OOM kill, timeout,
  * signal). A fixture compared with a baseline gets a "vs baseline: ..."
- * line under its title (and its panel grows by that line). */
+ * line under its title (and its panel grows by that line); one with
+ * phases shown (mg_rv_phases_shown) gets lanes of phase bands over the
+ * plot's time axis, the whole tree's phases also as pale stripes behind
+ * the series (and its panel grows by the lanes). */
 #include "report/render.h"
 
 #include <math.h>
@@ -27,6 +30,12 @@
 #define NAME_CHARS 60          /* longer names are cut with an ellipsis */
 #define BASELINE_H 16          /* the "vs baseline" line, when there is one */
 #define BASELINE_CHARS 120     /* that line's items stop here (~6.3 px a character) */
+
+#define LANE_H 14              /* one lane of phase bands, above the plot */
+#define LANE_GAP 4             /* between the lanes and the plot */
+#define MAX_LANES 4            /* the whole tree's phases, and 3 processes' */
+#define MAX_BANDS 24           /* more phases: the failing and the highest are drawn */
+#define BAND_CHAR_W 6.0        /* ~ px a character of a 10 px label */
 
 #define C_LINE "#1f77b4"
 #define C_CONTEXT "#aaaaaa"    /* tree RSS behind another metric's series */
@@ -337,6 +346,141 @@ static bool plottable(const struct mg_rv_fixture *f)
 	return f->ran && mg_rv_started(f);
 }
 
+/* ------------------------------------------------------------- phases */
+
+/* The phases drawn (at most MAX_BANDS, mg_rv_phase_order) and their lanes:
+ * lane 0 the whole tree's phases, one lane per process for scoped ones
+ * (pytest-xdist's workers), lowest pid first, at most MAX_LANES. */
+struct bands {
+	size_t idx[MAX_BANDS];
+	int lane[MAX_BANDS];     /* -1: no lane left for its process: not drawn */
+	size_t n, drawn;
+	int64_t pid[MAX_LANES];  /* lane's process, 0 the whole tree */
+	int nlanes;
+};
+
+static int lane_of(struct bands *b, int64_t pid)
+{
+	for (int i = 0; i < b->nlanes; i++)
+		if (b->pid[i] == pid)
+			return i;
+	return -1;
+}
+
+static int cmp_i64(const void *a, const void *c)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)c;
+	return (x > y) - (x < y);
+}
+
+static void bands_of(const struct mg_rv_fixture *f, struct bands *b)
+{
+	memset(b, 0, sizeof *b);
+	if (!mg_rv_phases_shown(f))
+		return;
+	b->n = mg_rv_phase_order(f, b->idx, MAX_BANDS, NULL);
+	int64_t pids[MAX_BANDS];
+	size_t np = 0;
+	for (size_t i = 0; i < b->n; i++)
+		pids[np++] = f->phases[b->idx[i]].pid;
+	qsort(pids, np, sizeof pids[0], cmp_i64);
+	for (size_t i = 0; i < np; i++)
+		if ((i == 0 || pids[i] != pids[i - 1]) && b->nlanes < MAX_LANES)
+			b->pid[b->nlanes++] = pids[i];
+	for (size_t i = 0; i < b->n; i++) {
+		b->lane[i] = lane_of(b, f->phases[b->idx[i]].pid);
+		b->drawn += b->lane[i] >= 0;
+	}
+}
+
+/* The room the phase lanes take (0 without phases shown: as before). */
+static double phase_room(const struct mg_rv_fixture *f)
+{
+	struct bands b;
+	bands_of(f, &b);
+	return b.nlanes ? b.nlanes * LANE_H + LANE_GAP : 0;
+}
+
+static const char *band_fill(const struct mg_rv_phase *p, size_t index)
+{
+	if (p->verdict != MG_VERDICT_PASS)
+		return "#f6d2d2";
+	return index % 2 ? "#d9e4f2" : "#e9eff7";
+}
+
+/* "startup: cgroup 301.0 MiB, limit 256.0 MiB (over), 160 ms, exact" */
+static void band_title(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_phase *p)
+{
+	struct mg_rv_phase_row row;
+	char v[32] = "n/a", l[32], t[32];
+	mg_rv_phase_row(f, p, &row);
+	if (row.value != MG_NULL_FIG)
+		mg_format_mib(row.value, v, sizeof v);
+	mg_format_duration(p->to_ms - p->from_ms, t, sizeof t);
+	fputs("<title>", out);
+	mg_xml_escape(out, p->name);
+	fprintf(out, ": %s %s", row.metric, v);
+	if (row.limit) {
+		mg_format_mib(row.limit->limit_bytes, l, sizeof l);
+		fprintf(out, ", limit %s%s", l, row.limit->ok ? "" : " (over)");
+	}
+	fprintf(out, ", %s, %s</title>", t, p->exact ? "exact" : "sampled");
+}
+
+/* One band in its lane above the plot, labelled when the name fits, and
+ * for the whole tree's phases a pale stripe behind the series. */
+static void band(FILE *out, const struct plot *p, const struct mg_rv_fixture *f, size_t i, int lane, double top)
+{
+	const struct mg_rv_phase *ph = &f->phases[i];
+	double x0 = px_x(p, (double)ph->from_ms / 1000.0), x1 = px_x(p, (double)ph->to_ms / 1000.0);
+	double w = x1 - x0 < 1 ? 1 : x1 - x0, y = top + lane * LANE_H;
+	bool bad = ph->verdict != MG_VERDICT_PASS;
+	if (lane == 0 && f->phases[i].pid == 0)
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\" fill-opacity=\"0.45\"/>\n", x0,
+			p->y0 + PLOT_TOP, w, PLOT_H, band_fill(ph, i));
+	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"%s>", x0, y + 1, w, LANE_H - 2,
+		band_fill(ph, i), bad ? " stroke=\"" C_LIMIT "\" stroke-width=\"0.8\"" : "");
+	band_title(out, f, ph);
+	fputs("</rect>\n", out);
+	/* the name, else what follows its last "::" (a test's own name), if it fits */
+	const char *name = ph->name, *tail = NULL;
+	for (const char *q = strstr(name, "::"); q; q = strstr(q + 2, "::"))
+		tail = q + 2;
+	if ((double)strlen(name) * BAND_CHAR_W + 4 > w && tail && *tail)
+		name = tail;
+	if ((double)strlen(name) * BAND_CHAR_W + 4 <= w)
+		label(out, x0 + 2, y + LANE_H - 3.5, NULL, bad ? "font-size=\"10\" fill=\"" C_LIMIT "\"" : "font-size=\"10\"",
+		      name);
+}
+
+/* The lanes of phase bands over the plot's time axis: the drawn phases,
+ * each lane named at its left; how many were left out, under the plot. */
+static void phase_bands(FILE *out, const struct plot *p, const struct mg_rv_fixture *f)
+{
+	struct bands b;
+	bands_of(f, &b);
+	if (!b.nlanes)
+		return;
+	double top = p->y0 + PLOT_TOP - b.nlanes * LANE_H - LANE_GAP;
+	for (int l = 0; l < b.nlanes; l++) {
+		char name[40];
+		if (b.pid[l])
+			snprintf(name, sizeof name, "pid %lld", (long long)b.pid[l]);
+		else
+			snprintf(name, sizeof name, "phases");
+		label(out, PLOT_LEFT - 6, top + l * LANE_H + LANE_H - 3.5, "end", "font-size=\"10\" fill=\"" C_MUTED "\"", name);
+	}
+	for (size_t k = 0; k < b.n; k++)
+		if (b.lane[k] >= 0)
+			band(out, p, f, b.idx[k], b.lane[k], top);
+	if (b.drawn < f->nphases) {
+		char note[96];
+		snprintf(note, sizeof note, "%zu of %zu phases drawn (the failing, then the highest)", b.drawn, f->nphases);
+		label(out, PLOT_LEFT + PLOT_W, p->y0 + PLOT_TOP + PLOT_H + 34, "end", "font-size=\"10\" fill=\"" C_MUTED "\"",
+		      note);
+	}
+}
+
 /* The room the "vs baseline" line takes (0 without comparisons, so a
  * report without a baseline draws as it always did). */
 static double baseline_room(const struct mg_rv_fixture *f)
@@ -346,7 +490,7 @@ static double baseline_room(const struct mg_rv_fixture *f)
 
 static double panel_height(const struct mg_rv_fixture *f)
 {
-	return (plottable(f) ? PANEL_H : SHORT_PANEL_H) + baseline_room(f);
+	return (plottable(f) ? PANEL_H + phase_room(f) : SHORT_PANEL_H) + baseline_room(f);
 }
 
 static void empty_plot(FILE *out, double y0, const char *why)
@@ -509,8 +653,10 @@ static void panel(FILE *out, const struct mg_rv_fixture *f, double y0)
 	}
 	struct mg_rv_chart c;
 	mg_rv_chart_of(f, &c);
+	p.y0 += phase_room(f);
 	scale(f, &c, &p);
 	axes(out, &p, c.label);
+	phase_bands(out, &p, f);
 	if (c.n == 0) {
 		empty_plot(out, p.y0, "no samples");
 		return;

@@ -1,6 +1,7 @@
 /* render_text: the human summary, from the JSON report: the verdict, how
  * the run was measured when that was not exact (once), then per fixture
- * its reasons and figures, a surprising figure explained under it. */
+ * its reasons and figures, a surprising figure explained under it, and
+ * its phases in a few lines (the failing and the highest). */
 #include "report/render.h"
 
 #include <string.h>
@@ -132,6 +133,85 @@ static void metric_lines(FILE *out, const struct mg_rv_fixture *f)
 	other_deltas(out, f);
 }
 
+/* ------------------------------------------------------------- phases */
+
+#define PHASE_NAME_COLS 40 /* longer phase names are cut, "..." added */
+
+/* s cut to at most max bytes, on a UTF-8 character boundary, "..." added */
+static void cut_name(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+	if (n <= max) {
+		snprintf(buf, len, "%s", s);
+		return;
+	}
+	n = max - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--; /* not inside a character */
+	snprintf(buf, len, "%.*s...", (int)n, s);
+}
+
+/* "phases: 21, 6 failing; failing first, then the highest, 10 shown" */
+static void phase_heading(FILE *out, size_t n, size_t nbad, size_t shown)
+{
+	fprintf(out, "        phases: %zu", n);
+	if (nbad)
+		fprintf(out, ", %zu failing", nbad);
+	if (shown < n)
+		fprintf(out, "; %sthe highest, %zu shown", nbad ? "failing first, then " : "", shown);
+	fputc('\n', out);
+}
+
+/* "          startup     160 ms  exact    cgroup     301.0 MiB   limit ..." */
+static void phase_line(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_phase *p, int w)
+{
+	struct mg_rv_phase_row row;
+	char name[PHASE_NAME_COLS + 8], t[32], v[32] = "n/a", l[32];
+	mg_rv_phase_row(f, p, &row);
+	cut_name(p->name, PHASE_NAME_COLS, name, sizeof name);
+	mg_format_duration(p->to_ms - p->from_ms, t, sizeof t);
+	if (row.value != MG_NULL_FIG)
+		mg_format_mib(row.value, v, sizeof v);
+	fputs("          ", out);
+	put_clean(out, name);
+	size_t used = strlen(name);
+	fprintf(out, "%*s  %9s  %-7s  %-15s %11s", (int)(used < (size_t)w ? (size_t)w - used : 0), "", t,
+		p->exact ? "exact" : "sampled", row.metric, v);
+	if (row.limit) {
+		mg_format_mib(row.limit->limit_bytes, l, sizeof l);
+		fprintf(out, "   limit %11s", l);
+		if (row.value == MG_NULL_FIG)
+			fputs("   not measured", out);
+		else if (row.limit->limit_bytes > 0)
+			fprintf(out, "   headroom %6.1f%%%s", mg_rv_headroom_pct(row.value, row.limit->limit_bytes),
+				row.value > row.limit->limit_bytes ? "  OVER" : "");
+	}
+	if (row.cmp)
+		delta_text(out, row.cmp);
+	fputc('\n', out);
+}
+
+/* A few lines however many phases there are: the failing ones first,
+ * then the highest (mg_rv_phase_order), the rest counted. */
+static void phase_lines(FILE *out, const struct mg_rv_fixture *f)
+{
+	size_t idx[MG_RV_PHASE_ROWS], nbad;
+	if (!mg_rv_phases_shown(f))
+		return;
+	size_t k = mg_rv_phase_order(f, idx, MG_RV_PHASE_ROWS, &nbad);
+	int w = 5;
+	for (size_t i = 0; i < k; i++) {
+		size_t len = strlen(f->phases[idx[i]].name);
+		len = len > PHASE_NAME_COLS ? PHASE_NAME_COLS : len;
+		w = (int)len > w ? (int)len : w;
+	}
+	phase_heading(out, f->nphases, nbad, k);
+	for (size_t i = 0; i < k; i++)
+		phase_line(out, f, &f->phases[idx[i]], w);
+	if (k < f->nphases)
+		fprintf(out, "          ... and %zu more in the JSON report\n", f->nphases - k);
+}
+
 /* Python heap attribution: peak, NumPy's share, and the allocation sites
  * when there is something to fix. */
 static void python_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites)
@@ -221,8 +301,10 @@ static void fixture_text(FILE *out, const struct mg_rv_fixture *f)
 	}
 	run_line(out, f);
 	lines(out, "        ! ", &f->reasons);
-	if (mg_rv_started(f))
+	if (mg_rv_started(f)) {
 		metric_lines(out, f);
+		phase_lines(out, f);
+	}
 	lines(out, "        note: ", &f->notes);
 	if (f->heap) /* the sites only where something is to be fixed */
 		python_heap_text(out, f->heap, f->verdict != MG_VERDICT_PASS);

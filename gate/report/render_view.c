@@ -6,7 +6,8 @@
  * the renderers need and report_load leaves optional (interrupted_by,
  * reasons, limits, and peak with its four figures once a fixture ran;
  * the figures added later, cgroup_anon_bytes and cgroup_file_bytes, may
- * be absent),
+ * be absent; so may "phases", but a phase has its window, "exact", a
+ * "peak" object and "limits"),
  * checks everything else the renderers draw, and fills the typed view
  * (render_view.h). */
 #include "report/render_view.h"
@@ -617,6 +618,89 @@ static int parse_service(struct ctx *c, json_t *fo, const char *parent, struct m
 	return 0;
 }
 
+/* A phase's figure: absent or null is MG_NULL_FIG (mg_report_validate
+ * typed it when present). */
+static int64_t phase_figure(json_t *peak, const char *key)
+{
+	json_t *v = json_object_get(peak, key);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : MG_NULL_FIG;
+}
+
+/* One entry of "phases": ph is an object with a name, a verdict, and
+ * limits and peak typed when present (mg_report_validate). */
+static int parse_phase(struct ctx *c, json_t *ph, const char *path, struct mg_rv_phase *p)
+{
+	json_t *peak, *limits, *base;
+	char sub[PATH_LEN], item[PATH_LEN];
+	p->name = json_string_value(json_object_get(ph, "name"));
+	p->verdict = MG_VERDICT_ERROR;
+	mg_verdict_from_name(json_string_value(json_object_get(ph, "verdict")), &p->verdict);
+	if (get_int(c, ph, path, "from_ms", T_NONNEG, &p->from_ms) < 0 ||
+	    get_int(c, ph, path, "to_ms", T_NONNEG, &p->to_ms) < 0 || get_bool(c, ph, path, "exact", &p->exact) < 0 ||
+	    get_int(c, ph, path, "pid", T_OPTIONAL | T_NONNEG, &p->pid) < 0 ||
+	    get_typed(c, ph, path, "peak", 0, JSON_OBJECT, &peak) < 0 ||
+	    get_typed(c, ph, path, "limits", 0, JSON_ARRAY, &limits) < 0 ||
+	    get_typed(c, ph, path, "baseline", T_OPTIONAL, JSON_ARRAY, &base) < 0)
+		return -1;
+	if (p->to_ms < p->from_ms) {
+		join(sub, path, "to_ms");
+		return bad(c, sub, "expected at least from_ms (%lld), got %lld", (long long)p->from_ms,
+			   (long long)p->to_ms);
+	}
+	if (p->pid == MG_NULL_FIG)
+		p->pid = 0;
+	p->cgroup_bytes = phase_figure(peak, "cgroup_bytes");
+	p->tree_rss_bytes = phase_figure(peak, "tree_rss_bytes");
+	p->max_process_hwm_bytes = phase_figure(peak, "max_process_hwm_bytes");
+	p->tree_pss_bytes = phase_figure(peak, "tree_pss_bytes");
+	p->cgroup_anon_bytes = phase_figure(peak, "cgroup_anon_bytes");
+	join(sub, path, "limits");
+	p->nlimits = json_array_size(limits);
+	p->limits = calloc(p->nlimits ? p->nlimits : 1, sizeof *p->limits);
+	if (!p->limits)
+		return bad(c, sub, "out of memory");
+	for (size_t i = 0; i < p->nlimits; i++) {
+		join_index(item, sub, i);
+		if (parse_limit(c, json_array_get(limits, i), item, &p->limits[i]) < 0)
+			return -1;
+	}
+	if (!base)
+		return 0;
+	join(sub, path, "baseline");
+	p->nbaseline = json_array_size(base);
+	p->baseline = calloc(p->nbaseline ? p->nbaseline : 1, sizeof *p->baseline);
+	if (!p->baseline)
+		return bad(c, sub, "out of memory");
+	for (size_t i = 0; i < p->nbaseline; i++) {
+		join_index(item, sub, i);
+		if (parse_baseline_entry(c, json_array_get(base, i), item, &p->baseline[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The optional "phases" array (absent in reports before phases). */
+static int parse_phases(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
+{
+	json_t *a;
+	char path[PATH_LEN], item[PATH_LEN];
+	int r = get_typed(c, fo, parent, "phases", T_OPTIONAL, JSON_ARRAY, &a);
+	if (r <= 0)
+		return r;
+	join(path, parent, "phases");
+	size_t n = json_array_size(a);
+	f->phases = calloc(n ? n : 1, sizeof *f->phases);
+	if (!f->phases)
+		return bad(c, path, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		join_index(item, path, i);
+		f->nphases = i + 1; /* freed by mg_view_free, parsed or not */
+		if (parse_phase(c, json_array_get(a, i), item, &f->phases[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* What only a fixture that ran has ("exit" not null). */
 static int parse_run(struct ctx *c, json_t *fo, const char *path, struct mg_rv_fixture *f)
 {
@@ -634,7 +718,8 @@ static int parse_run(struct ctx *c, json_t *fo, const char *path, struct mg_rv_f
 	    get_int(c, fo, path, "leftover_processes", T_NONNEG, &f->leftover_processes) < 0 ||
 	    parse_series(c, fo, path, f) < 0 || parse_heap(c, fo, path, f) < 0 ||
 	    parse_service(c, fo, path, f) < 0 || parse_series_cgroup(c, fo, path, f) < 0 ||
-	    parse_growth(c, fo, path, f) < 0 || parse_processes(c, fo, path, f) < 0)
+	    parse_growth(c, fo, path, f) < 0 || parse_processes(c, fo, path, f) < 0 ||
+	    parse_phases(c, fo, path, f) < 0)
 		return -1;
 	return 0;
 }
@@ -722,6 +807,11 @@ void mg_view_free(struct mg_view *v)
 		}
 		free(f->heap);
 		free(f->service);
+		for (size_t k = 0; f->phases && k < f->nphases; k++) {
+			free(f->phases[k].limits);
+			free(f->phases[k].baseline);
+		}
+		free(f->phases);
 	}
 	free(v->fixtures);
 	memset(v, 0, sizeof *v);

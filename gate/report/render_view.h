@@ -99,6 +99,22 @@ struct mg_rv_growth {
 	int64_t from_ms, to_ms;
 };
 
+/* One entry of the optional "phases" array: service mode's startup /
+ * load / shutdown, a program's own marks, one pytest test. */
+struct mg_rv_phase {
+	const char *name;
+	int64_t from_ms, to_ms;  /* since exec; to_ms >= from_ms */
+	bool exact;              /* the kernel's own peak for the phase, not sampled */
+	int64_t pid;             /* scoped to this process and its descendants; 0: the whole tree */
+	enum mg_verdict verdict;
+	/* MG_NULL_FIG when null (not measured for this phase) or absent */
+	int64_t cgroup_bytes, tree_rss_bytes, max_process_hwm_bytes, tree_pss_bytes, cgroup_anon_bytes;
+	struct mg_rv_metric *limits;   /* the phase's limits (phase_limits), maybe compared */
+	size_t nlimits;
+	struct mg_rv_metric *baseline; /* metrics without a limit compared with a baseline */
+	size_t nbaseline;
+};
+
 struct mg_rv_exit {
 	bool has_code;
 	int64_t code;
@@ -147,6 +163,8 @@ struct mg_rv_fixture {
 	struct mg_rv_growth growth;
 	struct mg_rv_heap *heap; /* NULL when absent */
 	struct mg_rv_service *service; /* NULL when absent or null */
+	struct mg_rv_phase *phases;    /* "phases" in report order; none when absent */
+	size_t nphases;
 };
 
 struct mg_view {

@@ -97,7 +97,8 @@ static int check_verdict(struct ctx *c, const json_t *obj, const char *parent)
 	return 0;
 }
 
-static int check_name(struct ctx *c, const json_t *fx, const char *parent)
+/* what: "fixture" or "phase", for the message about length */
+static int check_name(struct ctx *c, const json_t *fx, const char *parent, const char *what)
 {
 	const json_t *v = json_object_get(fx, "name");
 	const char *s = json_string_value(v);
@@ -113,8 +114,8 @@ static int check_name(struct ctx *c, const json_t *fx, const char *parent)
 	if (strlen(s) != json_string_length(v))
 		return bad(c, p, "contains a NUL character");
 	if (json_string_length(v) > MG_REPORT_NAME_MAX)
-		return bad(c, p, "\"%.40s...\" is %zu bytes long; a fixture name has at most %d",
-			   s, json_string_length(v), MG_REPORT_NAME_MAX);
+		return bad(c, p, "\"%.40s...\" is %zu bytes long; a %s name has at most %d",
+			   s, json_string_length(v), what, MG_REPORT_NAME_MAX);
 	return 0;
 }
 
@@ -190,6 +191,32 @@ static int check_peak(struct ctx *c, const json_t *fx, const char *parent)
 	return 0;
 }
 
+/* "phases" (optional): objects with a name (a baseline finds a phase by
+ * it: not empty, no NUL, at most MG_REPORT_NAME_MAX bytes; names may
+ * repeat), a verdict, and "limits" and "peak" typed like a fixture's. */
+static int check_phases(struct ctx *c, const json_t *fx, const char *parent)
+{
+	const json_t *a = json_object_get(fx, "phases"), *ph;
+	char p[PATH_LEN];
+	size_t i;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a)) {
+		pathf(p, "%s.phases", parent);
+		return bad(c, p, "expected an array, got %s", mg_report_json_type(a));
+	}
+	json_array_foreach(a, i, ph) {
+		pathf(p, "%s.phases[%zu]", parent, i);
+		if (!json_is_object(ph))
+			return bad(c, p, "expected an object, got %s", mg_report_json_type(ph));
+		if (check_name(c, ph, p, "phase") || check_verdict(c, ph, p) || check_limits(c, ph, p) ||
+		    check_peak(c, ph, p))
+			return -1;
+	}
+	return 0;
+}
+
 static int check_fixture(struct ctx *c, const json_t *fx, size_t i)
 {
 	char p[PATH_LEN];
@@ -197,8 +224,8 @@ static int check_fixture(struct ctx *c, const json_t *fx, size_t i)
 	pathf(p, "fixtures[%zu]", i);
 	if (!json_is_object(fx))
 		return bad(c, p, "expected an object, got %s", mg_report_json_type(fx));
-	if (check_name(c, fx, p) || check_verdict(c, fx, p) || check_reasons(c, fx, p) ||
-	    check_limits(c, fx, p) || check_peak(c, fx, p))
+	if (check_name(c, fx, p, "fixture") || check_verdict(c, fx, p) || check_reasons(c, fx, p) ||
+	    check_limits(c, fx, p) || check_peak(c, fx, p) || check_phases(c, fx, p))
 		return -1;
 	return 0;
 }

@@ -13,7 +13,10 @@
  *     with a "name" (a non-empty string of at most MG_REPORT_NAME_MAX bytes,
  *     unique in the report) and a "verdict" as above; "reasons", "limits"
  *     (objects with a "metric" string) and "peak" (byte figures: integers
- *     >= 0 or null) are optional but typed when present.
+ *     >= 0 or null) are optional but typed when present; so is "phases",
+ *     an array of objects each with a "name" (as a fixture's, but names
+ *     may repeat) and a "verdict", and "limits" and "peak" typed as a
+ *     fixture's.
  * The renderers check the rest of the shape they draw (render_view.c), and
  * only the rest: no check is made in both places.
  *

@@ -243,6 +243,72 @@ static void write_round_trips(void **state)
 	json_decref(after);
 }
 
+/* The JSON's phase key "match" of fixture 0, or NULL. */
+static json_t *phase_key(json_t *t, const char *match)
+{
+	json_t *a = it_get(t, "fixtures.0.phases"), *k;
+	size_t i;
+	json_array_foreach(a, i, k)
+		if (!strcmp(json_string_value(json_object_get(k, "phase")), match))
+			return k;
+	return NULL;
+}
+
+/* A program that marks its phases (workload phases: before, a 120 MiB
+ * spike, after), its spike over the phase limit it has: that is no failed
+ * run for tune. Its limit gets a proposal above the spike, each other
+ * phase a key of its own, on the fixture's metric (max_process_hwm: its
+ * VmHWM is reset at each mark, so each phase's is exact, not sampled);
+ * --write puts them in phase_limits, and then the config passes
+ * `memgate run`. */
+static void phases_proposed_and_written(void **state)
+{
+	struct out o;
+	char ms[32];
+
+	(void)state;
+	NEED_TUNE();
+	const char *c = config("w.json", "{\"version\": 1, \"fixtures\": [{\"name\": \"marked\", \"command\": [\"%s\", "
+				 "\"phases\", \"120\", \"%s\"], \"limits\": {\"max_process_hwm\": \"500MiB\"}, "
+				 "\"phase_limits\": {\"spike\": {\"max_process_hwm\": \"50MiB\"}}, \"timeout\": \"30s\"}]}",
+				 it_workload_path(), it_ms_arg(ms, sizeof ms, 60));
+	run(&o, (const char *const[]){ "run", "-c", c, NULL });
+	assert_int_equal(o.status, 1); /* the spike is over 50MiB */
+	run(&o, (const char *const[]){ "tune", "-c", c, "--runs", "2", "--write", "--json", in_dir("t.json"), NULL });
+	if (o.status != 0)
+		fail_msg("exit %d: %s", o.status, o.err);
+	json_t *t = load(in_dir("t.json")), *k = phase_key(t, "spike");
+	assert_non_null(k);
+	assert_true(json_is_true(json_object_get(k, "exists")));
+	json_t *m = json_array_get(json_object_get(k, "metrics"), 0);
+	assert_string_equal(json_string_value(json_object_get(m, "metric")), "max_process_hwm");
+	assert_int_equal(json_integer_value(json_object_get(m, "limit_bytes")), 50 * MiB);
+	assert_between(json_integer_value(json_object_get(m, "proposed_bytes")), 132 * MiB, 150 * MiB);
+	for (const char *const *name = (const char *const[]){ "before", "after", NULL }; *name; name++) {
+		k = phase_key(t, *name);
+		if (!k)
+			fail_msg("no phase key \"%s\" in the tune JSON", *name);
+		assert_false(json_is_true(json_object_get(k, "exists")));
+		m = json_array_get(json_object_get(k, "metrics"), 0);
+		assert_between(json_integer_value(json_object_get(m, "proposed_bytes")), 1, 8 * MiB);
+	}
+	char diff[160];
+	snprintf(diff, sizeof diff, "fixtures[0].phase_limits[\"spike\"].max_process_hwm: \"50MiB\" -> \"%s\"\n",
+		 json_string_value(json_object_get(json_array_get(json_object_get(phase_key(t, "spike"), "metrics"), 0),
+						   "proposed")));
+	assert_contains(o.out, diff);
+	assert_contains(o.out, "fixtures[0].phase_limits[\"before\"].max_process_hwm: (none) -> ");
+	assert_contains(o.out, "  spike ");
+	json_t *after = load(c);
+	assert_non_null(json_object_get(json_object_get(json_array_get(json_object_get(after, "fixtures"), 0),
+							"phase_limits"), "after"));
+	run(&o, (const char *const[]){ "run", "-c", c, NULL });
+	if (o.status != 0)
+		fail_msg("the tuned config does not pass: exit %d: %s", o.status, o.err);
+	json_decref(after);
+	json_decref(t);
+}
+
 /* A config that does not load: exit 2, the reason, the file byte-identical. */
 static void bad_config_untouched(void **state)
 {
@@ -345,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(proposes_within_rounding),
 		cmocka_unit_test(write_round_trips),
+		cmocka_unit_test(phases_proposed_and_written),
 		cmocka_unit_test(bad_config_untouched),
 		cmocka_unit_test(failing_fixture_proposes_nothing),
 		cmocka_unit_test(sigint_reports_and_skips_write),

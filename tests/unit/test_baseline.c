@@ -177,6 +177,132 @@ static void test_error_stays_error(void **state)
 	json_decref(bl);
 }
 
+/* ---------------------------------------------------------------- phases */
+
+/* A phase with a cgroup figure (and a cgroup limit when limit > 0). */
+static json_t *phase(const char *name, int64_t cgroup, int64_t limit, bool exact)
+{
+	json_t *limits = json_array();
+	if (limit > 0)
+		json_array_append_new(limits, json_pack("{s:s, s:I, s:I, s:b, s:s}", "metric", "cgroup", "limit_bytes",
+							(json_int_t)limit, "value_bytes", (json_int_t)cgroup, "ok",
+							cgroup <= limit, "unit", "bytes"));
+	json_t *p = json_pack("{s:s, s:i, s:i, s:b, s:{s:I, s:n, s:n, s:n, s:n}, s:o, s:s}", "name", name, "from_ms", 0,
+			      "to_ms", 10, "exact", exact, "peak", "cgroup_bytes", (json_int_t)cgroup, "tree_rss_bytes",
+			      "max_process_hwm_bytes", "tree_pss_bytes", "cgroup_anon_bytes", "limits", limits, "verdict",
+			      "pass");
+	assert_non_null(p);
+	return p;
+}
+
+static json_t *phase_i(json_t *rep, size_t i)
+{
+	return json_array_get(json_object_get(fixture0(rep), "phases"), i);
+}
+
+static const char *reason_i(json_t *rep, size_t i)
+{
+	return json_string_value(json_array_get(json_object_get(fixture0(rep), "reasons"), i));
+}
+
+static const char *note_i(json_t *rep, size_t i)
+{
+	return json_string_value(json_array_get(json_object_get(json_object_get(fixture0(rep), "measurement"), "notes"), i));
+}
+
+/* Phase by phase, by name and occurrence: a regression fails the phase
+ * and the fixture, named; within the tolerance passes; a phase only in
+ * one of the reports is a note. */
+static void test_phases_compared_by_name(void **state)
+{
+	char err[256];
+	json_t *rep = report1("api", 100 * MiB, -1, -1), *bl = report1("api", 100 * MiB, -1, -1);
+
+	(void)state;
+	json_object_set_new(fixture0(rep), "phases",
+			    json_pack("[o, o, o, o, o]", phase("startup", 100 * MiB, 200 * MiB, true),
+				      phase("load", 60 * MiB, 0, true), phase("load", 74 * MiB, 0, true),
+				      phase("warmup", 500 * MiB, 0, true), phase("load", 5 * MiB, 0, true)));
+	json_object_set_new(fixture0(bl), "phases",
+			    json_pack("[o, o, o, o]", phase("load", 50 * MiB, 0, true), phase("startup", 90 * MiB, 0, true),
+				      phase("load", 70 * MiB, 0, true), phase("shutdown", 1 * MiB, 0, true)));
+	assert_int_equal(mg_baseline_apply(rep, bl, NULL, NULL, err, sizeof err), 0);
+	assert_string_equal(json_string_value(json_object_get(fixture0(rep), "verdict")), "fail");
+	assert_string_equal(json_string_value(json_object_get(rep, "verdict")), "fail");
+	/* the first "load" against the baseline's first: +10 MiB, +20% */
+	assert_string_equal(reason_i(rep, 0), "phase load: cgroup 60.0 MiB is +10.0 MiB, +20.0% over the baseline "
+					      "50.0 MiB (allowed +10%, +4.0 MiB)");
+	/* then startup: +10 MiB, +11.1%, the worse first */
+	assert_string_equal(reason_i(rep, 1), "phase startup: cgroup 100.0 MiB is +10.0 MiB, +11.1% over the baseline "
+					      "90.0 MiB (allowed +10%, +4.0 MiB)");
+	assert_null(reason_i(rep, 2));
+	assert_string_equal(json_string_value(json_object_get(phase_i(rep, 1), "verdict")), "fail");
+	json_t *b = json_array_get(json_object_get(phase_i(rep, 1), "baseline"), 0);
+	assert_string_equal(json_string_value(json_object_get(b, "metric")), "cgroup");
+	assert_int_equal(json_integer_value(json_object_get(b, "baseline_bytes")), 50 * MiB);
+	assert_true(json_is_false(json_object_get(b, "baseline_ok")));
+	/* the second "load": +4 MiB, exactly the floor, passes */
+	assert_string_equal(json_string_value(json_object_get(phase_i(rep, 2), "verdict")), "pass");
+	b = json_array_get(json_object_get(phase_i(rep, 2), "baseline"), 0);
+	assert_int_equal(json_integer_value(json_object_get(b, "delta_bytes")), 4 * MiB);
+	assert_true(json_is_true(json_object_get(b, "baseline_ok")));
+	/* startup has a limit: the keys go in its entry, ok untouched */
+	json_t *l = json_array_get(json_object_get(phase_i(rep, 0), "limits"), 0);
+	assert_int_equal(json_integer_value(json_object_get(l, "baseline_bytes")), 90 * MiB);
+	assert_true(json_is_false(json_object_get(l, "baseline_ok")));
+	assert_true(json_is_true(json_object_get(l, "ok")));
+	assert_string_equal(json_string_value(json_object_get(phase_i(rep, 0), "verdict")), "fail");
+	assert_null(json_object_get(phase_i(rep, 0), "baseline"));
+	/* the third "load" and "warmup" are new; "shutdown" is gone: notes */
+	assert_null(json_object_get(phase_i(rep, 3), "baseline"));
+	assert_string_equal(json_string_value(json_object_get(phase_i(rep, 3), "verdict")), "pass");
+	assert_string_equal(note_i(rep, 0), "baseline: 2 phases not in the baseline (new?), not compared: load, warmup");
+	assert_string_equal(note_i(rep, 1), "baseline: 1 phase of the baseline not in this run: shutdown");
+	json_decref(rep);
+	json_decref(bl);
+}
+
+/* Which phase regressions are reasons: the 10 worst by how far over, the
+ * rest counted; a sampled phase says so. A baseline without phases is a
+ * note. */
+static void test_phase_reasons_capped(void **state)
+{
+	char err[256], name[32];
+	json_t *rep = report1("t", 100 * MiB, -1, -1), *bl = report1("t", 100 * MiB, -1, -1);
+	json_t *ph = json_array(), *bph = json_array();
+
+	(void)state;
+	for (int i = 0; i < 14; i++) {
+		snprintf(name, sizeof name, "t::test_%02d", i);
+		json_array_append_new(ph, phase(name, (100 + 10 + i) * MiB, 0, i != 13));
+		json_array_append_new(bph, phase(name, 100 * MiB, 0, true));
+	}
+	json_object_set_new(fixture0(rep), "phases", ph);
+	json_object_set_new(fixture0(bl), "phases", bph);
+	assert_int_equal(mg_baseline_apply(rep, bl, NULL, NULL, err, sizeof err), 0);
+	/* test_00 is +10 MiB, +10%: exactly at the percentage, passes */
+	assert_string_equal(reason_i(rep, 0), "phase t::test_13: cgroup 123.0 MiB is +23.0 MiB, +23.0% over the baseline "
+					      "100.0 MiB (allowed +10%, +4.0 MiB) (sampled)");
+	assert_string_equal(reason_i(rep, 9), "phase t::test_04: cgroup 114.0 MiB is +14.0 MiB, +14.0% over the baseline "
+					      "100.0 MiB (allowed +10%, +4.0 MiB)");
+	assert_string_equal(reason_i(rep, 10), "... and 3 more phase metrics over the baseline (the report's \"phases\" "
+					       "lists all)");
+	assert_null(reason_i(rep, 11));
+	assert_string_equal(json_string_value(json_object_get(phase_i(rep, 0), "verdict")), "pass");
+	assert_null(note_i(rep, 0));
+	json_decref(rep);
+	json_decref(bl);
+
+	rep = report1("t", 100 * MiB, -1, -1);
+	bl = report1("t", 100 * MiB, -1, -1);
+	json_object_set_new(fixture0(rep), "phases", json_pack("[o]", phase("load", 900 * MiB, 0, true)));
+	assert_int_equal(mg_baseline_apply(rep, bl, NULL, NULL, err, sizeof err), 0);
+	assert_string_equal(json_string_value(json_object_get(fixture0(rep), "verdict")), "pass");
+	assert_string_equal(note_i(rep, 0), "baseline: the baseline has no phases (an older memgate?): phases not compared");
+	json_decref(rep);
+	json_decref(bl);
+}
+
 /* A broken baseline: -1, the reason, the report unchanged. */
 static void bad_baseline(json_t *bl, const char *want)
 {
@@ -447,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_keys_and_reason),
 		cmocka_unit_test(test_missing_fixture_is_a_note),
 		cmocka_unit_test(test_error_stays_error),
+		cmocka_unit_test(test_phases_compared_by_name),
+		cmocka_unit_test(test_phase_reasons_capped),
 		cmocka_unit_test(test_bad_baselines),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_report_verdict),

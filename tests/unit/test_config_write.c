@@ -170,10 +170,10 @@ static const char updated_text[] =
 #define GiB ((int64_t)1 << 30)
 
 static const struct mg_limit_update updates[] = {
-	{ "api", MG_METRIC_TREE_RSS, "210MiB", 210 * MiB },
-	{ "api", MG_METRIC_CGROUP, "1GiB", GiB },          /* same value: no change */
-	{ "worker", MG_METRIC_CGROUP, "610MiB", 610 * MiB }, /* was from defaults */
-	{ "worker", MG_METRIC_TREE_RSS, "72MiB", 72 * MiB }, /* was none */
+	{ "api", MG_METRIC_TREE_RSS, "210MiB", 210 * MiB, NULL },
+	{ "api", MG_METRIC_CGROUP, "1GiB", GiB, NULL },          /* same value: no change */
+	{ "worker", MG_METRIC_CGROUP, "610MiB", 610 * MiB, NULL }, /* was from defaults */
+	{ "worker", MG_METRIC_TREE_RSS, "72MiB", 72 * MiB, NULL }, /* was none */
 };
 
 static char *capture_write(const char *path, const struct mg_limit_update *u, size_t n, int *rc,
@@ -230,7 +230,7 @@ static void test_no_change_no_write(void **state)
 	write_file(p, config_text);
 	assert_int_equal(stat(p, &before), 0);
 	/* "209715200B" is 200MiB too */
-	const struct mg_limit_update same[] = { { "api", MG_METRIC_TREE_RSS, "209715200B", 200 * MiB } };
+	const struct mg_limit_update same[] = { { "api", MG_METRIC_TREE_RSS, "209715200B", 200 * MiB, NULL } };
 	char *diff = capture_write(p, same, 1, &rc, err, sizeof err);
 	assert_int_equal(rc, 0);
 	assert_string_equal(diff, "");
@@ -240,6 +240,101 @@ static void test_no_change_no_write(void **state)
 	char *now = read_file(p);
 	assert_string_equal(now, config_text);
 	free(now);
+	unlink(p);
+}
+
+/* Phase limits: an existing entry updated, one from defaults copied into
+ * the fixture's own, a new entry (and "phase_limits" itself) made at the
+ * end; every other key where it was; the result loads with them. */
+static void test_phase_limits_written(void **state)
+{
+	static const char text[] =
+		"{\n"
+		"  \"version\": 1,\n"
+		"  \"defaults\": {\n"
+		"    \"phase_limits\": {\n"
+		"      \"startup\": {\n"
+		"        \"tree_rss\": \"100MiB\"\n"
+		"      }\n"
+		"    }\n"
+		"  },\n"
+		"  \"fixtures\": [\n"
+		"    {\n"
+		"      \"name\": \"api\",\n"
+		"      \"phase_limits\": {\n"
+		"        \"tests/t.py::*\": {\n"
+		"          \"cgroup\": \"200MiB\"\n"
+		"        }\n"
+		"      },\n"
+		"      \"command\": [\n"
+		"        \"./api\"\n"
+		"      ]\n"
+		"    },\n"
+		"    {\n"
+		"      \"name\": \"worker\",\n"
+		"      \"command\": [\n"
+		"        \"worker\"\n"
+		"      ]\n"
+		"    }\n"
+		"  ]\n"
+		"}\n";
+	const struct mg_limit_update u[] = {
+		{ "api", MG_METRIC_CGROUP, "150MiB", 150 * MiB, "tests/t.py::*" },
+		{ "api", MG_METRIC_TREE_RSS, "90MiB", 90 * MiB, "startup" },
+		{ "api", MG_METRIC_TREE_RSS, "1.2GiB", 1288490189, "load" },
+		{ "worker", MG_METRIC_MAX_PROCESS_HWM, "64MiB", 64 * MiB, "t.py::test_x[1]" },
+		{ "api", MG_METRIC_TREE_RSS, "300MiB", 300 * MiB, NULL },
+	};
+	char *p = path_of("phases.json"), err[512] = "";
+	int rc;
+
+	(void)state;
+	write_file(p, text);
+	char *diff = capture_write(p, u, 5, &rc, err, sizeof err);
+	if (rc != 5)
+		fail_msg("rc %d: %s", rc, err);
+	assert_string_equal(diff, "fixtures[0].phase_limits[\"tests/t.py::*\"].cgroup: \"200MiB\" -> \"150MiB\"\n"
+				  "fixtures[0].phase_limits[\"startup\"].tree_rss: (defaults \"100MiB\") -> \"90MiB\"\n"
+				  "fixtures[0].phase_limits[\"load\"].tree_rss: (none) -> \"1.2GiB\"\n"
+				  "fixtures[1].phase_limits[\"t.py::test_x[1]\"].max_process_hwm: (none) -> \"64MiB\"\n"
+				  "fixtures[0].limits.tree_rss: (none) -> \"300MiB\"\n");
+	free(diff);
+	char *now = read_file(p);
+	assert_contains(now, "      \"name\": \"api\",\n"
+			     "      \"phase_limits\": {\n"
+			     "        \"tests/t.py::*\": {\n"
+			     "          \"cgroup\": \"150MiB\"\n"
+			     "        },\n"
+			     "        \"startup\": {\n"
+			     "          \"tree_rss\": \"90MiB\"\n"
+			     "        },\n"
+			     "        \"load\": {\n"
+			     "          \"tree_rss\": \"1.2GiB\"\n"
+			     "        }\n"
+			     "      },\n"
+			     "      \"command\": [\n");
+	assert_contains(now, "      \"name\": \"worker\",\n"
+			     "      \"command\": [\n"
+			     "        \"worker\"\n"
+			     "      ],\n"
+			     "      \"phase_limits\": {\n"
+			     "        \"t.py::test_x[1]\": {\n");
+	assert_contains(now, "    \"phase_limits\": {\n      \"startup\": {\n        \"tree_rss\": \"100MiB\""); /* defaults kept */
+	free(now);
+	struct mg_config cfg;
+	assert_int_equal(mg_config_load_file(p, &cfg, err, sizeof err), 0);
+	assert_int_equal(cfg.fixtures[0].nphase_limits, 3);
+	assert_int_equal(cfg.fixtures[1].nphase_limits, 2); /* its own and the defaults' */
+	mg_config_free(&cfg);
+	/* written again: nothing changes */
+	diff = capture_write(p, u, 5, &rc, err, sizeof err);
+	assert_int_equal(rc, 0);
+	free(diff);
+	/* a phase_limits that is not an object: refused, file untouched */
+	json_t *root = json_pack("{s:[{s:s, s:i}]}", "fixtures", "name", "api", "phase_limits", 3);
+	assert_int_equal(mg_config_update_limits(root, u, 1, NULL, err, sizeof err), -1);
+	assert_string_equal(err, "fixtures[0].phase_limits: expected an object");
+	json_decref(root);
 	unlink(p);
 }
 
@@ -289,8 +384,8 @@ static void test_unknown_fixture(void **state)
 {
 	char *p = path_of("gone.json"), err[512];
 	const struct mg_limit_update gone[] = {
-		{ "api", MG_METRIC_TREE_RSS, "210MiB", 210 * MiB },
-		{ "renamed", MG_METRIC_TREE_RSS, "72MiB", 72 * MiB },
+		{ "api", MG_METRIC_TREE_RSS, "210MiB", 210 * MiB, NULL },
+		{ "renamed", MG_METRIC_TREE_RSS, "72MiB", 72 * MiB, NULL },
 	};
 	int rc;
 
@@ -374,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_keeps_everything_else),
 		cmocka_unit_test(test_no_change_no_write),
+		cmocka_unit_test(test_phase_limits_written),
 		cmocka_unit_test(test_bad_config_left_identical),
 		cmocka_unit_test(test_unknown_fixture),
 		cmocka_unit_test(test_update_tree_errors),

@@ -147,11 +147,12 @@ static void assert_well_formed_xml(const char *text)
  * its cgroup set to 0, workers' cgroup raised 5 MiB, forked-shared's
  * cgroup lowered 10 MiB). pool..procpool: by a memgate that measures
  * cgroup_anon, the page cache and the cadences, one report per case of
- * figures_golden below. */
+ * figures_golden below. phased..xdist: with phases, one report per case
+ * of phases_golden below. */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
 					   "oom", "timeout", "service", "python", "baseline",
 					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
-					   "cadence", "procpool"};
+					   "cadence", "procpool", "phased", "marked", "pytest", "xdist", "phasebase"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -1097,6 +1098,16 @@ static void junit_counts_agree_with_verdicts(void **state)
 			json_t *f = json_array_get(fx, k);
 			tests += 1 + json_array_size(json_object_get(f, "limits")) +
 				 json_array_size(json_object_get(f, "baseline"));
+			json_t *ph = json_object_get(f, "phases"), *pk;
+			size_t pi;
+			json_array_foreach(ph, pi, pk) { /* with a limit, or over its baseline: a testcase */
+				json_t *b, *bl = json_object_get(pk, "baseline");
+				size_t bi;
+				bool over = false;
+				json_array_foreach(bl, bi, b)
+					over |= json_is_false(json_object_get(b, "baseline_ok"));
+				tests += json_array_size(json_object_get(pk, "limits")) > 0 || over;
+			}
 			if (strcmp(json_string_value(json_object_get(f, "verdict")), "pass") == 0)
 				continue;
 			/* the failure/error is inside this fixture's testcases */
@@ -2169,6 +2180,351 @@ static void baseline_keys_are_checked(void **state)
 	json_decref(rep);
 }
 
+/* ------------------------------------------------------------- phases */
+
+/* fixtures[0].phases[i] of a report */
+static json_t *phase_at(json_t *rep, size_t i)
+{
+	return json_array_get(json_object_get(json_array_get(json_object_get(rep, "fixtures"), 0), "phases"), i);
+}
+
+/* What report_load leaves to the view, checked there, each message naming
+ * the path: the window, "exact", "pid", "peak" and the limits' keys. */
+static void phases_are_checked(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("phased");
+	json_t *p = phase_at(rep, 1);
+	char err[256];
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_object_set_new(p, "from_ms", json_string("160"));
+	assert_rejected(rep, "fixtures[0].phases[1].from_ms: expected a non-negative integer, got a string");
+	json_object_set_new(p, "from_ms", json_integer(400));
+	assert_rejected(rep, "fixtures[0].phases[1].to_ms: expected at least from_ms (400), got 328");
+	json_object_set_new(p, "from_ms", json_integer(160));
+	json_object_del(p, "exact");
+	assert_rejected(rep, "fixtures[0].phases[1].exact: missing (expected true or false)");
+	json_object_set_new(p, "exact", json_integer(1));
+	assert_rejected(rep, "fixtures[0].phases[1].exact: expected true or false, got an integer");
+	json_object_set_new(p, "exact", json_false());
+	json_object_set_new(p, "pid", json_integer(-3));
+	assert_rejected(rep, "fixtures[0].phases[1].pid: expected a non-negative integer, got -3");
+	json_object_set_new(p, "pid", json_integer(4242));
+	json_t *peak = json_incref(json_object_get(p, "peak"));
+	json_object_del(p, "peak");
+	assert_rejected(rep, "fixtures[0].phases[1].peak: missing (expected an object)");
+	json_object_set_new(p, "peak", json_null());
+	assert_rejected(rep, "fixtures[0].phases[1].peak: expected an object, got null");
+	json_object_set_new(p, "peak", peak);
+	json_t *l1 = json_array_get(json_object_get(p, "limits"), 1);
+	json_object_del(l1, "ok");
+	assert_rejected(rep, "fixtures[0].phases[1].limits[1].ok: missing (expected true or false)");
+	json_object_set_new(l1, "ok", json_true());
+	json_object_set_new(l1, "delta_bytes", json_real(0.5));
+	assert_rejected(rep, "fixtures[0].phases[1].limits[1].delta_bytes: expected an integer or null, got a number "
+			     "with a fraction");
+	json_object_del(l1, "delta_bytes");
+	json_object_set_new(p, "baseline", json_pack("[{s:s}]", "metric", "tree_rss"));
+	assert_rejected(rep, "fixtures[0].phases[1].baseline[0].value_bytes: missing (expected an integer or null)");
+	json_object_set_new(p, "baseline", json_string("none"));
+	assert_rejected(rep, "fixtures[0].phases[1].baseline: expected an array, got a string");
+	json_object_del(p, "baseline");
+	json_object_del(p, "limits");
+	assert_rejected(rep, "fixtures[0].phases[1].limits: missing (expected an array)");
+	json_object_set_new(p, "limits", json_array());
+	/* the newer figures may be absent; a phase of another fixture is
+	 * checked the same way */
+	json_object_del(peak, "cgroup_anon_bytes");
+	json_object_del(peak, "tree_pss_bytes");
+	assert_int_equal(mg_render_check(rep, err, sizeof err), 0);
+	json_object_set_new(json_array_get(json_object_get(rep, "fixtures"), 0), "phases", json_integer(3));
+	assert_rejected(rep, "fixtures[0].phases: expected an array, got an integer");
+	json_decref(rep);
+}
+
+/* A phase as report_json.c writes it: cgroup `bytes` over [from, to],
+ * with a cgroup limit `limit` (0: none). */
+static json_t *phase_obj(const char *name, json_int_t from, json_int_t to, json_int_t bytes, json_int_t limit)
+{
+	json_t *limits = json_array();
+	if (limit)
+		json_array_append_new(limits, json_pack("{s:s, s:I, s:I, s:b, s:s}", "metric", "cgroup", "limit_bytes", limit,
+							"value_bytes", bytes, "ok", bytes <= limit, "unit", "bytes"));
+	json_t *p = json_pack("{s:s, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:n, s:I}, s:o, s:s}", "name", name, "from_ms",
+			      from, "to_ms", to, "exact", 1, "peak", "cgroup_bytes", bytes, "tree_rss_bytes", bytes,
+			      "max_process_hwm_bytes", bytes, "tree_pss_bytes", "cgroup_anon_bytes", bytes, "limits", limits,
+			      "verdict", limit && bytes > limit ? "fail" : "pass");
+	assert_non_null(p);
+	return p;
+}
+
+/* A report without "phases" and the same report with one phase "run"
+ * and no phase limit (a plain command, as memgate writes it now) render
+ * the same, in every format: that one phase is the whole run. */
+static void one_phase_renders_as_before(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"demo", "mixed", "pool", "growth"};
+	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+		json_t *rep = load_report(names[n]);
+		struct rendered before[NRENDERERS];
+		for (size_t k = 0; k < NRENDERERS; k++)
+			before[k] = render(all_renderers[k], rep);
+		json_t *fx = json_object_get(rep, "fixtures"), *f;
+		size_t i;
+		json_array_foreach(fx, i, f) {
+			json_t *ph = json_array();
+			json_array_append_new(ph, phase_obj("run", 0, 500, 30 * MIB, 0));
+			json_object_set_new(f, "phases", ph);
+		}
+		for (size_t k = 0; k < NRENDERERS; k++) {
+			struct rendered after = render(all_renderers[k], rep);
+			assert_int_equal(after.rc, 0);
+			if (strcmp(after.out, before[k].out) != 0)
+				fail_msg("%s, renderer %zu: one phase changed the output:\n%s", names[n], k, after.out);
+			free(after.out);
+			free(before[k].out);
+		}
+		json_decref(rep);
+	}
+}
+
+/* 400 phases (a pytest run), 3 over their limit: a few lines in text and
+ * markdown, the worst first by how far over, then the highest; the rest
+ * counted. A phase whose limit could not be checked comes first of all. */
+static void many_phases_few_lines(void **state)
+{
+	(void)state;
+	json_t *f = fixture("tests", "fail", 300 * MIB, 0), *ph = json_array();
+	char name[64];
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof name, "tests/test_api.py::test_%03d", i);
+		json_int_t bytes = (json_int_t)(40 + i % 97) * MIB; /* test_096 is the highest passing: 136 MiB */
+		if (i == 7)
+			bytes = 150 * MIB; /* 7% over */
+		if (i == 123)
+			bytes = 200 * MIB; /* the worst: 43% over */
+		if (i == 321)
+			bytes = 141 * MIB; /* barely over */
+		json_array_append_new(ph, phase_obj(name, (json_int_t)i * 10, (json_int_t)i * 10 + 9, bytes, 140 * MIB));
+	}
+	json_object_set_new(f, "phases", ph);
+	json_t *rep = one(f, "fail");
+	struct rendered t = render(mg_render_text, rep);
+	assert_int_equal(t.rc, 0);
+	const char *tp = strstr(t.out, "        phases: ");
+	assert_non_null(tp);
+	assert_string_equal(tp,
+			    "        phases: 400, 3 failing; failing first, then the highest, 10 shown\n"
+			    "          tests/test_api.py::test_123       9 ms  exact    cgroup            200.0 MiB   limit   140.0 MiB   headroom  -42.9%  OVER\n"
+			    "          tests/test_api.py::test_007       9 ms  exact    cgroup            150.0 MiB   limit   140.0 MiB   headroom   -7.1%  OVER\n"
+			    "          tests/test_api.py::test_321       9 ms  exact    cgroup            141.0 MiB   limit   140.0 MiB   headroom   -0.7%  OVER\n"
+			    "          tests/test_api.py::test_096       9 ms  exact    cgroup            136.0 MiB   limit   140.0 MiB   headroom    2.9%\n"
+			    "          tests/test_api.py::test_193       9 ms  exact    cgroup            136.0 MiB   limit   140.0 MiB   headroom    2.9%\n"
+			    "          tests/test_api.py::test_290       9 ms  exact    cgroup            136.0 MiB   limit   140.0 MiB   headroom    2.9%\n"
+			    "          tests/test_api.py::test_387       9 ms  exact    cgroup            136.0 MiB   limit   140.0 MiB   headroom    2.9%\n"
+			    "          tests/test_api.py::test_095       9 ms  exact    cgroup            135.0 MiB   limit   140.0 MiB   headroom    3.6%\n"
+			    "          tests/test_api.py::test_192       9 ms  exact    cgroup            135.0 MiB   limit   140.0 MiB   headroom    3.6%\n"
+			    "          tests/test_api.py::test_289       9 ms  exact    cgroup            135.0 MiB   limit   140.0 MiB   headroom    3.6%\n"
+			    "          ... and 390 more in the JSON report\n");
+	free(t.out);
+	struct rendered m = render(mg_render_markdown, rep);
+	assert_int_equal(m.rc, 0);
+	assert_contains(m.out, "**Phases:** 400, 3 failing; failing first, then the highest, 10 shown.\n\n"
+			       "| phase | time | measured | metric | peak | limit | headroom |\n"
+			       "|---|---:|---|---|---:|---:|---:|\n"
+			       "| tests/test_api.py::test_123 | 9 ms | exact | cgroup | 200.0 MiB | 140.0 MiB | -42.9% (over) |\n");
+	assert_contains(m.out, "…and 390 more phases in the JSON report.\n");
+	assert_int_equal(count(m.out, "| tests/test"), 10);
+	free(m.out);
+	/* one limit that cannot be checked (xdist: tree_rss per test is null) */
+	json_t *p200 = json_array_get(ph, 200), *l = json_array_get(json_object_get(p200, "limits"), 0);
+	json_object_set_new(l, "metric", json_string("tree_rss"));
+	json_object_set_new(l, "value_bytes", json_null());
+	json_object_set_new(l, "ok", json_false());
+	json_object_set_new(p200, "verdict", json_string("error"));
+	t = render(mg_render_text, rep);
+	assert_contains(t.out, "        phases: 400, 4 failing; failing first, then the highest, 10 shown\n"
+			       "          tests/test_api.py::test_200       9 ms  exact    tree_rss                n/a   limit   140.0 MiB   not measured\n"
+			       "          tests/test_api.py::test_123 ");
+	free(t.out);
+	json_decref(rep);
+}
+
+/* No phase fails and all fit: in the order they ran (startup, load,
+ * shutdown), whatever their peaks; one phase with a limit is shown. */
+static void few_phases_in_order(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "pass", 300 * MIB, 0), *ph = json_array();
+	json_array_append_new(ph, phase_obj("startup", 0, 100, 10 * MIB, 0));
+	json_array_append_new(ph, phase_obj("load", 100, 1400, 300 * MIB, 0));
+	json_array_append_new(ph, phase_obj("shutdown", 1400, 1500, 20 * MIB, 0));
+	json_object_set_new(f, "phases", ph);
+	json_t *rep = one(f, "pass");
+	struct rendered t = render(mg_render_text, rep);
+	assert_contains(t.out, "        phases: 3\n"
+			       "          startup      100 ms  exact    cgroup             10.0 MiB\n"
+			       "          load         1.30 s  exact    cgroup            300.0 MiB\n"
+			       "          shutdown     100 ms  exact    cgroup             20.0 MiB\n");
+	free(t.out);
+	json_array_remove(ph, 2);
+	json_array_remove(ph, 1);
+	t = render(mg_render_text, rep);
+	assert_null(strstr(t.out, "phases:")); /* one phase, no limit: the whole run */
+	free(t.out);
+	json_array_set_new(ph, 0, phase_obj("startup", 0, 100, 10 * MIB, 64 * MIB));
+	t = render(mg_render_text, rep);
+	assert_contains(t.out, "        phases: 1\n"
+			       "          startup     100 ms  exact    cgroup             10.0 MiB   limit    64.0 MiB   headroom   84.4%\n");
+	free(t.out);
+	json_decref(rep);
+}
+
+/* 400 phases: 24 bands drawn, the failing among them, the rest said
+ * under the plot; scoped phases of 6 processes: 4 lanes at most; names
+ * escaped; a name that does not fit is not drawn, its test's own name
+ * (after "::") is when that fits. */
+static void svg_phase_bands(void **state)
+{
+	(void)state;
+	json_t *f = fixture("tests", "fail", 300 * MIB, 0), *ph = json_array();
+	char name[64];
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof name, "tests/test_api.py::t%03d", i);
+		json_array_append_new(ph, phase_obj(name, (json_int_t)i * 3, (json_int_t)i * 3 + 3,
+						    (json_int_t)(i == 77 ? 150 : 40 + i % 90) * MIB, 140 * MIB));
+	}
+	json_object_set_new(f, "phases", ph);
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_svg, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_int_equal(count(r.out, "</rect>"), 24);
+	assert_int_equal(count(r.out, "stroke=\"#d62728\" stroke-width=\"0.8\""), 1); /* t077, failing */
+	assert_contains(r.out, "<title>tests/test_api.py::t077: cgroup 150.0 MiB, limit 140.0 MiB (over), 3 ms, exact</title>");
+	assert_contains(r.out, ">24 of 400 phases drawn (the failing, then the highest)</text>");
+	assert_int_equal(count(r.out, ">phases</text>"), 1);
+	free(r.out);
+	/* 6 processes' scoped phases, one wide phase with markup in its name */
+	json_array_clear(ph);
+	for (int i = 0; i < 12; i++) {
+		snprintf(name, sizeof name, "m.py::w%d", i);
+		json_t *p = phase_obj(name, (json_int_t)i * 100, (json_int_t)i * 100 + 90, 30 * MIB, 0);
+		json_object_set_new(p, "pid", json_integer(1000 + i % 6));
+		json_array_append_new(ph, p);
+	}
+	json_array_append_new(ph, phase_obj("a<b>&\"c\"", 0, 1500, 10 * MIB, 0));
+	r = render(mg_render_svg, rep);
+	assert_well_formed_xml(r.out);
+	assert_int_equal(count(r.out, ">pid 10"), 3); /* lanes: the whole tree, 1000, 1001, 1002 */
+	assert_int_equal(count(r.out, "</rect>"), 1 + 6);
+	assert_contains(r.out, ">a&lt;b&gt;&amp;&quot;c&quot;</text>");
+	assert_contains(r.out, ">w0</text>"); /* 90 ms is ~44 px: "m.py::w0" is too wide */
+	free(r.out);
+	json_decref(rep);
+}
+
+/* A phase with a limit is a testcase "fixture/phase" that fails as the
+ * phase does, and then the run testcase does not fail too; a limit that
+ * could not be checked is an error; a phase over its baseline without a
+ * limit gets a testcase too. */
+static void junit_phase_testcases(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "fail", 60 * MIB, 0), *ph = json_array();
+	json_array_append_new(ph, phase_obj("startup", 0, 250, 80 * MIB, 64 * MIB));
+	json_array_append_new(ph, phase_obj("load", 250, 1400, 50 * MIB, 0));
+	json_array_append_new(ph, phase_obj("shutdown", 1400, 1500, 20 * MIB, 64 * MIB));
+	json_object_set_new(f, "phases", ph);
+	add_reason(f, "phase startup: cgroup 80.0 MiB > limit 64.0 MiB");
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_well_formed_xml(r.out);
+	assert_contains(r.out, "<testsuite name=\"memgate\" tests=\"3\" failures=\"1\" errors=\"0\"");
+	assert_contains(r.out, "  <testcase classname=\"svc\" name=\"svc/startup\" time=\"0.250\">\n"
+			       "    <failure message=\"phase startup: cgroup 80.0 MiB &gt; limit 64.0 MiB\" type=\"limit\">"
+			       "cgroup 80.0 MiB &gt; limit 64.0 MiB</failure>\n"
+			       "    <system-out>cgroup 80.0 MiB &gt; limit 64.0 MiB; 250 ms, exact</system-out>\n");
+	assert_contains(r.out, "  <testcase classname=\"svc\" name=\"svc/shutdown\" time=\"0.100\">\n"
+			       "    <system-out>cgroup 20.0 MiB, limit 64.0 MiB; 100 ms, exact</system-out>\n");
+	assert_null(strstr(r.out, "svc/load")); /* no limit */
+	free(r.out);
+	/* not measured: an error, on the phase's testcase only */
+	json_t *sd = json_array_get(ph, 2), *l = json_array_get(json_object_get(sd, "limits"), 0);
+	json_object_set_new(l, "value_bytes", json_null());
+	json_object_set_new(l, "ok", json_false());
+	json_object_set_new(sd, "verdict", json_string("error"));
+	json_array_set_new(ph, 0, phase_obj("startup", 0, 250, 60 * MIB, 64 * MIB));
+	json_array_clear(json_object_get(f, "reasons"));
+	add_reason(f, "phase shutdown: cgroup limit 64.0 MiB cannot be checked: not measured for this phase");
+	json_object_set_new(f, "verdict", json_string("error"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"3\" failures=\"0\" errors=\"1\"");
+	assert_contains(r.out, "<error message=\"cgroup limit 64.0 MiB cannot be checked: not measured for this phase\" "
+			       "type=\"not-measured\">");
+	free(r.out);
+	/* over its baseline, without a limit */
+	json_array_set_new(ph, 2, phase_obj("shutdown", 1400, 1500, 20 * MIB, 64 * MIB));
+	json_t *load = json_array_get(ph, 1);
+	json_object_set_new(load, "baseline", json_pack("[{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:b}]", "metric", "cgroup",
+							"value_bytes", 50 * MIB, "baseline_bytes", 30 * MIB, "delta_bytes",
+							20 * MIB, "delta_pct", 66.67, "allowed_pct", 10.0, "allowed_bytes",
+							4 * MIB, "baseline_ok", 0));
+	json_object_set_new(load, "verdict", json_string("fail"));
+	json_object_set_new(f, "verdict", json_string("fail"));
+	r = render(mg_render_junit, rep);
+	assert_contains(r.out, "tests=\"4\" failures=\"1\" errors=\"0\"");
+	assert_contains(r.out, "  <testcase classname=\"svc\" name=\"svc/load\" time=\"1.150\">\n"
+			       "    <failure message=\"phase load: cgroup 50.0 MiB is +20.0 MiB, +66.7% over the baseline "
+			       "30.0 MiB (allowed +10%, +4.0 MiB)\" type=\"baseline\">cgroup 50.0 MiB, vs baseline 30.0 MiB: "
+			       "+20.0 MiB, +66.7%</failure>\n"
+			       "    <system-out>1.15 s, exact, vs baseline 30.0 MiB: +20.0 MiB, +66.7%</system-out>\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* One report per case the phase tables, bands and testcases are for, each
+ * of one real run on this host (cgroup v1, 10 ms), with the markdown it
+ * renders to, markdown, SVG and JUnit (its .txt is checked with the other
+ * real reports):
+ *   phased   service: workload phased {port} 300 50, driver drive 3000;
+ *            startup over its cgroup limit, load and shutdown within
+ *   marked   measure -- workload phases 200 80: a program's own marks
+ *   pytest   pytest -p memgate_pytest on tests/data/pytest-phases, a glob
+ *            limit and one test's own: 6 of 20 tests over
+ *   xdist    the same with -n 2: scoped, overlapping phases, 8 over
+ *   phasebase  phased's config again, --baseline an edited copy of phased
+ *            (load's figures 12 MiB lower, a phase "warmup" added): load
+ *            over its baseline, warmup a note
+ * Regenerate one with `build/memgate report -f markdown
+ * tests/data/reports/X.json -o tests/data/reports/X.md` (svg likewise)
+ * and look at it. */
+static void phases_golden(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"phased", "marked", "pytest", "xdist", "phasebase"};
+	static const struct {
+		const char *ext;
+		render_fn fn;
+	} outs[] = {{"md", mg_render_markdown}, {"svg", mg_render_svg}, {"junit.xml", mg_render_junit}};
+	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+			char path[128];
+			snprintf(path, sizeof path, "reports/%s.%s", names[n], outs[k].ext);
+			char *want = tu_read_data(path);
+			json_t *rep = load_report(names[n]);
+			struct rendered r = render(outs[k].fn, rep);
+			assert_int_equal(r.rc, 0);
+			if (strcmp(r.out, want) != 0)
+				fail_msg("%s: differs; got\n%s", path, r.out);
+			free(r.out);
+			free(want);
+			json_decref(rep);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2224,6 +2580,13 @@ int main(void)
 		cmocka_unit_test(baseline_junit),
 		cmocka_unit_test(baseline_svg),
 		cmocka_unit_test(baseline_keys_are_checked),
+		cmocka_unit_test(phases_are_checked),
+		cmocka_unit_test(one_phase_renders_as_before),
+		cmocka_unit_test(many_phases_few_lines),
+		cmocka_unit_test(few_phases_in_order),
+		cmocka_unit_test(svg_phase_bands),
+		cmocka_unit_test(junit_phase_testcases),
+		cmocka_unit_test(phases_golden),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

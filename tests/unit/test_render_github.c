@@ -206,6 +206,77 @@ static void at_most_ten_errors(void **state)
 	json_decref(rep);
 }
 
+/* A phase over a cgroup limit of 100 MiB, by `over` MiB. */
+static json_t *failing_phase(const char *name, int over)
+{
+	json_int_t v = (100 + over) * MIB;
+	json_t *p = json_pack("{s:s, s:i, s:i, s:b, s:{s:I, s:n, s:n, s:n, s:n}, s:[{s:s, s:I, s:I, s:b}], s:s}", "name",
+			      name, "from_ms", 10, "to_ms", 30, "exact", 1, "peak", "cgroup_bytes", v, "tree_rss_bytes",
+			      "max_process_hwm_bytes", "tree_pss_bytes", "cgroup_anon_bytes", "limits", "metric", "cgroup",
+			      "limit_bytes", 100 * MIB, "value_bytes", v, "ok", 0, "verdict", "fail");
+	assert_non_null(p);
+	return p;
+}
+
+/* One annotation per failing fixture, then per failing phase (each
+ * fixture's worst first) while there is room; the last line counts what
+ * was left out, fixtures and phases. The summary has the phase table. */
+static void phases_annotated(void **state)
+{
+	(void)state;
+	json_t *a = json_array();
+	for (int i = 0; i < 3; i++) {
+		char name[16], pn[32];
+		snprintf(name, sizeof name, "f%d", i);
+		json_t *f = fixture(name, "fail", 10 * MIB, 100 * MIB, "phase over");
+		json_t *ph = json_array();
+		for (int k = 0; k < 5; k++) {
+			snprintf(pn, sizeof pn, "t::p%d", k);
+			json_array_append_new(ph, failing_phase(pn, 10 * i + k + 1));
+		}
+		json_object_set_new(f, "phases", ph);
+		json_array_append_new(a, f);
+	}
+	json_t *rep = report_of("fail", a);
+	char summary[64];
+	temp_file(summary, sizeof summary, "");
+	struct run r = github(rep, "r.json", summary, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.annotations,
+			    "::error title=memgate%3A f0::phase over\n"
+			    "::error title=memgate%3A f1::phase over\n"
+			    "::error title=memgate%3A f2::phase over\n"
+			    "::error title=memgate%3A f0 / t%3A%3Ap4::cgroup 105.0 MiB > limit 100.0 MiB (20 ms, exact)\n"
+			    "::error title=memgate%3A f0 / t%3A%3Ap3::cgroup 104.0 MiB > limit 100.0 MiB (20 ms, exact)\n"
+			    "::error title=memgate%3A f0 / t%3A%3Ap2::cgroup 103.0 MiB > limit 100.0 MiB (20 ms, exact)\n"
+			    "::error title=memgate%3A f0 / t%3A%3Ap1::cgroup 102.0 MiB > limit 100.0 MiB (20 ms, exact)\n"
+			    "::error title=memgate%3A f0 / t%3A%3Ap0::cgroup 101.0 MiB > limit 100.0 MiB (20 ms, exact)\n"
+			    "::error title=memgate%3A f1 / t%3A%3Ap4::cgroup 115.0 MiB > limit 100.0 MiB (20 ms, exact)\n"
+			    "::error title=memgate::\xE2\x80\xA6 and 9 more failing phases; see the job summary\n");
+	char *sum = slurp(summary);
+	assert_contains(sum, "**Phases:** 5, 5 failing.\n");
+	free(sum);
+	unlink(summary);
+	free(r.annotations);
+	json_decref(rep);
+	/* 12 failing fixtures: no room for a phase, both counted */
+	a = json_array();
+	for (int i = 0; i < 12; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "g%02d", i);
+		json_t *f = fixture(name, "fail", 200 * MIB, 100 * MIB, "over");
+		json_object_set_new(f, "phases", json_pack("[o]", failing_phase("x", 1)));
+		json_array_append_new(a, f);
+	}
+	rep = report_of("fail", a);
+	r = github(rep, "r.json", NULL, NULL);
+	assert_int_equal(count(r.annotations, "::error "), 10);
+	assert_contains(r.annotations, "\n::error title=memgate::\xE2\x80\xA6 and 3 more failing fixtures and 12 more "
+				       "failing phases; see the job summary\n");
+	free(r.annotations);
+	json_decref(rep);
+}
+
 static void escapes_workflow_commands(void **state)
 {
 	(void)state;
@@ -397,6 +468,7 @@ int main(void)
 		cmocka_unit_test(writes_summary_outputs_and_annotations),
 		cmocka_unit_test(passing_report_has_no_annotations),
 		cmocka_unit_test(at_most_ten_errors),
+		cmocka_unit_test(phases_annotated),
 		cmocka_unit_test(escapes_workflow_commands),
 		cmocka_unit_test(output_names_are_unique),
 		cmocka_unit_test(malformed_report_writes_nothing),

@@ -160,6 +160,63 @@ static void name_cap(void **state)
 		"has at most 256");
 }
 
+/* A fixture with one phase {"name": "load", "verdict": "pass"}. */
+static json_t *with_phase(void)
+{
+	json_t *r = one();
+	json_object_set_new(fixture0(r), "phases", json_pack("[{s:s, s:s}]", "name", "load", "verdict", "pass"));
+	return r;
+}
+
+static json_t *phase0(json_t *r)
+{
+	return json_array_get(json_object_get(fixture0(r), "phases"), 0);
+}
+
+/* "phases" is optional; when there, its entries are typed as a fixture's
+ * (a baseline finds them by name), but a name may repeat. */
+static void phases(void **state)
+{
+	(void)state;
+	char err[512];
+	json_t *r = with_phase();
+	json_array_append_new(json_object_get(fixture0(r), "phases"),
+			      json_pack("{s:s, s:s}", "name", "load", "verdict", "fail")); /* a name again */
+	assert_int_equal(mg_report_validate(r, err, sizeof err), 0);
+	json_decref(r);
+	r = one();
+	json_object_set_new(fixture0(r), "phases", json_object());
+	refused(r, "fixtures[0].phases: expected an array, got an object");
+	r = with_phase();
+	json_array_append_new(json_object_get(fixture0(r), "phases"), json_string("load"));
+	refused(r, "fixtures[0].phases[1]: expected an object, got a string");
+	r = with_phase();
+	json_object_del(phase0(r), "name");
+	refused(r, "fixtures[0].phases[0].name: missing (expected a non-empty string)");
+	r = with_phase();
+	json_object_set_new(phase0(r), "name", json_string(""));
+	refused(r, "fixtures[0].phases[0].name: expected a non-empty string");
+	r = with_phase();
+	json_object_set_new(phase0(r), "name", json_stringn("lo\0ad", 5));
+	refused(r, "fixtures[0].phases[0].name: contains a NUL character");
+	char name[MG_REPORT_NAME_MAX + 2];
+	memset(name, 'p', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	r = with_phase();
+	json_object_set_new(phase0(r), "name", json_string(name));
+	refused(r, "fixtures[0].phases[0].name: \"pppppppppppppppppppppppppppppppppppppppp...\" is 257 bytes long; "
+		   "a phase name has at most 256");
+	r = with_phase();
+	json_object_set_new(phase0(r), "verdict", json_string("ok"));
+	refused(r, "fixtures[0].phases[0].verdict: expected \"pass\", \"fail\" or \"error\", got \"ok\"");
+	r = with_phase();
+	json_object_set_new(phase0(r), "limits", json_pack("[{s:i}]", "metric", 3));
+	refused(r, "fixtures[0].phases[0].limits[0].metric: expected a string, got an integer");
+	r = with_phase();
+	json_object_set_new(phase0(r), "peak", json_pack("{s:i}", "cgroup_bytes", -1));
+	refused(r, "fixtures[0].phases[0].peak.cgroup_bytes: expected a non-negative integer or null, got -1");
+}
+
 /* The first duplicate in array order, as a front-to-back scan finds it. */
 static void duplicates(void **state)
 {
@@ -324,6 +381,7 @@ int main(void)
 		cmocka_unit_test(top_level),
 		cmocka_unit_test(fixtures),
 		cmocka_unit_test(name_cap),
+		cmocka_unit_test(phases),
 		cmocka_unit_test(duplicates),
 		cmocka_unit_test(many_fixtures),
 		cmocka_unit_test(names_index),

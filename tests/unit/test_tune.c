@@ -1,5 +1,6 @@
 /* Unit tests for tune.c: statistics, the readable round-up rule, headroom,
- * runs needed, proposals per fixture, and the table and JSON renderers. */
+ * runs needed, proposals per fixture and per phase, and the table and JSON
+ * renderers. */
 #include "testutil.h"
 
 #include <math.h>
@@ -368,6 +369,205 @@ static void test_json(void **state)
 	mg_tune_fixture_free(&tf);
 }
 
+/* ---------------------------------------------------------------- phases */
+
+/* A phase with every per-phase figure `bytes` (MG_UNKNOWN: not measured). */
+static struct mg_phase ph(const char *name, int64_t bytes, pid_t scope)
+{
+	struct mg_phase p;
+	memset(&p, 0, sizeof p);
+	snprintf(p.name, sizeof p.name, "%s", name);
+	p.scope = scope;
+	p.exact = true;
+	p.cgroup_bytes = p.tree_rss_bytes = p.max_process_hwm_bytes = p.cgroup_anon_bytes = bytes;
+	return p;
+}
+
+static void add_phase_limit(struct mg_fixture *f, const char *match, enum mg_metric m, int64_t limit)
+{
+	f->phase_limits = realloc(f->phase_limits, (f->nphase_limits + 1) * sizeof *f->phase_limits);
+	assert_non_null(f->phase_limits);
+	struct mg_phase_limits *pl = &f->phase_limits[f->nphase_limits++];
+	pl->match = (char *)match;
+	for (int i = 0; i < MG_METRIC_COUNT; i++)
+		pl->limits[i] = MG_NO_LIMIT;
+	pl->limits[m] = limit;
+}
+
+static const struct mg_tune_phase *key_of(const struct mg_tune_fixture *tf, const char *match)
+{
+	for (size_t i = 0; i < tf->nphases; i++)
+		if (strcmp(tf->phases[i].match, match) == 0)
+			return &tf->phases[i];
+	return NULL;
+}
+
+static const char *proposed(const struct mg_tune_fixture *tf, const char *match, enum mg_metric m)
+{
+	const struct mg_tune_phase *k = key_of(tf, match);
+	for (int i = 0; k && i < k->nmetrics; i++)
+		if (k->metrics[i].metric == m)
+			return k->metrics[i].proposed;
+	return NULL;
+}
+
+/* One run: the fixture's figures (unused here) and its phases. */
+static void run_with(struct mg_tune_fixture *tf, const struct mg_phase *p, size_t n)
+{
+	record(tf, 300 * MiB, 300 * MiB, 300 * MiB, MG_UNKNOWN);
+	mg_tune_record_phases(tf, p, n);
+	mg_tune_record_phases(tf, p, n); /* twice for one run: counted once */
+}
+
+/* Each phase_limits key gets a proposal for what it limits, from the
+ * phases it governs (a glob not those whose own name limits that metric);
+ * a phase no key matches gets its own, a test its module's glob; a name
+ * that repeats counts its highest; seen in some runs only, or not
+ * measured once: a note, no proposal. */
+static void test_phase_proposals(void **state)
+{
+	struct mg_fixture f;
+	struct mg_tune_fixture tf;
+	char err[128];
+
+	(void)state;
+	mg_fixture_init(&f);
+	f.name = "api";
+	f.limits[MG_METRIC_CGROUP] = 400 * MiB; /* new keys are proposed cgroup limits */
+	add_phase_limit(&f, "startup", MG_METRIC_CGROUP, 100 * MiB);
+	add_phase_limit(&f, "t.py::*", MG_METRIC_CGROUP, 50 * MiB);
+	add_phase_limit(&f, "t.py::big", MG_METRIC_CGROUP, 300 * MiB);
+	assert_int_equal(mg_tune_fixture_init(&tf, &f, 3, err, sizeof err), 0);
+	for (int r = 0; r < 3; r++) {
+		struct mg_phase p[] = {
+			ph("startup", (80 + r) * MiB, 0),  ph("load", 40 * MiB, 0),        ph("load", (60 + r) * MiB, 0),
+			ph("t.py::a", 30 * MiB, 0),        ph("t.py::big", 250 * MiB, 0), ph("other.py::x[1]", 20 * MiB, 0),
+			ph("other.py::y", 10 * MiB, 0),    ph("warmup", 5 * MiB, 0),
+			ph("gap", r == 1 ? MG_UNKNOWN : 7 * MiB, 0),
+		};
+		run_with(&tf, p, r == 2 ? 8 : 9); /* no "gap" in run 3 */
+	}
+	mg_tune_finish(&tf, 1000);
+	assert_string_equal(proposed(&tf, "startup", MG_METRIC_CGROUP), "91MiB");    /* 82 x 1.1 = 90.2 */
+	assert_string_equal(proposed(&tf, "t.py::*", MG_METRIC_CGROUP), "33MiB");    /* t.py::a only: 33 */
+	assert_string_equal(proposed(&tf, "t.py::big", MG_METRIC_CGROUP), "280MiB"); /* 275 */
+	assert_string_equal(proposed(&tf, "load", MG_METRIC_CGROUP), "69MiB");       /* the higher load: 68.2 */
+	assert_string_equal(proposed(&tf, "other.py::*", MG_METRIC_CGROUP), "22MiB"); /* the higher of its two */
+	assert_string_equal(proposed(&tf, "warmup", MG_METRIC_CGROUP), "5.5MiB");
+	assert_true(key_of(&tf, "startup")->exists);
+	assert_false(key_of(&tf, "load")->exists);
+	assert_null(proposed(&tf, "load", MG_METRIC_TREE_RSS)); /* the fixture limits cgroup */
+	assert_string_equal(key_of(&tf, "gap")->note, "seen in 2 of 3 runs: no proposal");
+	assert_int_equal(key_of(&tf, "gap")->nmetrics, 0);
+	assert_int_equal(tf.nphases, 7);
+	mg_tune_fixture_free(&tf);
+	free(f.phase_limits);
+}
+
+/* Not measured in a run: a note; more than 20 new keys: one "*" over all
+ * (a glob judges every phase it matches, those a config glob governs
+ * too); the run's only whole-tree phase gets no key; a scoped phase's is
+ * proposed on max_process_hwm. */
+static void test_phase_keys_collapse_and_skip(void **state)
+{
+	struct mg_fixture f;
+	struct mg_tune_fixture tf;
+	char err[128], name[32];
+
+	(void)state;
+	mg_fixture_init(&f);
+	f.name = "marks";
+	add_phase_limit(&f, "m1*", MG_METRIC_TREE_RSS, 100 * MiB);
+	assert_int_equal(mg_tune_fixture_init(&tf, &f, 2, err, sizeof err), 0);
+	for (int r = 0; r < 2; r++) {
+		struct mg_phase p[40]; /* 28 names "m1*" does not match, and gappy */
+		for (int i = 0; i < 40; i++) {
+			snprintf(name, sizeof name, "m%d", i);
+			p[i] = ph(name, (i == 12 ? 90 : 10 + i) * MiB, 0); /* m12: governed by "m1*", the highest */
+		}
+		p[39] = ph("gappy", r == 1 ? MG_UNKNOWN : MiB, 0);
+		run_with(&tf, p, 40);
+	}
+	mg_tune_finish(&tf, 1000);
+	assert_true(tf.collapsed);
+	assert_int_equal(tf.nphases, 2); /* "m1*" and "*" */
+	assert_string_equal(proposed(&tf, "m1*", MG_METRIC_TREE_RSS), "99MiB");
+	/* "*" holds m12 too (90 MiB), though "m1*" governs it; gappy was not
+	 * measured in run 2 */
+	assert_null(proposed(&tf, "*", MG_METRIC_TREE_RSS));
+	assert_string_equal(key_of(&tf, "*")->note, "tree_rss not measured for it in every run: no proposal");
+	mg_tune_fixture_free(&tf);
+	assert_int_equal(mg_tune_fixture_init(&tf, &f, 1, err, sizeof err), 0);
+	struct mg_phase q[39];
+	for (int i = 0; i < 39; i++) {
+		snprintf(name, sizeof name, "m%d", i);
+		q[i] = ph(name, (i == 12 ? 90 : 10 + i) * MiB, 0);
+	}
+	run_with(&tf, q, 39);
+	mg_tune_finish(&tf, 1000);
+	assert_true(tf.collapsed);
+	assert_string_equal(proposed(&tf, "*", MG_METRIC_TREE_RSS), "99MiB"); /* m12 is the highest */
+	mg_tune_fixture_free(&tf);
+	free(f.phase_limits);
+
+	/* xdist: the whole run "run" beside each worker's tests */
+	mg_fixture_init(&f);
+	f.name = "xdist";
+	assert_int_equal(mg_tune_fixture_init(&tf, &f, 1, err, sizeof err), 0);
+	struct mg_phase x[] = {ph("run", 400 * MiB, 0), ph("t.py::a", 30 * MiB, 101), ph("t.py::b", 40 * MiB, 102)};
+	x[1].tree_rss_bytes = x[2].tree_rss_bytes = MG_UNKNOWN;
+	run_with(&tf, x, 3);
+	mg_tune_finish(&tf, 1000);
+	assert_int_equal(tf.nphases, 1);
+	assert_string_equal(proposed(&tf, "t.py::*", MG_METRIC_MAX_PROCESS_HWM), "44MiB");
+	assert_int_equal(key_of(&tf, "t.py::*")->nmetrics, 1);
+	mg_tune_fixture_free(&tf);
+	/* a plain command: one phase, the whole run: nothing */
+	assert_int_equal(mg_tune_fixture_init(&tf, &f, 1, err, sizeof err), 0);
+	run_with(&tf, x, 1);
+	mg_tune_finish(&tf, 1000);
+	assert_int_equal(tf.nphases, 0);
+	mg_tune_fixture_free(&tf);
+}
+
+/* Phase keys in the table, under their fixture, and in the JSON. */
+static void test_phase_table_and_json(void **state)
+{
+	struct mg_fixture f;
+	struct mg_tune_fixture tf;
+	char err[128];
+
+	(void)state;
+	fixture_with_limits(&f);
+	add_phase_limit(&f, "startup", MG_METRIC_TREE_RSS, 120 * MiB);
+	assert_int_equal(mg_tune_fixture_init(&tf, &f, 2, err, sizeof err), 0);
+	struct mg_phase p[] = {ph("startup", 100 * MiB, 0), ph("load", 60 * MiB, 0)};
+	run_with(&tf, p, 2);
+	p[0].tree_rss_bytes = 102 * MiB;
+	run_with(&tf, p, 1); /* no "load" in run 2 */
+	mg_tune_finish(&tf, 1000);
+	char *t = table_of(&tf, 1);
+	assert_contains(t, "  startup  tree_rss             2/2   100.0 MiB   101.0 MiB   102.0 MiB"
+			   "    1.4 MiB   1.4%   120.0 MiB    120MiB\n");
+	assert_contains(t, "  load     seen in 1 of 2 runs: no proposal\n");
+	free(t);
+	json_t *j = mg_tune_json(&tf, 1, 2, 1000, 0);
+	json_t *phs = json_object_get(json_array_get(json_object_get(j, "fixtures"), 0), "phases");
+	assert_int_equal(json_array_size(phs), 2);
+	json_t *s0 = json_array_get(phs, 0);
+	assert_string_equal(json_string_value(json_object_get(s0, "phase")), "startup");
+	assert_true(json_is_true(json_object_get(s0, "exists")));
+	json_t *m = json_array_get(json_object_get(s0, "metrics"), 0);
+	assert_int_equal(json_integer_value(json_object_get(m, "limit_bytes")), 120 * MiB);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(m, "values_bytes"), 1)), 102 * MiB);
+	assert_string_equal(json_string_value(json_object_get(m, "proposed")), "120MiB");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(phs, 1), "note")),
+			    "seen in 1 of 2 runs: no proposal");
+	json_decref(j);
+	mg_tune_fixture_free(&tf);
+	free(f.phase_limits);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +583,9 @@ int main(void)
 		cmocka_unit_test(test_failed_fixture_proposes_nothing),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_phase_proposals),
+		cmocka_unit_test(test_phase_keys_collapse_and_skip),
+		cmocka_unit_test(test_phase_table_and_json),
 	};
 	return cmocka_run_group_tests_name("tune", tests, NULL, NULL);
 }
