@@ -77,7 +77,9 @@ struct mg_phase {
 	char name[MG_PHASE_NAME_MAX + 1];
 	int64_t from_ms, to_ms;  /* since exec */
 	pid_t scope;             /* 0: the whole tree; else that process and its descendants */
-	bool exact;              /* its peaks were reset at its start and read at its end */
+	bool exact;              /* its main figure (cgroup's with a cgroup, else max_process_hwm) is the kernel's */
+	bool cgroup_exact;       /* cgroup_bytes: the kernel's peak since its start */
+	bool hwm_exact;          /* max_process_hwm_bytes: every VmHWM reset at its start, read at its end */
 	bool lost;               /* a process left it before its VmHWM was read */
 	int64_t cgroup_bytes, tree_rss_bytes, max_process_hwm_bytes, cgroup_anon_bytes; /* MG_UNKNOWN: n/a */
 };

@@ -211,6 +211,15 @@ int64_t mg_phase_value(const struct mg_phase *p, enum mg_metric m)
 	}
 }
 
+bool mg_phase_sampled(const struct mg_phase *p, enum mg_metric m)
+{
+	if (m == MG_METRIC_CGROUP)
+		return !p->cgroup_exact;
+	if (m == MG_METRIC_MAX_PROCESS_HWM)
+		return !p->hwm_exact;
+	return false; /* tree_rss and cgroup_anon are sampled for the fixture too: nothing to add */
+}
+
 /* Does phase name match a phase_limits entry (its name, or a glob)? A
  * name is compared whole first: test ids hold '[' and ']'. */
 int mg_phase_match(const char *match, const char *name)
@@ -311,7 +320,7 @@ static void judge_phases(const struct mg_fixture *f, const struct mg_result *r, 
 		} else {
 			format_metric(m->c.metric, m->c.value_bytes, v, sizeof v);
 			reason(j, MG_VERDICT_FAIL, "phase %.80s: %s %s > limit %s%s", m->p->name,
-			       mg_metric_name(m->c.metric), v, l, m->p->exact ? "" : " (sampled)");
+			       mg_metric_name(m->c.metric), v, l, mg_phase_sampled(m->p, m->c.metric) ? " (sampled)" : "");
 		}
 	}
 	if (nmiss > nworst)

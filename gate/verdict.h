@@ -32,6 +32,9 @@ void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_j
 /* 0 pass, 1 fail, 3 error; 128+signal when memgate was interrupted. */
 int mg_exit_status(enum mg_verdict overall, int interrupted_by);
 
+/* Was a phase's figure for m (cgroup, max_process_hwm) sampled where the
+ * kernel's own could have been read? */
+bool mg_phase_sampled(const struct mg_phase *p, enum mg_metric m);
 /* A phase's figure for metric m, MG_UNKNOWN when it is not measured per phase. */
 int64_t mg_phase_value(const struct mg_phase *p, enum mg_metric m);
 /* Does a phase named name match a phase_limits key: 2 it is that name, 1

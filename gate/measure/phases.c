@@ -249,7 +249,7 @@ static long open_phase(struct run *run, const char *name, pid_t scope)
 		return -1;
 	p->tree_rss_bytes = scope ? MG_UNKNOWN : run->smp.sum_rss;
 	p->cgroup_bytes = run->have_cg ? run->ph.usage : MG_UNKNOWN;
-	p->cgroup_anon_bytes = run->have_cg ? 0 : MG_UNKNOWN;
+	p->cgroup_anon_bytes = run->have_cg ? (run->ph.anon > 0 ? run->ph.anon : 0) : MG_UNKNOWN; /* as of the last tick */
 	p->exact = true;
 	return (long)(r->nphases - 1);
 }
@@ -274,13 +274,13 @@ static void close_phase(struct run *run, long idx)
 			cg_exact = true;
 		}
 	}
-	/* exact: the figure the phase is judged on first is the kernel's --
-	 * the cgroup's peak with a cgroup; without one, every process's VmHWM
-	 * (reset at the start, and no process left unread) */
-	if (run->have_cg)
-		p->exact = cg_exact;
-	else
-		p->exact = run->ph.proc_resets && !p->lost;
+	/* per figure: the cgroup's peak is the kernel's when reset (or a new
+	 * record); max_process_hwm when every VmHWM was reset at the start and
+	 * read at the end (no process left unread). exact: the figure the
+	 * phase is judged on first -- the cgroup's with a cgroup -- is. */
+	p->cgroup_exact = cg_exact;
+	p->hwm_exact = run->ph.proc_resets && !p->lost;
+	p->exact = run->have_cg && !p->scope ? cg_exact : p->hwm_exact;
 }
 
 /* Before a phase starts after a gap (no phase of its scope running), the
@@ -366,7 +366,7 @@ static void apply(struct run *run, const struct mg_mark *m, bool late)
 	else
 		mg_phase_switch(run, m->end ? NULL : m->name);
 	if (late && (p = phase_at(run, running))) /* the switch may have moved the list */
-		p->exact = false;
+		p->exact = p->cgroup_exact = p->hwm_exact = false;
 }
 
 static void ignored(struct run *run, const char *line)
@@ -537,6 +537,7 @@ void mg_phases_begin(struct run *run)
 void mg_phases_tick(struct run *run, int64_t tree_rss, int64_t usage, int64_t anon)
 {
 	run->ph.usage = usage;
+	run->ph.anon = anon;
 	struct mg_phase *open[65];
 	int n = 0;
 	if (run->ph.open >= 0)

@@ -98,7 +98,7 @@ struct mg_phases_state {
 	bool cg_resets;                 /* the cgroup's peak can be reset here */
 	bool proc_resets;               /* VmHWM resets (clear_refs) work */
 	int64_t cg_max_before_resets;   /* v1: the peak as read before each reset */
-	int64_t usage;                  /* the cgroup's usage at the last tick */
+	int64_t usage, anon;            /* the cgroup's usage and anon + shmem at the last tick */
 	bool capped;                    /* MG_MAX_PHASES reached: further phases are not recorded */
 	bool peak_writable;             /* peak_fd opened for writing (v1, v2 6.12+: resets) */
 	int64_t peak_at_open;           /* without resets: the run's peak when the phase began, or -1 */

@@ -220,6 +220,16 @@ static json_t *phases_json(const struct mg_fixture *f, const struct mg_result *r
 		json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:o, s:o, s:s}", "name", p->name, "from_ms",
 				      (json_int_t)p->from_ms, "to_ms", (json_int_t)p->to_ms, "exact", p->exact, "peak",
 				      peak, "limits", limits, "verdict", mg_verdict_name(v));
+		/* which of its figures are the kernel's own, reset at its start */
+		json_t *ex = json_array();
+		if (p->cgroup_exact)
+			json_array_append_new(ex, json_string("cgroup_bytes"));
+		if (p->hwm_exact)
+			json_array_append_new(ex, json_string("max_process_hwm_bytes"));
+		if (o)
+			json_object_set_new(o, "exact_figures", ex);
+		else
+			json_decref(ex);
 		if (o && p->scope)
 			json_object_set_new(o, "pid", json_integer(p->scope));
 		json_array_append_new(a, o);
