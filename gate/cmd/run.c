@@ -114,17 +114,6 @@ static int render_all(json_t *doc, const struct mg_run_extras *x, const char *js
 	return rc;
 }
 
-/* The errno name in a fallback reason ("... not writable: EACCES (...)"),
- * or "see the report" when it has none. */
-static const char *errno_word(const char *reason)
-{
-	static const char *const names[] = {"EACCES", "EPERM", "EROFS", "ENOENT", "EBUSY", "ENOSPC", "EINVAL"};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strstr(reason, names[i]))
-			return names[i];
-	return "see measurement.fallback_reason in the report";
-}
-
 /* --artifacts DIR: made (with its parents) when missing, as the user
  * (files are opened with the user's rights, identity.h); its absolute path
  * into abs, because the tools that write there run in each fixture's cwd.
@@ -187,7 +176,6 @@ int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, c
 		return EXIT_ERROR;
 	}
 	struct mg_report rep = {.entries = entries, .n = n, .verdict = MG_VERDICT_PASS};
-	bool warned_proc = false;
 	for (size_t i = 0; i < n; i++) {
 		entries[i].fixture = &fixtures[i];
 		entries[i].judgement = &judgements[i];
@@ -202,16 +190,6 @@ int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, c
 			mg_measure_fixture(&sv, &fixtures[i], &results[i]);
 			mg_judge(&fixtures[i], &results[i], &judgements[i]);
 			entries[i].result = &results[i];
-			if (results[i].method == MG_METHOD_PROC && results[i].fallback_reason[0] &&
-			    !results[i].error[0] && !warned_proc) {
-				/* once per run, short: the full reason is in the report */
-				fprintf(stderr,
-					"memgate: note: no cgroup memgate may use here (%s), so peaks are sampled from "
-					"/proc, not exact; run through sudo or pass --cgroup-root a writable cgroup for "
-					"the exact peak (memgate doctor says more)\n",
-					errno_word(results[i].fallback_reason));
-				warned_proc = true;
-			}
 		}
 		rep.verdict = mg_verdict_worst(rep.verdict, judgements[i].verdict);
 	}

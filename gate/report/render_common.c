@@ -392,6 +392,42 @@ static void inexact_who(const struct mg_view *v, const size_t *idx, size_t len, 
 
 /* Sorting, not comparing every pair: a merged report may hold many
  * fixtures, each with a reason of its own. */
+/* A fallback reason for a summary line: each "; " clause without its
+ * parenthesised parts and what follows " for " (the syscall and the
+ * internal path it failed on: the report keeps them), at most 90 bytes. */
+static void brief_reason(const char *reason, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (const char *c = reason; *c && o + 1 < len;) {
+		const char *end = strstr(c, "; ");
+		size_t n = end ? (size_t)(end - c) : strlen(c);
+		const char *cut = strstr(c, " for ");
+		if (cut && cut < c + n)
+			n = (size_t)(cut - c);
+		size_t start = o, depth = 0;
+		if (o && o + 2 < len) {
+			out[o++] = ';';
+			out[o++] = ' ';
+			start = o;
+		}
+		for (size_t i = 0; i < n && o + 1 < len; i++) {
+			if (c[i] == '(')
+				depth++;
+			else if (c[i] == ')' && depth)
+				depth--;
+			else if (!depth && !(c[i] == ' ' && (i + 1 < n && c[i + 1] == '(')) && o - start < 90)
+				out[o++] = c[i];
+		}
+		while (o > start && out[o - 1] == ' ')
+			o--;
+		out[o] = '\0';
+		c = end ? end + 2 : c + n;
+		if (!end)
+			break;
+	}
+}
+
 size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t max)
 {
 	size_t m = 0, ran = 0, ngroups = 0;
@@ -417,6 +453,7 @@ size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t 
 	qsort(g, ngroups, sizeof *g, by_first);
 	for (size_t k = 0; k < ngroups && k < max; k++) {
 		out[k].reason = inexact_reason(&v->fixtures[g[k].first]);
+		brief_reason(out[k].reason, out[k].brief, sizeof out[k].brief);
 		if (g[k].len == ran)
 			out[k].who[0] = '\0';
 		else

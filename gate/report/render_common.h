@@ -83,7 +83,8 @@ const struct mg_rv_surprise *mg_rv_surprise_of(const struct mg_rv_surprise *s, s
  * max; returns how many distinct reasons there are. */
 #define MG_RV_MAX_INEXACT 3
 struct mg_rv_inexact {
-	const char *reason;
+	const char *reason;     /* as the report has it */
+	char brief[256];        /* the same for a summary: no parentheses, no "for mkdir PATH" tails */
 	char who[200];
 };
 size_t mg_rv_inexact(const struct mg_view *v, struct mg_rv_inexact *out, size_t max);

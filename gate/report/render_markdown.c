@@ -125,9 +125,9 @@ static void inexact(FILE *out, const struct mg_view *v)
 			fputs(" for ", out);
 			md_text(out, in[i].who);
 		}
-		fputs(", not the exact peak (no cgroup: ", out);
-		md_text(out, in[i].reason);
-		fputs(")\n\n", out);
+		fputs(", not the exact peak: no cgroup memgate may use (", out);
+		md_text(out, in[i].brief);
+		fputs("); run through sudo, or pass `--cgroup-root` a writable cgroup (`memgate doctor` says more)\n\n", out);
 	}
 	if (n > MG_RV_MAX_INEXACT)
 		fprintf(out, "…and %zu more reasons for /proc sampling only (see the JSON report).\n\n",

@@ -343,9 +343,9 @@ static void inexact_lines(FILE *out, const struct mg_view *v)
 			fputs(" for ", out);
 			put_clean(out, in[i].who);
 		}
-		fputs(", not the exact peak (no cgroup: ", out);
-		put_clean(out, in[i].reason);
-		fputs(")\n", out);
+		fputs(", not the exact peak: no cgroup memgate may use (", out);
+		put_clean(out, in[i].brief);
+		fputs("); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n", out);
 	}
 	if (n > MG_RV_MAX_INEXACT)
 		fprintf(out, "  ... and %zu more reasons for /proc sampling only (see the JSON report)\n",

@@ -561,6 +561,29 @@ static void surprise_page_cache(void **state)
 	json_decref(f);
 }
 
+/* The summary gives the reason short: no parenthesised errno text, no
+ * "for mkdir PATH" with memgate's internal cgroup path (the report keeps
+ * the whole reason). */
+static void inexact_reason_is_brief(void **state)
+{
+	(void)state;
+	const char *why = "cgroup v2: memory controller not available in /sys/fs/cgroup/unified (controllers: hugetlb); "
+			  "cgroup v1 root not writable: EACCES (Permission denied) for mkdir "
+			  "/sys/fs/cgroup/memory/process_api/d213a698dc90bdbaefd76a8265cd8d2c/memgate-2949-0";
+	json_t *f = fixture("p", "pass", MIB, 0);
+	json_t *m = json_object_get(f, "measurement");
+	json_object_set_new(m, "method", json_string("proc"));
+	json_object_set_new(m, "fallback_reason", json_string(why));
+	json_t *rep = one(f, "pass");
+	struct rendered r = render(mg_render_text, rep);
+	assert_contains(r.out, "no cgroup memgate may use (cgroup v2: memory controller not available in "
+			       "/sys/fs/cgroup/unified; cgroup v1 root not writable: EACCES); run through sudo");
+	assert_int_equal(count(r.out, "memgate-2949-0"), 0);
+	assert_int_equal(count(r.out, "Permission denied"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
 /* The cgroup lost is said once per run, under the verdict, naming the
  * fixtures when not all of them; a v2 -> v1 fallback (exact) never. */
 static void inexact_backend_once(void **state)
@@ -580,13 +603,13 @@ static void inexact_backend_once(void **state)
 	json_t *rep = report_of("pass", a);
 	struct rendered r = render(mg_render_text, rep);
 	assert_starts(r.out, "memgate: PASS (3 fixtures within limits)\n"
-			     "  /proc sampling only, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n"
+			     "  /proc sampling only, not the exact peak: no cgroup memgate may use (cgroup v2: /x is not a cgroup directory); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n"
 			     "  PASS  p0  (proc, 1.50 s, 150 samples)\n");
 	assert_int_equal(count(r.out, why), 1);
 	free(r.out);
 	r = render(mg_render_markdown, rep);
 	assert_contains(r.out, "**memgate: PASS** — 3 fixtures within limits\n\n**/proc sampling only**, not the exact "
-			       "peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n\n| fixture |");
+			       "peak: no cgroup memgate may use (cgroup v2: /x is not a cgroup directory); run through sudo, or pass `--cgroup-root` a writable cgroup (`memgate doctor` says more)\n\n| fixture |");
 	assert_int_equal(count(r.out, why), 1);
 	free(r.out);
 
@@ -596,7 +619,7 @@ static void inexact_backend_once(void **state)
 	json_object_set_new(m, "fallback_reason", json_string("cgroup v2: memory controller not available"));
 	json_object_set_new(json_object_get(json_array_get(a, 2), "measurement"), "fallback_reason", json_null());
 	r = render(mg_render_text, rep);
-	assert_contains(r.out, "\n  /proc sampling only for p0, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n");
+	assert_contains(r.out, "\n  /proc sampling only for p0, not the exact peak: no cgroup memgate may use (cgroup v2: /x is not a cgroup directory); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n");
 	assert_int_equal(count(r.out, "memory controller"), 0);
 	assert_int_equal(count(r.out, "sampling only"), 1);
 	free(r.out);
@@ -608,8 +631,8 @@ static void inexact_backend_once(void **state)
 	m = json_object_get(json_array_get(a, 2), "measurement");
 	json_object_set_new(m, "fallback_reason", json_string("cgroup v2: EACCES"));
 	r = render(mg_render_text, rep);
-	assert_contains(r.out, "  /proc sampling only for p0, not the exact peak (no cgroup: cgroup v2: /x is not a cgroup directory)\n"
-			       "  /proc sampling only for p2, not the exact peak (no cgroup: cgroup v2: EACCES)\n");
+	assert_contains(r.out, "  /proc sampling only for p0, not the exact peak: no cgroup memgate may use (cgroup v2: /x is not a cgroup directory); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n"
+			       "  /proc sampling only for p2, not the exact peak: no cgroup memgate may use (cgroup v2: EACCES); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n");
 	free(r.out);
 	json_decref(rep);
 
@@ -646,9 +669,9 @@ static void inexact_backend_once(void **state)
 	rep = report_of("pass", a);
 	r = render(mg_render_text, rep);
 	assert_contains(r.out, "within limits)\n"
-			       "  /proc sampling only for r0, not the exact peak (no cgroup: cgroup v2: reason 0)\n"
-			       "  /proc sampling only for r1, not the exact peak (no cgroup: cgroup v2: reason 1)\n"
-			       "  /proc sampling only for r2, not the exact peak (no cgroup: cgroup v2: reason 2)\n"
+			       "  /proc sampling only for r0, not the exact peak: no cgroup memgate may use (cgroup v2: reason 0); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n"
+			       "  /proc sampling only for r1, not the exact peak: no cgroup memgate may use (cgroup v2: reason 1); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n"
+			       "  /proc sampling only for r2, not the exact peak: no cgroup memgate may use (cgroup v2: reason 2); run through sudo, or pass --cgroup-root a writable cgroup (memgate doctor says more)\n"
 			       "  ... and 19997 more reasons for /proc sampling only (see the JSON report)\n"
 			       "  PASS  r0  ");
 	free(r.out);
@@ -2540,6 +2563,7 @@ int main(void)
 		cmocka_unit_test(surprise_shared_pages),
 		cmocka_unit_test(surprise_page_cache),
 		cmocka_unit_test(inexact_backend_once),
+		cmocka_unit_test(inexact_reason_is_brief),
 		cmocka_unit_test(not_started_measured_nothing),
 		cmocka_unit_test(markdown_real_report),
 		cmocka_unit_test(markdown_pass_and_not_run),
