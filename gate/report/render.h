@@ -50,6 +50,18 @@ int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
 /* The same within `budget` bytes: charts, then per-fixture details, then
  * overview rows are dropped (each replaced by a one-line note) to fit. */
 int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen);
+/* A pull-request comment: the verdict line, then one table, worst fixture
+ * first, with a row per metric that has a limit or was compared with a
+ * baseline (tree RSS alone when neither): "| api | FAIL | tree_rss |
+ * 312.4 MiB | 200.0 MiB (over) | +12.3 MiB, +4.1% |". A fixture that did
+ * not pass and has no row showing why gets its first reason in the verdict
+ * cell. At most budget bytes: past it, the last fixtures' rows are left out
+ * whole and one line says how many and where the full report is:
+ * full_report_url as a link (when it is a plain http(s) URL), else the JSON
+ * report. The verdict line, and that line, always go out. When nothing was
+ * left out, the last line links full_report_url (when it can). */
+int mg_render_markdown_comment(json_t *report, FILE *out, size_t budget, const char *full_report_url, char *err,
+			       size_t errlen);
 /* JUnit XML: one testsuite, a testcase per fixture x limit plus one "run"
  * testcase per fixture, plus one per metric without a limit compared with
  * a baseline. A metric over its baseline fails with type="baseline"; the
