@@ -73,8 +73,16 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
  * ended; with a baseline, a "vs baseline: tree_rss +12.3 MiB (+6.8%)" line
  * under the panel title. */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
-/* GitHub Actions: markdown to the step summary, outputs (verdict, report,
- * peak_<name>) to the output file, ::error annotations (at most 10). */
+/* GitHub Actions: markdown to the step summary, outputs to the output
+ * file, ::error annotations (at most 10). The outputs: verdict, report (its
+ * path, when given), peak_<name> (tree RSS; the name with every character
+ * outside [A-Za-z0-9_-] as '_'), and per fixture <prefix>-tree-rss,
+ * -cgroup, -cgroup-anon, -max-process-hwm and -pss in bytes (empty when not
+ * measured), where <prefix> is the name lowercased with every run of
+ * characters other than a-z and 0-9 as one '-' and none at either end
+ * ("fixture" if nothing is left), "-2", "-3"... on a prefix already taken;
+ * and "figures": those per-fixture outputs as one JSON object (null when
+ * not measured), which a composite action can pass on. */
 int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
 		     char *err, size_t errlen);
 /* The same where GitHub Actions says: $GITHUB_STEP_SUMMARY and
