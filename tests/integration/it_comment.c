@@ -3,17 +3,19 @@
  * thread of this test), which keeps the comments in memory and checks every
  * request as GitHub (and GitLab) do: the method and path, the token header,
  * a JSON body with a "body" of at most 65536 characters (422 otherwise).
- * Prism (it_post_http.c) shows that the requests match GitHub's own API
- * description; it answers with examples, so it cannot show what this
- * forge does: the first run creates the comment, the next one edits the
- * same comment, a comment that is not memgate's is never touched, the
- * marker is found on page 2, and failures give one clear line. */
+ * Prism shows that the requests match GitHub's own API description (the
+ * create and the update here, through the binary; more in it_post_http.c);
+ * it answers with examples, so it cannot show what this forge does: the
+ * first run creates the comment, the next one edits the same comment, a
+ * comment that is not memgate's is never touched, the marker is found on
+ * page 2, and failures give one clear line. */
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
 #include "itutil.h"
+#include "../peer/prism.h"
 
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 #define TOKEN "ghp_ItCommentS3cr3t99"
@@ -929,6 +931,87 @@ static void gitlab_merge_request_note(void **state)
 				       "CI_JOB_TOKEN cannot write merge request notes\n");
 }
 
+/* Does Prism's log block of one request (from its line to the next
+ * request's) hold needle? */
+static bool block_has(const char *block, const char *needle)
+{
+	const char *end = strstr(block + 1, "[HTTP SERVER]"), *hit = strstr(block, needle);
+	return hit && (!end || hit < end);
+}
+
+/* The binary's requests against GitHub's own description: Prism answers
+ * with examples, so it serves a copy of tests/peer/github-peer.json whose
+ * example comment begins with memgate's marker for memgate.json. With that
+ * config memgate finds it and PATCHes; with another it creates one. Prism
+ * must pass both requests (and the statuses). */
+static void prism_validates_create_and_update(void **state)
+{
+	struct ctx *c = *state;
+	if (!c->have_comment)
+		fail_msg("%s post --help does not offer --comment", it_memgate_path());
+	if (peer_missing_offline())
+		skip_because("offline, and Prism (the API peer) is not installed: run tests/peer/ensure once online");
+	assert_int_equal(peer_ensure(), 0);
+	json_t *spec = json_load_file("tests/peer/github-peer.json", 0, NULL);
+	assert_non_null(spec);
+	json_t *ex = json_object_get(json_object_get(json_object_get(spec, "components"), "examples"),
+				     "issue-comment-items");
+	json_t *first = json_array_get(json_object_get(ex, "value"), 0);
+	assert_non_null(first);
+	json_object_set_new(first, "body", json_string("<!-- memgate:comment config=memgate.json -->\nold figures"));
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/memgate-peer-XXXXXX.json");
+	int fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(json_dump_file(spec, path, JSON_COMPACT), 0);
+	json_decref(spec);
+	struct peer peer;
+	int started = peer_start(&peer, path);
+	unlink(path);
+	assert_int_equal(started, 0);
+	char api[64], ev[96];
+	snprintf(api, sizeof api, "GITHUB_API_URL=http://127.0.0.1:%d", peer.port);
+	snprintf(ev, sizeof ev, "GITHUB_EVENT_PATH=%s", c->event);
+	const char *env[] = {"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=o/r", "GITHUB_TOKEN=" TOKEN,
+			     "GITHUB_SERVER_URL=https://github.com", "GITHUB_RUN_ID=42",
+			     "GITHUB_EVENT_NAME=pull_request", ev, api, NULL};
+	const char *update[] = {"post", "--comment", "--require-post", c->report, NULL};
+	const char *create[] = {"post", "--comment", "--require-post", "-c", "other.json", c->report, NULL};
+	struct out o1, o2;
+	run_memgate(&o1, update, env);
+	run_memgate(&o2, create, env);
+	/* what Prism made of them: it logs a request after answering it */
+	char log[65536] = "";
+	const char *patch = NULL, *post = NULL;
+	for (long deadline = peer_now_ms() + 5000; peer_now_ms() < deadline; peer_sleep_ms(100)) {
+		FILE *lf = fopen(peer.log, "r");
+		size_t n = lf ? fread(log, 1, sizeof log - 1, lf) : 0;
+		log[n] = '\0';
+		if (lf)
+			fclose(lf);
+		patch = strstr(log, "patch /repos/o/r/issues/comments/1 ");
+		post = strstr(log, "post /repos/o/r/issues/7/comments ");
+		if (patch && post && strstr(patch, "Responding with") && strstr(post, "Responding with"))
+			break;
+	}
+	peer_stop(&peer);
+	if (o1.status != 0 || o2.status != 0)
+		fail_msg("status %d: %s\nstatus %d: %s", o1.status, o1.stderr_text, o2.status, o2.stderr_text);
+	assert_contains(o1.stdout_text, "commented on pull request #7: updated comment 1\n");
+	assert_contains(o2.stdout_text, "commented on pull request #7: created comment 1\n");
+	/* each request's lines, from "Request received" to the next request */
+	bool ok = patch && post && !strstr(log, "Violation") && !strstr(log, "Responding with \"4") &&
+		  block_has(patch, "request passed the validation rules") && block_has(patch, "Responding with \"200\"") &&
+		  block_has(post, "request passed the validation rules") && block_has(post, "Responding with \"201\"");
+	if (!ok) {
+		FILE *dump = fopen("build/it_comment-prism.log", "w");
+		if (dump)
+			fputs(log, dump), fclose(dump);
+		fail_msg("Prism did not pass the PATCH and the POST (its log: build/it_comment-prism.log)");
+	}
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[] = {
@@ -940,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(which_pull_request),
 		cmocka_unit_test(run_comment_alone),
 		cmocka_unit_test(gitlab_merge_request_note),
+		cmocka_unit_test(prism_validates_create_and_update),
 	};
 	return cmocka_run_group_tests_name("pull-request comment", tests, setup, teardown);
 }

@@ -7,8 +7,8 @@
  * - Prism mocks of GitHub (tests/peer/github-peer.json) and GitLab
  *   (tests/peer/gitlab-peer.json), which validate every request against the
  *   API description: 201 for good posts, 422/400 for bad ones, 401 without a
- *   token; and the pull-request comment's requests (list, create, and update
- *   on a copy of the description whose example comment is memgate's).
+ *   token; and the pull-request comment's list and create requests (the
+ *   update, through the binary: it_comment.c).
  *   Prism is installed by tests/peer/ensure (npm ci, a no-op when up to
  *   date) and killed in the group teardown (and by PDEATHSIG if we crash). */
 #include <netinet/in.h>
@@ -1076,73 +1076,6 @@ static void prism_github_comment_limit(void **state)
 	mg_post_opts_free(&o);
 }
 
-/* The update: Prism answers with examples, so a copy of the description
- * whose example comment begins with memgate's marker makes memgate find it
- * and PATCH it, and Prism checks that request against the description. */
-static void prism_github_comment_update(void **state)
-{
-	(void)state;
-	json_t *spec = json_load_file("tests/peer/github-peer.json", 0, NULL);
-	assert_non_null(spec);
-	json_t *ex = json_object_get(json_object_get(json_object_get(spec, "components"), "examples"),
-				     "issue-comment-items");
-	json_t *first = json_array_get(json_object_get(ex, "value"), 0);
-	assert_non_null(first);
-	json_object_set_new(first, "body", json_string("<!-- memgate:comment config=memgate.json -->\nold figures"));
-	char path[64];
-	snprintf(path, sizeof path, "/tmp/memgate-peer-XXXXXX.json");
-	int fd = mkstemps(path, 5);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(json_dump_file(spec, path, JSON_COMPACT), 0);
-	json_decref(spec);
-	struct peer peer;
-	int started = peer_start(&peer, path);
-	if (started < 0) {
-		unlink(path);
-		fail_msg("Prism did not start on %s", path);
-	}
-	struct mg_post_opts o;
-	opts_for(&o, MG_FORGE_GITHUB, peer.port, NULL);
-	o.pr = 7;
-	char *text = tu_read_data("reports/baseline.json"), err[1024] = "", *out = NULL;
-	json_t *rep = json_loads(text, 0, NULL);
-	free(text);
-	size_t outlen = 0;
-	FILE *m = open_memstream(&out, &outlen);
-	int rc = mg_post_comment(rep, &o, m, err, sizeof err);
-	fclose(m);
-	mg_post_opts_free(&o);
-	json_decref(rep);
-	/* what Prism made of the PATCH: it logs a request after answering it */
-	char log[16384] = "";
-	for (long deadline = peer_now_ms() + 5000; peer_now_ms() < deadline; peer_sleep_ms(100)) {
-		FILE *lf = fopen(peer.log, "r");
-		size_t n = lf ? fread(log, 1, sizeof log - 1, lf) : 0;
-		log[n] = '\0';
-		if (lf)
-			fclose(lf);
-		const char *patch = strstr(log, "patch /repos/o/r/issues/comments/1");
-		if (patch && strstr(patch, "Responding with"))
-			break;
-	}
-	peer_stop(&peer);
-	unlink(path);
-	if (rc != 0)
-		fail_msg("%s\nPrism: %s", err, log);
-	assert_string_equal(out, "commented on pull request #7: updated comment 1\n");
-	free(out);
-	/* Prism's lines about the PATCH, from its request to its answer */
-	const char *patch = strstr(log, "patch /repos/o/r/issues/comments/1");
-	if (!patch || !strstr(patch, "request passed the validation rules") ||
-	    !strstr(patch, "Responding with \"200\"") || strstr(log, "Violation")) {
-		FILE *dump = fopen("build/it_post_http-prism-update.log", "w");
-		if (dump)
-			fputs(log, dump), fclose(dump);
-		fail_msg("Prism did not accept the PATCH (its log: build/it_post_http-prism-update.log)");
-	}
-}
-
 #define SRV_TEST(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 
 int main(void)
@@ -1182,7 +1115,6 @@ int main(void)
 		cmocka_unit_test(prism_gitlab_bad_state_400),
 		cmocka_unit_test(prism_github_comment_create),
 		cmocka_unit_test(prism_github_comment_limit),
-		cmocka_unit_test(prism_github_comment_update),
 	};
 	char err[512];
 	if (mg_http_global_init(err, sizeof err) < 0) {
