@@ -31,6 +31,16 @@ false) ;;
 	exit 2
 	;;
 esac
+# One pull-request comment, edited in place on later pushes; memgate says
+# so and posts none when the event is not a pull request.
+case "${INPUT_COMMENT:-false}" in
+true) args+=(--comment) ;;
+false) ;;
+*)
+	echo "::error title=memgate::input comment must be true or false, got \"$INPUT_COMMENT\""
+	exit 2
+	;;
+esac
 read -r -d '' -a extra <<<"${INPUT_ARGS:-}" || true
 sudo=()
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then

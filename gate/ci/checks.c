@@ -40,6 +40,8 @@ static json_t *check_output(const char *title, const char *summary, json_t *anno
 	return out;
 }
 
+#define MG_CHECK_REPLY_BYTES (1024 * 1024)
+
 long long mg_post_check_run(const struct mg_post_opts *o, const char *conclusion_name, const char *title,
 			    const char *summary, json_t *annotations, char *err, size_t errlen)
 {
@@ -56,7 +58,9 @@ long long mg_post_check_run(const struct mg_post_opts *o, const char *conclusion
 	long long id = -1;
 	if (!url || !body)
 		snprintf(err, errlen, "out of memory (or a string that is not UTF-8)");
-	else if (mg_post_send_json(o, "POST", url, body, &reply, err, errlen) == 0) {
+	/* GitHub echoes the whole check run back, summary (up to 65535
+	 * characters) included: room for it, or the id would not be read */
+	else if (mg_forge_request(o, "POST", url, body, MG_CHECK_REPLY_BYTES, NULL, &reply, err, errlen) == 0) {
 		json_t *jid = json_object_get(reply, "id");
 		if (json_is_integer(jid))
 			id = json_integer_value(jid);

@@ -100,20 +100,25 @@ static long parse_ms(const char *v, long lo, long hi, bool *ok)
 
 /* ---- the event file ---------------------------------------------------------------- */
 
-int mg_post_event_sha(const char *event_name, const char *event_path, char *sha, size_t shalen,
-		      char *err, size_t errlen)
+static bool pr_event(const char *event_name)
 {
-	if (!event_name || (strcmp(event_name, "pull_request") && strcmp(event_name, "pull_request_target")))
-		return 0;
+	return event_name && (!strcmp(event_name, "pull_request") || !strcmp(event_name, "pull_request_target"));
+}
+
+/* The event file of a pull request event; NULL with err. what names what
+ * it was read for ("head commit (pass --sha)"). */
+static json_t *load_event(const char *event_name, const char *event_path, const char *what, char *err,
+			  size_t errlen)
+{
 	if (!event_path) {
 		snprintf(err, errlen, "GITHUB_EVENT_NAME=%s but GITHUB_EVENT_PATH is not set: "
-			 "cannot find the pull request's head commit (pass --sha)", event_name);
-		return -1;
+			 "cannot find the pull request's %s", event_name, what);
+		return NULL;
 	}
 	FILE *f = fopen(event_path, "r");
 	if (!f) {
 		mg_cannot(err, errlen, "read", event_path, errno);
-		return -1;
+		return NULL;
 	}
 	json_error_t je;
 	errno = 0;
@@ -123,13 +128,22 @@ int mg_post_event_sha(const char *event_name, const char *event_path, char *sha,
 	fclose(f);
 	if (!ev && rerr) { /* a directory, an I/O error: jansson would call it an early end */
 		mg_cannot(err, errlen, "read", event_path, e ? e : EIO);
-		return -1;
+		return NULL;
 	}
-	if (!ev) {
+	if (!ev)
 		snprintf(err, errlen, "%s:%d:%d: cannot read the %s event: %s", event_path, je.line,
 			 je.column, event_name, je.text);
+	return ev;
+}
+
+int mg_post_event_sha(const char *event_name, const char *event_path, char *sha, size_t shalen,
+		      char *err, size_t errlen)
+{
+	if (!pr_event(event_name))
+		return 0;
+	json_t *ev = load_event(event_name, event_path, "head commit (pass --sha)", err, errlen);
+	if (!ev)
 		return -1;
-	}
 	json_t *head = json_object_get(json_object_get(json_object_get(ev, "pull_request"), "head"), "sha");
 	int rc = -1;
 	if (!json_is_string(head) || !valid_sha(json_string_value(head)))
@@ -141,6 +155,91 @@ int mg_post_event_sha(const char *event_name, const char *event_path, char *sha,
 		rc = 1;
 	json_decref(ev);
 	return rc;
+}
+
+int mg_post_parse_pr(const char *s, long long *pr)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || n > 16 || strspn(s, "0123456789") != n || s[0] == '0')
+		return -1;
+	long long v = strtoll(s, NULL, 10);
+	if (v < 1 || v > (1LL << 53))
+		return -1;
+	*pr = v;
+	return 0;
+}
+
+int mg_post_event_pr(const char *event_name, const char *event_path, long long *pr, char *err, size_t errlen)
+{
+	if (!pr_event(event_name))
+		return 0;
+	json_t *ev = load_event(event_name, event_path, "number (pass --pr)", err, errlen);
+	if (!ev)
+		return -1;
+	json_t *num = json_object_get(json_object_get(ev, "pull_request"), "number");
+	int rc = -1;
+	if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > (1LL << 53))
+		snprintf(err, errlen, "%s: no pull_request.number (a positive integer) in the %s event (pass --pr)",
+			 event_path, event_name);
+	else {
+		*pr = json_integer_value(num);
+		rc = 1;
+	}
+	json_decref(ev);
+	return rc;
+}
+
+/* N of refs/pull/N/merge or refs/pull/N/head; 0 when ref is not one. */
+static long long pr_of_ref(const char *ref)
+{
+	static const char prefix[] = "refs/pull/";
+	char num[24];
+	long long pr = 0;
+	if (!ref || strncmp(ref, prefix, sizeof prefix - 1) != 0)
+		return 0;
+	const char *p = ref + sizeof prefix - 1, *slash = strchr(p, '/');
+	if (!slash || (strcmp(slash, "/merge") && strcmp(slash, "/head")) || (size_t)(slash - p) >= sizeof num)
+		return 0;
+	memcpy(num, p, (size_t)(slash - p));
+	num[slash - p] = '\0';
+	return mg_post_parse_pr(num, &pr) == 0 ? pr : 0;
+}
+
+/* For --comment: the pull (merge) request, into o->pr, or why there is
+ * none into o->no_pr. 0, or -1 with err. */
+static int find_pr(struct mg_post_opts *o, const struct mg_post_flags *f, char *const *envp, char *err,
+		   size_t errlen)
+{
+	char why[256];
+	if (f->pr) {
+		if (mg_post_parse_pr(f->pr, &o->pr) < 0) {
+			snprintf(err, errlen, "--pr %s: expected a pull request number", f->pr);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->forge == MG_FORGE_GITLAB) {
+		const char *iid = env_get(envp, "CI_MERGE_REQUEST_IID");
+		if (iid && mg_post_parse_pr(iid, &o->pr) < 0) {
+			snprintf(err, errlen, "CI_MERGE_REQUEST_IID=%s: expected a merge request number", iid);
+			return -1;
+		}
+		snprintf(why, sizeof why, "CI_MERGE_REQUEST_IID is not set: not a merge request pipeline");
+	} else {
+		const char *event = env_get(envp, "GITHUB_EVENT_NAME");
+		int rc = mg_post_event_pr(event, env_get(envp, "GITHUB_EVENT_PATH"), &o->pr, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			o->pr = pr_of_ref(env_get(envp, "GITHUB_REF"));
+		snprintf(why, sizeof why, "%s%s is not a pull request event", event ? "GITHUB_EVENT_NAME=" : "",
+			 event ? event : "no GITHUB_EVENT_NAME: this");
+	}
+	if (!o->pr && set_str(&o->no_pr, why) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- options ------------------------------------------------------------------------ */
@@ -266,7 +365,7 @@ static int github_from_env(struct mg_post_opts *o, const struct mg_post_flags *f
 	}
 	if (!repo)
 		add_missing(missing, mlen, "GITHUB_REPOSITORY");
-	if (!sha)
+	if (!sha && !f->no_statuses)
 		add_missing(missing, mlen, "GITHUB_SHA");
 	if (!f->token_file && !env_get(envp, "GITHUB_TOKEN"))
 		add_missing(missing, mlen, "GITHUB_TOKEN (or --token-file)");
@@ -302,7 +401,7 @@ static int gitlab_from_env(struct mg_post_opts *o, const struct mg_post_flags *f
 		add_missing(missing, mlen, "CI_API_V4_URL");
 	if (!project)
 		add_missing(missing, mlen, "CI_PROJECT_ID");
-	if (!sha)
+	if (!sha && !f->no_statuses)
 		add_missing(missing, mlen, "CI_COMMIT_SHA");
 	if (!f->token_file && !priv && !job)
 		add_missing(missing, mlen, "GITLAB_TOKEN or CI_JOB_TOKEN (or --token-file)");
@@ -323,7 +422,7 @@ static int validate(struct mg_post_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "--checks: check runs exist only on GitHub");
 		return -1;
 	}
-	if (!valid_sha(o->sha)) {
+	if (o->sha && !valid_sha(o->sha)) {
 		snprintf(err, errlen, "commit \"%s\": expected 7 to 64 hex digits", o->sha);
 		return -1;
 	}
@@ -341,6 +440,7 @@ static int gather(struct mg_post_opts *o, const struct mg_post_flags *f, char *c
 	char missing[512] = "";
 	o->checks = f->checks;
 	o->require_post = f->require_post;
+	o->comment = f->comment;
 	if (http_from_env(&o->http, envp, err, errlen) < 0 || detect_forge(f, envp, &o->forge, err, errlen) < 0)
 		return -1;
 	int rc = o->forge == MG_FORGE_GITHUB ? github_from_env(o, f, envp, missing, sizeof missing, err, errlen)
@@ -353,6 +453,8 @@ static int gather(struct mg_post_opts *o, const struct mg_post_flags *f, char *c
 		return -1;
 	}
 	if (f->token_file && read_token_file(f->token_file, &o->token, err, errlen) < 0)
+		return -1;
+	if (f->comment && find_pr(o, f, envp, err, errlen) < 0)
 		return -1;
 	if (set_str(&o->context_prefix, f->context_prefix ? f->context_prefix : DEFAULT_PREFIX) < 0 ||
 	    set_str(&o->config_path, f->config_path ? f->config_path : DEFAULT_CONFIG) < 0) {
@@ -381,5 +483,6 @@ void mg_post_opts_free(struct mg_post_opts *o)
 	free(o->context_prefix);
 	free(o->target_url);
 	free(o->config_path);
+	free(o->no_pr);
 	memset(o, 0, sizeof *o);
 }

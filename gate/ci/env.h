@@ -12,6 +12,11 @@
  *            as "PRIVATE-TOKEN" (a personal/project access token with api scope),
  *            else CI_JOB_TOKEN sent as "JOB-TOKEN" (only where the instance lets a
  *            job token create statuses); target_url CI_JOB_URL, else CI_PIPELINE_URL
+ *   PR       for --comment: --pr N, else on GitHub pull_request.number from
+ *            $GITHUB_EVENT_PATH on pull_request / pull_request_target events,
+ *            else N from GITHUB_REF=refs/pull/N/merge (or /head); on GitLab
+ *            CI_MERGE_REQUEST_IID (merge request pipelines). None: no comment.
+ *            A command that posts no status (run --comment alone) needs no commit.
  *   --token-file FILE (first line, trimmed) replaces GITHUB_TOKEN / GITLAB_TOKEN
  *            and is sent as Authorization: Bearer / PRIVATE-TOKEN.
  *   HTTP     MEMGATE_HTTP_TIMEOUT_MS (total per request, 30000),
@@ -43,6 +48,10 @@ struct mg_post_flags {
 	const char *config_path;     /* where check-run annotations point; default memgate.json */
 	bool checks;
 	bool require_post;
+	bool comment;                /* --comment: the pull-request comment too */
+	const char *pr;              /* --pr N: the pull (merge) request to comment on */
+	bool no_statuses;            /* no statuses are posted (run --comment alone):
+				      * no commit is needed */
 };
 
 struct mg_post_opts {
@@ -57,6 +66,9 @@ struct mg_post_opts {
 	char *config_path;       /* annotations' path */
 	bool checks;             /* also one check run (GitHub only) */
 	bool require_post;
+	bool comment;            /* post the pull-request comment (ci/comment.h) */
+	long long pr;            /* its pull (merge) request number; 0: not one */
+	char *no_pr;             /* when pr is 0: why ("GITHUB_EVENT_NAME=push is not a pull request event") */
 	struct mg_http_opts http;
 };
 
@@ -72,5 +84,13 @@ void mg_post_opts_free(struct mg_post_opts *o);
  * unreadable or lacks pull_request.head.sha. */
 int mg_post_event_sha(const char *event_name, const char *event_path, char *sha, size_t shalen,
 		      char *err, size_t errlen);
+
+/* On pull_request / pull_request_target events, the pull request's number
+ * from the event file: 1 and *pr set; 0 for other events; -1 with err when
+ * the file is unreadable or lacks pull_request.number. */
+int mg_post_event_pr(const char *event_name, const char *event_path, long long *pr, char *err, size_t errlen);
+
+/* A pull request number: 1 to 2^53 in decimal digits only. 0, or -1. */
+int mg_post_parse_pr(const char *s, long long *pr);
 
 #endif

@@ -1,6 +1,7 @@
 #include "ci/forge.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,20 @@ static char *url_escape(const char *s)
 	return out;
 }
 
-char *mg_post_status_url(const struct mg_post_opts *o)
+char *mg_forge_project_url(const struct mg_post_opts *o)
 {
 	if (o->forge == MG_FORGE_GITHUB)
-		return mg_ci_printf("%s/repos/%s/statuses/%s", o->api_url, o->repo, o->sha);
+		return mg_ci_printf("%s/repos/%s", o->api_url, o->repo);
 	char *project = url_escape(o->repo);
-	char *url = project ? mg_ci_printf("%s/projects/%s/statuses/%s", o->api_url, project, o->sha) : NULL;
+	char *url = project ? mg_ci_printf("%s/projects/%s", o->api_url, project) : NULL;
+	free(project);
+	return url;
+}
+
+char *mg_post_status_url(const struct mg_post_opts *o)
+{
+	char *project = mg_forge_project_url(o);
+	char *url = project ? mg_ci_printf("%s/statuses/%s", project, o->sha) : NULL;
 	free(project);
 	return url;
 }
@@ -41,7 +50,7 @@ struct headers {
 	const char *list[8];
 };
 
-static int headers_init(struct headers *h, const struct mg_post_opts *o)
+static int headers_init(struct headers *h, const struct mg_post_opts *o, bool has_body)
 {
 	static const char *const kinds[] = {"Authorization: Bearer", "PRIVATE-TOKEN:", "JOB-TOKEN:"};
 	size_t n = 0;
@@ -59,7 +68,8 @@ static int headers_init(struct headers *h, const struct mg_post_opts *o)
 		h->list[n++] = "Accept: application/json";
 	}
 	h->list[n++] = "User-Agent: memgate/" MG_VERSION;
-	h->list[n++] = "Content-Type: application/json";
+	if (has_body)
+		h->list[n++] = "Content-Type: application/json";
 	h->list[n] = NULL;
 	return 0;
 }
@@ -138,22 +148,33 @@ void mg_post_api_error(long status, const char *body, const char *token, char *e
 	free(safe);
 }
 
-int mg_post_send_json(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
-		      json_t **reply, char *err, size_t errlen)
+/* The one request every forge call makes; strict: a 2xx answer cut at the
+ * cap is an error (the caller needs all of it). */
+static int send_json(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
+		     size_t max_body, bool strict, long *status, json_t **reply, char *err, size_t errlen)
 {
 	struct headers h;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	if (!text || headers_init(&h, o) < 0) {
+	if (status)
+		*status = 0;
+	if (reply)
+		*reply = NULL;
+	if ((body && !text) || headers_init(&h, o, body != NULL) < 0) {
 		free(text);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	struct mg_http_request req = {.method = method, .url = url, .headers = h.list, .body = text};
 	struct mg_http_response resp;
+	struct mg_http_opts http = o->http;
 	char herr[1024];
-	int rc = mg_http_send(&req, &o->http, &resp, herr, sizeof herr);
+	if (max_body)
+		http.max_body = max_body;
+	int rc = mg_http_send(&req, &http, &resp, herr, sizeof herr);
 	headers_free(&h);
 	free(text);
+	if (status && rc == 0)
+		*status = resp.status;
 	if (rc < 0)
 		mg_ci_set_err(err, errlen, herr, o->token);
 	else if (resp.status < 200 || resp.status > 299) {
@@ -163,11 +184,27 @@ int mg_post_send_json(const struct mg_post_opts *o, const char *method, const ch
 		mg_ci_set_err(err, errlen, full ? full : aerr, o->token);
 		free(full);
 		rc = -1;
+	} else if (strict && resp.truncated) {
+		snprintf(err, errlen, "%ld %s, but the answer is over %zu bytes: not read", resp.status,
+			 mg_http_reason(resp.status), http.max_body);
+		rc = -1;
 	} else if (reply) {
 		*reply = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
 	}
 	mg_http_response_free(&resp);
 	return rc;
+}
+
+int mg_post_send_json(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
+		      json_t **reply, char *err, size_t errlen)
+{
+	return send_json(o, method, url, body, 0, false, NULL, reply, err, errlen);
+}
+
+int mg_forge_request(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
+		     size_t max_body, long *status, json_t **reply, char *err, size_t errlen)
+{
+	return send_json(o, method, url, body, max_body, true, status, reply, err, errlen);
 }
 
 int mg_post_status(const struct mg_post_opts *o, const char *context, const char *state,

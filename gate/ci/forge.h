@@ -12,6 +12,10 @@
 
 #include "ci/env.h"
 
+/* {api}/repos/{owner/name} (GitHub) or {api}/projects/{%-encoded id or
+ * path} (GitLab): where o's project's endpoints are. NULL on OOM. */
+char *mg_forge_project_url(const struct mg_post_opts *o);
+
 /* URL of the status endpoint for o's forge; NULL on OOM. */
 char *mg_post_status_url(const struct mg_post_opts *o);
 
@@ -26,6 +30,14 @@ int mg_post_status(const struct mg_post_opts *o, const char *context, const char
  * error text and the number of attempts, or why no answer came. */
 int mg_post_send_json(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
 		      json_t **reply, char *err, size_t errlen);
+
+/* The same request for a caller that must tell answers apart: body may be
+ * NULL (a GET, sent without one); the answer is kept up to max_body bytes
+ * (0: o's cap), and a 2xx answer over it is an error ("200 OK, but the
+ * answer is over N bytes: not read"); *status (may be NULL) gets the final
+ * HTTP status, 0 when none came. */
+int mg_forge_request(const struct mg_post_opts *o, const char *method, const char *url, json_t *body,
+		     size_t max_body, long *status, json_t **reply, char *err, size_t errlen);
 
 /* "422 Unprocessable Entity: Validation Failed: description is too long ..."
  * from a status and the API's JSON body (GitHub message/errors[].message,

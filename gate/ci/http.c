@@ -245,9 +245,15 @@ static int setup(const struct mg_curl *c, CURL *h, const struct mg_http_request 
 	/* "" overrides http_proxy, HTTPS_PROXY, ALL_PROXY and the like */
 	if (direct)
 		SET(CURLOPT_PROXY, "");
-	SET(CURLOPT_CUSTOMREQUEST, req->method);
+	/* a GET without a body is a plain GET: no Content-Length: 0 body */
+	bool get = !req->body && strcmp(req->method, "GET") == 0;
+	if (get) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else {
+		SET(CURLOPT_CUSTOMREQUEST, req->method);
+		SET(CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	}
 	SET(CURLOPT_HTTPHEADER, hdrs);
-	SET(CURLOPT_POSTFIELDS, req->body ? req->body : "");
 	/* never follow a redirect: it could carry the token elsewhere */
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -263,7 +269,7 @@ static int setup(const struct mg_curl *c, CURL *h, const struct mg_http_request 
 		SET(CURLOPT_DEBUGDATA, o->trace);
 	}
 #undef SET
-	if (rc == CURLE_OK && !req->body)
+	if (rc == CURLE_OK && !req->body && !get)
 		rc = c->easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "cannot set up the request: %s", c->easy_strerror(rc));

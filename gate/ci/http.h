@@ -29,7 +29,7 @@ struct mg_http_request {
 	const char *method;             /* "POST", "PATCH", ... */
 	const char *url;                /* https://, or http:// to a loopback host */
 	const char *const *headers;     /* NULL-terminated "Name: value" lines, or NULL */
-	const char *body;               /* request body (JSON), or NULL */
+	const char *body;               /* request body (JSON), or NULL (a GET sends none) */
 };
 
 struct mg_http_response {

@@ -7,10 +7,14 @@
 
 #include "ci/post.h"
 
-/* Post report (options from flags and environ), "posted ..." lines to out;
- * on failure a warning (an error with --require-post) on stderr. Returns
- * the exit status: status, or 3 when posting failed under --require-post
- * and status was 0. The caller owns curl_global_init/cleanup. */
+/* Post report (options from flags and environ): the statuses (unless
+ * flags->no_statuses) and, with --comment, the pull-request comment
+ * (ci/comment.h), each tried even when the other failed; "posted ..." and
+ * "commented on ..." lines to out. On failure a warning (an error with
+ * --require-post) on stderr, one per thing not posted; no pull request to
+ * comment on is a note (an error with --require-post). Returns the exit
+ * status: status, or 3 when posting failed under --require-post and status
+ * was 0. The caller owns curl_global_init/cleanup. */
 int mg_post_publish(json_t *report, const struct mg_post_flags *flags, const char *summary_markdown,
 		    FILE *out, int status);
 
@@ -30,6 +34,8 @@ enum {
 	MG_POST_OPT_TARGET_URL,
 	MG_POST_OPT_REQUIRE,
 	MG_POST_OPT_SHA,
+	MG_POST_OPT_COMMENT,
+	MG_POST_OPT_PR,
 };
 
 /* Entries of a struct option table: put them in any command's table. */
@@ -40,7 +46,9 @@ enum {
 	{"token-file", required_argument, NULL, MG_POST_OPT_TOKEN_FILE},      \
 	{"target-url", required_argument, NULL, MG_POST_OPT_TARGET_URL},      \
 	{"require-post", no_argument, NULL, MG_POST_OPT_REQUIRE},             \
-	{"sha", required_argument, NULL, MG_POST_OPT_SHA}
+	{"sha", required_argument, NULL, MG_POST_OPT_SHA},                    \
+	{"comment", no_argument, NULL, MG_POST_OPT_COMMENT},                  \
+	{"pr", required_argument, NULL, MG_POST_OPT_PR}
 
 /* Store one of the shared flags (code from getopt_long, arg its optarg).
  * Returns 1 when code was one of them, 0 when not, or -1 with err when its

@@ -52,16 +52,18 @@ static int apply_baseline(json_t *doc, const struct mg_run_extras *x, struct mg_
 	return 0;
 }
 
-/* run --post-status: one commit status per fixture. A failed post warns and
- * leaves the status alone unless --require-post. */
+/* run --post-status: one commit status per fixture; run --comment: the
+ * pull-request comment (either or both). A failed post warns and leaves
+ * the status alone unless --require-post. */
 static int post_statuses(json_t *doc, const struct mg_run_extras *x, int status)
 {
 	char why[512];
 	if (mg_http_global_init(why, sizeof why) < 0) {
-		fprintf(stderr, "memgate: warning: cannot initialise libcurl: %s; statuses not posted\n", why);
+		fprintf(stderr, "memgate: warning: cannot initialise libcurl: %s; %s not posted\n", why,
+			x->post ? "statuses" : "comment");
 		return x->post_flags.require_post && status == 0 ? EXIT_ERROR : status;
 	}
-	char *summary = x->post_flags.checks ? mg_post_summary_markdown(doc) : NULL;
+	char *summary = x->post && x->post_flags.checks ? mg_post_summary_markdown(doc) : NULL;
 	status = mg_post_publish(doc, &x->post_flags, summary, stderr, status);
 	free(summary);
 	mg_http_global_cleanup();
@@ -217,7 +219,7 @@ int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, c
 	/* A report that cannot be shown is not a pass either. */
 	if (doc && render_all(doc, x, json_path) < 0 && status == 0)
 		status = EXIT_ERROR;
-	if (doc && x && x->post)
+	if (doc && x && (x->post || x->post_flags.comment))
 		status = post_statuses(doc, x, status);
 	json_decref(doc);
 	for (size_t i = 0; i < n; i++)
@@ -313,6 +315,7 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 	if (rc == 0 && optind < argc)
 		rc = mg_usage_error("unexpected argument \"%s\"", argv[optind]);
 	x.post_flags.config_path = path;
+	x.post_flags.no_statuses = !x.post; /* --comment alone */
 	struct mg_config cfg = {0};
 	if (rc == 0 && !only)
 		rc = EXIT_ERROR;

@@ -53,6 +53,18 @@ int mg_render_markdown(json_t *report, FILE *out, char *err, size_t errlen);
 /* The same within `budget` bytes: charts, then per-fixture details, then
  * overview rows are dropped (each replaced by a one-line note) to fit. */
 int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *err, size_t errlen);
+/* A pull-request comment: the verdict line, then one table, worst fixture
+ * first, with a row per metric that has a limit or was compared with a
+ * baseline (tree RSS alone when neither): "| api | FAIL | tree_rss |
+ * 312.4 MiB | 200.0 MiB (over) | +12.3 MiB, +4.1% |". A fixture that did
+ * not pass and has no row showing why gets its first reason in the verdict
+ * cell. At most budget bytes: past it, the last fixtures' rows are left out
+ * whole and one line says how many and where the full report is:
+ * full_report_url as a link (when it is a plain http(s) URL), else the JSON
+ * report. The verdict line, and that line, always go out. When nothing was
+ * left out, the last line links full_report_url (when it can). */
+int mg_render_markdown_comment(json_t *report, FILE *out, size_t budget, const char *full_report_url, char *err,
+			       size_t errlen);
 /* JUnit XML: one testsuite, a testcase per fixture x limit plus one "run"
  * testcase per fixture, plus one per metric without a limit compared with
  * a baseline, plus one "fixture/phase" per phase with a limit (or over its
@@ -66,8 +78,16 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
  * under the panel title; with phases shown, lanes of labelled phase bands
  * over the time axis (at most 24 bands: the failing, then the highest). */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
-/* GitHub Actions: markdown to the step summary, outputs (verdict, report,
- * peak_<name>) to the output file, ::error annotations (at most 10). */
+/* GitHub Actions: markdown to the step summary, outputs to the output
+ * file, ::error annotations (at most 10). The outputs: verdict, report (its
+ * path, when given), peak_<name> (tree RSS; the name with every character
+ * outside [A-Za-z0-9_-] as '_'), and per fixture <prefix>-tree-rss,
+ * -cgroup, -cgroup-anon, -max-process-hwm and -pss in bytes (empty when not
+ * measured), where <prefix> is the name lowercased with every run of
+ * characters other than a-z and 0-9 as one '-' and none at either end
+ * ("fixture" if nothing is left), "-2", "-3"... on a prefix already taken;
+ * and "figures": those per-fixture outputs as one JSON object (null when
+ * not measured), which a composite action can pass on. */
 int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
 		     char *err, size_t errlen);
 /* The same where GitHub Actions says: $GITHUB_STEP_SUMMARY and

@@ -1,5 +1,7 @@
 /* render_github: GitHub Actions integration. The markdown summary is
- * appended to $GITHUB_STEP_SUMMARY, step outputs to $GITHUB_OUTPUT, and
+ * appended to $GITHUB_STEP_SUMMARY, step outputs to $GITHUB_OUTPUT (verdict,
+ * report, peak_<name>, <prefix>-<figure> per fixture and all of those
+ * figures as one JSON object, "figures"), and
  * ::error workflow commands (at most 10, GitHub shows no more per step) to
  * the annotations stream: one per failing fixture, then one per failing
  * phase while there is room, the rest counted in a last one. The report is validated before anything is
@@ -137,6 +139,128 @@ static int peak_outputs(FILE *f, const struct mg_view *v)
 	return 0;
 }
 
+/* ------------------------------------------- per-fixture figure outputs */
+
+/* The figures of each fixture, named "<prefix>-<figure>" (bytes, empty
+ * when not measured). */
+static const char *const figure_names[] = {"tree-rss", "cgroup", "cgroup-anon", "max-process-hwm", "pss"};
+#define NFIGURES (sizeof figure_names / sizeof figure_names[0])
+#define PREFIX_LEN 300 /* a name's 256 bytes, a "-N" suffix */
+
+static void figures_of(const struct mg_rv_fixture *f, int64_t out[NFIGURES])
+{
+	const int64_t all[NFIGURES] = {f->tree_rss_bytes, f->cgroup_bytes, f->cgroup_anon_bytes,
+				       f->max_process_hwm_bytes, f->tree_pss_bytes};
+	for (size_t i = 0; i < NFIGURES; i++)
+		out[i] = f->ran && all[i] != MG_NULL_FIG && all[i] >= 0 ? all[i] : MG_NULL_FIG;
+}
+
+/* The prefix of a fixture's figure outputs: ASCII letters lowercased, every
+ * run of other characters than a-z and 0-9 one '-', none at either end;
+ * "fixture" when nothing is left. ("API v2 (cold)" -> "api-v2-cold") */
+static void figure_prefix(const char *fixture, char *buf, size_t len)
+{
+	size_t k = 0;
+	bool dash = false;
+	for (const unsigned char *s = (const unsigned char *)fixture; *s && k + 2 < len; s++) {
+		unsigned char c = *s >= 'A' && *s <= 'Z' ? (unsigned char)(*s - 'A' + 'a') : *s;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (dash && k)
+				buf[k++] = '-';
+			buf[k++] = (char)c;
+			dash = false;
+		} else {
+			dash = true;
+		}
+	}
+	buf[k] = '\0';
+	if (!k)
+		snprintf(buf, len, "fixture");
+}
+
+/* The prefixes taken so far: a set by hash (FNV-1a, open addressing), so
+ * a merged report of thousands of fixtures is not quadratic in strcmp. */
+struct prefixes {
+	char (*names)[PREFIX_LEN];
+	size_t n;
+	size_t *slot; /* index + 1 into names, 0 free */
+	size_t cap;   /* a power of two, over twice n */
+};
+
+static size_t fnv1a(const char *s)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+static bool prefix_taken(const struct prefixes *p, const char *name, size_t *at)
+{
+	size_t i = fnv1a(name) & (p->cap - 1);
+	for (; p->slot[i]; i = (i + 1) & (p->cap - 1))
+		if (strcmp(p->names[p->slot[i] - 1], name) == 0)
+			return true;
+	*at = i;
+	return false;
+}
+
+/* Store fixture's prefix, unique: the second "a-b" is "a-b-2", and so on. */
+static const char *prefix_add(struct prefixes *p, const char *fixture)
+{
+	char base[PREFIX_LEN - 24];
+	size_t at = 0;
+	figure_prefix(fixture, base, sizeof base);
+	snprintf(p->names[p->n], PREFIX_LEN, "%s", base);
+	for (unsigned k = 2; prefix_taken(p, p->names[p->n], &at); k++)
+		snprintf(p->names[p->n], PREFIX_LEN, "%s-%u", base, k);
+	p->slot[at] = ++p->n;
+	return p->names[p->n - 1];
+}
+
+/* "<prefix>-tree-rss=68481024" ... per fixture, then the same as one JSON
+ * object, "figures", for a composite action (which can only pass on
+ * outputs it names in advance). -1 on a failure (errno set). */
+static int figure_outputs(FILE *f, const struct mg_view *v)
+{
+	struct prefixes p = {0};
+	p.cap = 16;
+	while (p.cap < 2 * v->n + 2)
+		p.cap *= 2;
+	p.names = calloc(v->n ? v->n : 1, sizeof *p.names);
+	p.slot = calloc(p.cap, sizeof *p.slot);
+	json_t *all = json_object();
+	int rc = p.names && p.slot && all ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < v->n; i++) {
+		const char *prefix = prefix_add(&p, v->fixtures[i].name);
+		int64_t fig[NFIGURES];
+		figures_of(&v->fixtures[i], fig);
+		for (size_t k = 0; rc == 0 && k < NFIGURES; k++) {
+			char key[PREFIX_LEN + 24];
+			snprintf(key, sizeof key, "%s-%s", prefix, figure_names[k]);
+			if (fig[k] == MG_NULL_FIG)
+				fprintf(f, "%s=\n", key);
+			else
+				fprintf(f, "%s=%lld\n", key, (long long)fig[k]);
+			if (json_object_set_new(all, key, fig[k] == MG_NULL_FIG ? json_null()
+										: json_integer((json_int_t)fig[k])) < 0)
+				rc = -1;
+		}
+	}
+	char *text = rc == 0 ? json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (rc == 0 && !text)
+		rc = -1;
+	if (rc < 0)
+		errno = ENOMEM;
+	else
+		rc = heredoc(f, "figures", text);
+	free(text);
+	json_decref(all);
+	free(p.names);
+	free(p.slot);
+	return rc;
+}
+
 static void outputs(const struct mg_view *v, const char *report_path, const char *path, struct status *st)
 {
 	FILE *f = fopen(path, "a");
@@ -149,6 +273,8 @@ static void outputs(const struct mg_view *v, const char *report_path, const char
 	int rc = report_path ? heredoc(f, "report", report_path) : 0;
 	if (rc == 0)
 		rc = peak_outputs(f, v);
+	if (rc == 0)
+		rc = figure_outputs(f, v);
 	if (rc < 0 && errno) {
 		failed(st, path);
 	} else if (rc < 0 && st->rc == 0) {

@@ -7,7 +7,9 @@
  * Python heap allocation sites when present.
  * GitHub rejects a job summary above 1 MiB, so the output is measured as it
  * is built: past the budget, charts go first, then per-fixture details,
- * then overview rows, each replaced by a one-line note. */
+ * then overview rows, each replaced by a one-line note.
+ * A pull-request comment gets a compact rendering of its own
+ * (mg_render_markdown_comment): the verdict and one table of figures. */
 #include "report/render.h"
 
 #include <ctype.h>
@@ -811,6 +813,202 @@ out:
 		mg_cannot(err, errlen, "render", "markdown", ENOMEM);
 	piece_free(&head);
 	free(order);
+	return rc;
+}
+
+/* ------------------------------------------------ pull-request comment */
+
+/* One row of the comment's table: the fixture and its verdict cell only on
+ * its first row (the rows of a fixture follow each other); mark follows
+ * the limit (" (over)"), or is NULL. */
+static void comment_row(FILE *out, const struct mg_rv_fixture *f, bool first, const char *verdict_note,
+			const char *metric, const char *value, const char *limit, const char *mark)
+{
+	char d[128] = "—";
+	const struct mg_rv_metric *c = metric ? mg_rv_comparison_of(f, metric) : NULL;
+	if (c) {
+		mg_rv_format_delta(c, d, sizeof d);
+		if (!c->baseline_ok)
+			snprintf(d + strlen(d), sizeof d - strlen(d), " (over baseline)");
+	}
+	if (first) {
+		fputs("| ", out);
+		md_text(out, f->name);
+		fprintf(out, " | %s", mg_verdict_upper(f->verdict));
+		if (verdict_note) {
+			fputs(": ", out);
+			md_inline(out, verdict_note);
+			if (f->reasons.n > 1)
+				fprintf(out, " (+%zu more)", f->reasons.n - 1);
+		}
+		fputs(" | ", out);
+	} else {
+		fputs("| | | ", out);
+	}
+	if (metric)
+		md_text(out, metric);
+	else
+		fputs("—", out);
+	fprintf(out, " | %s | %s%s | %s |\n", value, limit, mark ? mark : "", d);
+}
+
+/* Was this metric already given a row (its first limit, or its first
+ * "baseline" entry when it has no limit)? */
+static bool row_before(const struct mg_rv_fixture *f, const struct mg_rv_metric *m)
+{
+	const struct mg_rv_metric *l = mg_rv_limit_of(f, m->metric);
+	if (l)
+		return l != m;
+	for (size_t i = 0; i < f->nbaseline && &f->baseline[i] != m; i++)
+		if (strcmp(f->baseline[i].metric, m->metric) == 0)
+			return true;
+	return false;
+}
+
+/* A row per metric with a limit, then per metric compared with a baseline
+ * only; tree RSS alone when there is neither. The first reason goes into
+ * the verdict cell of a fixture that did not pass when no row shows why. */
+static void comment_fixture(FILE *out, const struct mg_rv_fixture *f)
+{
+	bool shows_why = false;
+	for (size_t i = 0; i < f->nlimits; i++)
+		shows_why |= (f->limits[i].has_value && !f->limits[i].ok) ||
+			     (f->limits[i].has_delta && !f->limits[i].baseline_ok);
+	for (size_t i = 0; i < f->nbaseline; i++)
+		shows_why |= !f->baseline[i].baseline_ok;
+	const char *note = f->verdict != MG_VERDICT_PASS && !shows_why && f->reasons.n ? f->reasons.v[0] : NULL;
+	if (!f->ran || !mg_rv_started(f)) {
+		comment_row(out, f, true, note, NULL, f->ran ? "did not start" : "not run", "—", NULL);
+		return;
+	}
+	bool first = true;
+	char v[48], lim[48];
+	for (size_t i = 0; i < f->nlimits; i++) {
+		const struct mg_rv_metric *l = &f->limits[i];
+		if (row_before(f, l))
+			continue;
+		snprintf(v, sizeof v, "n/a");
+		if (l->has_value)
+			mg_rv_format_value(l, l->value_bytes, v, sizeof v);
+		mg_rv_format_value(l, l->limit_bytes, lim, sizeof lim);
+		comment_row(out, f, first, note, l->metric, v, lim,
+			    l->ok ? NULL : l->has_value ? " (over)" : " (not measured)");
+		first = false;
+	}
+	for (size_t i = 0; i < f->nbaseline; i++) {
+		const struct mg_rv_metric *b = &f->baseline[i];
+		if (mg_rv_limit_of(f, b->metric) || row_before(f, b))
+			continue;
+		snprintf(v, sizeof v, "n/a");
+		if (b->has_value)
+			mg_rv_format_value(b, b->value_bytes, v, sizeof v);
+		comment_row(out, f, first, note, b->metric, v, "—", NULL);
+		first = false;
+	}
+	if (first) {
+		mib(f->tree_rss_bytes, v, sizeof v);
+		comment_row(out, f, true, note, "tree_rss", v, "—", NULL);
+	}
+}
+
+/* A link to the full report when url can be one as it is (http or https,
+ * nothing that would end or break a markdown link); else NULL. */
+static const char *linkable(const char *url)
+{
+	if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) > 2048)
+		return NULL;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || strchr("()<>[]\\`\"'", *p))
+			return NULL;
+	return url;
+}
+
+/* "_2 of 40 fixtures left out ...; the full report is in [the CI run](URL)._",
+ * or, when nothing was left out, only where the full report is (when url
+ * is known). */
+static void comment_note(FILE *out, size_t left, size_t total, const char *url)
+{
+	if (!left) {
+		if (url)
+			fprintf(out, "_The full report is in [the CI run](%s)._\n", url);
+		return;
+	}
+	fprintf(out, "_%zu of %zu fixture%s left out to stay under the comment size limit; ", left, total,
+		total == 1 ? "" : "s");
+	if (url)
+		fprintf(out, "the full report is in [the CI run](%s)._\n", url);
+	else
+		fputs("the full report is in the JSON report._\n", out);
+}
+
+static int comment(const struct mg_view *v, FILE *out, size_t budget, const char *url)
+{
+	size_t *order = mg_rv_severity_order(v);
+	struct piece head = {0}, note = {0}, rows = {0};
+	int rc = -1;
+	url = linkable(url);
+	if (!order || piece_open(&head) < 0 || piece_open(&note) < 0 || piece_open(&rows) < 0)
+		goto out;
+	headline(head.f, v);
+	inexact(head.f, v);
+	if (piece_close(&head) < 0)
+		goto out;
+	fwrite(head.p, 1, head.len, out); /* the verdict always goes out */
+	if (!v->n) {
+		rc = 0;
+		goto out;
+	}
+	/* the longest the note can be: the counts at their widest */
+	comment_note(note.f, v->n, v->n, url);
+	if (piece_close(&note) < 0)
+		goto out;
+	size_t room = budget > head.len ? budget - head.len : 0;
+	fputs("| fixture | verdict | metric | value | limit | vs baseline |\n"
+	      "|---|---|---|---:|---:|---:|\n", rows.f);
+	fflush(rows.f);
+	size_t used = rows.len + 1, k; /* + the blank line after the table */
+	for (k = 0; k < v->n; k++) {
+		struct piece r;
+		if (piece_open(&r) < 0)
+			goto out;
+		comment_fixture(r.f, &v->fixtures[order[k]]);
+		bool fits = piece_close(&r) == 0 && used + r.len <= room;
+		/* keeping this one must leave room for the note, unless it is the last */
+		if (fits && k + 1 < v->n && used + r.len + note.len > room)
+			fits = false;
+		if (fits) {
+			fwrite(r.p, 1, r.len, rows.f);
+			used += r.len;
+		}
+		piece_free(&r);
+		if (!fits)
+			break;
+	}
+	fputc('\n', rows.f);
+	if (piece_close(&rows) < 0)
+		goto out;
+	if (k)
+		fwrite(rows.p, 1, rows.len, out);
+	comment_note(out, v->n - k, v->n, url);
+	rc = 0;
+out:
+	piece_free(&head);
+	piece_free(&note);
+	piece_free(&rows);
+	free(order);
+	return rc;
+}
+
+int mg_render_markdown_comment(json_t *report, FILE *out, size_t budget, const char *full_report_url, char *err,
+			       size_t errlen)
+{
+	struct mg_view v;
+	if (mg_view_load(report, &v, err, errlen) < 0)
+		return -1;
+	int rc = comment(&v, out, budget, full_report_url);
+	if (rc < 0)
+		mg_cannot(err, errlen, "render", "markdown", ENOMEM);
+	mg_view_free(&v);
 	return rc;
 }
 

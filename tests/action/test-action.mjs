@@ -112,7 +112,8 @@ const stepOutputs = (file) => {
 	return outs;
 };
 
-function runJob(name, sha, extraPath) {
+// opts: event (default push), eventJson (the event file), inputs (over the defaults)
+function runJob(name, sha, extraPath, opts = {}) {
 	const ws = fs.mkdtempSync(path.join(tmp, `${name}-`));
 	fs.writeFileSync(path.join(ws, 'memgate.json'), JSON.stringify({
 		version: 1,
@@ -124,7 +125,8 @@ function runJob(name, sha, extraPath) {
 				python: { heap: 'tracemalloc' }, limits: { tree_rss: '256MiB' } },
 		],
 	}));
-	fs.writeFileSync(path.join(ws, 'event.json'), JSON.stringify({ after: sha, ref: 'refs/heads/main' }));
+	fs.writeFileSync(path.join(ws, 'event.json'),
+		JSON.stringify(opts.eventJson ?? { after: sha, ref: 'refs/heads/main' }));
 	const summary = path.join(ws, 'summary.md');
 	fs.writeFileSync(summary, '');
 	const runnerEnv = {
@@ -135,7 +137,7 @@ function runJob(name, sha, extraPath) {
 		GITHUB_ACTION_PATH: actionPath,
 		GITHUB_WORKSPACE: ws,
 		GITHUB_STEP_SUMMARY: summary,
-		GITHUB_EVENT_NAME: 'push',
+		GITHUB_EVENT_NAME: opts.event ?? 'push',
 		GITHUB_EVENT_PATH: path.join(ws, 'event.json'),
 		GITHUB_REPOSITORY: 'octo/memgate',
 		GITHUB_SHA: sha,
@@ -151,8 +153,9 @@ function runJob(name, sha, extraPath) {
 	delete runnerEnv.MEMGATE_PYTHON_DIR;
 	const inputs = Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, v.default ?? '']));
 	inputs.token = 'test-token';
+	Object.assign(inputs, opts.inputs ?? {});
 	const ctx = { inputs, github: { action_path: actionPath, token: 'test-token' }, steps: {} };
-	const job = { ws, summary, ran: {}, outputs: {}, stdout: '', restored: null, saved: null };
+	const job = { ws, summary, ran: {}, outputs: {}, stdout: '', stderr: '', restored: null, saved: null, ctx };
 	action.runs.steps.forEach((step, i) => {
 		const label = step.id ?? step.name;
 		if (step.if !== undefined && !evalExpr(ctx, step.if)) return;
@@ -183,6 +186,8 @@ function runJob(name, sha, extraPath) {
 			status = r.status;
 			outputs = stepOutputs(env.GITHUB_OUTPUT);
 			job.stdout += r.stdout;
+			job.stderr += r.stderr;
+			job.outputFiles = { ...job.outputFiles, [label]: fs.readFileSync(env.GITHUB_OUTPUT, 'utf8') };
 			if (r.status !== 0)
 				console.log(`-- ${name}: step "${step.name}" exited ${r.status}\n${r.stdout}${r.stderr}`.trimEnd());
 		}
@@ -206,6 +211,29 @@ async function checkRun(name, job, sha) {
 	try { rep = JSON.parse(fs.readFileSync(outs.report, 'utf8')); } catch { /* checked next */ }
 	check(`${name}: output report is the JSON report`, outs.report === report && rep?.verdict === 'fail', outs.report);
 	check(`${name}: output peak_big`, Number(outs.peak_big) >= 64 * 1024 * 1024, outs.peak_big);
+	// every fixture's five figures, named by the README's mapping, in bytes or empty
+	const figureKeys = ['small', 'big', 'py'].flatMap((f) =>
+		['tree-rss', 'cgroup', 'cgroup-anon', 'max-process-hwm', 'pss'].map((k) => `${f}-${k}`));
+	check(`${name}: output <fixture>-<figure> for every fixture`,
+		figureKeys.every((k) => k in outs && /^(\d+)?$/.test(outs[k])), JSON.stringify(outs));
+	check(`${name}: output big-tree-rss is peak_big`, outs['big-tree-rss'] === outs.peak_big, outs['big-tree-rss']);
+	check(`${name}: output big-max-process-hwm`, Number(outs['big-max-process-hwm']) >= 64 * 1024 * 1024,
+		outs['big-max-process-hwm']);
+	check(`${name}: no --pss, so no pss figure`, outs['small-pss'] === '' && outs['big-pss'] === '');
+	const fx = rep?.fixtures?.find((f) => f.name === 'big');
+	check(`${name}: output big-cgroup is the report's cgroup peak`,
+		outs['big-cgroup'] === String(fx?.peak?.cgroup_bytes ?? ''), `${outs['big-cgroup']} vs ${fx?.peak?.cgroup_bytes}`);
+	// the GITHUB_OUTPUT file itself: no name twice, heredocs closed
+	const file = job.outputFiles?.run ?? '';
+	const names = [...file.matchAll(/^([A-Za-z0-9_-]+)(?:=|<<)/gm)].map((m) => m[1]);
+	check(`${name}: GITHUB_OUTPUT names each output once`, names.length === new Set(names).size &&
+		names.includes('verdict') && names.includes('report') && names.includes('figures'), names.join(' '));
+	// what a workflow gets from the action: figures, as the composite action maps it
+	let figures = null;
+	try { figures = JSON.parse(interp(job.ctx, action.outputs.figures.value)); } catch { /* checked next */ }
+	check(`${name}: action output figures holds every figure, as the step outputs`,
+		figures !== null && figureKeys.every((k) => (figures[k] === null ? '' : String(figures[k])) === outs[k]),
+		JSON.stringify(figures));
 	const py = rep?.fixtures?.find((f) => f.name === 'py');
 	check(`${name}: the Python helper came with memgate (tracemalloc report)`,
 		py?.verdict === 'pass' && py?.python_heap?.tool === 'tracemalloc' && py.python_heap.top?.length > 0,
@@ -224,7 +252,11 @@ async function checkRun(name, job, sha) {
 }
 
 check('action outputs map the run step', action.outputs.verdict.value === '${{ steps.run.outputs.verdict }}' &&
-	action.outputs.report.value === '${{ steps.run.outputs.report }}');
+	action.outputs.report.value === '${{ steps.run.outputs.report }}' &&
+	action.outputs.figures?.value === '${{ steps.run.outputs.figures }}');
+check('action input comment defaults to false, and reaches the run step',
+	action.inputs.comment?.default === 'false' &&
+	action.runs.steps.find((st) => st.id === 'run')?.env?.INPUT_COMMENT === '${{ inputs.comment }}');
 
 // 5. First job: a cache miss. Install (nothing missing here), build, save.
 const shaMiss = '0123456789abcdef0123456789abcdef01234567';
@@ -257,6 +289,34 @@ check('hit: no install, build or save step ran', !("Install memgate's build depe
 const calls = fs.readFileSync(fakeLog, 'utf8');
 check('hit: no apt-get, dpkg, sudo, make or compiler was called', calls === '', calls.trim());
 await checkRun('hit', hit, shaHit);
+
+// 6b. A pull request with comment: true (a cache hit): the statuses on the
+// head commit, and one comment on the pull request, the requests valid per
+// GitHub's description (Prism answers with examples: the example comment is
+// not memgate's, so memgate creates one).
+const shaPr = 'fedcba9876543210fedcba9876543210fedcba98';
+const pr = runJob('pr', '0000000000000000000000000000000000000000', fakes, {
+	event: 'pull_request', inputs: { comment: 'true' },
+	eventJson: { number: 7, pull_request: { number: 7, head: { sha: shaPr } } },
+});
+await checkRun('pr', pr, shaPr);
+await new Promise((r) => setTimeout(r, 500));
+const blocks = (re) => prismLog.split(/(?=\[[^\]]*\] › \[HTTP SERVER\])/).filter((b) => re.test(b));
+const lists = blocks(/\] get \/repos\/octo\/memgate\/issues\/7\/comments /);
+const creates = blocks(/\] post \/repos\/octo\/memgate\/issues\/7\/comments /);
+check('pr: the comments were listed, validated, 200', lists.length === 1 &&
+	lists[0].includes('passed the validation rules') && lists[0].includes('Responding with "200"'), lists.join('\n---\n'));
+check('pr: one comment created, validated, 201', creates.length === 1 &&
+	creates[0].includes('passed the validation rules') && creates[0].includes('Responding with "201"'),
+	creates.join('\n---\n'));
+check('pr: memgate says it commented', /commented on pull request #7: created comment 1\n/.test(pr.stderr),
+	pr.stderr.split('\n').filter((l) => l.includes('comment')).join('\n'));
+check('pr: the token never shows in stderr', !pr.stderr.includes('test-token'));
+// a push with comment: true: a note, no comment, the job's outcome unchanged
+const pushNote = runJob('push-comment', shaHit, fakes, { inputs: { comment: 'true' } });
+check('push with comment: true: a note, no comment, the gate still fails the job',
+	pushNote.ran.run === 1 && /memgate: note: no pull request comment posted: GITHUB_EVENT_NAME=push/.test(pushNote.stderr),
+	pushNote.stderr.split('\n').filter((l) => l.includes('comment')).join('\n'));
 
 // 7. The key follows what the binary is made of and where it runs
 const keyOf = (env) => {

@@ -7,7 +7,9 @@
  * - Prism mocks of GitHub (tests/peer/github-peer.json) and GitLab
  *   (tests/peer/gitlab-peer.json), which validate every request against the
  *   API description: 201 for good posts, 422/400 for bad ones, 401 without a
- *   token. Prism is installed by tests/peer/ensure (npm ci, a no-op when up to
+ *   token; and the pull-request comment's list and create requests (the
+ *   update, through the binary: it_comment.c).
+ *   Prism is installed by tests/peer/ensure (npm ci, a no-op when up to
  *   date) and killed in the group teardown (and by PDEATHSIG if we crash). */
 #include <netinet/in.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include "../unit/testutil.h"
 #include "../peer/prism.h"
 #include "ci/checks.h"
+#include "ci/comment.h"
 #include "ci/env.h"
 #include "ci/forge.h"
 #include "ci/http.h"
@@ -998,6 +1001,81 @@ static void prism_gitlab_bad_state_400(void **state)
 	assert_string_equal(err, "400 Bad Request: state does not have a valid value (1 attempt)");
 }
 
+/* ---- Prism: the pull-request comment ---------------------------------------------- */
+
+/* mg_post_comment's requests as GitHub describes them: the list (its
+ * per_page and page), then, the example comment not being memgate's, the
+ * create with the whole body. */
+static void prism_github_comment_create(void **state)
+{
+	struct peers *p = *state;
+	struct mg_post_opts o;
+	opts_for(&o, MG_FORGE_GITHUB, p->github.port, NULL);
+	o.comment = true;
+	o.pr = 7;
+	char *text = tu_read_data("reports/baseline.json"), err[1024] = "", *out = NULL;
+	json_t *rep = json_loads(text, 0, NULL);
+	size_t outlen = 0;
+	FILE *m = open_memstream(&out, &outlen);
+	int rc = mg_post_comment(rep, &o, m, err, sizeof err);
+	fclose(m);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_string_equal(out, "commented on pull request #7: created comment 1\n");
+	free(out);
+	/* the 404 of a repository GitHub does not know is one clear line too:
+	 * no token, 401, said with what to fix */
+	free(o.token);
+	o.token = NULL;
+	assert_int_equal(mg_post_comment(rep, &o, NULL, err, sizeof err), -1);
+	assert_string_equal(err, "GET /repos/o/r/issues/7/comments?per_page=100&page=1: 401 Unauthorized: Requires "
+				 "authentication (1 attempt); the token is missing, expired or wrong (GITHUB_TOKEN, or "
+				 "--token-file)");
+	mg_post_opts_free(&o);
+	json_decref(rep);
+	free(text);
+}
+
+/* A body over 65536 characters is refused by the description (422): the
+ * limit memgate cuts under is the real one, and the cut body passes. */
+static void prism_github_comment_limit(void **state)
+{
+	struct peers *p = *state;
+	struct mg_post_opts o;
+	opts_for(&o, MG_FORGE_GITHUB, p->github.port, NULL);
+	char url[128], err[512] = "";
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/repos/o/r/issues/7/comments", p->github.port);
+	char *over = repeat("x", MG_COMMENT_MAX_GITHUB + 1);
+	json_t *body = json_pack("{s:s}", "body", over);
+	long status = 0;
+	assert_int_equal(mg_forge_request(&o, "POST", url, body, 0, &status, NULL, err, sizeof err), -1);
+	assert_int_equal(status, 422);
+	json_decref(body);
+	over[MG_COMMENT_MAX_GITHUB] = '\0';
+	body = json_pack("{s:s}", "body", over);
+	if (mg_forge_request(&o, "POST", url, body, 0, &status, NULL, err, sizeof err) != 0)
+		fail_msg("65536 characters refused: %s", err);
+	json_decref(body);
+	free(over);
+	/* a report of 2000 fixtures: cut by memgate, accepted */
+	char *text = tu_read_data("reports/baseline.json");
+	json_t *rep = json_loads(text, 0, NULL), *all = json_array();
+	free(text);
+	for (size_t i = 0; i < 2000; i++) {
+		json_t *f = json_deep_copy(json_array_get(json_object_get(rep, "fixtures"), i % 3));
+		char name[48];
+		snprintf(name, sizeof name, "fixture-%04zu", i);
+		json_object_set_new(f, "name", json_string(name));
+		json_array_append_new(all, f);
+	}
+	json_object_set_new(rep, "fixtures", all);
+	o.pr = 7;
+	if (mg_post_comment(rep, &o, NULL, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	json_decref(rep);
+	mg_post_opts_free(&o);
+}
+
 #define SRV_TEST(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 
 int main(void)
@@ -1035,6 +1113,8 @@ int main(void)
 		cmocka_unit_test(prism_github_check_run),
 		cmocka_unit_test(prism_gitlab_tokens),
 		cmocka_unit_test(prism_gitlab_bad_state_400),
+		cmocka_unit_test(prism_github_comment_create),
+		cmocka_unit_test(prism_github_comment_limit),
 	};
 	char err[512];
 	if (mg_http_global_init(err, sizeof err) < 0) {

@@ -2,7 +2,8 @@
  * on UTF-8 boundaries (text, status), event files and options from the
  * environment (env), URL building and API error texts (forge), the config
  * line index (checks), the https/loopback policy (http), token secrecy
- * (secret), errno wording, and libcurl reached only through mg_curl(). */
+ * (secret), errno wording, the pull-request comment's marker, number and
+ * body (comment), and libcurl reached only through mg_curl(). */
 #include <curl/curl.h>
 #include <errno.h>
 
@@ -10,6 +11,7 @@
 #include "testutil.h"
 #include "ci/curl_dl.h"
 #include "ci/checks.h"
+#include "ci/comment.h"
 #include "ci/env.h"
 #include "ci/forge.h"
 #include "ci/http.h"
@@ -357,6 +359,158 @@ static void event_file_unreadable(void **state)
 	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1);
 	assert_string_equal(err, "cannot read /nonexistent/event.json: ENOENT (No such file or directory)");
 	mg_post_opts_free(&o);
+}
+
+/* ---- the pull-request comment -------------------------------------------------------- */
+
+static void comment_marker(void **state)
+{
+	(void)state;
+	char *m = mg_comment_marker(NULL);
+	assert_string_equal(m, "<!-- memgate:comment config=memgate.json -->");
+	free(m);
+	m = mg_comment_marker("./configs/ci-mem.json");
+	assert_string_equal(m, "<!-- memgate:comment config=configs/ci-mem.json -->");
+	free(m);
+	/* one line, and nothing in it can end the HTML comment */
+	m = mg_comment_marker("a b-->\n<x>%é!.json");
+	assert_string_equal(m, "<!-- memgate:comment config=a%20b--%3E%0A%3Cx%3E%25%C3%A9%21.json -->");
+	free(m);
+
+	const char *marker = "<!-- memgate:comment config=memgate.json -->";
+	assert_true(mg_comment_is_ours("<!-- memgate:comment config=memgate.json -->\n**memgate: PASS**", marker));
+	assert_true(mg_comment_is_ours("<!-- memgate:comment config=memgate.json --> \r\nx", marker));
+	assert_true(mg_comment_is_ours("<!-- memgate:comment config=memgate.json -->", marker));
+	assert_false(mg_comment_is_ours("> <!-- memgate:comment config=memgate.json -->\n", marker));
+	assert_false(mg_comment_is_ours("hi\n<!-- memgate:comment config=memgate.json -->\n", marker));
+	assert_false(mg_comment_is_ours("<!-- memgate:comment config=memgate.json --> said memgate\n", marker));
+	assert_false(mg_comment_is_ours("<!-- memgate:comment config=memgate.jsonx -->\n", marker));
+	assert_false(mg_comment_is_ours("<!-- memgate:comment config=memgate.json -", marker));
+	assert_false(mg_comment_is_ours(NULL, marker));
+}
+
+static void comment_pr_number(void **state)
+{
+	(void)state;
+	long long pr = 0;
+	assert_int_equal(mg_post_parse_pr("7", &pr), 0);
+	assert_int_equal(pr, 7);
+	assert_int_equal(mg_post_parse_pr("9007199254740992", &pr), 0);
+	static const char *const bad[] = {"", "0", "07", "-1", "7x", " 7", "+7", "9007199254740993", "99999999999999999"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (mg_post_parse_pr(bad[i], &pr) == 0)
+			fail_msg("\"%s\" taken as a pull request number", bad[i]);
+
+	char path[64], err[256];
+	write_file(path, sizeof path, "{\"number\":7,\"pull_request\":{\"number\":7,\"head\":{\"sha\":\"" HEAD40 "\"}}}");
+	pr = 0;
+	assert_int_equal(mg_post_event_pr("push", path, &pr, err, sizeof err), 0);
+	assert_int_equal(mg_post_event_pr("pull_request_target", path, &pr, err, sizeof err), 1);
+	assert_int_equal(pr, 7);
+	unlink(path);
+	write_file(path, sizeof path, "{\"pull_request\":{\"number\":\"7\"}}");
+	assert_int_equal(mg_post_event_pr("pull_request", path, &pr, err, sizeof err), -1);
+	assert_contains(err, "no pull_request.number (a positive integer) in the pull_request event (pass --pr)");
+	unlink(path);
+
+	/* through the options: the event, then GITHUB_REF, then nothing and why */
+	write_file(path, sizeof path, "{\"pull_request\":{\"number\":31,\"head\":{\"sha\":\"" HEAD40 "\"}}}");
+	char ev[96];
+	snprintf(ev, sizeof ev, "GITHUB_EVENT_PATH=%s", path);
+	char *env[] = {"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=o/r", "GITHUB_TOKEN=" TOKEN,
+		       "GITHUB_EVENT_NAME=pull_request", ev, "GITHUB_REF=refs/pull/5/merge", NULL};
+	struct mg_post_flags fl = {.comment = true};
+	struct mg_post_opts o;
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), 0);
+	assert_int_equal(o.pr, 31);
+	assert_string_equal(o.sha, HEAD40);
+	mg_post_opts_free(&o);
+	env[3] = "GITHUB_EVENT_NAME=workflow_run";
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), -1); /* statuses need a commit */
+	assert_contains(err, "GITHUB_SHA not set");
+	mg_post_opts_free(&o);
+	fl.no_statuses = true; /* run --comment alone needs none */
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), 0);
+	assert_int_equal(o.pr, 5);
+	assert_null(o.sha);
+	mg_post_opts_free(&o);
+	env[5] = "GITHUB_REF=refs/pull/5x/merge";
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), 0);
+	assert_int_equal(o.pr, 0);
+	assert_string_equal(o.no_pr, "GITHUB_EVENT_NAME=workflow_run is not a pull request event");
+	mg_post_opts_free(&o);
+	fl.pr = "12";
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env, err, sizeof err), 0);
+	assert_int_equal(o.pr, 12);
+	mg_post_opts_free(&o);
+	/* without --comment nothing about a pull request is read */
+	fl = (struct mg_post_flags){.no_statuses = false};
+	env[3] = "GITHUB_EVENT_NAME=push";
+	char *env_sha[] = {env[0], env[1], env[2], env[3], "GITHUB_SHA=" SHA40, NULL};
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, env_sha, err, sizeof err), 0);
+	assert_int_equal(o.pr, 0);
+	assert_null(o.no_pr);
+	mg_post_opts_free(&o);
+	unlink(path);
+
+	char *gl[] = {"GITLAB_CI=true", "CI_API_V4_URL=https://gitlab.example.com/api/v4", "CI_PROJECT_ID=77",
+		      "CI_COMMIT_SHA=" SHA40, "GITLAB_TOKEN=glpat-" TOKEN, "CI_MERGE_REQUEST_IID=9", NULL};
+	fl = (struct mg_post_flags){.comment = true};
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, gl, err, sizeof err), 0);
+	assert_int_equal(o.pr, 9);
+	mg_post_opts_free(&o);
+	gl[5] = NULL;
+	assert_int_equal(mg_post_opts_from_env(&o, &fl, gl, err, sizeof err), 0);
+	assert_int_equal(o.pr, 0);
+	assert_string_equal(o.no_pr, "CI_MERGE_REQUEST_IID is not set: not a merge request pipeline");
+	mg_post_opts_free(&o);
+}
+
+/* The body: the marker first, the table, the commit; within the limit. */
+static void comment_body(void **state)
+{
+	(void)state;
+	char *text = tu_read_data("reports/baseline.json");
+	json_t *rep = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(rep);
+	struct mg_post_opts o = {.forge = MG_FORGE_GITHUB, .sha = SHA40, .config_path = "ci/mem.json",
+				 .target_url = "https://github.com/o/r/actions/runs/42"};
+	char err[256] = "";
+	char *body = mg_comment_body(rep, &o, 0, err, sizeof err);
+	if (!body)
+		fail_msg("%s", err);
+	assert_true(strncmp(body, "<!-- memgate:comment config=ci/mem.json -->\n**memgate: FAIL** — 2 of 3 fixtures "
+				  "failed\n\n| fixture | verdict |", 98) == 0);
+	const char *tail = "_The full report is in [the CI run](https://github.com/o/r/actions/runs/42)._\n\n"
+			   "<sub>memgate " MG_VERSION ", commit 0123456789ab</sub>\n";
+	assert_true(strlen(body) > strlen(tail) && strcmp(body + strlen(body) - strlen(tail), tail) == 0);
+	size_t whole = strlen(body);
+	free(body);
+	/* a smaller limit: fixtures left out, never more than the limit */
+	for (size_t max = whole - 1; max > 200; max -= 97) {
+		body = mg_comment_body(rep, &o, max, err, sizeof err);
+		assert_non_null(body);
+		if (strlen(body) > max)
+			fail_msg("%zu bytes for a limit of %zu", strlen(body), max);
+		assert_true(strncmp(body, "<!-- memgate:comment config=ci/mem.json -->\n", 44) == 0);
+		free(body);
+	}
+	/* smaller than the verdict itself: cut, still whole characters */
+	body = mg_comment_body(rep, &o, 60, err, sizeof err);
+	assert_non_null(body);
+	assert_true(strlen(body) <= 60);
+	utf8_chars(body);
+	free(body);
+	/* an invalid report is refused with the JSON path */
+	json_object_set_new(rep, "fixtures", json_string("no"));
+	assert_null(mg_comment_body(rep, &o, 0, err, sizeof err));
+	assert_contains(err, "fixtures");
+	json_decref(rep);
+
+	assert_contains(mg_comment_hint(MG_FORGE_GITHUB, 403), "issues: write and pull-requests: write");
+	assert_contains(mg_comment_hint(MG_FORGE_GITLAB, 403), "api scope");
+	assert_string_equal(mg_comment_hint(MG_FORGE_GITHUB, 409), "");
 }
 
 static void errno_wording(void **state)
@@ -905,6 +1059,9 @@ int main(void)
 		cmocka_unit_test(event_pull_request_head),
 		cmocka_unit_test(event_pull_request_broken),
 		cmocka_unit_test(event_file_unreadable),
+		cmocka_unit_test(comment_marker),
+		cmocka_unit_test(comment_pr_number),
+		cmocka_unit_test(comment_body),
 		cmocka_unit_test(errno_wording),
 		cmocka_unit_test(github_push_env),
 		cmocka_unit_test(github_pull_request_env),

@@ -2548,6 +2548,134 @@ static void phases_golden(void **state)
 		}
 }
 
+/* ------------------------------------------- pull-request comment table */
+
+static struct rendered render_comment(json_t *report, size_t budget, const char *url)
+{
+	struct rendered r = {0};
+	FILE *f = open_memstream(&r.out, &r.len);
+	assert_non_null(f);
+	r.rc = mg_render_markdown_comment(report, f, budget, url, r.err, sizeof r.err);
+	fclose(f);
+	return r;
+}
+
+#define COMMENT_HEAD "| fixture | verdict | metric | value | limit | vs baseline |\n|---|---|---|---:|---:|---:|\n"
+
+/* A row per limited or compared metric, worst fixture first, the figures
+ * formatted as the other renderers do; no cut note when all fit. */
+static void comment_table_baseline(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("baseline");
+	struct rendered r = render_comment(rep, 65536, "https://github.com/o/r/actions/runs/42");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out,
+		"**memgate: FAIL** — 2 of 3 fixtures failed\n\n" COMMENT_HEAD
+		"| hold-64MiB | FAIL | tree_rss | 65.4 MiB | 80.0 MiB | +12.1 MiB, +22.7% (over baseline) |\n"
+		"| | | cgroup | 64.5 MiB | — | +64.5 MiB (over baseline) |\n"
+		"| | | max_process_hwm | 65.4 MiB | — | +0.1 MiB, +0.1% |\n"
+		"| forked-shared-32MiB | FAIL | pss | 32.5 MiB | 48.0 MiB | 0.0 MiB, -0.1% |\n"
+		"| | | tree_rss | 130.5 MiB | — | -0.1 MiB, -0.1% |\n"
+		"| | | cgroup | 33.0 MiB | — | +10.0 MiB, +43.5% (over baseline) |\n"
+		"| | | max_process_hwm | 33.3 MiB | — | -0.1 MiB, -0.3% |\n"
+		"| workers-4x16MiB | PASS | tree_rss | 68.0 MiB | 90.0 MiB | +0.2 MiB, +0.2% |\n"
+		"| | | max_process_hwm | 16.7 MiB | 24.0 MiB | +0.0 MiB, +0.2% |\n"
+		"| | | cgroup | 65.0 MiB | — | -5.0 MiB, -7.1% |\n\n"
+		"_The full report is in [the CI run](https://github.com/o/r/actions/runs/42)._\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* Over a limit, a limit that could not be checked, a fixture that did not
+ * start, one that failed for no figure: each says why in its row. */
+static void comment_table_says_why(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("mixed");
+	struct rendered r = render_comment(rep, 65536, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_starts(r.out, "**memgate: ERROR** — 4 of 6 fixtures failed, 2 could not be measured\n\n" COMMENT_HEAD
+			     "| proc-pss | ERROR: cgroup limit 100.0 MiB cannot be checked: not measured with proc | "
+			     "tree_rss | 27.3 MiB | 64.0 MiB | — |\n"
+			     "| | | cgroup | n/a | 100.0 MiB (not measured) | — |\n");
+	assert_contains(r.out, "| no-such-command | ERROR: cannot execute \"/nonexistent/cmd\": command not found "
+			       "(check the command and PATH) | — | did not start | — | — |\n");
+	assert_contains(r.out, "| grow-over | FAIL | tree_rss | 97.3 MiB | 64.0 MiB (over) | — |\n"
+			       "| | | cgroup | 96.4 MiB | 200.0 MiB | — |\n");
+	assert_contains(r.out, "| crash | FAIL: killed by signal 11 (SIGSEGV) | tree_rss | 13.3 MiB | — | — |\n");
+	assert_contains(r.out, "| exit-3 | FAIL: exited with code 3 | tree_rss | 1.1 MiB | 10.0 MiB | — |\n");
+	assert_true(strstr(r.out, "left out") == NULL && strstr(r.out, "full report") == NULL);
+	free(r.out);
+	json_decref(rep);
+
+	/* a name that would break the table is escaped; a fixture that was
+	 * not run says so */
+	json_t *f = fixture("a|b `c`", "error", 0, 0);
+	json_object_set_new(f, "exit", json_null());
+	add_reason(f, "not run: memgate was interrupted");
+	rep = one(f, "error");
+	r = render_comment(rep, 65536, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "| a\\|b \\`c\\` | ERROR: not run: memgate was interrupted | — | not run | — | — |\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+/* Past the budget whole fixtures are left out, the worst kept, and one
+ * line says how many and where the full report is. */
+static void comment_table_cut_at_a_fixture(void **state)
+{
+	(void)state;
+	json_t *a = json_array();
+	for (size_t i = 0; i < 3000; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "fixture-%05zu", i);
+		bool bad = i % 1000 == 999; /* three failures, last in report order */
+		json_t *f = fixture(name, bad ? "fail" : "pass", (bad ? 30 : 10) * MIB, 20 * MIB);
+		if (bad)
+			add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+		json_t *more = json_pack("{s:s, s:I, s:I, s:b}", "metric", "cgroup", "limit_bytes", 40 * MIB,
+					 "value_bytes", (bad ? 30 : 10) * MIB, "ok", 1);
+		json_array_append_new(json_object_get(f, "limits"), more);
+		json_array_append_new(a, f);
+	}
+	json_t *rep = report_of("fail", a);
+	const char *url = "https://github.com/o/r/actions/runs/42";
+	struct rendered r = render_comment(rep, 65536, url);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.len <= 65536);
+	assert_true(r.len > 60000); /* filled, not cut early */
+	assert_starts(r.out, "**memgate: FAIL** — 3 of 3000 fixtures failed\n\n" COMMENT_HEAD
+			     "| fixture-00999 | FAIL | tree_rss | 30.0 MiB | 20.0 MiB (over) | — |\n"
+			     "| | | cgroup | 30.0 MiB | 40.0 MiB | — |\n"
+			     "| fixture-01999 | FAIL |");
+	size_t shown = count(r.out, "| fixture-");
+	assert_true(shown > 100 && shown < 3000);
+	/* every fixture shown has both its rows: the last row is a cgroup row */
+	assert_int_equal(count(r.out, "| | | cgroup |"), shown);
+	char note[256];
+	snprintf(note, sizeof note, "|\n\n_%zu of 3000 fixtures left out to stay under the comment size limit; "
+				    "the full report is in [the CI run](%s)._\n", 3000 - shown, url);
+	assert_true(r.len > strlen(note) && strcmp(r.out + r.len - strlen(note), note) == 0);
+	free(r.out);
+
+	/* a URL that could break the link is not made one */
+	r = render_comment(rep, 4096, "https://x/a)(b");
+	assert_int_equal(r.rc, 0);
+	assert_true(r.len <= 4096);
+	assert_contains(r.out, "fixtures left out to stay under the comment size limit; the full report is in "
+			       "the JSON report._\n");
+	free(r.out);
+	/* no room for any row: the verdict and the note still */
+	r = render_comment(rep, 0, NULL);
+	assert_string_equal(r.out, "**memgate: FAIL** — 3 of 3000 fixtures failed\n\n_3000 of 3000 fixtures left out "
+				   "to stay under the comment size limit; the full report is in the JSON report._\n");
+	free(r.out);
+	json_decref(rep);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2611,6 +2739,9 @@ int main(void)
 		cmocka_unit_test(svg_phase_bands),
 		cmocka_unit_test(junit_phase_testcases),
 		cmocka_unit_test(phases_golden),
+		cmocka_unit_test(comment_table_baseline),
+		cmocka_unit_test(comment_table_says_why),
+		cmocka_unit_test(comment_table_cut_at_a_fixture),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

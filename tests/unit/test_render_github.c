@@ -53,6 +53,41 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
+/* GITHUB_OUTPUT's content as GitHub reads it: "name=value" lines and
+ * "name<<DELIM" ... "DELIM" blocks, into an object of strings; a name
+ * given twice fails the test (GitHub would keep the last one). */
+static json_t *parse_outputs(const char *text)
+{
+	json_t *o = json_object();
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		char line[1024];
+		snprintf(line, sizeof line, "%.*s", (int)(nl - p), p);
+		char *heredoc = strstr(line, "<<"), *eq = strchr(line, '=');
+		if (heredoc && (!eq || heredoc < eq)) {
+			*heredoc = '\0';
+			char end[160];
+			snprintf(end, sizeof end, "\n%s\n", heredoc + 2);
+			const char *stop = strstr(nl, end);
+			assert_non_null(stop);
+			if (json_object_get(o, line))
+				fail_msg("output %s given twice", line);
+			json_object_set_new(o, line, json_stringn(nl + 1, stop > nl ? (size_t)(stop - nl - 1) : 0));
+			p = stop + strlen(end);
+		} else {
+			assert_non_null(eq);
+			*eq = '\0';
+			if (json_object_get(o, line))
+				fail_msg("output %s given twice", line);
+			json_object_set_new(o, line, json_string(eq + 1));
+			p = nl + 1;
+		}
+	}
+	return o;
+}
+
 /* Render with annotations captured; returns rc. */
 struct run {
 	int rc;
@@ -120,7 +155,22 @@ static void writes_summary_outputs_and_annotations(void **state)
 	snprintf(want, sizeof want, "report<<%s\nbuild/memgate-report.json\n%s\n"
 				    "peak_grow-over=102014976\npeak_proc-pss=28663808\npeak_crash=13955072\n"
 				    "peak_exit-3=1155072\npeak_no-such-command=\npeak_spike=51449856\n", delim, delim);
-	assert_string_equal(o + strlen("x=1\nverdict=error\n"), want);
+	/* the keys a workflow may read stay as they were, first */
+	assert_true(strncmp(o + strlen("x=1\nverdict=error\n"), want, strlen(want)) == 0);
+	/* then every fixture's figures, in report order: not measured is empty */
+	assert_contains(o, "\npeak_spike=51449856\ngrow-over-tree-rss=102014976\ngrow-over-cgroup=101105664\n"
+			   "grow-over-cgroup-anon=\ngrow-over-max-process-hwm=102014976\ngrow-over-pss=\n"
+			   "proc-pss-tree-rss=28663808\nproc-pss-cgroup=\n");
+	assert_contains(o, "\nno-such-command-tree-rss=\nno-such-command-cgroup=\nno-such-command-cgroup-anon=\n"
+			   "no-such-command-max-process-hwm=\nno-such-command-pss=\n");
+	json_t *outs = parse_outputs(o + strlen("x=1\n"));
+	assert_int_equal(json_object_size(outs), 1 + 1 + 6 + 6 * 5 + 1); /* verdict, report, peaks, figures */
+	json_t *fig = json_loads(json_string_value(json_object_get(outs, "figures")), 0, NULL);
+	assert_int_equal(json_object_size(fig), 6 * 5);
+	assert_int_equal(json_integer_value(json_object_get(fig, "spike-max-process-hwm")), 51449856);
+	assert_true(json_is_null(json_object_get(fig, "exit-3-pss")));
+	json_decref(fig);
+	json_decref(outs);
 	free(o);
 
 	/* errors first, then failures by how far over the limit, then report order */
@@ -148,8 +198,10 @@ static void passing_report_has_no_annotations(void **state)
 	assert_int_equal(r.len, 0);
 	char *o = slurp(output);
 	/* no report path given: no report output */
-	assert_string_equal(o, "verdict=pass\npeak_hold-64MiB=68481024\npeak_workers-4x16MiB=71294976\n"
-			       "peak_forked-shared-32MiB=137052160\n");
+	const char before[] = "verdict=pass\npeak_hold-64MiB=68481024\npeak_workers-4x16MiB=71294976\n"
+			      "peak_forked-shared-32MiB=137052160\nhold-64mib-tree-rss=68481024\n";
+	assert_true(strncmp(o, before, strlen(before)) == 0);
+	assert_contains(o, "\nforked-shared-32mib-pss=33997824\nfigures<<ghadelimiter_memgate_");
 	free(o);
 	free(r.annotations);
 	json_decref(rep);
@@ -313,8 +365,73 @@ static void output_names_are_unique(void **state)
 	struct run r = github(rep, NULL, NULL, output);
 	assert_int_equal(r.rc, 0);
 	char *o = slurp(output);
-	assert_string_equal(o, "verdict=pass\npeak_a_b=1048576\npeak_a_b_2=1048576\npeak_A_B_3=1048576\n"
-			       "peak___=1048576\npeak_a_b_2_2=1048576\n");
+	const char peaks[] = "verdict=pass\npeak_a_b=1048576\npeak_a_b_2=1048576\npeak_A_B_3=1048576\n"
+			     "peak___=1048576\npeak_a_b_2_2=1048576\n";
+	assert_true(strncmp(o, peaks, strlen(peaks)) == 0);
+	free(o);
+	free(r.annotations);
+	json_decref(rep);
+	unlink(output);
+}
+
+/* <prefix>-<figure> outputs: the mapping of names (lowercase, runs of
+ * other characters one '-'), collisions numbered in report order, a
+ * figure not measured empty (null in "figures"), never a name twice. */
+static void figure_outputs_names_and_values(void **state)
+{
+	(void)state;
+	const char *names[] = {"API v2 (cold)", "api-v2-cold", "API_V2_COLD", "!!!", "caf\xC3\xA9", "a.b", "a-b-2",
+			       "a b", "-x-", "not-run"};
+	const char *prefixes[] = {"api-v2-cold", "api-v2-cold-2", "api-v2-cold-3", "fixture", "caf", "a-b", "a-b-2",
+				  "a-b-3", "x", "not-run"};
+	json_t *a = json_array();
+	for (size_t i = 0; i < 10; i++)
+		json_array_append_new(a, fixture(names[i], "pass", (json_int_t)(i + 1) * MIB, 64 * MIB, "x"));
+	/* the first: every figure measured; the last did not run */
+	json_t *peak = json_object_get(json_array_get(a, 0), "peak");
+	json_object_set_new(peak, "tree_pss_bytes", json_integer(3 * MIB));
+	json_object_set_new(peak, "cgroup_anon_bytes", json_integer(2 * MIB));
+	json_object_set_new(peak, "cgroup_file_bytes", json_integer(0));
+	json_object_set_new(json_array_get(a, 9), "exit", json_null());
+	json_t *rep = report_of("pass", a);
+	char output[64];
+	temp_file(output, sizeof output, "");
+	struct run r = github(rep, "r.json", NULL, output);
+	assert_int_equal(r.rc, 0);
+	char *o = slurp(output);
+	json_t *outs = parse_outputs(o);
+	json_t *fig = json_loads(json_string_value(json_object_get(outs, "figures")), 0, NULL);
+	assert_non_null(fig);
+	assert_int_equal(json_object_size(fig), 10 * 5);
+	assert_int_equal(json_object_size(outs), 3 + 10 + 10 * 5); /* verdict, report, figures; peaks; figures */
+	static const char *const suffixes[] = {"tree-rss", "cgroup", "cgroup-anon", "max-process-hwm", "pss"};
+	for (size_t i = 0; i < 10; i++)
+		for (size_t k = 0; k < 5; k++) {
+			char key[96];
+			snprintf(key, sizeof key, "%s-%s", prefixes[i], suffixes[k]);
+			const char *v = json_string_value(json_object_get(outs, key));
+			json_t *jv = json_object_get(fig, key);
+			if (!v || !jv)
+				fail_msg("no output %s in %s", key, o);
+			/* the same figure both ways */
+			if (json_is_null(jv))
+				assert_string_equal(v, "");
+			else
+				assert_int_equal(strtoll(v, NULL, 10), json_integer_value(jv));
+		}
+	assert_string_equal(json_string_value(json_object_get(outs, "api-v2-cold-tree-rss")), "1048576");
+	assert_string_equal(json_string_value(json_object_get(outs, "api-v2-cold-pss")), "3145728");
+	assert_string_equal(json_string_value(json_object_get(outs, "api-v2-cold-cgroup-anon")), "2097152");
+	assert_string_equal(json_string_value(json_object_get(outs, "api-v2-cold-2-pss")), "");
+	assert_string_equal(json_string_value(json_object_get(outs, "api-v2-cold-2-cgroup")), "2097152");
+	assert_string_equal(json_string_value(json_object_get(outs, "a-b-3-max-process-hwm")), "8388608");
+	assert_string_equal(json_string_value(json_object_get(outs, "not-run-tree-rss")), "");
+	assert_true(json_is_null(json_object_get(fig, "not-run-cgroup")));
+	/* the keys that were there before stay */
+	assert_string_equal(json_string_value(json_object_get(outs, "peak_API_v2__cold_")), "1048576");
+	assert_string_equal(json_string_value(json_object_get(outs, "report")), "r.json");
+	json_decref(fig);
+	json_decref(outs);
 	free(o);
 	free(r.annotations);
 	json_decref(rep);
@@ -457,7 +574,11 @@ static void run_under_actions_skips_an_empty_summary(void **state)
 	unsetenv("GITHUB_OUTPUT");
 	assert_int_equal(status, 0);
 	char *o = slurp(output);
-	assert_string_equal(o, "verdict=pass\n");
+	json_t *outs = parse_outputs(o);
+	assert_int_equal(json_object_size(outs), 2);
+	assert_string_equal(json_string_value(json_object_get(outs, "verdict")), "pass");
+	assert_string_equal(json_string_value(json_object_get(outs, "figures")), "{}");
+	json_decref(outs);
 	free(o);
 	unlink(output);
 }
@@ -465,6 +586,7 @@ static void run_under_actions_skips_an_empty_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(figure_outputs_names_and_values),
 		cmocka_unit_test(writes_summary_outputs_and_annotations),
 		cmocka_unit_test(passing_report_has_no_annotations),
 		cmocka_unit_test(at_most_ten_errors),
