@@ -475,8 +475,12 @@ static void test_next_run_sweeps_stale_cgroups(void **state)
 {
 	struct mode *m = *state;
 	assert_true(m->cgroup); /* registered for cgroup modes only */
-	char dir[PATH_MAX], stale[PATH_MAX + 64], procs[PATH_MAX + 96];
-	assert_true(it_cgroup_dir(!strcmp(m->name, "cgroup-v2"), dir, sizeof dir));
+	char top[PATH_MAX], dir[PATH_MAX + 64], stale[PATH_MAX + 128], procs[PATH_MAX + 160];
+	assert_true(it_cgroup_dir(!strcmp(m->name, "cgroup-v2"), top, sizeof top));
+	/* a parent of this test's own (--cgroup-root): the memgates the other
+	 * tests start at the same time sweep theirs, never this one */
+	snprintf(dir, sizeof dir, "%s/memgate-ittest-%d", top, (int)getpid());
+	assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
 	pid_t dead = fork(); /* a pid that is no memgate any more */
 	assert_true(dead >= 0);
 	if (dead == 0)
@@ -511,11 +515,12 @@ static void test_next_run_sweeps_stale_cgroups(void **state)
 	}
 	struct it_run r;
 	char ms[32];
-	const char *args[] = {"measure", "--measurement", m->name, "--", it_workload_path(), "hold", "1",
-			      it_ms_arg(ms, sizeof ms, 50), NULL};
+	const char *args[] = {"measure", "--measurement", m->name, "--cgroup-root", dir, "--", it_workload_path(),
+			      "hold", "1", it_ms_arg(ms, sizeof ms, 50), NULL};
 	it_memgate(&r, args);
 	int st;
 	pid_t w = waitpid(orphan, &st, 0); /* the test's own child: killed by the sweep */
+	rmdir(dir);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(w, orphan);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
