@@ -369,22 +369,13 @@ static void fifo_marks_faster_than_memgate(void **state)
 
 /* ---- pytest ---------------------------------------------------------------- */
 
-/* The venv's python with pytest and pytest-xdist (tests/venv makes it). */
+/* The venv's python with pytest and pytest-xdist (tests/venv makes it;
+ * offline without it: skipped, saying so; else a failure with its words). */
 static const char *venv_python(void)
 {
 	static char py[PATH_MAX];
-	if (py[0])
-		return py;
-	FILE *p = popen("tests/venv", "r");
-	if (!p || !fgets(py, sizeof py, p)) {
-		if (p)
-			pclose(p);
-		fail_msg("tests/venv failed: run it to see why (it prints the command that fixes it)");
-	}
-	int st = pclose(p);
-	if (st != 0)
-		fail_msg("tests/venv failed (%d): run it to see why", st);
-	py[strcspn(py, "\n")] = '\0';
+	if (!py[0])
+		it_venv_python(py, sizeof py);
 	return py;
 }
 
