@@ -43,7 +43,11 @@ int mg_render_check(json_t *report, char *err, size_t errlen);
  * figure gets a line under it ("          ^ shared pages counted once per
  * process: ..."), a lost cgroup one line under the verdict. A fixture with
  * more than one phase, or a phase limit, gets "        phases: 21, 6
- * failing; ..." and at most 10 phase lines (mg_rv_phase_order). */
+ * failing; ..." and at most 10 phase lines (mg_rv_phase_order). Heap
+ * attribution ("heap", or "python_heap" in older reports) is labelled by
+ * its tool ("python heap (memray)", "native heap (heaptrack)") with the
+ * figures the tool has, its sites when the fixture is not passing
+ * (mg_rv_heap_text). */
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes; a
  * "vs baseline" column in a fixture's metrics table when any of its

@@ -56,6 +56,40 @@ int64_t mg_rv_add(int64_t a, int64_t b);
 int64_t mg_rv_traced_bytes(const struct mg_rv_heap *h);
 /* The traced bytes of a heap in one tracemalloc domain (0 when absent). */
 int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain);
+/* ---------------------------------------------------------------- heap */
+
+/* The heap block's name by its tool: "native heap" (heaptrack), else
+ * "python heap" (tracemalloc, memray, and what older reports hold). */
+const char *mg_rv_heap_label(const struct mg_rv_heap *h);
+/* What a site's count counts: "allocations" (memray: live at the peak),
+ * "calls" (heaptrack: calls to an allocation function), else dflt
+ * (tracemalloc's are memory blocks). */
+const char *mg_rv_heap_count_word(const struct mg_rv_heap *h, const char *dflt);
+/* memray followed forks and a child was captured: its processes are worth a line. */
+bool mg_rv_heap_forked(const struct mg_rv_heap *h);
+/* The processes to name, the largest peaks first (ties in report order):
+ * at most max indices into h->procs; how many were written. */
+size_t mg_rv_heap_procs_order(const struct mg_rv_heap *h, size_t *out, size_t max);
+/* heaptrack: the leak at the same place (location and function) as a site
+ * held at the peak, or NULL; and whether a leak is one of those. */
+const struct mg_rv_site *mg_rv_heap_leak_at(const struct mg_rv_heap *h, const struct mg_rv_site *s);
+bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, const struct mg_rv_site *leak);
+/* Processes and leaking sites named in the text (and JUnit): the rest counted. */
+#define MG_RV_HEAP_PROCS 3
+#define MG_RV_HEAP_LEAKS 3
+/* The heap as the text summary says it, each line after indent, control
+ * characters as '?' (text and JUnit share it):
+ *   python heap (tracemalloc): peak 46.4 MiB
+ *   native heap (heaptrack): peak 47.0 MiB, leaked 47.0 MiB
+ *   python heap (memray): peak 20.1 MiB, summed over 3 processes' own peaks
+ *     per process: pid 100 12.0 MiB, pid 101 (forked) 6.0 MiB, ... and 2 more
+ *   NumPy buffers 12.0 MiB of 16.0 MiB traced (75.0%): not Python objects
+ * then, with sites, each top site ("      40.5 MiB  leak.py:5  (40001
+ * blocks)", its function and native frame when it has them, "leaked"
+ * when heaptrack found it leaking too) and at most MG_RV_HEAP_LEAKS of the
+ * other leaking sites under "  leaked, not held at the peak:"; last the
+ * flame graph's path. */
+void mg_rv_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites, const char *indent);
 /* "1 of 3 fixtures failed, 1 could not be measured" / "3 fixtures within limits" */
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len);
 

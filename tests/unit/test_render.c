@@ -148,11 +148,14 @@ static void assert_well_formed_xml(const char *text)
  * cgroup lowered 10 MiB). pool..procpool: by a memgate that measures
  * cgroup_anon, the page cache and the cadences, one report per case of
  * figures_golden below. phased..xdist: with phases, one report per case
- * of phases_golden below. */
+ * of phases_golden below. tracemalloc..heaptrack: one per heap tool, by
+ * `memgate run -c` configs/lab.json (series thinned), lab-memray.json
+ * (and a pool that forks), lab-native.json. */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
 					   "oom", "timeout", "service", "python", "baseline",
 					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
-					   "cadence", "procpool", "phased", "marked", "pytest", "xdist", "phasebase"};
+					   "cadence", "procpool", "phased", "marked", "pytest", "xdist", "phasebase",
+					   "tracemalloc", "memray", "memrayfork", "heaptrack"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -2548,6 +2551,104 @@ static void phases_golden(void **state)
 		}
 }
 
+/* The heap block under its first name, "python_heap", is read when the
+ * report has no "heap" (python.json); with both, "heap" alone is read, and
+ * a wrong value in it is named by that key. */
+static void heap_key_and_its_first_name(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("heaptrack");
+	json_t *f = json_array_get(json_object_get(rep, "fixtures"), 0);
+	json_object_set_new(f, "python_heap", json_pack("{s:s, s:I, s:n, s:[]}", "tool", "tracemalloc", "peak_bytes",
+							 MIB, "current_bytes", "top"));
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "        native heap (heaptrack): peak 47.0 MiB, leaked 47.0 MiB\n");
+	assert_int_equal(count(r.out, "tracemalloc"), 0);
+	free(r.out);
+	json_t *h = json_object_get(f, "heap");
+	json_object_set_new(json_array_get(json_object_get(h, "leaks"), 1), "size_bytes", json_integer(-1));
+	assert_rejected(rep, "fixtures[0].heap.leaks[1].size_bytes: expected a non-negative integer, got -1");
+	json_object_set_new(json_array_get(json_object_get(h, "leaks"), 1), "size_bytes", json_integer(1));
+	json_object_set_new(h, "processes", json_pack("[{s:i, s:s, s:i}]", "pid", 1, "forked", "yes", "peak_bytes", 1));
+	assert_rejected(rep, "fixtures[0].heap.processes[0].forked: expected true or false, got a string");
+	json_object_set_new(h, "processes", json_array());
+	json_object_set_new(h, "flamegraph", json_integer(3));
+	assert_rejected(rep, "fixtures[0].heap.flamegraph: expected a string, got an integer");
+	json_object_del(h, "flamegraph");
+	json_object_set_new(h, "leaked_bytes", json_string("lots"));
+	assert_rejected(rep, "fixtures[0].heap.leaked_bytes: expected a non-negative integer or null, got a string");
+	/* "heap": null is no heap, whatever python_heap holds */
+	json_object_set_new(f, "heap", json_null());
+	r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count(r.out, " heap ("), 1); /* native-fixed's */
+	assert_int_equal(count(r.out, "tracemalloc"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* What each tool adds, at its edges: memray's processes past the few
+ * named (the largest first, a pid that is null), heaptrack's leaks past
+ * the few named and a leak only partly held at the peak, a count of one. */
+static void heap_edges(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+	json_t *procs = json_array();
+	json_array_append_new(procs, json_pack("{s:i, s:b, s:I}", "pid", 10, "forked", 0, "peak_bytes", 2 * MIB));
+	json_array_append_new(procs, json_pack("{s:n, s:b, s:I}", "pid", "forked", 1, "peak_bytes", 5 * MIB));
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(procs, json_pack("{s:i, s:b, s:I}", "pid", 20 + i, "forked", 1, "peak_bytes",
+						       (json_int_t)(i + 1) * MIB / 2));
+	json_object_set_new(f, "heap", json_pack("{s:s, s:I, s:n, s:[{s:s, s:I, s:i, s:s, s:s}], s:[], s:o}", "tool",
+						 "memray", "peak_bytes", 11 * MIB, "current_bytes", "top", "location",
+						 "w.py:3", "size_bytes", 4 * MIB, "count", 1, "function", "work", "native",
+						 "PyList_Append", "domains", "processes", procs));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_text, rep);
+	assert_contains(r.out, "        python heap (memray): peak 11.0 MiB, summed over 6 processes' own peaks\n"
+			       "          per process: pid ? (forked) 5.0 MiB, pid 10 2.0 MiB, pid 23 (forked) 2.0 MiB, "
+			       "and 3 more\n"
+			       "               4.0 MiB  w.py:3  work  native: PyList_Append  (1 allocation)\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* heaptrack: five leaks, one partly at the peak, four elsewhere */
+	f = fixture("nat", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+	json_t *leaks = json_array();
+	json_array_append_new(leaks, json_pack("{s:s, s:I, s:i, s:s}", "location", "a.c:1", "size_bytes", 3 * MIB, "count",
+					       10, "function", "f"));
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(leaks, json_pack("{s:s, s:I, s:i, s:s}", "location", i ? "b.c:2" : "c.c:3",
+						       "size_bytes", (json_int_t)(4 - i) * MIB / 4, "count", 1, "function",
+						       i ? "g" : "h"));
+	json_object_set_new(f, "heap", json_pack("{s:s, s:I, s:n, s:I, s:[{s:s, s:I, s:i, s:s}], s:o, s:[]}", "tool",
+						 "heaptrack", "peak_bytes", 8 * MIB, "current_bytes", "leaked_bytes",
+						 5 * MIB, "top", "location", "a.c:1", "size_bytes", 6 * MIB, "count", 20,
+						 "function", "f", "leaks", leaks, "domains"));
+	rep = one(f, "fail");
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "        native heap (heaptrack): peak 8.0 MiB, leaked 5.0 MiB\n"
+			       "               6.0 MiB  a.c:1  f  (20 calls, 3.0 MiB leaked)\n"
+			       "          leaked, not held at the peak:\n"
+			       "               1.0 MiB  c.c:3  h  (1 call)\n"
+			       "               0.8 MiB  b.c:2  g  (1 call)\n"
+			       "               0.5 MiB  b.c:2  g  (1 call)\n"
+			       "          ... and 1 more leaking sites in the JSON report\n");
+	free(r.out);
+	/* passing: the figures, no sites */
+	json_object_set_new(f, "verdict", json_string("pass"));
+	json_array_clear(json_object_get(f, "reasons"));
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "        native heap (heaptrack): peak 8.0 MiB, leaked 5.0 MiB\n");
+	assert_int_equal(count(r.out, "a.c:1"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2611,6 +2712,8 @@ int main(void)
 		cmocka_unit_test(svg_phase_bands),
 		cmocka_unit_test(junit_phase_testcases),
 		cmocka_unit_test(phases_golden),
+		cmocka_unit_test(heap_key_and_its_first_name),
+		cmocka_unit_test(heap_edges),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
