@@ -148,9 +148,8 @@ static void assert_well_formed_xml(const char *text)
  * cgroup lowered 10 MiB). pool..procpool: by a memgate that measures
  * cgroup_anon, the page cache and the cadences, one report per case of
  * figures_golden below. phased..xdist: with phases, one report per case
- * of phases_golden below. tracemalloc..heaptrack: one per heap tool, by
- * `memgate run -c` configs/lab.json (series thinned), lab-memray.json
- * (and a pool that forks), lab-native.json. */
+ * of phases_golden below. tracemalloc..heaptrack: one per heap tool, see
+ * heap_golden below. */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
 					   "oom", "timeout", "service", "python", "baseline",
 					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
@@ -1708,8 +1707,10 @@ static void markdown_python_heap_report(void **state)
 				      "domain", 389047, "size_bytes", 12 * MIB));
 	rep = one(f, "pass");
 	r = render(mg_render_markdown, rep);
-	assert_contains(r.out, "**Python heap** (memray): peak 20.0 MiB, current n/a; NumPy buffers 12.0 MiB of 16.0 MiB "
+	/* no current figure: none said, not "current n/a" */
+	assert_contains(r.out, "**Python heap** (memray): peak 20.0 MiB; NumPy buffers 12.0 MiB of 16.0 MiB "
 			       "traced (75.0%): not Python objects\n\n");
+	assert_contains(r.out, "| allocation site | size | allocations |\n");
 	assert_contains(r.out, "| app.py:3 (load) | 8.0 MiB | — |\n");
 	free(r.out);
 	r = render(mg_render_text, rep);
@@ -2551,6 +2552,49 @@ static void phases_golden(void **state)
 		}
 }
 
+/* One real report per heap tool, each run on this host (cgroup v1, 10 ms)
+ * with the markdown it renders to (its .txt is checked with the
+ * other real reports):
+ *   tracemalloc  `memgate run -c configs/lab.json`: the leaky lab service
+ *                fails, its sites in blocks; NumPy's share of the traced
+ *                heap. Its series thinned to every 4th point (the first,
+ *                the last and each largest kept), the figures untouched.
+ *   memray       `memgate run -c configs/lab-memray.json --artifacts
+ *                build/heap-artifacts`: sites in allocations with their
+ *                functions, no current figure, the flame graph's path
+ *   memrayfork   tests/data/memray-real/workload.py pool under the venv's
+ *                python, "heap": {"tool": "memray", "follow_fork": true,
+ *                "native": true, "top": 5}, limits tree_rss 200MiB and
+ *                heap 16MiB, --artifacts: over the heap limit, each
+ *                process's peak, native frames
+ *   heaptrack    `memgate run -c configs/lab-native.json`: native heap in
+ *                calls, leaked bytes, the leaking sites marked
+ * Regenerate one with `build/memgate report -f markdown
+ * tests/data/reports/X.json -o tests/data/reports/X.md` and look at it. */
+static void heap_golden(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"tracemalloc", "memray", "memrayfork", "heaptrack"};
+	static const struct {
+		const char *ext;
+		render_fn fn;
+	} outs[] = {{"md", mg_render_markdown}};
+	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+			char path[128];
+			snprintf(path, sizeof path, "reports/%s.%s", names[n], outs[k].ext);
+			char *want = tu_read_data(path);
+			json_t *rep = load_report(names[n]);
+			struct rendered r = render(outs[k].fn, rep);
+			assert_int_equal(r.rc, 0);
+			if (strcmp(r.out, want) != 0)
+				fail_msg("%s: differs; got\n%s", path, r.out);
+			free(r.out);
+			free(want);
+			json_decref(rep);
+		}
+}
+
 /* The heap block under its first name, "python_heap", is read when the
  * report has no "heap" (python.json); with both, "heap" alone is read, and
  * a wrong value in it is named by that key. */
@@ -2613,6 +2657,11 @@ static void heap_edges(void **state)
 			       "and 3 more\n"
 			       "               4.0 MiB  w.py:3  work  native: PyList_Append  (1 allocation)\n");
 	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "Per process: pid ? (forked) 5.0 MiB, pid 10 2.0 MiB, pid 23 (forked) 2.0 MiB, … and 3 "
+			       "more.\n\n");
+	assert_contains(r.out, "| w.py:3 (work; native: PyList_Append) | 4.0 MiB | 1 |\n");
+	free(r.out);
 	json_decref(rep);
 
 	/* heaptrack: five leaks, one partly at the peak, four elsewhere */
@@ -2638,6 +2687,14 @@ static void heap_edges(void **state)
 			       "               0.8 MiB  b.c:2  g  (1 call)\n"
 			       "               0.5 MiB  b.c:2  g  (1 call)\n"
 			       "          ... and 1 more leaking sites in the JSON report\n");
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Native heap** (heaptrack): peak 8.0 MiB, leaked 5.0 MiB\n\n"
+			       "| allocation site | size | calls | leaked |\n|---|---:|---:|---:|\n"
+			       "| a.c:1 (f) | 6.0 MiB | 20 | 3.0 MiB |\n\n"
+			       "| leaked, not held at the peak | size | calls |\n|---|---:|---:|\n"
+			       "| c.c:3 (h) | 1.0 MiB | 1 |\n");
+	assert_int_equal(count(r.out, "current"), 0);
 	free(r.out);
 	/* passing: the figures, no sites */
 	json_object_set_new(f, "verdict", json_string("pass"));
@@ -2712,6 +2769,7 @@ int main(void)
 		cmocka_unit_test(svg_phase_bands),
 		cmocka_unit_test(junit_phase_testcases),
 		cmocka_unit_test(phases_golden),
+		cmocka_unit_test(heap_golden),
 		cmocka_unit_test(heap_key_and_its_first_name),
 		cmocka_unit_test(heap_edges),
 	};
