@@ -61,7 +61,8 @@ int mg_render_markdown_budget(json_t *report, FILE *out, size_t budget, char *er
  * testcase per fixture, plus one per metric without a limit compared with
  * a baseline, plus one "fixture/phase" per phase with a limit (or over its
  * baseline), failing with the figure against the limit. A metric over its baseline fails with type="baseline"; the
- * delta is in the failure message and in <system-out>. */
+ * delta is in the failure message and in <system-out>. The heap, as the
+ * text says it, follows the figures in the run testcase's <system-out>. */
 int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
 /* A self-contained SVG: one panel per fixture, over time the series of
  * the metric that failed it (tree RSS unless a cgroup or cgroup_anon limit

@@ -1987,7 +1987,8 @@ static void strip_baseline(json_t *rep)
  * markdown, JUnit and SVG of mixed and python byte for byte as the
  * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg};
  * the markdown has since lost the v2 -> v1 fallback reasons and the
- * "Measured with" line of a command that did not start, on purpose). */
+ * "Measured with" line of a command that did not start, and python's
+ * JUnit gained its heap in the run testcase's <system-out>, on purpose). */
 static void no_baseline_keys_render_as_before(void **state)
 {
 	(void)state;
@@ -2553,7 +2554,7 @@ static void phases_golden(void **state)
 }
 
 /* One real report per heap tool, each run on this host (cgroup v1, 10 ms)
- * with the markdown it renders to (its .txt is checked with the
+ * with the markdown and JUnit it renders to (its .txt is checked with the
  * other real reports):
  *   tracemalloc  `memgate run -c configs/lab.json`: the leaky lab service
  *                fails, its sites in blocks; NumPy's share of the traced
@@ -2570,7 +2571,8 @@ static void phases_golden(void **state)
  *   heaptrack    `memgate run -c configs/lab-native.json`: native heap in
  *                calls, leaked bytes, the leaking sites marked
  * Regenerate one with `build/memgate report -f markdown
- * tests/data/reports/X.json -o tests/data/reports/X.md` and look at it. */
+ * tests/data/reports/X.json -o tests/data/reports/X.md` (junit likewise)
+ * and look at it. */
 static void heap_golden(void **state)
 {
 	(void)state;
@@ -2578,7 +2580,7 @@ static void heap_golden(void **state)
 	static const struct {
 		const char *ext;
 		render_fn fn;
-	} outs[] = {{"md", mg_render_markdown}};
+	} outs[] = {{"md", mg_render_markdown}, {"junit.xml", mg_render_junit}};
 	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
 		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
 			char path[128];
@@ -2587,6 +2589,8 @@ static void heap_golden(void **state)
 			json_t *rep = load_report(names[n]);
 			struct rendered r = render(outs[k].fn, rep);
 			assert_int_equal(r.rc, 0);
+			if (k == 1)
+				assert_well_formed_xml(r.out);
 			if (strcmp(r.out, want) != 0)
 				fail_msg("%s: differs; got\n%s", path, r.out);
 			free(r.out);
