@@ -72,7 +72,8 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
  * over the time axis (at most 24 bands: the failing, then the highest). */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub Actions: markdown to the step summary, outputs (verdict, report,
- * peak_<name>) to the output file, ::error annotations (at most 10). */
+ * peak_<name>) to the output file, ::error annotations (at most 10; a
+ * fixture's ends with its heap's largest site when it has heap attribution). */
 int mg_render_github(json_t *report, const char *report_path, const struct mg_github_env *env,
 		     char *err, size_t errlen);
 /* The same where GitHub Actions says: $GITHUB_STEP_SUMMARY and

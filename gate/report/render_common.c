@@ -421,6 +421,28 @@ void mg_rv_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites, const ch
 	}
 }
 
+void mg_rv_heap_brief(const struct mg_rv_heap *h, char *buf, size_t len)
+{
+	char peak[32], v[32];
+	mib_or_na(h->peak_bytes, peak, sizeof peak);
+	int n = snprintf(buf, len, "%s (%s): peak %s", mg_rv_heap_label(h), h->tool, peak);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (h->leaked_bytes != MG_NULL_FIG) {
+		mg_format_mib(h->leaked_bytes, v, sizeof v);
+		int k = snprintf(buf + n, len - (size_t)n, ", leaked %s", v);
+		if (k < 0 || (size_t)(n + k) >= len)
+			return;
+		n += k;
+	}
+	bool leak = h->nleaks > 0;
+	const struct mg_rv_site *s = leak ? &h->leaks[0] : h->ntop ? &h->top[0] : NULL;
+	if (s) {
+		mg_format_mib(s->size_bytes, v, sizeof v);
+		snprintf(buf + n, len - (size_t)n, ", largest %s %s (%s)", leak ? "leak" : "site", s->location, v);
+	}
+}
+
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len)
 {
 	size_t bad = v->nfail + v->nerror;

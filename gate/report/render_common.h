@@ -90,6 +90,13 @@ bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, const struct mg_rv_site
  * other leaking sites under "  leaked, not held at the peak:"; last the
  * flame graph's path. */
 void mg_rv_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites, const char *indent);
+/* One clause for a one-line message (an annotation): "native heap
+ * (heaptrack): peak 47.0 MiB, leaked 47.0 MiB, largest leak
+ * native_service.c:86 (31.3 MiB)"; "python heap (memray): peak 189.2 MiB,
+ * largest site service.py:72 (62.6 MiB)". Control characters kept. */
+#define MG_RV_HEAP_BRIEF 512 /* room for a location of 256 bytes, as memgate writes them */
+void mg_rv_heap_brief(const struct mg_rv_heap *h, char *buf, size_t len);
+
 /* "1 of 3 fixtures failed, 1 could not be measured" / "3 fixtures within limits" */
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len);
 
