@@ -300,7 +300,7 @@ static void mib_or_na(int64_t v, char *buf, size_t len)
 
 const struct mg_rv_site *mg_rv_heap_leak_at(const struct mg_rv_heap *h, const struct mg_rv_site *s)
 {
-	for (size_t i = 0; i < h->nleaks; i++) {
+	for (size_t i = 0; i < h->nleaks && i < MG_RV_HEAP_MATCH; i++) {
 		const struct mg_rv_site *l = &h->leaks[i];
 		if (strcmp(l->location, s->location) == 0 &&
 		    strcmp(l->function ? l->function : "", s->function ? s->function : "") == 0)
@@ -309,10 +309,12 @@ const struct mg_rv_site *mg_rv_heap_leak_at(const struct mg_rv_heap *h, const st
 	return NULL;
 }
 
-bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, const struct mg_rv_site *leak)
+bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, size_t leak)
 {
-	for (size_t i = 0; i < h->ntop; i++)
-		if (mg_rv_heap_leak_at(h, &h->top[i]) == leak)
+	if (leak >= h->nleaks || leak >= MG_RV_HEAP_MATCH)
+		return false; /* never matched: no time spent however long the lists */
+	for (size_t i = 0; i < h->ntop && i < MG_RV_HEAP_MATCH; i++)
+		if (mg_rv_heap_leak_at(h, &h->top[i]) == &h->leaks[leak])
 			return true;
 	return false;
 }
@@ -402,7 +404,7 @@ void mg_rv_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites, const ch
 	/* the leaks not already marked on a site above, the largest few */
 	size_t more = 0, shown = 0;
 	for (size_t i = 0; sites && i < h->nleaks; i++) {
-		if (mg_rv_heap_leak_at_peak(h, &h->leaks[i]))
+		if (mg_rv_heap_leak_at_peak(h, i))
 			continue;
 		if (shown == MG_RV_HEAP_LEAKS) {
 			more++;

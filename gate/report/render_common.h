@@ -71,9 +71,12 @@ bool mg_rv_heap_forked(const struct mg_rv_heap *h);
  * at most max indices into h->procs; how many were written. */
 size_t mg_rv_heap_procs_order(const struct mg_rv_heap *h, size_t *out, size_t max);
 /* heaptrack: the leak at the same place (location and function) as a site
- * held at the peak, or NULL; and whether a leak is one of those. */
+ * held at the peak, or NULL; and whether leaks[i] is one of those. Only the
+ * first MG_RV_HEAP_MATCH of each list are compared (memgate writes at most
+ * 64 of each), so a report from elsewhere with long lists costs linear time. */
+#define MG_RV_HEAP_MATCH 64
 const struct mg_rv_site *mg_rv_heap_leak_at(const struct mg_rv_heap *h, const struct mg_rv_site *s);
-bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, const struct mg_rv_site *leak);
+bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, size_t leak); /* h->leaks[leak] */
 /* Processes and leaking sites named in the text (and JUnit): the rest counted. */
 #define MG_RV_HEAP_PROCS 3
 #define MG_RV_HEAP_LEAKS 3

@@ -573,7 +573,7 @@ static void heap_leaks(FILE *out, const struct mg_rv_heap *h)
 {
 	size_t shown = 0, more = 0;
 	for (size_t i = 0; i < h->nleaks; i++) {
-		if (mg_rv_heap_leak_at_peak(h, &h->leaks[i]))
+		if (mg_rv_heap_leak_at_peak(h, i))
 			continue;
 		if (shown == MAX_SITES) {
 			more++;
