@@ -356,7 +356,7 @@ static void memray_flamegraph(struct mg_supervisor *sv, const struct mg_fixture 
 		mg_result_note(r, "memray flamegraph: no %s: %s", out, st < 0 ? err : line[0] ? line : "no reason given");
 		return;
 	}
-	/* heap.flamegraph: every renderer names it with the heap, so no note says it again */
+	/* heap.flamegraph: the text, markdown and JUnit name it with the heap; no note says it again */
 	snprintf(h->flamegraph, sizeof h->flamegraph, "%s/%s.html", sv->artifacts_shown, f->name);
 }
 
