@@ -971,7 +971,7 @@ static int apply_phase_limits(const struct ctx *c, const char *path, const json_
 			if (mg_metric_from_name(key, &m))
 				return unknown_key(c, q, key, mg_metric_names, MG_METRIC_COUNT);
 			if (m == MG_METRIC_GROWTH || m == MG_METRIC_GROWTH_PER_REQUEST || m == MG_METRIC_PYTHON_HEAP ||
-			    m == MG_METRIC_PSS)
+			    m == MG_METRIC_HEAP || m == MG_METRIC_PSS)
 				return fail(c, q, "%s is not measured per phase: put it in \"limits\"", key);
 			if (get_size(c, q, val, &bytes))
 				return -1;

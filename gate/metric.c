@@ -5,6 +5,7 @@
 
 const char *const mg_metric_names[MG_METRIC_COUNT] = {
 	"tree_rss", "cgroup", "max_process_hwm", "pss", "cgroup_anon", "python_heap", "growth", "growth_per_request",
+	"heap",
 };
 const char *const mg_method_names[MG_METHOD_COUNT] = {"auto", "cgroup-v2", "cgroup-v1", "proc"};
 static const char *const verdict_names[] = {"pass", "fail", "error"};

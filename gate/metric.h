@@ -11,13 +11,15 @@ enum mg_metric {
 	MG_METRIC_MAX_PROCESS_HWM,
 	MG_METRIC_PSS,
 	MG_METRIC_CGROUP_ANON,        /* the cgroup's anon + shmem: page cache left out */
-	MG_METRIC_PYTHON_HEAP,        /* peak traced Python heap (tracemalloc/memray) */
+	MG_METRIC_PYTHON_HEAP,        /* the heap tool's peak: its first name, from when
+				       * only Python's heap was traced; the same figure as heap */
 	MG_METRIC_GROWTH,             /* bytes per second, not bytes: "1MiB/s" */
 	MG_METRIC_GROWTH_PER_REQUEST, /* bytes per driver request */
+	MG_METRIC_HEAP,               /* the heap tool's peak (tracemalloc, memray or heaptrack) */
 	MG_METRIC_COUNT
 };
 /* "tree_rss", "cgroup", "max_process_hwm", "pss", "cgroup_anon",
- * "python_heap", "growth", "growth_per_request" */
+ * "python_heap", "growth", "growth_per_request", "heap" */
 const char *mg_metric_name(enum mg_metric m);
 /* 0 on success, -1 for an unknown name */
 int mg_metric_from_name(const char *name, enum mg_metric *m);

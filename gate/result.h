@@ -129,7 +129,8 @@ struct mg_result {
 	bool growth_per_request_from_progress; /* over the driver's own progress lines (else its rate) */
 	struct mg_service_result service;
 	struct mg_pyheap *python_heap;   /* malloc'd; NULL without attribution */
-	int64_t python_heap_bytes;       /* its peak, or MG_UNKNOWN */
+	int64_t python_heap_bytes;       /* its peak, whatever the tool, or MG_UNKNOWN: the
+					  * figure of the heap and python_heap metrics */
 	struct mg_proc_figure procs[MG_MAX_PROCS]; /* largest hwm first after the run */
 	struct mg_phase *phases;         /* malloc'd, in the order they started */
 	size_t nphases;

@@ -27,7 +27,8 @@ int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 				       : MG_UNKNOWN;
 	case MG_METRIC_GROWTH_PER_REQUEST:
 		return r->growth_per_request_bytes;
-	case MG_METRIC_PYTHON_HEAP:
+	case MG_METRIC_PYTHON_HEAP: /* its first name: the same figure, whatever the tool */
+	case MG_METRIC_HEAP:
 		return r->python_heap_bytes;
 	default:
 		return MG_UNKNOWN;
@@ -146,7 +147,7 @@ static void format_metric(enum mg_metric m, int64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%s", mib);
 }
 
-static const char *why_unknown(enum mg_metric m, const struct mg_result *r)
+static const char *why_unknown(const struct mg_fixture *f, enum mg_metric m, const struct mg_result *r)
 {
 	switch (m) {
 	case MG_METRIC_GROWTH:
@@ -155,7 +156,12 @@ static const char *why_unknown(enum mg_metric m, const struct mg_result *r)
 		return r->service.used ? "the driver's last line was not \"requests=N\""
 				       : "growth_per_request needs a service and a driver";
 	case MG_METRIC_PYTHON_HEAP:
-		return "no Python heap report (set \"python\": {\"heap\": \"tracemalloc\"})";
+	case MG_METRIC_HEAP:
+		if (f->heap.tool != MG_HEAP_NONE) /* an optional tool missing, a program killed: a note says */
+			return "the heap tool gave no figure (the notes say why)";
+		return m == MG_METRIC_HEAP ? "no heap attribution (set \"heap\": {\"tool\": \"tracemalloc\"}, or "
+					     "\"memray\" or \"heaptrack\")"
+					   : "no Python heap report (set \"python\": {\"heap\": \"tracemalloc\"})";
 	default:
 		return NULL;
 	}
@@ -175,7 +181,7 @@ static void judge_limits(const struct mg_fixture *f, const struct mg_result *r, 
 			continue; /* the error already says why nothing can be judged */
 		char v[48], l[48];
 		format_metric(c->metric, c->limit_bytes, l, sizeof l);
-		const char *why = why_unknown(c->metric, r);
+		const char *why = why_unknown(f, c->metric, r);
 		if (c->value_bytes == MG_UNKNOWN && j->verdict == MG_VERDICT_FAIL)
 			continue; /* the failure already explains the missing figure */
 		if (c->value_bytes == MG_UNKNOWN && why) {

@@ -21,6 +21,17 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
+/* "tree_rss, cgroup, ...": every metric a limit may name, from the one table */
+static void metric_list(char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < MG_METRIC_COUNT && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", mg_metric_names[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
 int mg_cmd_measure(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_LIMIT, O_TIMEOUT, O_INTERVAL, O_MEAS, O_KILL, O_PSS, O_NAME, O_ROOT, O_HEAP, O_ARTIFACTS };
@@ -59,7 +70,9 @@ int mg_cmd_measure(int argc, char **argv)
 			}
 			*eq = '\0';
 			if (mg_metric_from_name(optarg, &m) < 0) {
-				rc = mg_usage_error("--limit: unknown metric \"%s\" (tree_rss, cgroup, cgroup_anon, max_process_hwm, pss)", optarg);
+				char names[256];
+				metric_list(names, sizeof names);
+				rc = mg_usage_error("--limit: unknown metric \"%s\" (%s)", optarg, names);
 				break;
 			}
 			if (mg_parse_size(eq + 1, &f.limits[m], err, sizeof err) < 0 || f.limits[m] == 0) {

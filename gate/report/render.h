@@ -43,7 +43,11 @@ int mg_render_check(json_t *report, char *err, size_t errlen);
  * figure gets a line under it ("          ^ shared pages counted once per
  * process: ..."), a lost cgroup one line under the verdict. A fixture with
  * more than one phase, or a phase limit, gets "        phases: 21, 6
- * failing; ..." and at most 10 phase lines (mg_rv_phase_order). */
+ * failing; ..." and at most 10 phase lines (mg_rv_phase_order). Heap
+ * attribution ("heap", or "python_heap" in older reports) is labelled by
+ * its tool ("python heap (memray)", "native heap (heaptrack)") with the
+ * figures the tool has, its sites when the fixture is not passing
+ * (mg_rv_heap_text). */
 int mg_render_text(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub-flavoured markdown, at most MG_MARKDOWN_BUDGET bytes; a
  * "vs baseline" column in a fixture's metrics table when any of its
@@ -69,7 +73,8 @@ int mg_render_markdown_comment(json_t *report, FILE *out, size_t budget, const c
  * testcase per fixture, plus one per metric without a limit compared with
  * a baseline, plus one "fixture/phase" per phase with a limit (or over its
  * baseline), failing with the figure against the limit. A metric over its baseline fails with type="baseline"; the
- * delta is in the failure message and in <system-out>. */
+ * delta is in the failure message and in <system-out>. The heap, as the
+ * text says it, follows the figures in the run testcase's <system-out>. */
 int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
 /* A self-contained SVG: one panel per fixture, over time the series of
  * the metric that failed it (tree RSS unless a cgroup or cgroup_anon limit
@@ -79,7 +84,8 @@ int mg_render_junit(json_t *report, FILE *out, char *err, size_t errlen);
  * over the time axis (at most 24 bands: the failing, then the highest). */
 int mg_render_svg(json_t *report, FILE *out, char *err, size_t errlen);
 /* GitHub Actions: markdown to the step summary, outputs to the output
- * file, ::error annotations (at most 10). The outputs: verdict, report (its
+ * file, ::error annotations (at most 10; a fixture's ends with its heap's
+ * largest site when it has heap attribution). The outputs: verdict, report (its
  * path, when given), peak_<name> (tree RSS; the name with every character
  * outside [A-Za-z0-9_-] as '_'), and per fixture <prefix>-tree-rss,
  * -cgroup, -cgroup-anon, -max-process-hwm and -pss in bytes (empty when not

@@ -241,6 +241,210 @@ int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- heap */
+
+static bool is_tool(const struct mg_rv_heap *h, const char *tool)
+{
+	return strcmp(h->tool, tool) == 0;
+}
+
+const char *mg_rv_heap_label(const struct mg_rv_heap *h)
+{
+	return is_tool(h, "heaptrack") ? "native heap" : "python heap";
+}
+
+const char *mg_rv_heap_count_word(const struct mg_rv_heap *h, const char *dflt)
+{
+	return is_tool(h, "memray") ? "allocations" : is_tool(h, "heaptrack") ? "calls" : dflt;
+}
+
+bool mg_rv_heap_forked(const struct mg_rv_heap *h)
+{
+	for (size_t i = 0; i < h->nprocs; i++)
+		if (h->procs[i].forked)
+			return true;
+	return false;
+}
+
+size_t mg_rv_heap_procs_order(const struct mg_rv_heap *h, size_t *out, size_t max)
+{
+	size_t n = 0;
+	/* a selection, max small: the largest not yet taken, the first of equals */
+	while (n < max && n < h->nprocs) {
+		size_t best = h->nprocs;
+		for (size_t i = 0; i < h->nprocs; i++) {
+			bool taken = false;
+			for (size_t k = 0; k < n && !taken; k++)
+				taken = out[k] == i;
+			if (!taken && (best == h->nprocs || h->procs[i].peak_bytes > h->procs[best].peak_bytes))
+				best = i;
+		}
+		out[n++] = best;
+	}
+	return n;
+}
+
+static void put_clean(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
+}
+
+static void mib_or_na(int64_t v, char *buf, size_t len)
+{
+	if (v == MG_NULL_FIG)
+		snprintf(buf, len, "n/a");
+	else
+		mg_format_mib(v, buf, len);
+}
+
+const struct mg_rv_site *mg_rv_heap_leak_at(const struct mg_rv_heap *h, const struct mg_rv_site *s)
+{
+	for (size_t i = 0; i < h->nleaks && i < MG_RV_HEAP_MATCH; i++) {
+		const struct mg_rv_site *l = &h->leaks[i];
+		if (strcmp(l->location, s->location) == 0 &&
+		    strcmp(l->function ? l->function : "", s->function ? s->function : "") == 0)
+			return l;
+	}
+	return NULL;
+}
+
+bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, size_t leak)
+{
+	if (leak >= h->nleaks || leak >= MG_RV_HEAP_MATCH)
+		return false; /* never matched: no time spent however long the lists */
+	for (size_t i = 0; i < h->ntop && i < MG_RV_HEAP_MATCH; i++)
+		if (mg_rv_heap_leak_at(h, &h->top[i]) == &h->leaks[leak])
+			return true;
+	return false;
+}
+
+/* "    40.5 MiB  leak.py:5  render_entry  native: PyNumber_Multiply  (40001
+ * blocks)"; a heaptrack site that also leaks says so: "(1000 calls,
+ * leaked)", or how much of it leaked when not all: "(1000 calls, 20.0 MiB
+ * leaked)". */
+static void site_line(FILE *out, const struct mg_rv_heap *h, const struct mg_rv_site *s, const struct mg_rv_site *leak,
+		      const char *indent)
+{
+	char v[32];
+	const char *word = mg_rv_heap_count_word(h, "blocks");
+	mg_format_mib(s->size_bytes, v, sizeof v);
+	fprintf(out, "%s  %12s  ", indent, v);
+	put_clean(out, s->location);
+	if (s->function && *s->function) {
+		fputs("  ", out);
+		put_clean(out, s->function);
+	}
+	if (s->native && *s->native) {
+		fputs("  native: ", out);
+		put_clean(out, s->native);
+	}
+	if (s->count != MG_NULL_FIG || leak) {
+		fputs("  (", out);
+		if (s->count != MG_NULL_FIG) /* "1 call", "2 calls" */
+			fprintf(out, "%lld %.*s", (long long)s->count, (int)strlen(word) - (s->count == 1), word);
+		if (leak && leak->size_bytes == s->size_bytes) {
+			fputs(s->count != MG_NULL_FIG ? ", leaked" : "leaked", out);
+		} else if (leak) {
+			mg_format_mib(leak->size_bytes, v, sizeof v);
+			fprintf(out, "%s%s leaked", s->count != MG_NULL_FIG ? ", " : "", v);
+		}
+		fputc(')', out);
+	}
+	fputc('\n', out);
+}
+
+/* "  per process: pid 100 12.0 MiB, pid 101 (forked) 6.0 MiB, ... and 2 more" */
+static void procs_line(FILE *out, const struct mg_rv_heap *h, const char *indent)
+{
+	size_t idx[MG_RV_HEAP_PROCS];
+	size_t n = mg_rv_heap_procs_order(h, idx, MG_RV_HEAP_PROCS);
+	fprintf(out, "%s  per process:", indent);
+	for (size_t k = 0; k < n; k++) {
+		const struct mg_rv_heap_proc *p = &h->procs[idx[k]];
+		char v[32];
+		mg_format_mib(p->peak_bytes, v, sizeof v);
+		if (p->pid == MG_NULL_FIG)
+			fprintf(out, "%s pid ?", k ? "," : "");
+		else
+			fprintf(out, "%s pid %lld", k ? "," : "", (long long)p->pid);
+		fprintf(out, "%s %s", p->forked ? " (forked)" : "", v);
+	}
+	if (h->nprocs > n)
+		fprintf(out, ", and %zu more", h->nprocs - n);
+	fputc('\n', out);
+}
+
+void mg_rv_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites, const char *indent)
+{
+	char peak[32], v[32];
+	bool forked = mg_rv_heap_forked(h);
+	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
+	mib_or_na(h->peak_bytes, peak, sizeof peak);
+	fprintf(out, "%s%s (", indent, mg_rv_heap_label(h));
+	put_clean(out, h->tool);
+	fprintf(out, "): peak %s", peak);
+	if (h->leaked_bytes != MG_NULL_FIG) {
+		mg_format_mib(h->leaked_bytes, v, sizeof v);
+		fprintf(out, ", leaked %s", v);
+	}
+	if (forked && h->nprocs > 1)
+		fprintf(out, ", summed over %zu processes' own peaks", h->nprocs);
+	fputc('\n', out);
+	if (forked)
+		procs_line(out, h, indent);
+	if (numpy > 0 && traced > 0) {
+		mg_format_mib(numpy, v, sizeof v);
+		mg_format_mib(traced, peak, sizeof peak);
+		fprintf(out, "%sNumPy buffers %s of %s traced (%.1f%%): not Python objects\n", indent, v, peak,
+			100.0 * (double)numpy / (double)traced);
+	}
+	for (size_t i = 0; sites && i < h->ntop; i++)
+		site_line(out, h, &h->top[i], mg_rv_heap_leak_at(h, &h->top[i]), indent);
+	/* the leaks not already marked on a site above, the largest few */
+	size_t more = 0, shown = 0;
+	for (size_t i = 0; sites && i < h->nleaks; i++) {
+		if (mg_rv_heap_leak_at_peak(h, i))
+			continue;
+		if (shown == MG_RV_HEAP_LEAKS) {
+			more++;
+			continue;
+		}
+		if (!shown++)
+			fprintf(out, "%s  leaked, not held at the peak:\n", indent);
+		site_line(out, h, &h->leaks[i], NULL, indent);
+	}
+	if (more)
+		fprintf(out, "%s  ... and %zu more leaking sites in the JSON report\n", indent, more);
+	if (h->flamegraph) {
+		fprintf(out, "%sflame graph: ", indent);
+		put_clean(out, h->flamegraph);
+		fputc('\n', out);
+	}
+}
+
+void mg_rv_heap_brief(const struct mg_rv_heap *h, char *buf, size_t len)
+{
+	char peak[32], v[32];
+	mib_or_na(h->peak_bytes, peak, sizeof peak);
+	int n = snprintf(buf, len, "%s (%s): peak %s", mg_rv_heap_label(h), h->tool, peak);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (h->leaked_bytes != MG_NULL_FIG) {
+		mg_format_mib(h->leaked_bytes, v, sizeof v);
+		int k = snprintf(buf + n, len - (size_t)n, ", leaked %s", v);
+		if (k < 0 || (size_t)(n + k) >= len)
+			return;
+		n += k;
+	}
+	bool leak = h->nleaks > 0;
+	const struct mg_rv_site *s = leak ? &h->leaks[0] : h->ntop ? &h->top[0] : NULL;
+	if (s) {
+		mg_format_mib(s->size_bytes, v, sizeof v);
+		snprintf(buf + n, len - (size_t)n, ", largest %s %s (%s)", leak ? "leak" : "site", s->location, v);
+	}
+}
+
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len)
 {
 	size_t bad = v->nfail + v->nerror;

@@ -56,6 +56,50 @@ int64_t mg_rv_add(int64_t a, int64_t b);
 int64_t mg_rv_traced_bytes(const struct mg_rv_heap *h);
 /* The traced bytes of a heap in one tracemalloc domain (0 when absent). */
 int64_t mg_rv_domain_bytes(const struct mg_rv_heap *h, int64_t domain);
+/* ---------------------------------------------------------------- heap */
+
+/* The heap block's name by its tool: "native heap" (heaptrack), else
+ * "python heap" (tracemalloc, memray, and what older reports hold). */
+const char *mg_rv_heap_label(const struct mg_rv_heap *h);
+/* What a site's count counts: "allocations" (memray: live at the peak),
+ * "calls" (heaptrack: calls to an allocation function), else dflt
+ * (tracemalloc's are memory blocks). */
+const char *mg_rv_heap_count_word(const struct mg_rv_heap *h, const char *dflt);
+/* memray followed forks and a child was captured: its processes are worth a line. */
+bool mg_rv_heap_forked(const struct mg_rv_heap *h);
+/* The processes to name, the largest peaks first (ties in report order):
+ * at most max indices into h->procs; how many were written. */
+size_t mg_rv_heap_procs_order(const struct mg_rv_heap *h, size_t *out, size_t max);
+/* heaptrack: the leak at the same place (location and function) as a site
+ * held at the peak, or NULL; and whether leaks[i] is one of those. Only the
+ * first MG_RV_HEAP_MATCH of each list are compared (memgate writes at most
+ * 64 of each), so a report from elsewhere with long lists costs linear time. */
+#define MG_RV_HEAP_MATCH 64
+const struct mg_rv_site *mg_rv_heap_leak_at(const struct mg_rv_heap *h, const struct mg_rv_site *s);
+bool mg_rv_heap_leak_at_peak(const struct mg_rv_heap *h, size_t leak); /* h->leaks[leak] */
+/* Processes and leaking sites named in the text (and JUnit): the rest counted. */
+#define MG_RV_HEAP_PROCS 3
+#define MG_RV_HEAP_LEAKS 3
+/* The heap as the text summary says it, each line after indent, control
+ * characters as '?' (text and JUnit share it):
+ *   python heap (tracemalloc): peak 46.4 MiB
+ *   native heap (heaptrack): peak 47.0 MiB, leaked 47.0 MiB
+ *   python heap (memray): peak 20.1 MiB, summed over 3 processes' own peaks
+ *     per process: pid 100 12.0 MiB, pid 101 (forked) 6.0 MiB, ... and 2 more
+ *   NumPy buffers 12.0 MiB of 16.0 MiB traced (75.0%): not Python objects
+ * then, with sites, each top site ("      40.5 MiB  leak.py:5  (40001
+ * blocks)", its function and native frame when it has them, "leaked"
+ * when heaptrack found it leaking too) and at most MG_RV_HEAP_LEAKS of the
+ * other leaking sites under "  leaked, not held at the peak:"; last the
+ * flame graph's path. */
+void mg_rv_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites, const char *indent);
+/* One clause for a one-line message (an annotation): "native heap
+ * (heaptrack): peak 47.0 MiB, leaked 47.0 MiB, largest leak
+ * native_service.c:86 (31.3 MiB)"; "python heap (memray): peak 189.2 MiB,
+ * largest site service.py:72 (62.6 MiB)". Control characters kept. */
+#define MG_RV_HEAP_BRIEF 512 /* room for a location of 256 bytes, as memgate writes them */
+void mg_rv_heap_brief(const struct mg_rv_heap *h, char *buf, size_t len);
+
 /* "1 of 3 fixtures failed, 1 could not be measured" / "3 fixtures within limits" */
 void mg_rv_summary(const struct mg_view *v, char *buf, size_t len);
 

@@ -3,7 +3,8 @@
  * report, peak_<name>, <prefix>-<figure> per fixture and all of those
  * figures as one JSON object, "figures"), and
  * ::error workflow commands (at most 10, GitHub shows no more per step) to
- * the annotations stream: one per failing fixture, then one per failing
+ * the annotations stream: one per failing fixture (its reasons, then its
+ * heap's largest site when it has heap attribution), then one per failing
  * phase while there is room, the rest counted in a last one. The report is validated before anything is
  * written; then every output is attempted and the first failure reported. */
 #include "report/render.h"
@@ -315,6 +316,12 @@ static void annotate(FILE *out, const struct mg_rv_fixture *f)
 	}
 	if (!f->reasons.n)
 		fputs(f->verdict == MG_VERDICT_ERROR ? "could not be measured" : "failed", out);
+	if (f->heap) { /* where to look: the heap's largest site (heaptrack: its largest leak) */
+		char heap[MG_RV_HEAP_BRIEF];
+		mg_rv_heap_brief(f->heap, heap, sizeof heap);
+		gh_escape(out, "; ", false);
+		gh_escape(out, heap, false);
+	}
 	fputc('\n', out);
 }
 

@@ -45,6 +45,7 @@ struct testcase {
 	const struct mg_rv_strings *details; /* body lines, or NULL */
 	char *body;              /* the body when not details (malloc'd), or NULL */
 	char out[256];           /* <system-out>, or "" */
+	char *heap;              /* the run's: the heap's lines after it (malloc'd), or NULL */
 	const char *why[MG_RV_MAX_SURPRISES]; /* surprising figures explained */
 	size_t nwhy;
 };
@@ -302,6 +303,34 @@ static void run_case(const struct mg_rv_fixture *f, const struct testcase *limit
 		snprintf(tc->out, sizeof tc->out, "peak tree RSS %s%s in %s, measured with %.64s (%lld samples)", peak,
 			 anon, wall, f->method, (long long)f->samples);
 	}
+	if (f->heap) { /* as the text says it: the sites only where something is to be fixed */
+		size_t len;
+		FILE *m = open_memstream(&tc->heap, &len);
+		if (m) {
+			mg_rv_heap_text(m, f->heap, f->verdict != MG_VERDICT_PASS, "");
+			if (fclose(m) != 0) {
+				free(tc->heap);
+				tc->heap = NULL;
+			}
+		}
+	}
+}
+
+/* Text lines, each escaped, "\n" between them (not a character reference):
+ * after what came before when more. */
+static void escaped_lines(FILE *out, const char *text, bool more)
+{
+	for (const char *b = text; b && *b;) {
+		size_t len = strcspn(b, "\n");
+		char *line = strndup(b, len);
+		if (more)
+			fputc('\n', out);
+		if (line)
+			mg_xml_escape(out, line);
+		free(line);
+		more = true;
+		b += len + (b[len] == '\n');
+	}
 }
 
 /* Each surprising figure on its metric's testcase (the first of that
@@ -342,17 +371,7 @@ static void write_case(FILE *out, const struct testcase *tc)
 			mg_xml_escape(out, tc->details->v[i]);
 			fputs(i + 1 < tc->details->n ? "\n" : "", out);
 		}
-		for (const char *b = tc->body; b && *b;) { /* its lines, as the details' */
-			size_t len = strcspn(b, "\n");
-			char *line = strndup(b, len);
-			if (line)
-				mg_xml_escape(out, line);
-			free(line);
-			b += len;
-			if (*b == '\n' && b[1])
-				fputc(*b, out);
-			b += *b == '\n';
-		}
+		escaped_lines(out, tc->body, false); /* its lines, as the details' */
 		if (!tc->body && !tc->details)
 			mg_xml_escape(out, tc->message);
 		for (size_t i = 0; i < tc->nwhy; i++) {
@@ -362,13 +381,14 @@ static void write_case(FILE *out, const struct testcase *tc)
 		fprintf(out, "</%s>\n", el);
 	}
 	size_t nwhy = tc->status == ST_PASS ? tc->nwhy : 0; /* else in the body */
-	if (*tc->out || nwhy) {
+	if (*tc->out || nwhy || (tc->heap && *tc->heap)) {
 		fputs("    <system-out>", out);
 		mg_xml_escape(out, tc->out);
 		for (size_t i = 0; i < nwhy; i++) {
 			fputs(i || *tc->out ? "\n" : "", out);
 			mg_xml_escape(out, tc->why[i]);
 		}
+		escaped_lines(out, tc->heap, *tc->out || nwhy);
 		fputs("</system-out>\n", out);
 	}
 	fputs("  </testcase>\n", out);
@@ -419,8 +439,10 @@ static int fixture_cases(FILE *out, const struct mg_rv_fixture *f, struct totals
 			write_case(out, &tc[i]);
 	}
 	t->ms = mg_rv_add(t->ms, tc[0].time_ms); /* wall_ms may be anything up to INT64_MAX */
-	for (size_t i = 0; i <= n; i++)
+	for (size_t i = 0; i <= n; i++) {
 		free(tc[i].body);
+		free(tc[i].heap);
+	}
 	free(tc);
 	free(names);
 	return 0;

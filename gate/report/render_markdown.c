@@ -4,7 +4,8 @@
  * with a surprising one explained, its phases (the failing and the
  * highest, at most 10 rows), exit status, how it was measured (how
  * often, really), a Mermaid chart of the metric that failed over time and
- * Python heap allocation sites when present.
+ * the heap (heap_section: its tool's figures and allocation sites) when
+ * present.
  * GitHub rejects a job summary above 1 MiB, so the output is measured as it
  * is built: past the budget, charts go first, then per-fixture details,
  * then overview rows, each replaced by a one-line note.
@@ -515,15 +516,23 @@ static void chart(FILE *out, const struct mg_rv_fixture *f)
 	fputs("```\n\n", out);
 }
 
-static void site_row(FILE *out, const struct mg_rv_site *site)
+/* "| app.py:3 (load; native: PyNumber_Multiply) | 8.0 MiB | 12 |" and, for
+ * heaptrack, what of it leaked: "| 31.3 MiB |", "| — |". */
+static void site_row(FILE *out, const struct mg_rv_heap *h, const struct mg_rv_site *site, bool leak_col)
 {
 	char sz[32];
 	mg_format_mib(site->size_bytes, sz, sizeof sz);
 	fputs("| ", out);
 	md_text(out, site->location);
-	if (site->function) {
+	bool fn = site->function && *site->function, native = site->native && *site->native;
+	if (fn || native) {
 		fputs(" (", out);
-		md_text(out, site->function);
+		if (fn)
+			md_inline(out, site->function);
+		if (native) {
+			fputs(fn ? "; native: " : "native: ", out);
+			md_inline(out, site->native);
+		}
 		fputc(')', out);
 	}
 	fprintf(out, " | %s | ", sz);
@@ -531,18 +540,81 @@ static void site_row(FILE *out, const struct mg_rv_site *site)
 		fputs("—", out);
 	else
 		fprintf(out, "%lld", (long long)site->count);
+	if (leak_col) {
+		const struct mg_rv_site *l = mg_rv_heap_leak_at(h, site);
+		if (l)
+			mg_format_mib(l->size_bytes, sz, sizeof sz);
+		fprintf(out, " | %s", l ? sz : "—");
+	}
 	fputs(" |\n", out);
 }
 
+/* "Per process: pid 21908 8.5 MiB, pid 21910 (forked) 5.1 MiB, … and 2 more." */
+static void heap_procs(FILE *out, const struct mg_rv_heap *h)
+{
+	size_t idx[MG_RV_HEAP_PROCS];
+	size_t n = mg_rv_heap_procs_order(h, idx, MG_RV_HEAP_PROCS);
+	fputs("Per process:", out);
+	for (size_t k = 0; k < n; k++) {
+		const struct mg_rv_heap_proc *p = &h->procs[idx[k]];
+		char v[32];
+		mg_format_mib(p->peak_bytes, v, sizeof v);
+		if (p->pid == MG_NULL_FIG)
+			fprintf(out, "%s pid ?", k ? "," : "");
+		else
+			fprintf(out, "%s pid %lld", k ? "," : "", (long long)p->pid);
+		fprintf(out, "%s %s", p->forked ? " (forked)" : "", v);
+	}
+	if (h->nprocs > n)
+		fprintf(out, ", … and %zu more", h->nprocs - n);
+	fputs(".\n\n", out);
+}
+
+/* The leaks heaptrack found that no row above shows (largest first). */
+static void heap_leaks(FILE *out, const struct mg_rv_heap *h)
+{
+	size_t shown = 0, more = 0;
+	for (size_t i = 0; i < h->nleaks; i++) {
+		if (mg_rv_heap_leak_at_peak(h, i))
+			continue;
+		if (shown == MAX_SITES) {
+			more++;
+			continue;
+		}
+		if (!shown++)
+			fputs("| leaked, not held at the peak | size | calls |\n|---|---:|---:|\n", out);
+		site_row(out, h, &h->leaks[i], false);
+	}
+	if (more)
+		fprintf(out, "\n…and %zu more leaking sites.\n", more);
+	if (shown || more)
+		fputc('\n', out);
+}
+
+/* "**Python heap** (tracemalloc): peak 46.4 MiB, current 46.4 MiB", or
+ * "**Native heap** (heaptrack): peak 47.0 MiB, leaked 47.0 MiB": the figures
+ * the tool has; then memray's processes when it followed forks, the sites
+ * (with what of each leaked, for heaptrack), the other leaks, the flame graph. */
 static void heap_section(FILE *out, const struct mg_rv_heap *h)
 {
-	char peak[32], cur[32], a[32], b[32];
+	char peak[32], v[32], a[32], b[32];
+	bool heaptrack = strcmp(h->tool, "heaptrack") == 0, forked = mg_rv_heap_forked(h);
 	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
+	const char *label = mg_rv_heap_label(h);
 	mib(h->peak_bytes, peak, sizeof peak);
-	mib(h->current_bytes, cur, sizeof cur);
-	fputs("**Python heap** (", out);
-	md_text(out, h->tool);
-	fprintf(out, "): peak %s, current %s", peak, cur);
+	fprintf(out, "**%c%s** (", toupper((unsigned char)label[0]), label + 1);
+	md_inline(out, h->tool);
+	fprintf(out, "): peak %s", peak);
+	if (h->current_bytes != MG_NULL_FIG) {
+		mg_format_mib(h->current_bytes, v, sizeof v);
+		fprintf(out, ", current %s", v);
+	}
+	if (h->leaked_bytes != MG_NULL_FIG) {
+		mg_format_mib(h->leaked_bytes, v, sizeof v);
+		fprintf(out, ", leaked %s", v);
+	}
+	if (forked && h->nprocs > 1)
+		fprintf(out, ", summed over %zu processes' own peaks", h->nprocs);
 	if (numpy > 0 && traced > 0) {
 		mg_format_mib(numpy, a, sizeof a);
 		mg_format_mib(traced, b, sizeof b);
@@ -550,14 +622,23 @@ static void heap_section(FILE *out, const struct mg_rv_heap *h)
 			100.0 * (double)numpy / (double)traced);
 	}
 	fputs("\n\n", out);
-	if (!h->ntop)
-		return;
-	fputs("| allocation site | size | count |\n|---|---:|---:|\n", out);
-	for (size_t i = 0; i < h->ntop && i < MAX_SITES; i++)
-		site_row(out, &h->top[i]);
-	if (h->ntop > MAX_SITES)
-		fprintf(out, "\n…and %zu more sites.\n", h->ntop - MAX_SITES);
-	fputc('\n', out);
+	if (forked)
+		heap_procs(out, h);
+	if (h->ntop) {
+		fprintf(out, "| allocation site | size | %s |%s\n|---|---:|---:|%s\n", mg_rv_heap_count_word(h, "count"),
+			heaptrack ? " leaked |" : "", heaptrack ? "---:|" : "");
+		for (size_t i = 0; i < h->ntop && i < MAX_SITES; i++)
+			site_row(out, h, &h->top[i], heaptrack);
+		if (h->ntop > MAX_SITES)
+			fprintf(out, "\n…and %zu more sites.\n", h->ntop - MAX_SITES);
+		fputc('\n', out);
+	}
+	heap_leaks(out, h);
+	if (h->flamegraph) {
+		fputs("Flame graph: ", out);
+		md_inline(out, h->flamegraph);
+		fputs("\n\n", out);
+	}
 }
 
 /* The longest run of backticks in s: a fence must be longer. */

@@ -212,32 +212,6 @@ static void phase_lines(FILE *out, const struct mg_rv_fixture *f)
 		fprintf(out, "          ... and %zu more in the JSON report\n", f->nphases - k);
 }
 
-/* Python heap attribution: peak, NumPy's share, and the allocation sites
- * when there is something to fix. */
-static void python_heap_text(FILE *out, const struct mg_rv_heap *h, bool sites)
-{
-	char peak[32], v[32];
-	int64_t traced = mg_rv_traced_bytes(h), numpy = mg_rv_domain_bytes(h, MG_RV_NUMPY_DOMAIN);
-	mg_format_mib(h->peak_bytes, peak, sizeof peak);
-	fputs("        python heap (", out);
-	put_clean(out, h->tool);
-	fprintf(out, "): peak %s\n", peak);
-	if (numpy > 0 && traced > 0) {
-		mg_format_mib(numpy, v, sizeof v);
-		mg_format_mib(traced, peak, sizeof peak);
-		fprintf(out, "        NumPy buffers %s of %s traced (%.1f%%): not Python objects\n", v, peak,
-			100.0 * (double)numpy / (double)traced);
-	}
-	for (size_t i = 0; sites && i < h->ntop; i++) {
-		mg_format_mib(h->top[i].size_bytes, v, sizeof v);
-		fprintf(out, "          %12s  ", v);
-		put_clean(out, h->top[i].location);
-		if (h->top[i].count != MG_NULL_FIG)
-			fprintf(out, "  (%lld blocks)", (long long)h->top[i].count);
-		fputc('\n', out);
-	}
-}
-
 /* The last max_lines lines of a captured stream, indented. Tabs are kept;
  * other control characters (colour codes) are shown as '?'. */
 static void tail_lines(FILE *out, const char *label, const char *text, int max_lines)
@@ -307,7 +281,7 @@ static void fixture_text(FILE *out, const struct mg_rv_fixture *f)
 	}
 	lines(out, "        note: ", &f->notes);
 	if (f->heap) /* the sites only where something is to be fixed */
-		python_heap_text(out, f->heap, f->verdict != MG_VERDICT_PASS);
+		mg_rv_heap_text(out, f->heap, f->verdict != MG_VERDICT_PASS, "        ");
 	if (f->service && f->verdict != MG_VERDICT_PASS) { /* the output explains most failures */
 		tail_lines(out, "service stderr", f->service->service_stderr, 12);
 		tail_lines(out, "service stdout", f->service->service_stdout, 6);

@@ -533,9 +533,59 @@ static int parse_site(struct ctx *c, json_t *o, const char *path, struct mg_rv_s
 		return bad(c, path, "expected an object, got %s", mg_report_json_type(o));
 	if (get_string(c, o, path, "location", 0, &s->location) < 0 ||
 	    get_string(c, o, path, "function", T_OPTIONAL, &s->function) < 0 ||
+	    get_string(c, o, path, "native", T_OPTIONAL, &s->native) < 0 ||
 	    get_int(c, o, path, "size_bytes", T_NONNEG, &s->size_bytes) < 0 ||
 	    get_int(c, o, path, "count", T_NULLABLE | T_NONNEG, &s->count) < 0)
 		return -1;
+	return 0;
+}
+
+/* A list of sites at h.key ("top", required; "leaks", optional). */
+static int parse_sites(struct ctx *c, json_t *h, const char *path, const char *key, int flags,
+		       struct mg_rv_site **out, size_t *n)
+{
+	json_t *a;
+	char spath[PATH_LEN], item[PATH_LEN];
+	int r = get_typed(c, h, path, key, flags, JSON_ARRAY, &a);
+	if (r <= 0)
+		return r;
+	join(spath, path, key);
+	*n = json_array_size(a);
+	*out = calloc(*n ? *n : 1, sizeof **out);
+	if (!*out)
+		return bad(c, spath, "out of memory");
+	for (size_t i = 0; i < *n; i++) {
+		join_index(item, spath, i);
+		if (parse_site(c, json_array_get(a, i), item, &(*out)[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* memray's optional "processes": [{"pid": N or null, "forked", "peak_bytes"}]. */
+static int parse_heap_procs(struct ctx *c, json_t *h, const char *path, struct mg_rv_heap *hp)
+{
+	json_t *a;
+	char ppath[PATH_LEN], item[PATH_LEN];
+	int r = get_typed(c, h, path, "processes", T_OPTIONAL, JSON_ARRAY, &a);
+	if (r <= 0)
+		return r;
+	join(ppath, path, "processes");
+	hp->nprocs = json_array_size(a);
+	hp->procs = calloc(hp->nprocs ? hp->nprocs : 1, sizeof *hp->procs);
+	if (!hp->procs)
+		return bad(c, ppath, "out of memory");
+	for (size_t i = 0; i < hp->nprocs; i++) {
+		json_t *o = json_array_get(a, i);
+		struct mg_rv_heap_proc *p = &hp->procs[i];
+		join_index(item, ppath, i);
+		if (!json_is_object(o))
+			return bad(c, item, "expected an object, got %s", mg_report_json_type(o));
+		if (get_int(c, o, item, "pid", T_NULLABLE | T_NONNEG, &p->pid) < 0 ||
+		    get_bool(c, o, item, "forked", &p->forked) < 0 ||
+		    get_int(c, o, item, "peak_bytes", T_NONNEG, &p->peak_bytes) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -563,34 +613,32 @@ static int parse_domains(struct ctx *c, json_t *h, const char *path, struct mg_r
 	return 0;
 }
 
-/* The optional "python_heap" object (absent or null: no heap figures). */
+/* The optional "heap" object, else (a report written before "heap") the
+ * same object under its first name, "python_heap"; absent or null: no
+ * heap figures. */
 static int parse_heap(struct ctx *c, json_t *fo, const char *parent, struct mg_rv_fixture *f)
 {
-	json_t *h, *top;
-	char path[PATH_LEN], tpath[PATH_LEN], item[PATH_LEN];
-	int r = get_typed(c, fo, parent, "python_heap", T_OPTIONAL | T_NULLABLE, JSON_OBJECT, &h);
+	json_t *h;
+	char path[PATH_LEN];
+	const char *key = json_object_get(fo, "heap") ? "heap" : "python_heap";
+	int r = get_typed(c, fo, parent, key, T_OPTIONAL | T_NULLABLE, JSON_OBJECT, &h);
 	if (r <= 0)
 		return r;
-	join(path, parent, "python_heap");
+	join(path, parent, key);
 	f->heap = calloc(1, sizeof *f->heap);
 	if (!f->heap)
 		return bad(c, path, "out of memory");
 	struct mg_rv_heap *hp = f->heap;
+	hp->key = key;
 	if (get_string(c, h, path, "tool", 0, &hp->tool) < 0 ||
 	    get_int(c, h, path, "peak_bytes", T_NULLABLE | T_NONNEG, &hp->peak_bytes) < 0 ||
 	    get_int(c, h, path, "current_bytes", T_NULLABLE | T_NONNEG, &hp->current_bytes) < 0 ||
-	    get_typed(c, h, path, "top", 0, JSON_ARRAY, &top) < 0)
+	    get_int(c, h, path, "leaked_bytes", T_OPTIONAL | T_NULLABLE | T_NONNEG, &hp->leaked_bytes) < 0 ||
+	    get_string(c, h, path, "flamegraph", T_OPTIONAL, &hp->flamegraph) < 0 ||
+	    parse_sites(c, h, path, "top", 0, &hp->top, &hp->ntop) < 0 ||
+	    parse_sites(c, h, path, "leaks", T_OPTIONAL, &hp->leaks, &hp->nleaks) < 0 ||
+	    parse_heap_procs(c, h, path, hp) < 0)
 		return -1;
-	join(tpath, path, "top");
-	hp->ntop = json_array_size(top);
-	hp->top = calloc(hp->ntop ? hp->ntop : 1, sizeof *hp->top);
-	if (!hp->top)
-		return bad(c, tpath, "out of memory");
-	for (size_t i = 0; i < hp->ntop; i++) {
-		join_index(item, tpath, i);
-		if (parse_site(c, json_array_get(top, i), item, &hp->top[i]) < 0)
-			return -1;
-	}
 	return parse_domains(c, h, path, hp);
 }
 
@@ -803,6 +851,8 @@ void mg_view_free(struct mg_view *v)
 		free(f->series_anon);
 		if (f->heap) {
 			free(f->heap->top);
+			free(f->heap->leaks);
+			free(f->heap->procs);
 			free(f->heap->domains);
 		}
 		free(f->heap);

@@ -55,7 +55,9 @@ struct mg_rv_metric {
 
 struct mg_rv_site {
 	const char *location;
-	const char *function;    /* memray only; NULL otherwise */
+	const char *function;    /* memray and heaptrack; NULL otherwise */
+	const char *native;      /* memray --native: the named native frame under the
+				  * Python line; NULL otherwise */
 	int64_t size_bytes;
 	int64_t count;           /* MG_NULL_FIG when null */
 };
@@ -67,14 +69,32 @@ struct mg_rv_domain {
 
 #define MG_RV_NUMPY_DOMAIN 389047 /* NumPy's tracemalloc domain (pyheap.h) */
 
-struct mg_rv_heap {           /* the optional "python_heap" object */
-	const char *tool;
+/* One process memray captured (heap.processes): the program, or a child
+ * it forked ("follow_fork"). */
+struct mg_rv_heap_proc {
+	int64_t pid;              /* MG_NULL_FIG when null */
+	bool forked;
+	int64_t peak_bytes;
+};
+
+/* The optional "heap" object: "python_heap", its first name, in reports
+ * written before "heap" (a report with "heap" is read from it alone). What
+ * only some tools give is optional: absent, it is NULL or none. */
+struct mg_rv_heap {
+	const char *key;          /* "heap" or "python_heap": where it was read */
+	const char *tool;         /* "tracemalloc", "memray", "heaptrack", or anything */
 	int64_t peak_bytes;       /* MG_NULL_FIG when null */
-	int64_t current_bytes;
+	int64_t current_bytes;    /* MG_NULL_FIG when null (memray, heaptrack) */
+	int64_t leaked_bytes;     /* heaptrack; MG_NULL_FIG when null or absent */
 	struct mg_rv_site *top;
 	size_t ntop;
+	struct mg_rv_site *leaks; /* heaptrack: the sites that leak, largest first */
+	size_t nleaks;
 	struct mg_rv_domain *domains; /* optional key: ndomains 0 when absent */
 	size_t ndomains;
+	struct mg_rv_heap_proc *procs; /* memray: every process captured */
+	size_t nprocs;
+	const char *flamegraph;   /* --artifacts: memray's flame graph; NULL when absent */
 };
 
 struct mg_rv_service {        /* the optional "service" object (service mode) */

@@ -98,6 +98,36 @@ static void command_exit3(void **state)
 	it_free(&r);
 }
 
+/* heaptrack's peak is the figure of the heap limit, and of python_heap
+ * (its first name, which a heaptrack fixture used to find "not
+ * measured"): both judged, one over, one within. */
+static void heap_limits(void **state)
+{
+	(void)state;
+	it_need_heaptrack();
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"c\", \"command\": [\"/usr/bin/python3\", \"-c\", "
+		  "\"x = bytearray(8 << 20)\"], \"heap\": {\"tool\": \"heaptrack\"}, "
+		  "\"limits\": {\"heap\": \"4MiB\", \"python_heap\": \"1GiB\"}}]}\n");
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	if (!r.report)
+		fail_msg("no report; exit %d; stderr:\n%s", r.status, r.err);
+	if (r.status != 1)
+		fail_msg("expected 1 (over the heap limit), got %d:\n%s", r.status, r.err);
+	int64_t peak = it_int(r.report, "fixtures.0.heap.peak_bytes");
+	assert_between(peak, 8 * MiB, 64 * MiB);
+	/* limits in the table's order: python_heap, then heap */
+	assert_string_equal(it_str(r.report, "fixtures.0.limits.0.metric"), "python_heap");
+	assert_int_equal(it_int(r.report, "fixtures.0.limits.0.value_bytes"), peak);
+	assert_true(it_bool(r.report, "fixtures.0.limits.0.ok"));
+	assert_string_equal(it_str(r.report, "fixtures.0.limits.1.metric"), "heap");
+	assert_int_equal(it_int(r.report, "fixtures.0.limits.1.value_bytes"), peak);
+	assert_false(it_bool(r.report, "fixtures.0.limits.1.ok"));
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "heap ");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "> limit 4.0 MiB");
+	it_free(&r);
+}
+
 /* heaptrack not on the PATH the fixture runs with: an error (exit 3) with
  * the install command, or a note with "optional": true. */
 static void heaptrack_missing(void **state)
@@ -119,6 +149,15 @@ static void heaptrack_missing(void **state)
 	assert_contains(it_str(r.report, "fixtures.0.measurement.notes.0"), "skipped (\"optional\": true)");
 	assert_true(json_is_null(it_get(r.report, "fixtures.0.heap")));
 	it_free(&r);
+	/* skipped, a heap limit cannot be checked: the note says why */
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"c\", \"command\": [\"/bin/true\"], "
+		  "\"env\": {\"PATH\": \"/nonexistent\"}, \"heap\": {\"tool\": \"heaptrack\", \"optional\": true}, "
+		  "\"limits\": {\"heap\": \"1MiB\"}}]}\n");
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	assert_int_equal(r.status, 3);
+	assert_string_equal(it_str(r.report, "fixtures.0.reasons.0"),
+			    "heap limit 1.0 MiB cannot be checked: the heap tool gave no figure (the notes say why)");
+	it_free(&r);
 }
 
 int main(void)
@@ -126,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(native_lab),
 		cmocka_unit_test(command_exit3),
+		cmocka_unit_test(heap_limits),
 		cmocka_unit_test(heaptrack_missing),
 	};
 	return cmocka_run_group_tests_name("heaptrack (integration)", tests, NULL, it_config_cleanup);

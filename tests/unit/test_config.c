@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "config.h"
 
 #define ORIGIN "memgate.json"
@@ -268,6 +269,28 @@ static void test_phase_limits(void **state)
 	defaults_err("'phase_limits': {'x': {'tree_rss': -1}}", "defaults.phase_limits.x.tree_rss");
 }
 
+/* "heap" limits the heap tool's peak whatever the tool; "python_heap", its
+ * first name, stays; both may be set. Neither is measured per phase. */
+static void test_heap_limits(void **state)
+{
+	(void)state;
+	struct mg_config cfg;
+	load_ok("{'version': 1, 'defaults': {'limits': {'heap': '64MiB'}},"
+		" 'fixtures': [{'name': 'a', 'command': ['x'], 'heap': {'tool': 'heaptrack'}},"
+		" {'name': 'b', 'command': ['x'], 'limits': {'heap': '8MiB', 'python_heap': '16MiB'}}]}",
+		&cfg);
+	assert_int_equal(cfg.fixtures[0].limits[MG_METRIC_HEAP], 64LL << 20);
+	assert_int_equal(cfg.fixtures[0].limits[MG_METRIC_PYTHON_HEAP], MG_NO_LIMIT);
+	assert_int_equal(cfg.fixtures[1].limits[MG_METRIC_HEAP], 8LL << 20);
+	assert_int_equal(cfg.fixtures[1].limits[MG_METRIC_PYTHON_HEAP], 16LL << 20);
+	mg_config_free(&cfg);
+	fixture_err("'limits': {'heap': '0B'}", "fixtures[0].limits.heap: a limit of 0 bytes can never pass");
+	fixture_err("'limits': {'heap': '1MiB/s'}", "fixtures[0].limits.heap");
+	fixture_err("'phase_limits': {'startup': {'heap': '1MiB'}}",
+		    "fixtures[0].phase_limits.startup.heap: heap is not measured per phase");
+	fixture_err("'phase_limits': {'startup': {'python_heap': '1MiB'}}", "not measured per phase");
+}
+
 static void test_pss_limit_turns_pss_on(void **state)
 {
 	struct mg_config cfg;
@@ -366,9 +389,10 @@ static void test_unknown_keys(void **state)
 	fixture_err("'limits': {'max_proc_hwm': '1MiB'}",
 		    ORIGIN ": fixtures[0].limits.max_proc_hwm: unknown key (did you mean "
 			   "\"max_process_hwm\"?)");
-	fixture_err("'limits': {'heap': '1MiB'}",
-		    ORIGIN ": fixtures[0].limits.heap: unknown key; valid keys: tree_rss, cgroup, "
-			   "max_process_hwm, pss");
+	fixture_err("'limits': {'frobs': '1MiB'}",
+		    ORIGIN ": fixtures[0].limits.frobs: unknown key; valid keys: tree_rss, cgroup, "
+			   "max_process_hwm, pss, cgroup_anon, python_heap, growth, growth_per_request, heap");
+	fixture_err("'limits': {'heep': '1MiB'}", ORIGIN ": fixtures[0].limits.heep: unknown key (did you mean \"heap\"?)");
 	defaults_err("'limits': {'rss': '1MiB'}",
 		     ORIGIN ": defaults.limits.rss: unknown key (did you mean \"pss\"?)");
 	defaults_err("'name': 'a'", ORIGIN ": defaults.name: belongs in each fixture, not in defaults");
@@ -660,6 +684,8 @@ static void test_names_tables(void **state)
 	assert_string_equal(mg_metric_name(MG_METRIC_CGROUP), "cgroup");
 	assert_string_equal(mg_metric_name(MG_METRIC_MAX_PROCESS_HWM), "max_process_hwm");
 	assert_string_equal(mg_metric_name(MG_METRIC_PSS), "pss");
+	assert_string_equal(mg_metric_name(MG_METRIC_PYTHON_HEAP), "python_heap");
+	assert_string_equal(mg_metric_name(MG_METRIC_HEAP), "heap");
 	assert_string_equal(mg_metric_name(MG_METRIC_COUNT), "unknown");
 	for (int i = 0; i < MG_METRIC_COUNT; i++) {
 		assert_int_equal(mg_metric_from_name(mg_metric_name((enum mg_metric)i), &m), 0);
@@ -677,6 +703,35 @@ static void test_names_tables(void **state)
 	assert_int_equal(mg_method_from_name("proc", &me), 0);
 	assert_int_equal(me, MG_METHOD_PROC);
 	assert_int_equal(mg_method_from_name("Proc", &me), -1);
+}
+
+/* Every name of the metric table is in README's Config section; heap and
+ * python_heap in the man page's and --help's --limit too. */
+static void test_metric_names_documented(void **state)
+{
+	(void)state;
+	char *readme = tu_read_data("../../README.md");
+	char *man = tu_read_data("../../memgate.1");
+	char *config = strstr(readme, "\n## Config");
+	assert_non_null(config);
+	char *end = strstr(config + 4, "\n## ");
+	if (end)
+		*end = '\0';
+	for (int i = 0; i < MG_METRIC_COUNT; i++) {
+		char quoted[64];
+		snprintf(quoted, sizeof quoted, "`%s`", mg_metric_names[i]);
+		assert_contains(config, quoted);
+	}
+	const char *limit_man = strstr(man, "\\-\\-limit");
+	const char *limit_help = strstr(mg_usage_text, "--limit METRIC");
+	assert_non_null(limit_man);
+	assert_non_null(limit_help);
+	assert_contains(limit_man, "heap (the");
+	assert_contains(limit_man, "python_heap");
+	assert_contains(limit_help, "heap (the");
+	assert_contains(limit_help, "python_heap");
+	free(readme);
+	free(man);
 }
 
 static void test_fixture_init_free(void **state)
@@ -725,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_overrides_defaults),
 		cmocka_unit_test(test_pss_limit_turns_pss_on),
 		cmocka_unit_test(test_phase_limits),
+		cmocka_unit_test(test_heap_limits),
 		cmocka_unit_test(test_boundaries_accepted),
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_top_level),
@@ -741,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_load_file_unreadable),
 		cmocka_unit_test(test_names_tables),
+		cmocka_unit_test(test_metric_names_documented),
 		cmocka_unit_test(test_fixture_init_free),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

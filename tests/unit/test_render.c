@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <time.h>
 
 #include "report/render.h"
 #include "report/render_common.h"
@@ -148,11 +149,13 @@ static void assert_well_formed_xml(const char *text)
  * cgroup lowered 10 MiB). pool..procpool: by a memgate that measures
  * cgroup_anon, the page cache and the cadences, one report per case of
  * figures_golden below. phased..xdist: with phases, one report per case
- * of phases_golden below. */
+ * of phases_golden below. tracemalloc..heaptrack: one per heap tool, see
+ * heap_golden below. */
 static const char *const real_reports[] = {"demo", "fallback", "interrupted", "long", "mixed",
 					   "oom", "timeout", "service", "python", "baseline",
 					   "pool", "filecache", "anon", "growth", "oomcg", "timeoutcg",
-					   "cadence", "procpool", "phased", "marked", "pytest", "xdist", "phasebase"};
+					   "cadence", "procpool", "phased", "marked", "pytest", "xdist", "phasebase",
+					   "tracemalloc", "memray", "memrayfork", "heaptrack"};
 #define NREAL (sizeof real_reports / sizeof real_reports[0])
 
 static const render_fn all_renderers[] = {mg_render_text, mg_render_markdown, mg_render_junit, mg_render_svg};
@@ -1705,8 +1708,10 @@ static void markdown_python_heap_report(void **state)
 				      "domain", 389047, "size_bytes", 12 * MIB));
 	rep = one(f, "pass");
 	r = render(mg_render_markdown, rep);
-	assert_contains(r.out, "**Python heap** (memray): peak 20.0 MiB, current n/a; NumPy buffers 12.0 MiB of 16.0 MiB "
+	/* no current figure: none said, not "current n/a" */
+	assert_contains(r.out, "**Python heap** (memray): peak 20.0 MiB; NumPy buffers 12.0 MiB of 16.0 MiB "
 			       "traced (75.0%): not Python objects\n\n");
+	assert_contains(r.out, "| allocation site | size | allocations |\n");
 	assert_contains(r.out, "| app.py:3 (load) | 8.0 MiB | — |\n");
 	free(r.out);
 	r = render(mg_render_text, rep);
@@ -1983,7 +1988,8 @@ static void strip_baseline(json_t *rep)
  * markdown, JUnit and SVG of mixed and python byte for byte as the
  * renderers wrote them before (tests/data/reports/{mixed,python}.{md,junit.xml,svg};
  * the markdown has since lost the v2 -> v1 fallback reasons and the
- * "Measured with" line of a command that did not start, on purpose). */
+ * "Measured with" line of a command that did not start, and python's
+ * JUnit gained its heap in the run testcase's <system-out>, on purpose). */
 static void no_baseline_keys_render_as_before(void **state)
 {
 	(void)state;
@@ -2676,6 +2682,198 @@ static void comment_table_cut_at_a_fixture(void **state)
 }
 
 
+/* One real report per heap tool, each run on this host (cgroup v1, 10 ms)
+ * with the markdown and JUnit it renders to (its .txt is checked with the
+ * other real reports):
+ *   tracemalloc  `memgate run -c configs/lab.json`: the leaky lab service
+ *                fails, its sites in blocks; NumPy's share of the traced
+ *                heap. Its series thinned to every 4th point (the first,
+ *                the last and each largest kept), the figures untouched.
+ *   memray       `memgate run -c configs/lab-memray.json --artifacts
+ *                build/heap-artifacts`: sites in allocations with their
+ *                functions, no current figure, the flame graph's path
+ *   memrayfork   tests/data/memray-real/workload.py pool under the venv's
+ *                python, "heap": {"tool": "memray", "follow_fork": true,
+ *                "native": true, "top": 5}, limits tree_rss 200MiB and
+ *                heap 16MiB, --artifacts: over the heap limit, each
+ *                process's peak, native frames
+ *   heaptrack    `memgate run -c configs/lab-native.json`: native heap in
+ *                calls, leaked bytes, the leaking sites marked
+ * Regenerate one with `build/memgate report -f markdown
+ * tests/data/reports/X.json -o tests/data/reports/X.md` (junit likewise)
+ * and look at it. */
+static void heap_golden(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"tracemalloc", "memray", "memrayfork", "heaptrack"};
+	static const struct {
+		const char *ext;
+		render_fn fn;
+	} outs[] = {{"md", mg_render_markdown}, {"junit.xml", mg_render_junit}};
+	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+			char path[128];
+			snprintf(path, sizeof path, "reports/%s.%s", names[n], outs[k].ext);
+			char *want = tu_read_data(path);
+			json_t *rep = load_report(names[n]);
+			struct rendered r = render(outs[k].fn, rep);
+			assert_int_equal(r.rc, 0);
+			if (k == 1)
+				assert_well_formed_xml(r.out);
+			if (strcmp(r.out, want) != 0)
+				fail_msg("%s: differs; got\n%s", path, r.out);
+			free(r.out);
+			free(want);
+			json_decref(rep);
+		}
+}
+
+/* The heap block under its first name, "python_heap", is read when the
+ * report has no "heap" (python.json); with both, "heap" alone is read, and
+ * a wrong value in it is named by that key. */
+static void heap_key_and_its_first_name(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("heaptrack");
+	json_t *f = json_array_get(json_object_get(rep, "fixtures"), 0);
+	json_object_set_new(f, "python_heap", json_pack("{s:s, s:I, s:n, s:[]}", "tool", "tracemalloc", "peak_bytes",
+							 MIB, "current_bytes", "top"));
+	struct rendered r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "        native heap (heaptrack): peak 47.0 MiB, leaked 47.0 MiB\n");
+	assert_int_equal(count(r.out, "tracemalloc"), 0);
+	free(r.out);
+	json_t *h = json_object_get(f, "heap");
+	json_object_set_new(json_array_get(json_object_get(h, "leaks"), 1), "size_bytes", json_integer(-1));
+	assert_rejected(rep, "fixtures[0].heap.leaks[1].size_bytes: expected a non-negative integer, got -1");
+	json_object_set_new(json_array_get(json_object_get(h, "leaks"), 1), "size_bytes", json_integer(1));
+	json_object_set_new(h, "processes", json_pack("[{s:i, s:s, s:i}]", "pid", 1, "forked", "yes", "peak_bytes", 1));
+	assert_rejected(rep, "fixtures[0].heap.processes[0].forked: expected true or false, got a string");
+	json_object_set_new(h, "processes", json_array());
+	json_object_set_new(h, "flamegraph", json_integer(3));
+	assert_rejected(rep, "fixtures[0].heap.flamegraph: expected a string, got an integer");
+	json_object_del(h, "flamegraph");
+	json_object_set_new(h, "leaked_bytes", json_string("lots"));
+	assert_rejected(rep, "fixtures[0].heap.leaked_bytes: expected a non-negative integer or null, got a string");
+	/* "heap": null is no heap, whatever python_heap holds */
+	json_object_set_new(f, "heap", json_null());
+	r = render(mg_render_text, rep);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count(r.out, " heap ("), 1); /* native-fixed's */
+	assert_int_equal(count(r.out, "tracemalloc"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* What each tool adds, at its edges: memray's processes past the few
+ * named (the largest first, a pid that is null), heaptrack's leaks past
+ * the few named and a leak only partly held at the peak, a count of one. */
+static void heap_edges(void **state)
+{
+	(void)state;
+	json_t *f = fixture("svc", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+	json_t *procs = json_array();
+	json_array_append_new(procs, json_pack("{s:i, s:b, s:I}", "pid", 10, "forked", 0, "peak_bytes", 2 * MIB));
+	json_array_append_new(procs, json_pack("{s:n, s:b, s:I}", "pid", "forked", 1, "peak_bytes", 5 * MIB));
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(procs, json_pack("{s:i, s:b, s:I}", "pid", 20 + i, "forked", 1, "peak_bytes",
+						       (json_int_t)(i + 1) * MIB / 2));
+	json_object_set_new(f, "heap", json_pack("{s:s, s:I, s:n, s:[{s:s, s:I, s:i, s:s, s:s}], s:[], s:o}", "tool",
+						 "memray", "peak_bytes", 11 * MIB, "current_bytes", "top", "location",
+						 "w.py:3", "size_bytes", 4 * MIB, "count", 1, "function", "work", "native",
+						 "PyList_Append", "domains", "processes", procs));
+	json_t *rep = one(f, "fail");
+	struct rendered r = render(mg_render_text, rep);
+	assert_contains(r.out, "        python heap (memray): peak 11.0 MiB, summed over 6 processes' own peaks\n"
+			       "          per process: pid ? (forked) 5.0 MiB, pid 10 2.0 MiB, pid 23 (forked) 2.0 MiB, "
+			       "and 3 more\n"
+			       "               4.0 MiB  w.py:3  work  native: PyList_Append  (1 allocation)\n");
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "Per process: pid ? (forked) 5.0 MiB, pid 10 2.0 MiB, pid 23 (forked) 2.0 MiB, … and 3 "
+			       "more.\n\n");
+	assert_contains(r.out, "| w.py:3 (work; native: PyList_Append) | 4.0 MiB | 1 |\n");
+	free(r.out);
+	json_decref(rep);
+
+	/* heaptrack: five leaks, one partly at the peak, four elsewhere */
+	f = fixture("nat", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+	json_t *leaks = json_array();
+	json_array_append_new(leaks, json_pack("{s:s, s:I, s:i, s:s}", "location", "a.c:1", "size_bytes", 3 * MIB, "count",
+					       10, "function", "f"));
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(leaks, json_pack("{s:s, s:I, s:i, s:s}", "location", i ? "b.c:2" : "c.c:3",
+						       "size_bytes", (json_int_t)(4 - i) * MIB / 4, "count", 1, "function",
+						       i ? "g" : "h"));
+	json_object_set_new(f, "heap", json_pack("{s:s, s:I, s:n, s:I, s:[{s:s, s:I, s:i, s:s}], s:o, s:[]}", "tool",
+						 "heaptrack", "peak_bytes", 8 * MIB, "current_bytes", "leaked_bytes",
+						 5 * MIB, "top", "location", "a.c:1", "size_bytes", 6 * MIB, "count", 20,
+						 "function", "f", "leaks", leaks, "domains"));
+	rep = one(f, "fail");
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "        native heap (heaptrack): peak 8.0 MiB, leaked 5.0 MiB\n"
+			       "               6.0 MiB  a.c:1  f  (20 calls, 3.0 MiB leaked)\n"
+			       "          leaked, not held at the peak:\n"
+			       "               1.0 MiB  c.c:3  h  (1 call)\n"
+			       "               0.8 MiB  b.c:2  g  (1 call)\n"
+			       "               0.5 MiB  b.c:2  g  (1 call)\n"
+			       "          ... and 1 more leaking sites in the JSON report\n");
+	free(r.out);
+	r = render(mg_render_markdown, rep);
+	assert_contains(r.out, "**Native heap** (heaptrack): peak 8.0 MiB, leaked 5.0 MiB\n\n"
+			       "| allocation site | size | calls | leaked |\n|---|---:|---:|---:|\n"
+			       "| a.c:1 (f) | 6.0 MiB | 20 | 3.0 MiB |\n\n"
+			       "| leaked, not held at the peak | size | calls |\n|---|---:|---:|\n"
+			       "| c.c:3 (h) | 1.0 MiB | 1 |\n");
+	assert_int_equal(count(r.out, "current"), 0);
+	free(r.out);
+	/* passing: the figures, no sites */
+	json_object_set_new(f, "verdict", json_string("pass"));
+	json_array_clear(json_object_get(f, "reasons"));
+	r = render(mg_render_text, rep);
+	assert_contains(r.out, "        native heap (heaptrack): peak 8.0 MiB, leaked 5.0 MiB\n");
+	assert_int_equal(count(r.out, "a.c:1"), 0);
+	free(r.out);
+	json_decref(rep);
+}
+
+/* A report from elsewhere may list any number of sites and leaks (memgate
+ * writes at most 64 of each): matching them costs linear time, not the
+ * cube of the lists' length. 2000 of each, no leak where a site is: well
+ * under a second (compared in full, about 8e9 comparisons). */
+static void heap_long_lists_render_fast(void **state)
+{
+	(void)state;
+	json_t *f = fixture("nat", "fail", 30 * MIB, 20 * MIB);
+	add_reason(f, "tree_rss 30.0 MiB > limit 20.0 MiB");
+	json_t *top = json_array(), *leaks = json_array();
+	for (int i = 0; i < 2000; i++) {
+		json_array_append_new(top, json_pack("{s:s, s:i, s:i, s:s}", "location", "a.c:1", "size_bytes", 2000 - i,
+						     "count", 1, "function", "f"));
+		json_array_append_new(leaks, json_pack("{s:s, s:i, s:i, s:s}", "location", "b.c:1", "size_bytes",
+						       2000 - i, "count", 1, "function", "f"));
+	}
+	json_object_set_new(f, "heap", json_pack("{s:s, s:I, s:n, s:I, s:o, s:o, s:[]}", "tool", "heaptrack",
+						 "peak_bytes", 8 * MIB, "current_bytes", "leaked_bytes", 5 * MIB, "top",
+						 top, "leaks", leaks, "domains"));
+	json_t *rep = one(f, "fail");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	render_fn fns[] = {mg_render_text, mg_render_markdown, mg_render_junit};
+	for (size_t k = 0; k < 3; k++) {
+		struct rendered r = render(fns[k], rep);
+		assert_int_equal(r.rc, 0);
+		free(r.out);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (s > 2.0)
+		fail_msg("rendering 2000 sites and leaks took %.1f s", s);
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2739,6 +2937,10 @@ int main(void)
 		cmocka_unit_test(svg_phase_bands),
 		cmocka_unit_test(junit_phase_testcases),
 		cmocka_unit_test(phases_golden),
+		cmocka_unit_test(heap_golden),
+		cmocka_unit_test(heap_key_and_its_first_name),
+		cmocka_unit_test(heap_edges),
+		cmocka_unit_test(heap_long_lists_render_fast),
 		cmocka_unit_test(comment_table_baseline),
 		cmocka_unit_test(comment_table_says_why),
 		cmocka_unit_test(comment_table_cut_at_a_fixture),

@@ -187,6 +187,39 @@ static void writes_summary_outputs_and_annotations(void **state)
 	unlink(output);
 }
 
+/* A failing fixture with heap attribution says where to look: the heap's
+ * largest site, heaptrack's largest leak; python_heap (the block's first
+ * name) in an older report. The job summary has the whole heap. */
+static void annotation_names_the_heap_site(void **state)
+{
+	(void)state;
+	char summary[64];
+	temp_file(summary, sizeof summary, "");
+	json_t *rep = load_report("heaptrack");
+	struct run r = github(rep, NULL, summary, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.annotations,
+			    "::error title=memgate%3A native-leaky::tree_rss 48.6 MiB > limit 24.0 MiB; growth_per_request "
+			    "68.7 KiB/request > limit 8.0 KiB/request; native heap (heaptrack): peak 47.0 MiB, leaked 47.0 "
+			    "MiB, largest leak configs/lab/native_service.c:86 (31.3 MiB)\n");
+	char *s = slurp(summary);
+	assert_contains(s, "| configs/lab/native_service.c:86 (render_entry) | 31.3 MiB | 1000 | 31.3 MiB |\n");
+	free(s);
+	free(r.annotations);
+	json_decref(rep);
+
+	rep = load_report("python");
+	r = github(rep, NULL, NULL, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.annotations,
+			    "::error title=memgate%3A py-leak::tree_rss 93.4 MiB > limit 40.0 MiB; python_heap 46.4 MiB > "
+			    "limit 30.0 MiB; python heap (tracemalloc): peak 46.4 MiB, largest site /tmp/py/leak.py:5 "
+			    "(40.5 MiB)\n");
+	free(r.annotations);
+	json_decref(rep);
+	unlink(summary);
+}
+
 static void passing_report_has_no_annotations(void **state)
 {
 	(void)state;
@@ -588,6 +621,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(figure_outputs_names_and_values),
 		cmocka_unit_test(writes_summary_outputs_and_annotations),
+		cmocka_unit_test(annotation_names_the_heap_site),
 		cmocka_unit_test(passing_report_has_no_annotations),
 		cmocka_unit_test(at_most_ten_errors),
 		cmocka_unit_test(phases_annotated),

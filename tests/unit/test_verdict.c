@@ -159,6 +159,46 @@ static void unmeasured_limit_is_an_error(void **state)
 	assert_int_equal(mg_exit_status(j.verdict, 0), 3);
 }
 
+/* The heap tool's peak is the figure of both heap and python_heap (its
+ * first name); without it each says why it cannot be checked. */
+static void heap_limits(void **state)
+{
+	(void)state;
+	struct mg_fixture f;
+	struct mg_result r;
+	struct mg_judgement j;
+	setup_pair(&f, &r);
+	f.heap.tool = MG_HEAP_HEAPTRACK;
+	r.python_heap_bytes = 40 * MiB;
+	f.limits[MG_METRIC_HEAP] = 32 * MiB;
+	f.limits[MG_METRIC_PYTHON_HEAP] = 64 * MiB;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_FAIL);
+	assert_int_equal(j.nchecks, 2);
+	assert_int_equal(j.checks[0].metric, MG_METRIC_PYTHON_HEAP); /* the table's order */
+	assert_int_equal(j.checks[0].value_bytes, 40 * MiB);
+	assert_true(j.checks[0].ok);
+	assert_int_equal(j.checks[1].metric, MG_METRIC_HEAP);
+	assert_int_equal(j.checks[1].value_bytes, 40 * MiB);
+	assert_false(j.checks[1].ok);
+	assert_int_equal(j.nreasons, 1);
+	assert_string_equal(j.reasons[0], "heap 40.0 MiB > limit 32.0 MiB");
+
+	/* the tool gave nothing (optional and missing): the notes say why */
+	r.python_heap_bytes = MG_UNKNOWN;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_ERROR);
+	assert_string_equal(j.reasons[1], "heap limit 32.0 MiB cannot be checked: the heap tool gave no figure (the "
+					  "notes say why)");
+	/* no tool at all: each name says what to set */
+	f.heap.tool = MG_HEAP_NONE;
+	mg_judge(&f, &r, &j);
+	assert_string_equal(j.reasons[0], "python_heap limit 64.0 MiB cannot be checked: no Python heap report (set "
+					  "\"python\": {\"heap\": \"tracemalloc\"})");
+	assert_string_equal(j.reasons[1], "heap limit 32.0 MiB cannot be checked: no heap attribution (set \"heap\": "
+					  "{\"tool\": \"tracemalloc\"}, or \"memray\" or \"heaptrack\")");
+}
+
 static void exit_faults_fail(void **state)
 {
 	(void)state;
@@ -256,6 +296,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(within_limits_passes),
+		cmocka_unit_test(heap_limits),
 		cmocka_unit_test(phase_limit_choice),
 		cmocka_unit_test(many_phase_failures_are_counted),
 		cmocka_unit_test(one_byte_over_fails),
