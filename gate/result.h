@@ -54,6 +54,7 @@ struct mg_service_result {
 		/* its "requests=N" lines as they came: (ms since exec, N), bounded */
 		struct mg_progress {
 			int64_t ms, n;
+			int64_t rss;   /* the tree's RSS read when the line came, or MG_UNKNOWN */
 		} progress[64];
 		int nprogress;
 		char error[256];       /* could not start */

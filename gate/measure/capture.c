@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "measure/sampler.h"
+
 
 /* ---- captured output ---------------------------------------------------- */
 
@@ -45,8 +47,14 @@ static void note_progress(struct run *run)
 			s->driver.progress[i] = s->driver.progress[2 * i + 1];
 		s->driver.nprogress = max / 2;
 	}
-	s->driver.progress[s->driver.nprogress].ms = mg_run_now_ms() - run->t0;
-	s->driver.progress[s->driver.nprogress++].n = n;
+	struct mg_progress *p = &s->driver.progress[s->driver.nprogress++];
+	p->ms = mg_run_now_ms() - run->t0;
+	p->n = n;
+	/* the RSS at this count, read now: the last tick's may be older than
+	 * the requests it is set against (a fast driver, a loaded machine); a
+	 * driver that prints more than once a millisecond gets the last read */
+	bool fresh = s->driver.nprogress < 2 || p->ms - p[-1].ms >= 1;
+	p->rss = !fresh ? mg_sample_tree_rss(run) : mg_sample(run, true) == 0 ? mg_sample_tree_rss(run) : MG_UNKNOWN;
 }
 
 void mg_drain_all(struct run *run)

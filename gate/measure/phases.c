@@ -16,6 +16,7 @@
 #include "tmpdir.h"
 #include "measure/mark.h"
 #include "measure/run.h"
+#include "measure/sampler.h"
 
 /* ---- resets and reads -------------------------------------------------------- */
 
@@ -558,15 +559,36 @@ void mg_phases_tick(struct run *run, int64_t tree_rss, int64_t usage, int64_t an
 	}
 }
 
+/* Is pid (parent ppid, 0 if not known) the scope or below it, by the
+ * parents the sampler read? unknown: the answer when the chain cannot be
+ * followed. */
+static bool in_scope(const struct run *run, pid_t pid, pid_t ppid, pid_t scope, bool unknown)
+{
+	if (pid == scope)
+		return true;
+	if (!ppid)
+		ppid = mg_sampler_parent(run, pid);
+	for (int depth = 0; depth < 32; depth++) {
+		if (ppid == scope)
+			return true;
+		if (ppid == 0)
+			return unknown;
+		if (ppid == 1 || ppid == getpid())
+			return false; /* the top, and no scope on the way */
+		ppid = mg_sampler_parent(run, ppid);
+	}
+	return unknown;
+}
+
 /* The whole-tree phase, and the scoped ones this process belongs to
- * (the scope itself or a direct child: a test's subprocess). */
+ * (the scope itself or below it: a test's subprocesses). */
 static void each_open(struct run *run, pid_t pid, pid_t ppid, void (*fn)(struct mg_phase *, int64_t), int64_t v)
 {
 	struct mg_phase *p = phase_at(run, run->ph.open);
 	if (p)
 		fn(p, v);
 	for (int i = 0; i < run->ph.nscoped; i++)
-		if (pid == run->ph.scoped[i].pid || (ppid > 0 && ppid == run->ph.scoped[i].pid))
+		if (in_scope(run, pid, ppid, run->ph.scoped[i].pid, false))
 			if ((p = phase_at(run, run->ph.scoped[i].idx)))
 				fn(p, v);
 }
@@ -588,7 +610,7 @@ void mg_phases_hwm(struct run *run, pid_t pid, pid_t ppid, int64_t hwm)
 	each_open(run, pid, ppid, raise_phase_hwm, hwm);
 }
 
-void mg_phases_left(struct run *run, pid_t pid)
+void mg_phases_left(struct run *run, pid_t pid, pid_t ppid)
 {
 	/* a zombie memgate reaps itself: its ru_maxrss arrives then */
 	struct mg_proc_status st;
@@ -598,9 +620,11 @@ void mg_phases_left(struct run *run, pid_t pid)
 	struct mg_phase *p = phase_at(run, run->ph.open);
 	if (p)
 		p->lost = true;
+	/* a scoped phase lost it only if it was in the scope */
 	for (int i = 0; i < run->ph.nscoped; i++)
-		if ((p = phase_at(run, run->ph.scoped[i].idx)))
-			set_lost(p, 0);
+		if (in_scope(run, pid, ppid, run->ph.scoped[i].pid, true))
+			if ((p = phase_at(run, run->ph.scoped[i].idx)))
+				set_lost(p, 0);
 }
 
 void mg_phases_reaped(struct run *run, pid_t pid, int64_t maxrss, bool own)

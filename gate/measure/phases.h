@@ -53,8 +53,9 @@ int mg_phases_fd(const struct run *run, int which);
 void mg_phases_tick(struct run *run, int64_t tree_rss, int64_t usage, int64_t anon);
 /* The sampler read a process's VmHWM (its parent: ppid). */
 void mg_phases_hwm(struct run *run, pid_t pid, pid_t ppid, int64_t hwm);
-/* A process left the tree before its last VmHWM could be read. */
-void mg_phases_left(struct run *run, pid_t pid);
+/* A process left the tree before its last VmHWM could be read (ppid: its
+ * parent as last read, 0 if never). */
+void mg_phases_left(struct run *run, pid_t pid, pid_t ppid);
 /* memgate reaped a process of the tree with this ru_maxrss; own: it never
  * had children (else the figure may hold theirs, from any phase). */
 void mg_phases_reaped(struct run *run, pid_t pid, int64_t maxrss, bool own);

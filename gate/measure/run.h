@@ -33,6 +33,7 @@
 /* One live process of the tree. */
 struct mg_proc_slot {
 	pid_t pid;
+	pid_t ppid;                /* from its status, 0 until read */
 	int statm_fd;              /* kept open, or -1: read by path */
 	int64_t rss;               /* the last RSS read */
 	int64_t status_ms;         /* when status was last read */

@@ -217,6 +217,7 @@ static int read_status(struct run *run, struct mg_proc_slot *p)
 	raise_hwm(run, st.hwm_bytes);
 	mg_phases_hwm(run, p->pid, st.ppid, st.hwm_bytes);
 	p->rss = st.rss_bytes;
+	p->ppid = st.ppid;
 	p->status_ms = mg_run_now_ms();
 	long parent = st.ppid > 0 ? find(&run->smp, st.ppid) : -1;
 	if (parent >= 0)
@@ -281,7 +282,7 @@ static void drop(struct run *run, size_t idx, bool reaped)
 	struct mg_sampler *s = &run->smp;
 	struct mg_proc_slot *p = &s->slots[idx];
 	if (!reaped)
-		mg_phases_left(run, p->pid); /* its last high-water mark went with it */
+		mg_phases_left(run, p->pid, p->ppid); /* its last high-water mark went with it */
 	s->sum_rss -= p->rss;
 	if (p->statm_fd >= 0)
 		close(p->statm_fd);
@@ -549,6 +550,12 @@ int mg_sample(struct run *run, bool full)
 		return -1;
 	}
 	return 0;
+}
+
+pid_t mg_sampler_parent(const struct run *run, pid_t pid)
+{
+	long at = find(&run->smp, pid);
+	return at >= 0 ? run->smp.slots[at].ppid : 0;
 }
 
 int64_t mg_sample_tree_rss(const struct run *run)

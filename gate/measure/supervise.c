@@ -419,7 +419,7 @@ static void fit_growth(struct run *run)
 	for (int i = 0; i < s->driver.nprogress && !first; i++)
 		if (s->driver.progress[i].ms >= cut && s->driver.progress[i].n < s->driver.requests)
 			first = &s->driver.progress[i];
-	int64_t at_first = first ? mg_series_at(&r->series, first->ms) : MG_UNKNOWN;
+	int64_t at_first = !first ? MG_UNKNOWN : first->rss != MG_UNKNOWN ? first->rss : mg_series_at(&r->series, first->ms);
 	if (first && at_first != MG_UNKNOWN && s->rss_after_driver_bytes > 0) {
 		r->growth_per_request_bytes = (s->rss_after_driver_bytes - at_first) / (s->driver.requests - first->n);
 		r->growth_per_request_from_progress = true;

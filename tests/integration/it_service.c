@@ -56,8 +56,11 @@ static void leak_is_caught_fixed_flatlines(void **state)
 	/* stopped by memgate with SIGTERM: not a failure in itself */
 	assert_int_equal(it_int(r.report, "fixtures.0.exit.signal"), SIGTERM);
 	assert_true(it_bool(r.report, "fixtures.0.service.stopped"));
+	/* between two counts the RSS gained is the requests' own: 256 KiB and
+	 * malloc's header, read when each count came (before, a tick up to
+	 * 20 ms old was used: +15%) */
 	long long per_req = it_int(r.report, "fixtures.0.limits.0.value_bytes");
-	assert_between(per_req, 256 * 1024 * 8 / 10, 256 * 1024 * 12 / 10);
+	assert_between(per_req, 256 * 1024 * 97 / 100, 256 * 1024 * 105 / 100);
 	assert_string_equal(it_str(r.report, "fixtures.0.growth.per_request_from"), "progress");
 	assert_true(json_real_value(it_get(r.report, "fixtures.0.growth.r2")) > 0.9);
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "growth_per_request");
