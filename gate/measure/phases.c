@@ -16,7 +16,6 @@
 #include "tmpdir.h"
 #include "measure/mark.h"
 #include "measure/run.h"
-#include "measure/sampler.h"
 
 /* ---- resets and reads -------------------------------------------------------- */
 

@@ -171,4 +171,8 @@ void mg_run_error(struct mg_result *r, const char *fmt, ...) __attribute__((form
 struct mg_spawn mg_run_spawn_spec(struct run *run, char *const *argv, const char *what, bool capture,
 				  bool in_cgroup);
 
+/* A live process's parent as the sampler last read it, 0 when unknown
+ * (sampler.c; here so that phases.c need not include the sampler). */
+pid_t mg_sampler_parent(const struct run *run, pid_t pid);
+
 #endif

@@ -38,8 +38,6 @@ void mg_sampler_free(struct mg_sampler *s);
  * moments: ready, the driver's end, and after the main process exited).
  * 0, or -1 (run's error set). */
 int mg_sample(struct run *run, bool full);
-/* A live process's parent as last read, 0 when unknown. */
-pid_t mg_sampler_parent(const struct run *run, pid_t pid);
 /* The tree's RSS as of the last tick, and how many processes were live. */
 int64_t mg_sample_tree_rss(const struct run *run);
 int mg_sample_live(const struct run *run);
