@@ -848,6 +848,16 @@ static void phase_row(const char *fixture_metric, const struct mg_rv_phase *p, s
 	for (size_t i = 0; !row->cmp && i < p->nbaseline; i++)
 		if (strcmp(p->baseline[i].metric, row->metric) == 0)
 			row->cmp = &p->baseline[i];
+	/* per figure where the report says (tree_rss and cgroup_anon are
+	 * sampled for a phase as for the run); else the phase's own flag */
+	if (!p->has_exact_figures)
+		row->exact = p->exact;
+	else if (!strcmp(row->metric, "cgroup"))
+		row->exact = p->cgroup_exact;
+	else if (!strcmp(row->metric, "max_process_hwm"))
+		row->exact = p->hwm_exact;
+	else
+		row->exact = false;
 }
 
 void mg_rv_phase_row(const struct mg_rv_fixture *f, const struct mg_rv_phase *p, struct mg_rv_phase_row *row)

@@ -177,6 +177,7 @@ struct mg_rv_phase_row {
 	const struct mg_rv_phase *p;
 	const char *metric;
 	int64_t value;                    /* MG_NULL_FIG: not measured */
+	bool exact;                       /* that figure is the kernel's own for the phase */
 	const struct mg_rv_metric *limit; /* NULL: no limit on it */
 	const struct mg_rv_metric *cmp;   /* NULL: not compared */
 };

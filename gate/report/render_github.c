@@ -330,6 +330,8 @@ static void annotate(FILE *out, const struct mg_rv_fixture *f)
 static void annotate_phase(FILE *out, const struct mg_rv_fixture *f, const struct mg_rv_phase *p)
 {
 	char why[400], t[32];
+	struct mg_rv_phase_row row;
+	mg_rv_phase_row(f, p, &row);
 	mg_rv_phase_failure(p, why, sizeof why);
 	mg_format_duration(p->to_ms - p->from_ms, t, sizeof t);
 	fputs("::error title=", out);
@@ -339,7 +341,7 @@ static void annotate_phase(FILE *out, const struct mg_rv_fixture *f, const struc
 	gh_escape(out, p->name, true);
 	fputs("::", out);
 	gh_escape(out, *why ? why : p->verdict == MG_VERDICT_ERROR ? "could not be measured" : "failed", false);
-	fprintf(out, " (%s, %s)\n", t, p->exact ? "exact" : "sampled");
+	fprintf(out, " (%s, %s)\n", t, row.exact ? "exact" : "sampled");
 }
 
 static size_t bad_phases(const struct mg_view *v)

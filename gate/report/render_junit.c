@@ -192,9 +192,9 @@ static void phase_case(const struct mg_rv_fixture *f, const struct mg_rv_phase *
 	}
 	if (row.limit) {
 		phase_check_text(row.limit, line, sizeof line);
-		snprintf(tc->out, sizeof tc->out, "%.160s; %s, %s", line, t, p->exact ? "exact" : "sampled");
+		snprintf(tc->out, sizeof tc->out, "%.160s; %s, %s", line, t, row.exact ? "exact" : "sampled");
 	} else {
-		snprintf(tc->out, sizeof tc->out, "%s, %s", t, p->exact ? "exact" : "sampled");
+		snprintf(tc->out, sizeof tc->out, "%s, %s", t, row.exact ? "exact" : "sampled");
 	}
 	if (row.cmp)
 		vs_baseline(tc->out, sizeof tc->out, row.cmp);
@@ -207,7 +207,7 @@ static void phase_case(const struct mg_rv_fixture *f, const struct mg_rv_phase *
 		tc->status = ST_FAILURE;
 		tc->type = row.limit && !row.limit->ok ? "limit" : "baseline";
 		snprintf(tc->message, sizeof tc->message, "phase %.160s: %.300s%s", p->name, line,
-			 row.limit && !row.limit->ok && !p->exact ? " (sampled)" : "");
+			 row.limit && !row.limit->ok && !row.exact ? " (sampled)" : "");
 	}
 }
 

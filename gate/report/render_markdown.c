@@ -274,7 +274,7 @@ static void phase_row(FILE *out, const struct mg_rv_fixture *f, const struct mg_
 	mib(row.value, v, sizeof v);
 	fputs("| ", out);
 	md_text(out, p->name);
-	fprintf(out, " | %s | %s | %s | %s", t, p->exact ? "exact" : "sampled", row.metric, v);
+	fprintf(out, " | %s | %s | %s | %s", t, row.exact ? "exact" : "sampled", row.metric, v);
 	if (!row.limit) {
 		fputs(" | — | —", out);
 	} else {

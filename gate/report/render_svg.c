@@ -424,7 +424,7 @@ static void band_title(FILE *out, const struct mg_rv_fixture *f, const struct mg
 		mg_format_mib(row.limit->limit_bytes, l, sizeof l);
 		fprintf(out, ", limit %s%s", l, row.limit->ok ? "" : " (over)");
 	}
-	fprintf(out, ", %s, %s</title>", t, p->exact ? "exact" : "sampled");
+	fprintf(out, ", %s, %s</title>", t, row.exact ? "exact" : "sampled");
 }
 
 /* One band in its lane above the plot, labelled when the name fits, and

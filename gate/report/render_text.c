@@ -176,7 +176,7 @@ static void phase_line(FILE *out, const struct mg_rv_fixture *f, const struct mg
 	put_clean(out, name);
 	size_t used = strlen(name);
 	fprintf(out, "%*s  %9s  %-7s  %-15s %11s", (int)(used < (size_t)w ? (size_t)w - used : 0), "", t,
-		p->exact ? "exact" : "sampled", row.metric, v);
+		row.exact ? "exact" : "sampled", row.metric, v);
 	if (row.limit) {
 		mg_format_mib(row.limit->limit_bytes, l, sizeof l);
 		fprintf(out, "   limit %11s", l);

@@ -697,6 +697,18 @@ static int parse_phase(struct ctx *c, json_t *ph, const char *path, struct mg_rv
 	}
 	if (p->pid == MG_NULL_FIG)
 		p->pid = 0;
+	json_t *ex = json_object_get(ph, "exact_figures"), *e;
+	if (ex && !json_is_array(ex)) {
+		join(sub, path, "exact_figures");
+		return bad(c, sub, "expected an array of peak keys, got %s", mg_report_json_type(ex));
+	}
+	p->has_exact_figures = ex != NULL;
+	size_t k;
+	json_array_foreach(ex, k, e) {
+		const char *key = json_string_value(e);
+		p->cgroup_exact |= key && !strcmp(key, "cgroup_bytes");
+		p->hwm_exact |= key && !strcmp(key, "max_process_hwm_bytes");
+	}
 	p->cgroup_bytes = phase_figure(peak, "cgroup_bytes");
 	p->tree_rss_bytes = phase_figure(peak, "tree_rss_bytes");
 	p->max_process_hwm_bytes = phase_figure(peak, "max_process_hwm_bytes");

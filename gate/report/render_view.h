@@ -125,6 +125,8 @@ struct mg_rv_phase {
 	const char *name;
 	int64_t from_ms, to_ms;  /* since exec; to_ms >= from_ms */
 	bool exact;              /* the kernel's own peak for the phase, not sampled */
+	bool has_exact_figures;  /* "exact_figures" present (reports since it was written) */
+	bool cgroup_exact, hwm_exact; /* from it: cgroup_bytes, max_process_hwm_bytes the kernel's */
 	int64_t pid;             /* scoped to this process and its descendants; 0: the whole tree */
 	enum mg_verdict verdict;
 	/* MG_NULL_FIG when null (not measured for this phase) or absent */

@@ -2410,6 +2410,36 @@ static void few_phases_in_order(void **state)
 	json_decref(rep);
 }
 
+/* "exact" is per figure where the report has exact_figures: a pytest-xdist
+ * test's max_process_hwm is the kernel's, its cgroup figure sampled, and
+ * tree_rss always sampled; without the key, the phase's own flag. */
+static void phase_exactness_per_figure(void **state)
+{
+	(void)state;
+	json_t *f = fixture("t", "pass", 300 * MIB, 0), *ph = json_array();
+	json_t *a = phase_obj("t.py::a", 0, 100, 10 * MIB, 64 * MIB); /* the row shows its cgroup limit */
+	json_object_set_new(a, "exact", json_true());
+	json_object_set_new(a, "exact_figures", json_pack("[s]", "max_process_hwm_bytes"));
+	json_array_append_new(ph, a);
+	json_t *b = phase_obj("t.py::b", 100, 200, 20 * MIB, 0);
+	json_object_set_new(b, "exact_figures", json_pack("[s, s]", "cgroup_bytes", "max_process_hwm_bytes"));
+	json_array_append_new(ph, b);
+	json_object_set_new(f, "phases", ph);
+	json_t *rep = one(f, "pass");
+	struct rendered t = render(mg_render_text, rep);
+	assert_contains(t.out, "          t.py::a     100 ms  sampled  cgroup             10.0 MiB   limit    64.0 MiB");
+	/* no limit: the fixture's figure for phases, here cgroup, exact for b */
+	assert_contains(t.out, "          t.py::b     100 ms  exact    cgroup             20.0 MiB\n");
+	free(t.out);
+	json_object_del(a, "exact_figures"); /* an older report: the phase's flag */
+	t = render(mg_render_text, rep);
+	assert_contains(t.out, "          t.py::a     100 ms  exact    cgroup             10.0 MiB");
+	free(t.out);
+	json_object_set_new(a, "exact_figures", json_string("cgroup_bytes"));
+	assert_rejected(rep, "fixtures[0].phases[0].exact_figures: expected an array of peak keys, got a string");
+	json_decref(rep);
+}
+
 /* 400 phases: 24 bands drawn, the failing among them, the rest said
  * under the plot; scoped phases of 6 processes: 4 lanes at most; names
  * escaped; a name that does not fit is not drawn, its test's own name
@@ -2934,6 +2964,7 @@ int main(void)
 		cmocka_unit_test(one_phase_renders_as_before),
 		cmocka_unit_test(many_phases_few_lines),
 		cmocka_unit_test(few_phases_in_order),
+		cmocka_unit_test(phase_exactness_per_figure),
 		cmocka_unit_test(svg_phase_bands),
 		cmocka_unit_test(junit_phase_testcases),
 		cmocka_unit_test(phases_golden),
