@@ -24,8 +24,12 @@
  *                            serve, and after the first request fork WORKERS
  *                            workers that each hold WORKER_MIB (a pre-fork
  *                            server's workers coming up after it is ready)
- *   drive PORT N [EVERY]     N sequential GETs; last line "requests=N", and
- *                            "requests=K" every EVERY requests before it
+ *   drive PORT N [EVERY [LAG]]
+ *                            N sequential GETs; last line "requests=N", and
+ *                            "requests=K" every EVERY requests before it;
+ *                            with LAG, each line in the first half is read
+ *                            late: the parent (memgate) is stopped while
+ *                            LAG more requests are made
  *   phased PORT START_MIB STEADY_MIB
  *                            a start-up spike of START_MIB, freed before it
  *                            serves, then STEADY_MIB held while it serves
@@ -341,13 +345,19 @@ static int marks(long n, long rounds)
 	return 0;
 }
 
-static int drive(int port, long n, long every)
+static int drive(int port, long n, long every, long lag)
 {
+	pid_t reader = getppid();
+	long resume_at = -1;
 	for (long i = 0; i < n; i++) {
 		if (every > 0 && i > 0 && i % every == 0) {
 			printf("requests=%ld\n", i); /* progress, as load generators print it */
 			fflush(stdout);
+			if (lag > 0 && i < n / 2 && kill(reader, SIGSTOP) == 0)
+				resume_at = i + lag;
 		}
+		if (i == resume_at)
+			kill(reader, SIGCONT);
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -359,6 +369,8 @@ static int drive(int port, long n, long every)
 			die("request");
 		close(fd);
 	}
+	if (resume_at >= n)
+		kill(reader, SIGCONT);
 	printf("requests=%ld\n", n);
 	return 0;
 }
@@ -425,7 +437,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(m, "marks")) {
 		return marks(arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "drive")) {
-		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3), argc > 4 ? arg(argc, argv, 4) : 0);
+		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3), argc > 4 ? arg(argc, argv, 4) : 0,
+			     argc > 5 ? arg(argc, argv, 5) : 0);
 	} else if (!strcmp(m, "busy")) {
 		struct timespec t0, t;
 		clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -51,10 +51,11 @@ static void note_progress(struct run *run)
 	p->ms = mg_run_now_ms() - run->t0;
 	p->n = n;
 	/* the RSS at this count, read now: the last tick's may be older than
-	 * the requests it is set against (a fast driver, a loaded machine); a
-	 * driver that prints more than once a millisecond gets the last read */
+	 * the requests it is set against (a fast driver, a loaded machine). A
+	 * driver that prints more than once a millisecond is not read again
+	 * each time: those counts get no RSS rather than an older one */
 	bool fresh = s->driver.nprogress < 2 || p->ms - p[-1].ms >= 1;
-	p->rss = !fresh ? mg_sample_tree_rss(run) : mg_sample(run, true) == 0 ? mg_sample_tree_rss(run) : MG_UNKNOWN;
+	p->rss = fresh && mg_sample(run, true) == 0 ? mg_sample_tree_rss(run) : MG_UNKNOWN;
 }
 
 void mg_drain_all(struct run *run)

@@ -411,17 +411,38 @@ static void fit_growth(struct run *run)
 	/* Per request, over the steady part only: what the service does when it
 	 * starts (a pre-fork server's workers come up after the first one
 	 * answers) is not billed to requests. With the driver's own progress
-	 * lines: the RSS gained from the first one after the warm-up to the
-	 * driver's end, over the requests made in between. Otherwise: the
-	 * growth rate after the warm-up, over the driver's run. */
+	 * lines: the RSS gained from a count after the warm-up to the driver's
+	 * end, over the requests made in between. The RSS at a count is read
+	 * when memgate sees its line, and the driver goes on meanwhile: a late
+	 * read holds more requests than the count says and can only lower the
+	 * figure (a loaded CI runner: -5%). So every count in the first half
+	 * of what is left is tried and the highest figure, the one read
+	 * soonest, is kept. Otherwise: the growth rate after the warm-up, over
+	 * the driver's run. */
 	const struct mg_progress *first = NULL;
 	int64_t cut = from + (to - from) * run->f->warmup_pct / 100;
-	for (int i = 0; i < s->driver.nprogress && !first; i++)
-		if (s->driver.progress[i].ms >= cut && s->driver.progress[i].n < s->driver.requests)
-			first = &s->driver.progress[i];
-	int64_t at_first = !first ? MG_UNKNOWN : first->rss != MG_UNKNOWN ? first->rss : mg_series_at(&r->series, first->ms);
-	if (first && at_first != MG_UNKNOWN && s->rss_after_driver_bytes > 0) {
-		r->growth_per_request_bytes = (s->rss_after_driver_bytes - at_first) / (s->driver.requests - first->n);
+	int64_t end_rss = s->rss_after_driver_bytes, best = MG_UNKNOWN;
+	for (int i = 0; i < s->driver.nprogress && end_rss > 0; i++) {
+		const struct mg_progress *p = &s->driver.progress[i];
+		if (p->ms < cut || p->n >= s->driver.requests)
+			continue;
+		if (!first)
+			first = p;
+		if (p->n - first->n > (s->driver.requests - first->n) / 2)
+			break;
+		if (p->rss == MG_UNKNOWN)
+			continue;
+		int64_t per = (end_rss - p->rss) / (s->driver.requests - p->n);
+		if (best == MG_UNKNOWN || per > best)
+			best = per;
+	}
+	/* no count read fresh (a driver printing faster than once a
+	 * millisecond): the last tick before the first one */
+	int64_t at_first = best == MG_UNKNOWN && first ? mg_series_at(&r->series, first->ms) : MG_UNKNOWN;
+	if (at_first != MG_UNKNOWN)
+		best = (end_rss - at_first) / (s->driver.requests - first->n);
+	if (best != MG_UNKNOWN) {
+		r->growth_per_request_bytes = best;
 		r->growth_per_request_from_progress = true;
 	} else if (r->growth.valid) {
 		double secs = (double)(s->driver.end_ms - s->driver.start_ms) / 1000.0;
