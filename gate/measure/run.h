@@ -60,8 +60,11 @@ struct mg_sampler {
 	int64_t tokens_ns;
 	int64_t last_tick_ns;
 	double ns_per_read;
-	/* cgroup counters kept open */
+	/* cgroup counters kept open; memory.stat's last figures and the usage
+	 * they were read at (cgroup_tick reads it only when due) */
 	int usage_fd, stat_fd;
+	int64_t stat_usage, stat_anon, stat_file;
+	int stat_age;
 	/* how often each kind of read happened: deltas in microseconds */
 	struct mg_intervals {
 		uint32_t *us;
