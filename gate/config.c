@@ -497,26 +497,14 @@ static int apply_measurement(const struct ctx *c, const char *path, const json_t
 			     "\"cgroup-v1\" or \"proc\"", s);
 }
 
-/* "1MiB/s", "30MiB/min": a size per unit of time, stored per second. */
+/* "1MiB/s", "30MiB/min" (units.h) */
 static int get_rate(const struct ctx *c, const char *path, const json_t *v, int64_t *per_s)
 {
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	const char *slash = s ? strrchr(s, '/') : NULL;
-	if (!slash)
-		return fail(c, path, "expected a rate like \"1MiB/s\" or \"30MiB/min\", got %s",
-			    s ? "no \"/s\" or \"/min\"" : type_name(v));
-	int64_t div = strcmp(slash, "/s") == 0 ? 1 : strcmp(slash, "/min") == 0 ? 60 : 0;
-	if (!div)
-		return fail(c, path, "unknown rate unit \"%.20s\" (use /s or /min)", slash);
-	char size[64], uerr[256];
-	int64_t bytes;
-	if ((size_t)(slash - s) >= sizeof size)
-		return fail(c, path, "rate \"%.40s\" is too long", s);
-	memcpy(size, s, (size_t)(slash - s));
-	size[slash - s] = '\0';
-	if (mg_parse_size(size, &bytes, uerr, sizeof uerr))
+	char uerr[256];
+	if (!json_is_string(v))
+		return fail(c, path, "expected a rate like \"1MiB/s\" or \"30MiB/min\", got %s", type_name(v));
+	if (mg_parse_rate(json_string_value(v), per_s, uerr, sizeof uerr) < 0)
 		return fail(c, path, "%s", uerr);
-	*per_s = bytes / div;
 	return 0;
 }
 

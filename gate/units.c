@@ -262,6 +262,32 @@ int mg_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen)
 	return parse(&duration_kind, s, ms, err, errlen);
 }
 
+int mg_parse_rate(const char *s, int64_t *per_s, char *err, size_t errlen)
+{
+	const char *slash = strrchr(s, '/');
+	if (!slash) {
+		snprintf(err, errlen, "rate \"%.40s\" needs a time unit: \"1MiB/s\" or \"30MiB/min\"", s);
+		return -1;
+	}
+	int64_t div = strcmp(slash, "/s") == 0 ? 1 : strcmp(slash, "/min") == 0 ? 60 : 0;
+	if (!div) {
+		snprintf(err, errlen, "unknown rate unit \"%.20s\" (use /s or /min)", slash);
+		return -1;
+	}
+	char size[64];
+	int64_t bytes;
+	if ((size_t)(slash - s) >= sizeof size) {
+		snprintf(err, errlen, "rate \"%.40s...\" is too long", s);
+		return -1;
+	}
+	memcpy(size, s, (size_t)(slash - s));
+	size[slash - s] = '\0';
+	if (mg_parse_size(size, &bytes, err, errlen) < 0)
+		return -1;
+	*per_s = bytes / div;
+	return 0;
+}
+
 /* |v| without overflow, also for INT64_MIN */
 static uint64_t magnitude(int64_t v)
 {

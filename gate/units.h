@@ -12,6 +12,9 @@
  * (e.g. "size \"200\" needs a unit: B, kB, MB, GB, KiB, MiB or GiB"). */
 int mg_parse_size(const char *s, int64_t *bytes, char *err, size_t errlen);
 int mg_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
+/* A rate, a size per /s or /min ("1MiB/s", "30MiB/min"), stored per second:
+ * the growth limit, in the config and on the command line alike. */
+int mg_parse_rate(const char *s, int64_t *per_s, char *err, size_t errlen);
 
 /* "64.0 MiB" (always MiB, one decimal), the unit of every human summary. */
 void mg_format_mib(int64_t bytes, char *buf, size_t len);

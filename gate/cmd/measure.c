@@ -75,7 +75,10 @@ int mg_cmd_measure(int argc, char **argv)
 				rc = mg_usage_error("--limit: unknown metric \"%s\" (%s)", optarg, names);
 				break;
 			}
-			if (mg_parse_size(eq + 1, &f.limits[m], err, sizeof err) < 0 || f.limits[m] == 0) {
+			/* growth is a rate, as in the config: "1MiB" alone was taken as per second */
+			if ((m == MG_METRIC_GROWTH ? mg_parse_rate(eq + 1, &f.limits[m], err, sizeof err)
+						   : mg_parse_size(eq + 1, &f.limits[m], err, sizeof err)) < 0 ||
+			    f.limits[m] == 0) {
 				rc = mg_usage_error("--limit: %s", f.limits[m] == 0 ? "a limit of 0 bytes can never pass" : err);
 				break;
 			}

@@ -128,6 +128,17 @@ static void usage_errors(void **state)
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "needs a unit");
 	it_free(&r);
+	/* growth is a rate, as in the config ("1MiB" was taken as per second) */
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "growth=1MiB", "--", "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "needs a time unit");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "growth=30MiB/min", "--", "true", NULL});
+	/* too short to fit a slope: cannot be checked, never a pass */
+	assert_int_equal(r.status, 3);
+	assert_int_equal(it_int(r.report, "fixtures.0.limits.0.limit_bytes"), 524288);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "cannot be checked");
+	it_free(&r);
 	it_memgate(&r, (const char *const[]){"measure", "--timeout", "0s", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
 	it_free(&r);

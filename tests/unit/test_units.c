@@ -291,6 +291,33 @@ static void test_format_duration(void **state)
 	dur_fmt_is(INT64_MAX, "9223372036854775.81 s");
 }
 
+/* The growth limit's rate, shared by the config and measure --limit (which
+ * once took "1MiB" as per second and refused "1MiB/s"). */
+static void test_rate(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	int64_t v = -42;
+	assert_int_equal(mg_parse_rate("1MiB/s", &v, err, sizeof err), 0);
+	assert_int_equal(v, 1048576);
+	assert_int_equal(mg_parse_rate("30MiB/min", &v, err, sizeof err), 0);
+	assert_int_equal(v, 524288);
+	v = -42;
+	assert_int_equal(mg_parse_rate("1MiB", &v, err, sizeof err), -1);
+	assert_contains(err, "needs a time unit");
+	assert_int_equal(mg_parse_rate("1MiB/h", &v, err, sizeof err), -1);
+	assert_contains(err, "unknown rate unit \"/h\"");
+	assert_int_equal(mg_parse_rate("1/s", &v, err, sizeof err), -1);
+	assert_contains(err, "needs a unit");
+	assert_int_equal(mg_parse_rate("/s", &v, err, sizeof err), -1);
+	char longer[200];
+	memset(longer, '9', sizeof longer - 3);
+	strcpy(longer + sizeof longer - 3, "/s");
+	assert_int_equal(mg_parse_rate(longer, &v, err, sizeof err), -1);
+	assert_contains(err, "too long");
+	assert_int_equal(v, -42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_format_mib),
 		cmocka_unit_test(test_format_mib_small_buffer),
 		cmocka_unit_test(test_format_duration),
+		cmocka_unit_test(test_rate),
 	};
 	return cmocka_run_group_tests_name("units", tests, NULL, NULL);
 }
