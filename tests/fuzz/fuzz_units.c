@@ -1,6 +1,6 @@
 /* Sizes, durations and percentages (gate/units.c, mg_parse_percent in
  * gate/config.c) on arbitrary text, and the formatters on what they parse.
- * Rates ("1MiB/s") are static in config.c and reached through fuzz_config. */
+ * Rates ("1MiB/s"), the growth limit's. */
 #include "fuzz.h"
 
 #include <stdbool.h>
@@ -28,6 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		fuzz_check_err(err, sizeof err);
 	}
+
+	if (mg_parse_rate(s, &v, err, sizeof err) == 0)
+		FUZZ_CHECK(v >= 0);
+	else
+		fuzz_check_err(err, sizeof err);
 
 	for (int optional = 0; optional < 2; optional++) {
 		if (mg_parse_percent(s, optional, &v, err, sizeof err) == 0) {
