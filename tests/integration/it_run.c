@@ -147,6 +147,71 @@ static void usage_errors(void **state)
 	it_free(&r);
 }
 
+/* An output that is the config, or two outputs that are one file: refused
+ * before anything runs. Before, `--json memgate.json` (the default config's
+ * name) replaced the config with the report, and `--junit F --markdown F`
+ * kept only the markdown. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char buf[8192];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strdup(buf);
+}
+
+static void outputs_never_replace_the_config_or_each_other(void **state)
+{
+	(void)state;
+	struct it_run r;
+	const char *cfg = two_fixtures();
+	char *before = slurp(cfg);
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--json", cfg, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "that is the config (-c); writing there would replace it");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--only", "small", "--markdown", cfg, NULL});
+	assert_int_equal(r.status, 2);
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"tune", "-c", cfg, "--runs", "1", "--json", cfg, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "that is the config (-c)");
+	it_free(&r);
+	char *after = slurp(cfg);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	char out[64];
+	snprintf(out, sizeof out, "/tmp/memgate-it-out-%d.xml", (int)getpid());
+	unlink(out);
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--only", "small", "--junit", out, "--markdown", out,
+					     NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "the same file as --junit");
+	assert_int_equal(access(out, F_OK), -1);
+	it_free(&r);
+
+	/* a report rendered over itself */
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--only", "small", NULL});
+	assert_int_equal(r.status, 0);
+	char report[64];
+	snprintf(report, sizeof report, "/tmp/memgate-it-rep-%d.json", (int)getpid());
+	assert_int_equal(json_dump_file(r.report, report, 0), 0);
+	char *saved = slurp(report);
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"report", "-f", "markdown", report, "-o", report, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "that is the report read");
+	it_free(&r);
+	char *now = slurp(report);
+	assert_string_equal(saved, now);
+	unlink(report);
+	free(saved), free(now);
+}
+
 /* cwd, env and stdin reach the command */
 static void cwd_env_stdin(void **state)
 {
@@ -284,6 +349,7 @@ int main(void)
 		cmocka_unit_test(validate_good_and_bad),
 		cmocka_unit_test(validate_refuses_explosive_regex),
 		cmocka_unit_test(usage_errors),
+		cmocka_unit_test(outputs_never_replace_the_config_or_each_other),
 		cmocka_unit_test(cwd_env_stdin),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
