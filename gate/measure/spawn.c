@@ -1,14 +1,17 @@
 #include "error.h"
 #include "measure/spawn.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLONE_INTO_CGROUP
@@ -155,6 +158,48 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 	}
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until the child has exec'ed or failed (fd, its close-on-exec status pipe,
+ * is readable), within sp->start_timeout_ms. Past it the child, still ours
+ * and not reaped (its pid cannot be reused), is killed: 0, or -1 with err. */
+static int wait_for_exec(const struct mg_spawn *sp, pid_t pid, int fd, char *err, size_t len)
+{
+	if (sp->start_timeout_ms <= 0)
+		return 0;
+	int64_t deadline = now_ms() + sp->start_timeout_ms;
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = {fd, POLLIN, 0};
+		int rc = left > 0 ? poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left) : 0;
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			snprintf(err, len, "cannot learn whether the %s started: poll: " MG_ERRNO_FMT,
+				 sp->what ? sp->what : "command", MG_ERRNO(errno));
+		} else {
+			char d[32];
+			mg_format_duration(sp->start_timeout_ms, d, sizeof d);
+			snprintf(err, len, "the %s did not start within %s (its timeout): it was still being set up, "
+				 "blocked before exec%s%s%s", sp->what ? sp->what : "command", d,
+				 sp->stdin_mode == MG_STDIN_FILE ? " (opening stdin \"" : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? "\": a FIFO that nobody writes?)" : "");
+		}
+		if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+			snprintf(err, len, "cannot stop the %s, blocked before exec: " MG_ERRNO_FMT,
+				 sp->what ? sp->what : "command", MG_ERRNO(errno));
+		return -1;
+	}
+}
+
 static void close_pair(int p[2])
 {
 	for (int i = 0; i < 2; i++)
@@ -235,6 +280,10 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	while (n < 0 && errno == EINTR);
 	close(hold[1]);
 	struct child_failure cf;
+	if (wait_for_exec(sp, pid, status[0], err, len) < 0) {
+		close(status[0]);
+		return -1;
+	}
 	do
 		n = read(status[0], &cf, sizeof cf);
 	while (n < 0 && errno == EINTR);

@@ -235,6 +235,51 @@ static void cwd_env_stdin(void **state)
 	it_free(&r);
 }
 
+/* stdin a FIFO that nobody writes: the child blocks in open() before exec,
+ * where no timeout ran, and memgate waited for its exec forever. Now the
+ * fixture's timeout bounds the start too: an error, and nothing left. */
+static void stdin_fifo_nobody_writes(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\","
+			 " \"timeout\": \"%ldms\", \"command\": [\"cat\"]}]}", in, it_ms(1000)));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	long deadline = it_ms(15000);
+	int st;
+	for (long waited = 0; waitpid(r.pid, &st, WNOHANG) == 0; waited += 50) {
+		if (waited > deadline) {
+			kill(r.pid, SIGKILL);
+			it_wait(&r);
+			unlink(in);
+			fail_msg("memgate still waits for a command whose stdin is a FIFO nobody writes");
+		}
+		it_sleep_ms(50);
+	}
+	/* reaped above: it_wait's waitpid would fail, so read what it reads here */
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	FILE *e = fopen(r.err_path, "r");
+	if (e) {
+		size_t n = fread(r.err, 1, sizeof r.err - 1, e);
+		r.err[n] = '\0';
+		fclose(e);
+	}
+	unlink(r.err_path);
+	r.report = json_load_file(r.json_path, 0, NULL);
+	unlink(r.json_path);
+	unlink(in);
+	assert_int_equal(r.status, 3);
+	assert_non_null(r.report);
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "did not start within");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
 /* SIGINT during the first fixture: it is killed, the second is not run. */
 static void interrupt_skips_the_rest(void **state)
 {
@@ -351,6 +396,7 @@ int main(void)
 		cmocka_unit_test(usage_errors),
 		cmocka_unit_test(outputs_never_replace_the_config_or_each_other),
 		cmocka_unit_test(cwd_env_stdin),
+		cmocka_unit_test(stdin_fifo_nobody_writes),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
 		cmocka_unit_test(forced_backend_unavailable),
