@@ -75,6 +75,10 @@ int mg_cmd_measure(int argc, char **argv)
 				rc = mg_usage_error("--limit: unknown metric \"%s\" (%s)", optarg, names);
 				break;
 			}
+			if (f.limits[m] != MG_NO_LIMIT) { /* as a config's duplicate key: never the last silently */
+				rc = mg_usage_error("--limit %s: given twice; give each metric one limit", optarg);
+				break;
+			}
 			if (mg_parse_size(eq + 1, &f.limits[m], err, sizeof err) < 0 || f.limits[m] == 0) {
 				rc = mg_usage_error("--limit: %s", f.limits[m] == 0 ? "a limit of 0 bytes can never pass" : err);
 				break;

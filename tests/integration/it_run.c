@@ -128,6 +128,12 @@ static void usage_errors(void **state)
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "needs a unit");
 	it_free(&r);
+	/* a second limit for one metric loosened the first silently */
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "tree_rss=1MiB", "--limit", "tree_rss=2GiB", "--",
+					     "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "--limit tree_rss: given twice");
+	it_free(&r);
 	it_memgate(&r, (const char *const[]){"measure", "--timeout", "0s", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
 	it_free(&r);
