@@ -145,6 +145,10 @@ int mg_cmd_measure(int argc, char **argv)
 	}
 	if (rc == 0 && optind >= argc)
 		rc = mg_usage_error("%s", "measure: no command given (memgate measure [options] -- CMD [ARG...])");
+	/* the flame graph is DIR/NAME.html: "../x" or "a/b" would land outside DIR */
+	if (rc == 0 && artifacts && name && strchr(name, '/'))
+		rc = mg_usage_error("--name \"%.80s\": with --artifacts the name is a file name (DIR/NAME.html), "
+				    "without '/'", name);
 	if (rc == 0)
 		rc = mg_check_outputs((const char *const[]){"--json"}, (const char *const[]){json}, 1);
 	if (rc != 0) {

@@ -144,6 +144,12 @@ static void usage_errors(void **state)
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "--name: a fixture name has 1 to 256 bytes, got 257");
 	it_free(&r);
+	/* with --artifacts the name is a file name in DIR: never a path out of it */
+	it_memgate(&r, (const char *const[]){"measure", "--artifacts", "/tmp", "--name", "../../etc/x", "--", "true",
+					     NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "with --artifacts the name is a file name");
+	it_free(&r);
 	it_memgate(&r, (const char *const[]){"measure", "--name", "", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "got 0");
