@@ -172,7 +172,7 @@ static int wait_for_exec(const struct mg_spawn *sp, pid_t pid, int fd, char *err
 {
 	if (sp->start_timeout_ms <= 0)
 		return 0;
-	int64_t deadline = now_ms() + sp->start_timeout_ms;
+	int64_t deadline = mg_deadline_ms(now_ms(), sp->start_timeout_ms);
 	for (;;) {
 		int64_t left = deadline - now_ms();
 		struct pollfd p = {fd, POLLIN, 0};

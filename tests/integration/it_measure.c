@@ -174,6 +174,21 @@ static void test_hang_timeout(void **state)
 	it_free(&r);
 }
 
+/* The largest timeout the parser takes (INT64_MAX ms): exec time plus it
+ * overflowed, and the fixture "timed out" at its first tick. */
+static void test_huge_timeout(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--timeout", "9223372036854775807ms", NULL},
+		(const char *const[]){"hold", "1", "100", NULL});
+	if (r.status != 0)
+		fail_msg("exit %d; stderr:\n%s", r.status, r.err);
+	assert_false(it_bool(r.report, "fixtures.0.exit.timed_out"));
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
+	it_free(&r);
+}
+
 static void test_exit_code(void **state)
 {
 	struct mode *m = *state;
@@ -541,7 +556,7 @@ int main(void)
 #define CASE(fn) {#fn, fn, false}
 #define CGROUP_CASE(fn) {#fn, fn, true}
 		CASE(test_hold), CASE(test_tree), CASE(test_spike), CASE(test_daemon),
-		CASE(test_crash), CASE(test_hang_timeout), CASE(test_exit_code), CASE(test_limit_exceeded),
+		CASE(test_crash), CASE(test_hang_timeout), CASE(test_huge_timeout), CASE(test_exit_code), CASE(test_limit_exceeded),
 		CASE(test_kill_above), CASE(test_sigint), CASE(test_sigterm), CASE(test_sighup), CASE(test_sigquit),
 		CASE(test_pss), CASE(test_not_found), CASE(test_not_executable), CASE(test_outputs_checked_first),
 		CASE(test_credentials_not_inherited), CASE(test_sigkill_orphans_nothing),
