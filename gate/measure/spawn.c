@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,9 +166,27 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A signal that interrupts memgate (blocked, read from its signalfd by the
+ * supervisor), pending now: its number, left pending; else 0. */
+static int pending_interrupt(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	sigset_t pend;
+	if (sigpending(&pend) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigismember(&pend, sigs[i]) == 1)
+			return sigs[i];
+	return 0;
+}
+
+#define START_CHECK_MS 50 /* how often a blocked start looks for an interrupt */
+
 /* Until the child has exec'ed or failed (fd, its close-on-exec status pipe,
- * is readable), within sp->start_timeout_ms. Past it the child, still ours
- * and not reaped (its pid cannot be reused), is killed: 0, or -1 with err. */
+ * is readable), within sp->start_timeout_ms, and while memgate is not
+ * interrupted (the signal stays pending for the supervisor). Otherwise the
+ * child, still ours and not reaped (its pid cannot be reused), is killed:
+ * 0, or -1 with err. */
 static int wait_for_exec(const struct mg_spawn *sp, pid_t pid, int fd, char *err, size_t len)
 {
 	if (sp->start_timeout_ms <= 0)
@@ -176,12 +195,20 @@ static int wait_for_exec(const struct mg_spawn *sp, pid_t pid, int fd, char *err
 	for (;;) {
 		int64_t left = deadline - now_ms();
 		struct pollfd p = {fd, POLLIN, 0};
-		int rc = left > 0 ? poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left) : 0;
+		int sig = 0, rc = left > 0 ? poll(&p, 1, left > START_CHECK_MS ? START_CHECK_MS : (int)left) : 0;
 		if (rc > 0)
 			return 0;
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc < 0) {
+		if (rc == 0 && left > START_CHECK_MS && !(sig = pending_interrupt()))
+			continue;
+		if (sig) {
+			snprintf(err, len, "interrupted by SIG%s before the %s started (it was blocked before exec%s%s%s)",
+				 sigabbrev_np(sig), sp->what ? sp->what : "command",
+				 sp->stdin_mode == MG_STDIN_FILE ? ", opening stdin \"" : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? "\"" : "");
+		} else if (rc < 0) {
 			snprintf(err, len, "cannot learn whether the %s started: poll: " MG_ERRNO_FMT,
 				 sp->what ? sp->what : "command", MG_ERRNO(errno));
 		} else {

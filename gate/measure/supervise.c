@@ -522,7 +522,10 @@ void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, con
 	if (!r->error[0])
 		mg_sampler_start(&run);
 
-	if (!r->error[0] && spawn_main(&run) == 0) {
+	bool spawned = !r->error[0] && spawn_main(&run) == 0;
+	if (!spawned && run.main_pid > 0)
+		take_signals(&run); /* an interrupt that stopped a blocked start is the run's */
+	if (spawned) {
 		if (run.phase == PH_STARTING) {
 			run.phase_deadline = mg_deadline_ms(run.t0, f->service.ready_timeout_ms);
 			run.next_probe = run.t0;

@@ -292,6 +292,49 @@ static void stdin_fifo_nobody_writes(void **state)
 	it_free(&r);
 }
 
+/* SIGTERM to memgate alone while the command is blocked before exec (its
+ * stdin a FIFO nobody writes): memgate waited on for the start, the
+ * signal unread. Now it stops at once, exit 143, interrupted_by. */
+static void interrupt_while_blocked_before_exec(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo2-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\","
+			 " \"timeout\": \"60s\", \"command\": [\"cat\"]}, {\"name\": \"next\", \"command\": [\"true\"]}]}",
+			 in));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	it_sleep_ms(500);
+	assert_int_equal(kill(r.pid, SIGTERM), 0);
+	int st;
+	long waited = 0;
+	while (waitpid(r.pid, &st, WNOHANG) == 0) {
+		if (waited > it_ms(10000)) {
+			kill(r.pid, SIGKILL);
+			it_wait(&r);
+			unlink(in);
+			fail_msg("memgate ignored SIGTERM while its command was blocked before exec");
+		}
+		it_sleep_ms(20);
+		waited += 20;
+	}
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	unlink(r.err_path);
+	r.report = json_load_file(r.json_path, 0, NULL);
+	unlink(r.json_path);
+	unlink(in);
+	assert_int_equal(r.status, 143);
+	assert_non_null(r.report);
+	assert_string_equal(it_str(r.report, "interrupted_by"), "SIGTERM");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "interrupted by SIGTERM before the command started");
+	assert_contains(it_str(r.report, "fixtures.1.reasons.0"), "not run");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
 /* SIGINT during the first fixture: it is killed, the second is not run. */
 static void interrupt_skips_the_rest(void **state)
 {
@@ -409,6 +452,7 @@ int main(void)
 		cmocka_unit_test(outputs_never_replace_the_config_or_each_other),
 		cmocka_unit_test(cwd_env_stdin),
 		cmocka_unit_test(stdin_fifo_nobody_writes),
+		cmocka_unit_test(interrupt_while_blocked_before_exec),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
 		cmocka_unit_test(forced_backend_unavailable),
