@@ -386,6 +386,7 @@ static void release(struct run *run)
 	mg_pidset_free(&run->pids);
 	mg_pidset_free(&run->skip);
 	mg_pidset_free(&run->check);
+	mg_pidset_free(&run->members);
 	mg_pidset_free(&run->spare);
 	mg_pidset_free(&run->watched);
 	mg_tree_reader_free(&run->tree);
