@@ -85,6 +85,11 @@ static void put_env(char *const *env, int status_fd)
 static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int status_fd, const int out[2],
 		       const int errp[2])
 {
+	/* memgate's end of the watchdog's pipe is close-on-exec, but until exec
+	 * (which a FIFO as stdin can hold off) this copy would keep the pipe
+	 * open after memgate died, and the watchdog would never act */
+	if (sp->watchdog && sp->watchdog->fd >= 0)
+		close(sp->watchdog->fd);
 	sigprocmask(SIG_SETMASK, sp->child_mask, NULL);
 	char go;
 	ssize_t n;

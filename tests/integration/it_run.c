@@ -335,6 +335,67 @@ static void interrupt_while_blocked_before_exec(void **state)
 	it_free(&r);
 }
 
+/* memgate SIGKILLed while its command is blocked before exec: the child, a
+ * fork of memgate until it execs, held the watchdog's pipe open, so the
+ * watchdog never saw memgate die; child, watchdog and cgroup stayed
+ * forever. Now the child lets go of the pipe first thing. */
+static void sigkill_while_blocked_before_exec(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo3-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\","
+			 " \"timeout\": \"60s\", \"command\": [\"cat\"]}]}", in));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	it_sleep_ms(500);
+	assert_int_equal(kill(r.pid, SIGKILL), 0);
+	it_wait(&r);
+	assert_int_equal(r.status, 128 + SIGKILL);
+	/* the watchdog's own work: kill the tree, remove the cgroup */
+	char dir[PATH_MAX], pattern[PATH_MAX + 64];
+	bool left = true;
+	for (long waited = 0; waited < it_ms(5000) && left; waited += 100) {
+		it_sleep_ms(100);
+		left = false;
+		for (int v2 = 0; v2 < 2; v2++) {
+			glob_t g;
+			if (!it_cgroup_dir(v2, dir, sizeof dir))
+				continue;
+			snprintf(pattern, sizeof pattern, "%s/memgate-%d-*", dir, (int)r.pid);
+			if (glob(pattern, 0, NULL, &g) == 0)
+				left = true;
+			globfree(&g);
+		}
+	}
+	if (left) { /* free what is stuck before failing: the child, then the watchdog sees EOF */
+		for (int v2 = 0; v2 < 2; v2++) {
+			glob_t g;
+			if (!it_cgroup_dir(v2, dir, sizeof dir))
+				continue;
+			snprintf(pattern, sizeof pattern, "%s/memgate-%d-*/cgroup.procs", dir, (int)r.pid);
+			if (glob(pattern, 0, NULL, &g) == 0) {
+				for (size_t i = 0; i < g.gl_pathc; i++) {
+					FILE *f = fopen(g.gl_pathv[i], "r");
+					int pid;
+					while (f && fscanf(f, "%d", &pid) == 1)
+						kill(pid, SIGKILL);
+					if (f)
+						fclose(f);
+				}
+			}
+			globfree(&g);
+		}
+	}
+	unlink(in);
+	if (left)
+		fail_msg("memgate SIGKILLed while its command was blocked before exec: the cgroup and the "
+			 "command outlived it (the watchdog never saw memgate die)");
+	it_free(&r);
+}
+
 /* SIGINT during the first fixture: it is killed, the second is not run. */
 static void interrupt_skips_the_rest(void **state)
 {
@@ -453,6 +514,7 @@ int main(void)
 		cmocka_unit_test(cwd_env_stdin),
 		cmocka_unit_test(stdin_fifo_nobody_writes),
 		cmocka_unit_test(interrupt_while_blocked_before_exec),
+		cmocka_unit_test(sigkill_while_blocked_before_exec),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
 		cmocka_unit_test(forced_backend_unavailable),
