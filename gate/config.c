@@ -4,6 +4,7 @@
  * memgate only ever sees complete fixtures. */
 #include "error.h"
 #include "config.h"
+#include "names.h"
 
 #include "regex_guard.h"
 #include "units.h"
@@ -1144,23 +1145,46 @@ static int load_defaults(const struct ctx *c, const json_t *root, struct mg_fixt
 	return apply_object(c, "defaults", v, def, true);
 }
 
-static int check_unique_name(const struct ctx *c, const char *path,
-			     const struct mg_config *cfg, size_t i)
+/* The duplicate name a front-to-back scan would meet first, found from the
+ * JSON before the fixtures are loaded, in O(n log n): a pairwise scan of
+ * 40000 fixtures took seconds (names.h). *dup = the fixture with a name an
+ * earlier one has, *first that one; *dup = n when every name is unique. */
+static int find_duplicate(const struct ctx *c, const json_t *fixtures, size_t *dup, size_t *first)
 {
-	char p[PATH_LEN];
+	size_t n = json_array_size(fixtures), k = 0;
+	struct mg_name_ref *v = calloc(n ? n : 1, sizeof *v);
+	const struct mg_name_ref *a, *b;
 
-	for (size_t j = 0; j < i; j++) {
-		if (strcmp(cfg->fixtures[j].name, cfg->fixtures[i].name) == 0) {
-			key_path(p, path, "name");
-			return fail(c, p, "duplicate fixture name \"%s\" (also fixtures[%zu])",
-				    cfg->fixtures[i].name, j);
-		}
+	*dup = *first = n;
+	if (!v)
+		return oom(c, "fixtures");
+	for (size_t i = 0; i < n; i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(fixtures, i), "name"));
+		if (name) /* anything else is refused when its fixture is loaded */
+			v[k++] = (struct mg_name_ref){ name, 0, i };
 	}
+	mg_names_sort(v, k);
+	if (mg_names_first_duplicate(v, k, &a, &b)) {
+		*dup = b->index;
+		*first = a->index;
+	}
+	free(v);
 	return 0;
 }
 
-static int load_fixture(const struct ctx *c, const json_t *obj, size_t i,
-			const struct mg_fixture *def, struct mg_config *cfg)
+static int check_unique_name(const struct ctx *c, const char *path, const struct mg_config *cfg, size_t i,
+			     size_t dup, size_t first)
+{
+	char p[PATH_LEN];
+
+	if (i != dup)
+		return 0;
+	key_path(p, path, "name");
+	return fail(c, p, "duplicate fixture name \"%s\" (also fixtures[%zu])", cfg->fixtures[i].name, first);
+}
+
+static int load_fixture(const struct ctx *c, const json_t *obj, size_t i, const struct mg_fixture *def,
+			struct mg_config *cfg, size_t dup, size_t first)
 {
 	struct mg_fixture *f = &cfg->fixtures[i];
 	char p[PATH_LEN];
@@ -1191,7 +1215,7 @@ static int load_fixture(const struct ctx *c, const json_t *obj, size_t i,
 			    f->heap.tool == MG_HEAP_HEAPTRACK && f->heap.native
 				    ? ": heaptrack always records native code" : "");
 	}
-	return check_unique_name(c, p, cfg, i);
+	return check_unique_name(c, p, cfg, i, dup, first);
 }
 
 static int load_fixtures(const struct ctx *c, const json_t *root,
@@ -1212,8 +1236,11 @@ static int load_fixtures(const struct ctx *c, const json_t *root,
 	for (size_t i = 0; i < n; i++)
 		mg_fixture_init(&cfg->fixtures[i]);
 	cfg->nfixtures = n;
+	size_t dup, first;
+	if (find_duplicate(c, v, &dup, &first))
+		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (load_fixture(c, json_array_get(v, i), i, def, cfg))
+		if (load_fixture(c, json_array_get(v, i), i, def, cfg, dup, first))
 			return -1;
 	return 0;
 }

@@ -282,3 +282,31 @@ int mg_outfile_check(const char *path, char *err, size_t len)
 	close(fd);
 	return rc;
 }
+
+/* The directory's real path and the base name: where a file that does not
+ * exist yet would be made. false when the directory cannot be resolved. */
+static bool new_file_key(const char *path, char *key, size_t len)
+{
+	char dir[PATH_MAX], real[PATH_MAX], copy[PATH_MAX];
+	dir_of(path, dir, sizeof dir);
+	if (!realpath(dir, real))
+		return false;
+	snprintf(copy, sizeof copy, "%s", path);
+	return (size_t)snprintf(key, len, "%s/%s", real, basename(copy)) < len;
+}
+
+bool mg_outfile_same(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (!a || !b || !*a || !*b || names_a_descriptor(a) || names_a_descriptor(b))
+		return false;
+	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+	if (ea && eb)
+		return S_ISREG(sa.st_mode) && S_ISREG(sb.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (ea || eb)
+		return false;
+	char ka[PATH_MAX + NAME_MAX + 2], kb[PATH_MAX + NAME_MAX + 2];
+	if (!new_file_key(a, ka, sizeof ka) || !new_file_key(b, kb, sizeof kb))
+		return strcmp(a, b) == 0;
+	return strcmp(ka, kb) == 0;
+}

@@ -40,4 +40,12 @@ int mg_outfile_write_text(const char *path, mode_t mode, bool force_mode, const 
  * write permission for the user). Writes nothing. */
 int mg_outfile_check(const char *path, char *err, size_t len);
 
+/* Do a and b name one file that would be replaced: the same regular file
+ * (through links too), or the same new name in the same directory? Two
+ * outputs there leave only the last one written, and an output there that
+ * is also an input (the config) destroys it. Devices, FIFOs and
+ * descriptors (/dev/stdout twice) are written in place and may be shared:
+ * false. */
+bool mg_outfile_same(const char *a, const char *b);
+
 #endif

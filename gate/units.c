@@ -326,3 +326,10 @@ void mg_format_duration(int64_t ms, char *buf, size_t len)
 	int64_t cs = ms / 10 + (ms % 10 >= 5);
 	snprintf(buf, len, "%lld.%02lld s", (long long)(cs / 100), (long long)(cs % 100));
 }
+
+int64_t mg_deadline_ms(int64_t now_ms, int64_t ms)
+{
+	if (ms > 0 && now_ms > INT64_MAX - ms)
+		return INT64_MAX;
+	return now_ms + ms;
+}

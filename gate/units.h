@@ -21,4 +21,8 @@ void mg_format_mib(int64_t bytes, char *buf, size_t len);
 /* "1.50 s" / "250 ms" */
 void mg_format_duration(int64_t ms, char *buf, size_t len);
 
+/* now_ms + ms, at most INT64_MAX: a deadline from any duration a config or
+ * the command line can give (up to INT64_MAX ms, "never" in practice). */
+int64_t mg_deadline_ms(int64_t now_ms, int64_t ms);
+
 #endif

@@ -334,6 +334,36 @@ static void judge_phases(const struct mg_fixture *f, const struct mg_result *r, 
 		       nmiss - nworst);
 }
 
+/* A phase_limits entry that matched no phase of a run that otherwise
+ * passes: its limits were never checked (a misspelt name, a mark that
+ * never came, a glob for pytest's tests without -p memgate_pytest), and a
+ * pass would say they were met. */
+static void judge_unmatched_phase_limits(const struct mg_fixture *f, const struct mg_result *r,
+					 struct mg_judgement *j)
+{
+	if (j->verdict != MG_VERDICT_PASS || r->error[0] || !r->started)
+		return;
+	for (size_t k = 0; k < f->nphase_limits; k++) {
+		const char *match = f->phase_limits[k].match;
+		size_t i = 0;
+		while (i < r->nphases && !mg_phase_match(match, r->phases[i].name))
+			i++;
+		if (i < r->nphases)
+			continue;
+		char names[160] = "";
+		size_t len = 0;
+		for (i = 0; i < r->nphases && len < sizeof names - 1; i++) {
+			int n = snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "", r->phases[i].name);
+			len += n > 0 ? (size_t)n : 0;
+		}
+		if (len >= sizeof names - 1)
+			snprintf(names + sizeof names - 5, 5, "...");
+		reason(j, MG_VERDICT_ERROR,
+		       "phase_limits \"%.80s\": no phase of this run matched it, so its limits were not checked "
+		       "(the run's phases: %s)", match, r->nphases ? names : "none");
+	}
+}
+
 void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_judgement *j)
 {
 	memset(j, 0, sizeof *j);
@@ -344,6 +374,7 @@ void mg_judge(const struct mg_fixture *f, const struct mg_result *r, struct mg_j
 		judge_exit(f, r, j);
 	judge_limits(f, r, j);
 	judge_phases(f, r, j);
+	judge_unmatched_phase_limits(f, r, j);
 }
 
 int mg_exit_status(enum mg_verdict overall, int interrupted_by)

@@ -34,6 +34,11 @@ int mg_execute(struct mg_fixture *fixtures, size_t n, const char *cgroup_root, c
 /* Check output paths (opt[i] names path[i] in messages; NULL paths are
  * skipped) before anything runs: 0, or EXIT_USAGE (printed). */
 int mg_check_outputs(const char *const *opt, const char *const *path, size_t n);
+/* None of the n outputs is in_path, a file read (what: "the config (-c)"),
+ * which writing it would replace (mg_outfile_same): 0, or EXIT_USAGE
+ * (printed). */
+int mg_check_not_input(const char *const *opt, const char *const *path, size_t n, const char *what,
+		       const char *in_path);
 /* run, or validate when validate_only */
 int mg_cmd_run(int argc, char **argv, bool validate_only);
 /* report [--format text|markdown|junit|svg|json|github] REPORT.json [-o FILE]

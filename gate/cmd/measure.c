@@ -75,6 +75,10 @@ int mg_cmd_measure(int argc, char **argv)
 				rc = mg_usage_error("--limit: unknown metric \"%s\" (%s)", optarg, names);
 				break;
 			}
+			if (f.limits[m] != MG_NO_LIMIT) { /* as a config's duplicate key: never the last silently */
+				rc = mg_usage_error("--limit %s: given twice; give each metric one limit", optarg);
+				break;
+			}
 			/* growth is a rate, as in the config: "1MiB" alone was taken as per second */
 			if ((m == MG_METRIC_GROWTH ? mg_parse_rate(eq + 1, &f.limits[m], err, sizeof err)
 						   : mg_parse_size(eq + 1, &f.limits[m], err, sizeof err)) < 0 ||
@@ -144,6 +148,10 @@ int mg_cmd_measure(int argc, char **argv)
 	}
 	if (rc == 0 && optind >= argc)
 		rc = mg_usage_error("%s", "measure: no command given (memgate measure [options] -- CMD [ARG...])");
+	/* the flame graph is DIR/NAME.html: "../x" or "a/b" would land outside DIR */
+	if (rc == 0 && artifacts && name && strchr(name, '/'))
+		rc = mg_usage_error("--name \"%.80s\": with --artifacts the name is a file name (DIR/NAME.html), "
+				    "without '/'", name);
 	if (rc == 0)
 		rc = mg_check_outputs((const char *const[]){"--json"}, (const char *const[]){json}, 1);
 	if (rc != 0) {

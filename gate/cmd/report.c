@@ -116,6 +116,9 @@ int mg_cmd_report(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	if (a.output && (rc = mg_check_not_input((const char *const[]){"-o"}, (const char *const[]){a.output}, 1,
+						 "the report read", a.report)) != 0)
+		return rc;
 	json_t *report = load(a.report);
 	if (!report)
 		return EXIT_USAGE;

@@ -239,6 +239,22 @@ int mg_check_outputs(const char *const *opt, const char *const *path, size_t n)
 			fprintf(stderr, "memgate: %s: %s\n", opt[i], err);
 			return EXIT_USAGE;
 		}
+	/* one file for two outputs keeps only the last one written */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (path[i] && path[j] && mg_outfile_same(path[i], path[j]))
+				return mg_usage_error("%s %s: the same file as %s %s; give each output its own file",
+						      opt[j], path[j], opt[i], path[i]);
+	return 0;
+}
+
+int mg_check_not_input(const char *const *opt, const char *const *path, size_t n, const char *what,
+		       const char *in_path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (path[i] && mg_outfile_same(path[i], in_path))
+			return mg_usage_error("%s %s: that is %s; writing there would replace it "
+					      "(name another file)", opt[i], path[i], what);
 	return 0;
 }
 
@@ -346,6 +362,10 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 		if (rc == 0)
 			rc = mg_check_outputs((const char *const[]){"--json", "--junit", "--markdown", "--svg"},
 					   (const char *const[]){json, x.junit, x.markdown, x.svg}, 4);
+		if (rc == 0)
+			rc = mg_check_not_input((const char *const[]){"--json", "--junit", "--markdown", "--svg"},
+						(const char *const[]){json, x.junit, x.markdown, x.svg}, 4,
+						"the config (-c)", path);
 		if (rc == 0)
 			rc = mg_execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, artifacts, json, &x);
 	}

@@ -399,6 +399,11 @@ int mg_cmd_tune(int argc, char **argv)
 	} else if (rc == 0 && mg_select_only(&cfg, o.only, o.nonly, err, sizeof err) < 0) {
 		fprintf(stderr, "memgate: %s\n", err);
 		rc = EXIT_USAGE;
+	} else if (rc == 0 && o.json &&
+		   ((rc = mg_check_outputs((const char *const[]){"--json"}, (const char *const[]){o.json}, 1)) != 0 ||
+		    (rc = mg_check_not_input((const char *const[]){"--json"}, (const char *const[]){o.json}, 1,
+					     "the config (-c)", o.config)) != 0)) {
+		/* said; checked before N runs, not after them */
 	} else if (rc == 0) {
 		rc = tune_config(&cfg, &o);
 	}

@@ -27,6 +27,7 @@ static void drain(struct run *run, struct stream *st, const regex_t *ready)
 			return;
 		close(st->fd); /* EOF, or an error we cannot recover from */
 		st->fd = -1;
+		mg_tail_eof(st->tail, ready);
 	}
 	(void)run;
 }

@@ -49,5 +49,6 @@ struct mg_spawn mg_run_spawn_spec(struct run *run, char *const *argv, const char
 		.child_mask = &run->sv->child_mask,
 		.capture = capture,
 		.what = what,
+		.start_timeout_ms = f->timeout_ms, /* the run's bound holds before exec too */
 	};
 }

@@ -74,6 +74,7 @@ struct mg_sampler {
 		int64_t last_ns;
 	} ticks, rounds, pss_sweeps;
 	int64_t next_pss_ms;
+	int64_t next_escape_ms;         /* when to look for a process that left the cgroup */
 	long page_size;
 };
 
@@ -146,6 +147,7 @@ struct run {
 	struct mg_pidset pids;          /* scratch for each sample */
 	struct mg_pidset skip;          /* scratch: the driver's tree (proc mode) */
 	struct mg_pidset check;         /* scratch: the tree again, after reading PSS */
+	struct mg_pidset members;       /* scratch: the cgroup's processes, for the escape check */
 	struct mg_sampler smp;          /* what each tick reads (sampler.h) */
 	struct mg_phases_state ph;      /* exact peaks per phase (phases.h) */
 	char mark_env[2][PATH_MAX + 48]; /* "MEMGATE_MARK=PATH", "MEMGATE_MARK_SYNC=PATH" */

@@ -327,6 +327,47 @@ int mg_list_tree(struct run *run, struct mg_pidset *out, char *err, size_t len)
 	return 0;
 }
 
+#define ESCAPE_EVERY_MS 1000 /* how often memgate's descendants are checked against the cgroup */
+
+/* With a cgroup the tree is its members; a process that wrote its pid into
+ * another cgroup's cgroup.procs (root, or a delegated subtree) is gone from
+ * the cgroup's figures while it holds memory, and a cgroup limit would pass
+ * over it. One of memgate's descendants (not the driver's tree, not the
+ * watchdog) that is alive and not in the cgroup after the cgroup was read
+ * (a child forked before that read was in it by inheritance) left it: an
+ * error, the run stops. 0, or -1. */
+static int check_escapes(struct run *run)
+{
+	char err[512];
+	if (mg_list_descendants(&run->tree, getpid(), &run->check, err, sizeof err) < 0)
+		return 0; /* a race with exits; the next check sees it */
+	/* the cgroup after the descendants: whatever was forked before is in it */
+	if (mg_cgroup_procs(&run->cg, &run->tree, &run->members, err, sizeof err) < 0) {
+		mg_run_error(run->r, "%s", err);
+		return -1;
+	}
+	/* the driver's cgroup holds its tree, and what it left behind */
+	mg_pidset_clear(&run->skip);
+	if (run->have_aux && mg_cgroup_procs(&run->aux, &run->tree, &run->skip, err, sizeof err) < 0)
+		return 0;
+	if (run->driver_pid > 0 && !run->driver_done && mg_pidset_add(&run->skip, run->driver_pid) < 0)
+		return 0;
+	for (size_t i = 0; i < run->check.n; i++) {
+		pid_t pid = run->check.v[i];
+		if (mg_pidset_has(&run->members, pid) || mg_pidset_has(&run->skip, pid) ||
+		    mg_pidset_has(&run->spare, pid))
+			continue;
+		struct mg_proc_status st;
+		if (mg_read_status(pid, &st, err, sizeof err) != 0 || !st.has_vm)
+			continue; /* exited since it was listed: not an escape */
+		mg_run_error(run->r, "process %d (%s) of the fixture left its cgroup (it moved itself to another): "
+				     "the cgroup's figures miss its memory, so nothing exact was measured",
+			     (int)pid, st.name);
+		return -1;
+	}
+	return 0;
+}
+
 /* A new rotation starts with the tree as it is now: new processes get a
  * slot (and their status read), vanished ones leave. 0, or -1. */
 static int relist(struct run *run)
@@ -336,6 +377,12 @@ static int relist(struct run *run)
 	if (mg_list_tree(run, &run->pids, err, sizeof err) < 0) {
 		mg_run_error(run->r, "%s", err);
 		return -1;
+	}
+	int64_t now_ms = mono_ns() / 1000000;
+	if (run->have_cg && now_ms >= s->next_escape_ms) {
+		s->next_escape_ms = now_ms + ESCAPE_EVERY_MS;
+		if (check_escapes(run) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < s->n; i++)
 		s->slots[i].seen = false;

@@ -208,6 +208,18 @@ static void keep(struct mg_tail *t, const char *data, size_t n)
 	t->len += n;
 }
 
+static void end_line(struct mg_tail *t, const regex_t *ready)
+{
+	t->line[t->line_len] = '\0';
+	if (t->line_len && t->line[t->line_len - 1] == '\r')
+		t->line[--t->line_len] = '\0';
+	if (t->line_len)
+		memcpy(t->last_line, t->line, t->line_len + 1);
+	if (ready && !t->matched && regexec(ready, t->line, 0, NULL, 0) == 0)
+		t->matched = true;
+	t->line_len = 0;
+}
+
 void mg_tail_append(struct mg_tail *t, const char *data, size_t n, const regex_t *ready)
 {
 	keep(t, data, n);
@@ -217,15 +229,14 @@ void mg_tail_append(struct mg_tail *t, const char *data, size_t n, const regex_t
 				t->line[t->line_len++] = data[i];
 			continue;
 		}
-		t->line[t->line_len] = '\0';
-		if (t->line_len && t->line[t->line_len - 1] == '\r')
-			t->line[--t->line_len] = '\0';
-		if (t->line_len)
-			memcpy(t->last_line, t->line, t->line_len + 1);
-		if (ready && !t->matched && regexec(ready, t->line, 0, NULL, 0) == 0)
-			t->matched = true;
-		t->line_len = 0;
+		end_line(t, ready);
 	}
+}
+
+void mg_tail_eof(struct mg_tail *t, const regex_t *ready)
+{
+	if (t && t->line_len)
+		end_line(t, ready);
 }
 
 const char *mg_tail_text(struct mg_tail *t)

@@ -33,6 +33,9 @@ struct mg_tail {
 	bool matched;           /* a complete line matched `ready` */
 };
 void mg_tail_append(struct mg_tail *t, const char *data, size_t n, const regex_t *ready);
+/* The stream ended: a last line without a newline ("printf requests=N")
+ * is complete. */
+void mg_tail_eof(struct mg_tail *t, const regex_t *ready);
 /* NUL-terminated view of the kept bytes (valid until the next append) */
 const char *mg_tail_text(struct mg_tail *t);
 /* "requests=N" as the last line: N, or -1 when absent or malformed */

@@ -52,7 +52,7 @@ static void to_stopping(struct run *run)
 {
 	mg_phase_switch(run, "shutdown");
 	run->phase = PH_STOPPING;
-	run->phase_deadline = mg_run_now_ms() + run->f->service.stop_grace_ms;
+	run->phase_deadline = mg_deadline_ms(mg_run_now_ms(), run->f->service.stop_grace_ms);
 	if (!run->main_done) {
 		run->r->service.stopped = true;
 		if (run->opts->stop_child_env) {
@@ -129,7 +129,7 @@ int64_t mg_step_service(struct run *run, int64_t now)
 					return now;
 				}
 				run->phase = PH_DRIVING;
-				run->phase_deadline = now + run->f->driver.timeout_ms;
+				run->phase_deadline = mg_deadline_ms(now, run->f->driver.timeout_ms);
 				return now;
 			}
 			run->next_probe = now + PROBE_EVERY_MS;

@@ -1,14 +1,18 @@
 #include "error.h"
 #include "measure/spawn.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLONE_INTO_CGROUP
@@ -81,6 +85,11 @@ static void put_env(char *const *env, int status_fd)
 static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int status_fd, const int out[2],
 		       const int errp[2])
 {
+	/* memgate's end of the watchdog's pipe is close-on-exec, but until exec
+	 * (which a FIFO as stdin can hold off) this copy would keep the pipe
+	 * open after memgate died, and the watchdog would never act */
+	if (sp->watchdog && sp->watchdog->fd >= 0)
+		close(sp->watchdog->fd);
 	sigprocmask(SIG_SETMASK, sp->child_mask, NULL);
 	char go;
 	ssize_t n;
@@ -152,6 +161,74 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 		break;
 	default:
 		snprintf(err, len, "%s setup failed (stage %d): %s (%s)", w, cf.stage, MG_ERRNO(cf.err));
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A signal that interrupts memgate (blocked, read from its signalfd by the
+ * supervisor), pending now: its number, left pending; else 0. */
+static int pending_interrupt(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	sigset_t pend;
+	if (sigpending(&pend) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigismember(&pend, sigs[i]) == 1)
+			return sigs[i];
+	return 0;
+}
+
+#define START_CHECK_MS 50 /* how often a blocked start looks for an interrupt */
+
+/* Until the child has exec'ed or failed (fd, its close-on-exec status pipe,
+ * is readable), within sp->start_timeout_ms, and while memgate is not
+ * interrupted (the signal stays pending for the supervisor). Otherwise the
+ * child, still ours and not reaped (its pid cannot be reused), is killed:
+ * 0, or -1 with err. */
+static int wait_for_exec(const struct mg_spawn *sp, pid_t pid, int fd, char *err, size_t len)
+{
+	if (sp->start_timeout_ms <= 0)
+		return 0;
+	int64_t deadline = mg_deadline_ms(now_ms(), sp->start_timeout_ms);
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = {fd, POLLIN, 0};
+		int sig = 0, rc = left > 0 ? poll(&p, 1, left > START_CHECK_MS ? START_CHECK_MS : (int)left) : 0;
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0 && left > START_CHECK_MS && !(sig = pending_interrupt()))
+			continue;
+		if (sig) {
+			snprintf(err, len, "interrupted by SIG%s before the %s started (it was blocked before exec%s%s%s)",
+				 sigabbrev_np(sig), sp->what ? sp->what : "command",
+				 sp->stdin_mode == MG_STDIN_FILE ? ", opening stdin \"" : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? "\"" : "");
+		} else if (rc < 0) {
+			snprintf(err, len, "cannot learn whether the %s started: poll: " MG_ERRNO_FMT,
+				 sp->what ? sp->what : "command", MG_ERRNO(errno));
+		} else {
+			char d[32];
+			mg_format_duration(sp->start_timeout_ms, d, sizeof d);
+			snprintf(err, len, "the %s did not start within %s (its timeout): it was still being set up, "
+				 "blocked before exec%s%s%s", sp->what ? sp->what : "command", d,
+				 sp->stdin_mode == MG_STDIN_FILE ? " (opening stdin \"" : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "",
+				 sp->stdin_mode == MG_STDIN_FILE ? "\": a FIFO that nobody writes?)" : "");
+		}
+		if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+			snprintf(err, len, "cannot stop the %s, blocked before exec: " MG_ERRNO_FMT,
+				 sp->what ? sp->what : "command", MG_ERRNO(errno));
+		return -1;
 	}
 }
 
@@ -235,6 +312,10 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 	while (n < 0 && errno == EINTR);
 	close(hold[1]);
 	struct child_failure cf;
+	if (wait_for_exec(sp, pid, status[0], err, len) < 0) {
+		close(status[0]);
+		return -1;
+	}
 	do
 		n = read(status[0], &cf, sizeof cf);
 	while (n < 0 && errno == EINTR);

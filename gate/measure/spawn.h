@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "measure/cgroup.h"
@@ -39,6 +40,9 @@ struct mg_spawn {
 	bool die_with_memgate;          /* PR_SET_PDEATHSIG: a helper tool, not a fixture (the
 					 * watchdog takes care of those) */
 	const char *what;               /* "command", "service", "driver": for messages */
+	int64_t start_timeout_ms;       /* > 0: the child must exec within this long (opening a
+					 * FIFO as stdin, a hung cwd can block it before exec), else
+					 * it is killed and mg_spawn fails; 0: no bound */
 };
 
 struct mg_spawned {

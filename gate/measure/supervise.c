@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -281,7 +282,7 @@ static void watch(struct run *run)
 {
 	const struct mg_fixture *f = run->f;
 	struct mg_result *r = run->r;
-	int64_t deadline = run->t0 + f->timeout_ms;
+	int64_t deadline = mg_deadline_ms(run->t0, f->timeout_ms);
 	bool soft_cap = !run->have_cg && f->kill_above != MG_NO_LIMIT;
 	int tick = arm_ticks(run);
 	if (tick < 0 || mg_sample(run, false) < 0) /* the first sample, right after exec */
@@ -317,7 +318,7 @@ static void watch(struct run *run)
 			if (run->out[i].fd >= 0)
 				p[np++] = (struct pollfd){run->out[i].fd, POLLIN, 0};
 		int64_t wait = wake - mg_run_now_ms();
-		if (poll(p, np, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
+		if (poll(p, np, wait < 0 ? 0 : wait > INT_MAX ? INT_MAX : (int)wait) < 0 && errno != EINTR) {
 			mg_run_error(r, "poll: " MG_ERRNO_FMT, MG_ERRNO(errno));
 			break;
 		}
@@ -385,6 +386,7 @@ static void release(struct run *run)
 	mg_pidset_free(&run->pids);
 	mg_pidset_free(&run->skip);
 	mg_pidset_free(&run->check);
+	mg_pidset_free(&run->members);
 	mg_pidset_free(&run->spare);
 	mg_pidset_free(&run->watched);
 	mg_tree_reader_free(&run->tree);
@@ -521,9 +523,12 @@ void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, con
 	if (!r->error[0])
 		mg_sampler_start(&run);
 
-	if (!r->error[0] && spawn_main(&run) == 0) {
+	bool spawned = !r->error[0] && spawn_main(&run) == 0;
+	if (!spawned && run.main_pid > 0)
+		take_signals(&run); /* an interrupt that stopped a blocked start is the run's */
+	if (spawned) {
 		if (run.phase == PH_STARTING) {
-			run.phase_deadline = run.t0 + f->service.ready_timeout_ms;
+			run.phase_deadline = mg_deadline_ms(run.t0, f->service.ready_timeout_ms);
 			run.next_probe = run.t0;
 		}
 		watch(&run); /* its first sample is taken right after exec */

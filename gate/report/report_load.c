@@ -230,6 +230,32 @@ static int check_fixture(struct ctx *c, const json_t *fx, size_t i)
 	return 0;
 }
 
+/* The report's verdict is the worst of its fixtures' (it may be worse: an
+ * interrupted run is "error" over fixtures that passed). One that is better
+ * would let merge exit 0 and a check run go green over a failing fixture. */
+static int check_overall(struct ctx *c, const json_t *doc, const json_t *fixtures)
+{
+	enum mg_verdict overall = MG_VERDICT_ERROR, v;
+	const json_t *fx;
+	char p[PATH_LEN];
+	size_t i;
+
+	mg_verdict_from_name(json_string_value(json_object_get(doc, "verdict")), &overall);
+	json_array_foreach(fixtures, i, fx) {
+		v = MG_VERDICT_ERROR;
+		mg_verdict_from_name(json_string_value(json_object_get(fx, "verdict")), &v);
+		if (mg_verdict_worst(overall, v) != overall) {
+			pathf(p, "fixtures[%zu]", i);
+			return bad(c, "verdict",
+				   "\"%s\", but %s (\"%.100s\") is \"%s\": a report's verdict is the worst of its "
+				   "fixtures' (was the report edited?)",
+				   mg_verdict_name(overall), p, json_string_value(json_object_get(fx, "name")),
+				   mg_verdict_name(v));
+		}
+	}
+	return 0;
+}
+
 /* A fixture is found by its name (baselines, merges, statuses): unique. */
 static int check_unique(struct ctx *c, const json_t *fixtures)
 {
@@ -284,7 +310,9 @@ int mg_report_validate(const json_t *doc, char *err, size_t len)
 	json_array_foreach(fixtures, i, fx)
 		if (check_fixture(&c, fx, i))
 			return -1;
-	return check_unique(&c, fixtures);
+	if (check_unique(&c, fixtures))
+		return -1;
+	return check_overall(&c, doc, fixtures);
 }
 
 /* ---------------------------------------------------------------- files */

@@ -174,6 +174,51 @@ static void test_hang_timeout(void **state)
 	it_free(&r);
 }
 
+/* The largest timeout the parser takes (INT64_MAX ms): exec time plus it
+ * overflowed, and the fixture "timed out" at its first tick. */
+static void test_huge_timeout(void **state)
+{
+	struct mode *m = *state;
+	struct it_run r;
+	measure(&r, m, (const char *const[]){"--timeout", "9223372036854775807ms", NULL},
+		(const char *const[]){"hold", "1", "100", NULL});
+	if (r.status != 0)
+		fail_msg("exit %d; stderr:\n%s", r.status, r.err);
+	assert_false(it_bool(r.report, "fixtures.0.exit.timed_out"));
+	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
+	it_free(&r);
+}
+
+/* A fixture that moves itself out of its cgroup (root, or a delegated
+ * subtree, may write its pid to another cgroup.procs) takes its memory out
+ * of the cgroup's figures: a cgroup limit passed over 64 MiB held outside.
+ * Now it is an error, and what left is still killed. */
+static void test_leaving_the_cgroup(void **state)
+{
+	struct mode *m = *state;
+	char dir[PATH_MAX], sh[PATH_MAX + 256];
+	if (!m->cgroup || geteuid() != 0 || !it_cgroup_dir(!strcmp(m->name, "cgroup-v2"), dir, sizeof dir))
+		skip();
+	snprintf(sh, sizeof sh, "echo $$ > %s/cgroup.procs && { %s hold 64 %ld & } ; sleep %ld.5", dir,
+		 it_workload_path(), it_ms(4321), it_slow() * 2);
+	struct it_run r;
+	const char *args[] = {"measure", "--measurement", m->name, "--limit", "cgroup=32MiB", "--", "sh", "-c", sh,
+			      NULL};
+	it_memgate(&r, args);
+	if (!r.report)
+		fail_msg("no JSON report; exit %d; stderr:\n%s", r.status, r.err);
+	assert_int_equal(r.status, 3);
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "left its cgroup");
+	it_sleep_ms(200);
+	char pg[96];
+	snprintf(pg, sizeof pg, "pgrep -f '[w]orkload hold 64 %ld$' >/dev/null", it_ms(4321));
+	if (system(pg) == 0)
+		fail_msg("the process that left the cgroup outlived memgate");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
 static void test_exit_code(void **state)
 {
 	struct mode *m = *state;
@@ -541,7 +586,7 @@ int main(void)
 #define CASE(fn) {#fn, fn, false}
 #define CGROUP_CASE(fn) {#fn, fn, true}
 		CASE(test_hold), CASE(test_tree), CASE(test_spike), CASE(test_daemon),
-		CASE(test_crash), CASE(test_hang_timeout), CASE(test_exit_code), CASE(test_limit_exceeded),
+		CASE(test_crash), CASE(test_hang_timeout), CASE(test_huge_timeout), CASE(test_leaving_the_cgroup), CASE(test_exit_code), CASE(test_limit_exceeded),
 		CASE(test_kill_above), CASE(test_sigint), CASE(test_sigterm), CASE(test_sighup), CASE(test_sigquit),
 		CASE(test_pss), CASE(test_not_found), CASE(test_not_executable), CASE(test_outputs_checked_first),
 		CASE(test_credentials_not_inherited), CASE(test_sigkill_orphans_nothing),

@@ -139,6 +139,12 @@ static void usage_errors(void **state)
 	assert_int_equal(it_int(r.report, "fixtures.0.limits.0.limit_bytes"), 524288);
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "cannot be checked");
 	it_free(&r);
+	/* a second limit for one metric loosened the first silently */
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "tree_rss=1MiB", "--limit", "tree_rss=2GiB", "--",
+					     "true", NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "--limit tree_rss: given twice");
+	it_free(&r);
 	it_memgate(&r, (const char *const[]){"measure", "--timeout", "0s", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
 	it_free(&r);
@@ -149,6 +155,12 @@ static void usage_errors(void **state)
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "--name: a fixture name has 1 to 256 bytes, got 257");
 	it_free(&r);
+	/* with --artifacts the name is a file name in DIR: never a path out of it */
+	it_memgate(&r, (const char *const[]){"measure", "--artifacts", "/tmp", "--name", "../../etc/x", "--", "true",
+					     NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "with --artifacts the name is a file name");
+	it_free(&r);
 	it_memgate(&r, (const char *const[]){"measure", "--name", "", "--", "true", NULL});
 	assert_int_equal(r.status, 2);
 	assert_contains(r.err, "got 0");
@@ -156,6 +168,71 @@ static void usage_errors(void **state)
 	it_memgate(&r, (const char *const[]){"frobnicate", NULL});
 	assert_int_equal(r.status, 2);
 	it_free(&r);
+}
+
+/* An output that is the config, or two outputs that are one file: refused
+ * before anything runs. Before, `--json memgate.json` (the default config's
+ * name) replaced the config with the report, and `--junit F --markdown F`
+ * kept only the markdown. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char buf[8192];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strdup(buf);
+}
+
+static void outputs_never_replace_the_config_or_each_other(void **state)
+{
+	(void)state;
+	struct it_run r;
+	const char *cfg = two_fixtures();
+	char *before = slurp(cfg);
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--json", cfg, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "that is the config (-c); writing there would replace it");
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--only", "small", "--markdown", cfg, NULL});
+	assert_int_equal(r.status, 2);
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"tune", "-c", cfg, "--runs", "1", "--json", cfg, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "that is the config (-c)");
+	it_free(&r);
+	char *after = slurp(cfg);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	char out[64];
+	snprintf(out, sizeof out, "/tmp/memgate-it-out-%d.xml", (int)getpid());
+	unlink(out);
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--only", "small", "--junit", out, "--markdown", out,
+					     NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "the same file as --junit");
+	assert_int_equal(access(out, F_OK), -1);
+	it_free(&r);
+
+	/* a report rendered over itself */
+	it_memgate(&r, (const char *const[]){"run", "-c", cfg, "--only", "small", NULL});
+	assert_int_equal(r.status, 0);
+	char report[64];
+	snprintf(report, sizeof report, "/tmp/memgate-it-rep-%d.json", (int)getpid());
+	assert_int_equal(json_dump_file(r.report, report, 0), 0);
+	char *saved = slurp(report);
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"report", "-f", "markdown", report, "-o", report, NULL});
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err, "that is the report read");
+	it_free(&r);
+	char *now = slurp(report);
+	assert_string_equal(saved, now);
+	unlink(report);
+	free(saved), free(now);
 }
 
 /* cwd, env and stdin reach the command */
@@ -178,6 +255,155 @@ static void cwd_env_stdin(void **state)
 	unlink(in);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(it_int(r.report, "fixtures.0.exit.code"), 0);
+	it_free(&r);
+}
+
+/* stdin a FIFO that nobody writes: the child blocks in open() before exec,
+ * where no timeout ran, and memgate waited for its exec forever. Now the
+ * fixture's timeout bounds the start too: an error, and nothing left. */
+static void stdin_fifo_nobody_writes(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\","
+			 " \"timeout\": \"%ldms\", \"command\": [\"cat\"]}]}", in, it_ms(1000)));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	long deadline = it_ms(15000);
+	int st;
+	for (long waited = 0; waitpid(r.pid, &st, WNOHANG) == 0; waited += 50) {
+		if (waited > deadline) {
+			kill(r.pid, SIGKILL);
+			it_wait(&r);
+			unlink(in);
+			fail_msg("memgate still waits for a command whose stdin is a FIFO nobody writes");
+		}
+		it_sleep_ms(50);
+	}
+	/* reaped above: it_wait's waitpid would fail, so read what it reads here */
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	FILE *e = fopen(r.err_path, "r");
+	if (e) {
+		size_t n = fread(r.err, 1, sizeof r.err - 1, e);
+		r.err[n] = '\0';
+		fclose(e);
+	}
+	unlink(r.err_path);
+	r.report = json_load_file(r.json_path, 0, NULL);
+	unlink(r.json_path);
+	unlink(in);
+	assert_int_equal(r.status, 3);
+	assert_non_null(r.report);
+	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "error");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "did not start within");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* SIGTERM to memgate alone while the command is blocked before exec (its
+ * stdin a FIFO nobody writes): memgate waited on for the start, the
+ * signal unread. Now it stops at once, exit 143, interrupted_by. */
+static void interrupt_while_blocked_before_exec(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo2-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\","
+			 " \"timeout\": \"60s\", \"command\": [\"cat\"]}, {\"name\": \"next\", \"command\": [\"true\"]}]}",
+			 in));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	it_sleep_ms(500);
+	assert_int_equal(kill(r.pid, SIGTERM), 0);
+	int st;
+	long waited = 0;
+	while (waitpid(r.pid, &st, WNOHANG) == 0) {
+		if (waited > it_ms(10000)) {
+			kill(r.pid, SIGKILL);
+			it_wait(&r);
+			unlink(in);
+			fail_msg("memgate ignored SIGTERM while its command was blocked before exec");
+		}
+		it_sleep_ms(20);
+		waited += 20;
+	}
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	unlink(r.err_path);
+	r.report = json_load_file(r.json_path, 0, NULL);
+	unlink(r.json_path);
+	unlink(in);
+	assert_int_equal(r.status, 143);
+	assert_non_null(r.report);
+	assert_string_equal(it_str(r.report, "interrupted_by"), "SIGTERM");
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "interrupted by SIGTERM before the command started");
+	assert_contains(it_str(r.report, "fixtures.1.reasons.0"), "not run");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
+/* memgate SIGKILLed while its command is blocked before exec: the child, a
+ * fork of memgate until it execs, held the watchdog's pipe open, so the
+ * watchdog never saw memgate die; child, watchdog and cgroup stayed
+ * forever. Now the child lets go of the pipe first thing. */
+static void sigkill_while_blocked_before_exec(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo3-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\","
+			 " \"timeout\": \"60s\", \"command\": [\"cat\"]}]}", in));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	it_sleep_ms(500);
+	assert_int_equal(kill(r.pid, SIGKILL), 0);
+	it_wait(&r);
+	assert_int_equal(r.status, 128 + SIGKILL);
+	/* the watchdog's own work: kill the tree, remove the cgroup */
+	char dir[PATH_MAX], pattern[PATH_MAX + 64];
+	bool left = true;
+	for (long waited = 0; waited < it_ms(5000) && left; waited += 100) {
+		it_sleep_ms(100);
+		left = false;
+		for (int v2 = 0; v2 < 2; v2++) {
+			glob_t g;
+			if (!it_cgroup_dir(v2, dir, sizeof dir))
+				continue;
+			snprintf(pattern, sizeof pattern, "%s/memgate-%d-*", dir, (int)r.pid);
+			if (glob(pattern, 0, NULL, &g) == 0)
+				left = true;
+			globfree(&g);
+		}
+	}
+	if (left) { /* free what is stuck before failing: the child, then the watchdog sees EOF */
+		for (int v2 = 0; v2 < 2; v2++) {
+			glob_t g;
+			if (!it_cgroup_dir(v2, dir, sizeof dir))
+				continue;
+			snprintf(pattern, sizeof pattern, "%s/memgate-%d-*/cgroup.procs", dir, (int)r.pid);
+			if (glob(pattern, 0, NULL, &g) == 0) {
+				for (size_t i = 0; i < g.gl_pathc; i++) {
+					FILE *f = fopen(g.gl_pathv[i], "r");
+					int pid;
+					while (f && fscanf(f, "%d", &pid) == 1)
+						kill(pid, SIGKILL);
+					if (f)
+						fclose(f);
+				}
+			}
+			globfree(&g);
+		}
+	}
+	unlink(in);
+	if (left)
+		fail_msg("memgate SIGKILLed while its command was blocked before exec: the cgroup and the "
+			 "command outlived it (the watchdog never saw memgate die)");
 	it_free(&r);
 }
 
@@ -295,7 +521,11 @@ int main(void)
 		cmocka_unit_test(validate_good_and_bad),
 		cmocka_unit_test(validate_refuses_explosive_regex),
 		cmocka_unit_test(usage_errors),
+		cmocka_unit_test(outputs_never_replace_the_config_or_each_other),
 		cmocka_unit_test(cwd_env_stdin),
+		cmocka_unit_test(stdin_fifo_nobody_writes),
+		cmocka_unit_test(interrupt_while_blocked_before_exec),
+		cmocka_unit_test(sigkill_while_blocked_before_exec),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
 		cmocka_unit_test(forced_backend_unavailable),

@@ -224,6 +224,26 @@ static int count_sleeps(const char *arg)
 	return n;
 }
 
+/* A driver whose last line has no newline (printf, sys.stdout.write) still
+ * gives its request count: before, the line was never complete, and a
+ * growth_per_request limit was an error saying the last line was not
+ * "requests=N" when it was. */
+static void requests_line_without_newline(void **state)
+{
+	(void)state;
+	config("{\"name\": \"nonl\", \"service\": {\"command\": [\"%s\", \"serve\", \"{port}\", \"0\"],"
+	       " \"ready\": {\"tcp\": \"127.0.0.1:{port}\"}},"
+	       " \"driver\": {\"command\": [\"sh\", \"-c\", \"echo warming; printf requests=40\"]},"
+	       " \"limits\": {\"growth_per_request\": \"1MiB\"}}",
+	       it_workload_path());
+	struct it_run r;
+	run_config(&r);
+	assert_int_equal(it_int(r.report, "fixtures.0.service.driver.requests"), 40);
+	if (r.status != 0)
+		fail_msg("exit %d; stderr:\n%s", r.status, r.err);
+	it_free(&r);
+}
+
 /* A driver that leaves a child in the background: the child dies with the
  * run, in every mode (it is outside the measured cgroup by design). */
 static void driver_children_die_with_the_run(void **state)
@@ -283,6 +303,7 @@ int main(void)
 		cmocka_unit_test(driver_failure_fails),
 		cmocka_unit_test(stop_grace),
 		cmocka_unit_test(driver_children_die_with_the_run),
+		cmocka_unit_test(requests_line_without_newline),
 		cmocka_unit_test(prefork_workers_are_not_billed_to_requests),
 	};
 	return cmocka_run_group_tests_name("service (integration)", tests, NULL, it_config_cleanup);

@@ -284,6 +284,27 @@ static void descriptor_paths_are_written_through(void **state)
 	assert_true(S_ISLNK(st.st_mode));
 }
 
+/* Two names for one file that would be replaced: the same path spelled
+ * twice, a link and its file, a new name through "./"; devices and
+ * descriptors are written in place and may be shared. */
+static void same_file(void **state)
+{
+	(void)state;
+	clean();
+	char err[512], dot[PATH_MAX];
+	assert_int_equal(mg_outfile_write_text(at("a.json"), 0644, false, "a\n", err, sizeof err), 0);
+	assert_int_equal(symlink(at("a.json"), at("l.json")), 0);
+	assert_true(mg_outfile_same(at("a.json"), at("a.json")));
+	assert_true(mg_outfile_same(at("l.json"), at("a.json")));
+	assert_false(mg_outfile_same(at("a.json"), at("b.json")));
+	snprintf(dot, sizeof dot, "%s/./new.md", dir);
+	assert_true(mg_outfile_same(at("new.md"), dot));
+	assert_false(mg_outfile_same(at("new.md"), at("new.svg")));
+	assert_false(mg_outfile_same("/dev/null", "/dev/null"));
+	assert_false(mg_outfile_same("/dev/stdout", "/dev/stdout"));
+	assert_false(mg_outfile_same(NULL, at("a.json")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +317,7 @@ int main(void)
 		cmocka_unit_test(fifos_are_written_in_place),
 		cmocka_unit_test(concurrent_writers_never_collide),
 		cmocka_unit_test(descriptor_paths_are_written_through),
+		cmocka_unit_test(same_file),
 	};
 	return cmocka_run_group_tests_name("outfile", tests, make_dir, remove_dir);
 }

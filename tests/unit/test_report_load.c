@@ -86,6 +86,31 @@ static void top_level(void **state)
 	refused(r, "fixtures: expected an array, got an object");
 }
 
+/* The report's verdict is the worst of its fixtures': a report that says
+ * "pass" over a failing fixture (hand-edited, or put together by a script)
+ * would make merge exit 0 and post a green check run. Worse is fine (an
+ * interrupted run is "error" over fixtures that passed). */
+static void verdict_not_better_than_fixtures(void **state)
+{
+	(void)state;
+	json_t *r = report_of((const char *const[]){ "api", "db" }, 2);
+	json_object_set_new(json_array_get(json_object_get(r, "fixtures"), 1), "verdict", json_string("fail"));
+	refused(r, "verdict: \"pass\", but fixtures[1] (\"db\") is \"fail\": a report's verdict is the worst of "
+		   "its fixtures' (was the report edited?)");
+	r = one();
+	json_object_set_new(fixture0(r), "verdict", json_string("error"));
+	json_object_set_new(r, "verdict", json_string("fail"));
+	refused(r, "verdict: \"fail\", but fixtures[0] (\"api\") is \"error\": a report's verdict is the worst of "
+		   "its fixtures' (was the report edited?)");
+	char err[256];
+	r = one();
+	json_object_set_new(r, "verdict", json_string("error")); /* interrupted: worse than its fixtures */
+	assert_int_equal(mg_report_validate(r, err, sizeof err), 0);
+	json_object_set_new(fixture0(r), "verdict", json_string("fail"));
+	assert_int_equal(mg_report_validate(r, err, sizeof err), 0);
+	json_decref(r);
+}
+
 static void fixtures(void **state)
 {
 	(void)state;
@@ -380,6 +405,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(top_level),
 		cmocka_unit_test(fixtures),
+		cmocka_unit_test(verdict_not_better_than_fixtures),
 		cmocka_unit_test(name_cap),
 		cmocka_unit_test(phases),
 		cmocka_unit_test(duplicates),

@@ -318,6 +318,17 @@ static void test_rate(void **state)
 	assert_int_equal(v, -42);
 }
 
+/* A deadline from any duration the parser accepts, never past INT64_MAX */
+static void test_deadline(void **state)
+{
+	(void)state;
+	assert_int_equal(mg_deadline_ms(1000, 250), 1250);
+	assert_int_equal(mg_deadline_ms(1000, 0), 1000);
+	assert_int_equal(mg_deadline_ms(1000, INT64_MAX), INT64_MAX);
+	assert_int_equal(mg_deadline_ms(INT64_MAX - 5, 5), INT64_MAX);
+	assert_int_equal(mg_deadline_ms(INT64_MAX - 5, 6), INT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_format_mib_small_buffer),
 		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_deadline),
 	};
 	return cmocka_run_group_tests_name("units", tests, NULL, NULL);
 }

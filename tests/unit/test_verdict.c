@@ -78,6 +78,55 @@ static void phase_limit_choice(void **state)
 	r.nphases = 0;
 }
 
+/* A phase_limits entry that no phase of the run matched (a typo, a glob
+ * for pytest's tests without the plugin): its limits were never checked,
+ * and the gate passed as if they were met. Now an error, only when the
+ * run would otherwise pass. */
+static void unmatched_phase_limit_is_an_error(void **state)
+{
+	(void)state;
+	struct mg_fixture f;
+	struct mg_result r;
+	setup_pair(&f, &r);
+	struct mg_phase_limits lims[] = {
+		pl("statup", MG_METRIC_TREE_RSS, 1 * MiB),
+		pl("run", MG_METRIC_TREE_RSS, 200 * MiB),
+		pl("tests/*::*", MG_METRIC_CGROUP, 1 * MiB),
+	};
+	f.phase_limits = lims;
+	f.nphase_limits = 3;
+	struct mg_phase phases[] = {{.name = "run", .tree_rss_bytes = 100 * MiB, .cgroup_bytes = 110 * MiB,
+				     .max_process_hwm_bytes = 60 * MiB, .exact = true}};
+	r.phases = phases;
+	r.nphases = 1;
+	struct mg_judgement j;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_ERROR);
+	assert_int_equal(j.nreasons, 2);
+	assert_string_equal(j.reasons[0], "phase_limits \"statup\": no phase of this run matched it, so its limits "
+					  "were not checked (the run's phases: run)");
+	assert_non_null(strstr(j.reasons[1], "phase_limits \"tests/*::*\": no phase"));
+	/* every entry matched: a pass */
+	f.nphase_limits = 2;
+	snprintf(phases[0].name, sizeof phases[0].name, "statup");
+	struct mg_phase two[] = {phases[0], phases[0]};
+	snprintf(two[1].name, sizeof two[1].name, "run");
+	r.phases = two;
+	r.nphases = 2;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_FAIL); /* statup's 1 MiB */
+	lims[0] = pl("statup", MG_METRIC_TREE_RSS, 200 * MiB);
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_PASS);
+	/* a failing run is not made an error by it */
+	f.nphase_limits = 3;
+	r.exit_code = 1;
+	mg_judge(&f, &r, &j);
+	assert_int_equal(j.verdict, MG_VERDICT_FAIL);
+	r.phases = NULL;
+	r.nphases = 0;
+}
+
 /* Hundreds of tests over their limits: the ten worst are named, the rest
  * counted. */
 static void many_phase_failures_are_counted(void **state)
@@ -298,6 +347,7 @@ int main(void)
 		cmocka_unit_test(within_limits_passes),
 		cmocka_unit_test(heap_limits),
 		cmocka_unit_test(phase_limit_choice),
+		cmocka_unit_test(unmatched_phase_limit_is_an_error),
 		cmocka_unit_test(many_phase_failures_are_counted),
 		cmocka_unit_test(one_byte_over_fails),
 		cmocka_unit_test(unmeasured_limit_is_an_error),
