@@ -11,6 +11,9 @@
 #include "series.h"
 
 #define MG_DEFAULT_WARMUP_PCT 20
+/* A growth limit is judged on at least this many steady points (verdict.c);
+ * fewer fit a line, but not one to gate on. */
+#define MG_GROWTH_MIN_GATE_POINTS 10
 
 struct mg_growth {
 	bool valid;             /* enough steady points (>= 3, spanning > 0 ms) */

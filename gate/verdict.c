@@ -9,6 +9,9 @@
 
 #include "units.h"
 
+#define STR_(x) #x
+#define MG_STR(x) STR_(x)
+
 int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 {
 	switch (m) {
@@ -22,9 +25,11 @@ int64_t mg_metric_value(const struct mg_result *r, enum mg_metric m)
 		return r->tree_pss_bytes;
 	case MG_METRIC_CGROUP_ANON:
 		return r->cgroup_anon_bytes;
-	case MG_METRIC_GROWTH: /* bytes per second, rounded */
-		return r->growth.valid ? (int64_t)(r->growth.bytes_per_s + (r->growth.bytes_per_s < 0 ? -0.5 : 0.5))
-				       : MG_UNKNOWN;
+	case MG_METRIC_GROWTH: /* bytes per second, rounded; a line through a handful of
+				* points is noise (3 gave R² 0.13 and failed a plain command) */
+		return r->growth.valid && r->growth.points >= MG_GROWTH_MIN_GATE_POINTS
+			       ? (int64_t)(r->growth.bytes_per_s + (r->growth.bytes_per_s < 0 ? -0.5 : 0.5))
+			       : MG_UNKNOWN;
 	case MG_METRIC_GROWTH_PER_REQUEST:
 		return r->growth_per_request_bytes;
 	case MG_METRIC_PYTHON_HEAP: /* its first name: the same figure, whatever the tool */
@@ -151,7 +156,8 @@ static const char *why_unknown(const struct mg_fixture *f, enum mg_metric m, con
 {
 	switch (m) {
 	case MG_METRIC_GROWTH:
-		return "too few steady samples to fit a slope (a longer run or a shorter interval helps)";
+		return "too few steady samples to fit a slope (at least " MG_STR(MG_GROWTH_MIN_GATE_POINTS)
+		       " after the warm-up; a longer run or a shorter interval helps)";
 	case MG_METRIC_GROWTH_PER_REQUEST:
 		return r->service.used ? "the driver's last line was not \"requests=N\""
 				       : "growth_per_request needs a service and a driver";

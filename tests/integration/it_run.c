@@ -440,6 +440,13 @@ static void unmeasurable_limit_is_error(void **state)
 	assert_string_equal(it_str(r.report, "fixtures.0.verdict"), "error");
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "cannot be checked");
 	it_free(&r);
+	/* a growth limit over a handful of samples (every 200 ms for 0.4 s: 3
+	 * steady points, a line of noise that passed or failed by chance) */
+	it_memgate(&r, (const char *const[]){"measure", "--interval", "200ms", "--limit", "growth=1MiB/s", "--",
+					    it_workload_path(), "hold", "4", "400", NULL});
+	assert_int_equal(r.status, 3);
+	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "too few steady samples to fit a slope (at least 10");
+	it_free(&r);
 }
 
 static bool v2_memory_here(void)
