@@ -447,6 +447,16 @@ static void unmeasurable_limit_is_error(void **state)
 	assert_int_equal(r.status, 3);
 	assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "too few steady samples to fit a slope (at least 10");
 	it_free(&r);
+	/* 30 MiB touched and gone within a tick or two: PSS, sampled, read it
+	 * low and a 20 MiB pss limit passed. Never a pass now: a fail when a
+	 * read saw it (a slow machine), else an error saying why */
+	it_memgate(&r, (const char *const[]){"measure", "--limit", "pss=20MiB", "--", it_workload_path(), "hold", "30",
+					    "0", NULL});
+	if (r.status != 1) {
+		assert_int_equal(r.status, 3);
+		assert_contains(it_str(r.report, "fixtures.0.reasons.0"), "PSS was read");
+	}
+	it_free(&r);
 }
 
 static bool v2_memory_here(void)
