@@ -115,6 +115,10 @@ struct mg_result {
 	/* Figures, bytes, MG_UNKNOWN when not available */
 	int64_t cgroup_bytes;
 	int64_t cgroup_anon_bytes;   /* max of the cgroup's anon + shmem, sampled */
+	/* the largest usage (tree RSS) at which anon (PSS) was read: a sampled
+	 * figure's pass is only as good as the reads made near its ceiling */
+	int64_t cgroup_anon_read_at;
+	int64_t pss_read_at;
 	int64_t cgroup_file_bytes;   /* page cache of files at the largest sampled usage */
 	int64_t tree_rss_bytes;
 	int64_t max_process_hwm_bytes;

@@ -11,8 +11,6 @@
 
 
 #define MG_MAX_REASONS 16
-/* PSS sweeps a pss limit's pass needs when tree_rss is over the limit */
-#define MG_PSS_MIN_PASS_SWEEPS 3
 
 struct mg_check {
 	enum mg_metric metric;

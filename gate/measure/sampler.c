@@ -437,6 +437,8 @@ static void pss_sweep(struct run *run, int64_t now_ms)
 			same = find(s, run->check.v[i]) >= 0;
 		if (same && pss > run->r->tree_pss_bytes)
 			run->r->tree_pss_bytes = pss;
+		if (same && s->sum_rss > run->r->pss_read_at)
+			run->r->pss_read_at = s->sum_rss;
 	}
 	int64_t took_ms = (mono_ns() - t0) / 1000000;
 	s->next_pss_ms = now_ms + (PSS_DUTY - 1) * (took_ms > 0 ? took_ms : 0);
@@ -516,6 +518,11 @@ static void cgroup_tick(struct run *run, bool full, int64_t ms, int64_t *usage_o
 	if (anon >= 0) {
 		if (anon > r->cgroup_anon_bytes)
 			r->cgroup_anon_bytes = anon;
+		/* memory.stat is flushed lazily (its counters can trail the usage
+		 * by a second): a read counts as made at this usage only when it
+		 * accounts for most of it */
+		if (usage > r->cgroup_anon_read_at && anon + file >= usage - usage / 4)
+			r->cgroup_anon_read_at = usage;
 		if (mg_series_push(&r->series_anon, ms, anon) < 0)
 			mg_run_error(r, "out of memory for the time series");
 	}
