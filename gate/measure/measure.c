@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,12 +49,19 @@ static char *read_text(const char *path, size_t max, bool tail, size_t *len_out,
 {
 	if (too_long)
 		*too_long = false;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
+	/* the scratch dir is the fixture's to write to (it runs there under
+	 * the tool): a FIFO put in a file's place must not block memgate's
+	 * open, a link must not lead it elsewhere */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
 		return NULL;
 	}
 	size_t size = (size_t)st.st_size;
