@@ -197,7 +197,7 @@ static FILE *open_regular(const char *path, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: " MG_ERRNO_FMT "%s", path, MG_ERRNO(errno),
+		snprintf(err, errlen, "%s: cannot open: " MG_ERRNO_FMT "%s", path, MG_ERRNO(errno),
 			 errno == ELOOP ? " (a symlink: the helper writes a regular file)" : "");
 		return NULL;
 	}
