@@ -52,6 +52,27 @@ static int dir_writable(const char *path, char *err, size_t len)
 	return 0;
 }
 
+/* Is ent, the entry named path (lstat'ed), someone else's in a sticky
+ * directory anyone may write to? Then -1 with err. */
+static int foreign(const char *path, const char *shown, const struct stat *ent, char *err, size_t len)
+{
+	char pdir[PATH_MAX];
+	struct stat parent;
+	uid_t me = mg_fs_uid();
+	dir_of(path, pdir, sizeof pdir);
+	if (stat(pdir, &parent) == 0 && (parent.st_mode & S_ISVTX) && (parent.st_mode & S_IWOTH) && ent->st_uid != me &&
+	    ent->st_uid != parent.st_uid) {
+		const char *kind = S_ISLNK(ent->st_mode) ? "symlink" : S_ISFIFO(ent->st_mode) ? "FIFO"
+				   : S_ISREG(ent->st_mode) ? "file" : "special file";
+		snprintf(err, len,
+			 "cannot write %s: %s is a %s of uid %d in %s, a directory anyone may write to, and not yours "
+			 "(uid %d): someone else may have planted it; remove it or write the output elsewhere",
+			 shown, path, kind, (int)ent->st_uid, pdir, (int)me);
+		return -1;
+	}
+	return 0;
+}
+
 /* Planted by someone else? The kernel's fs.protected_symlinks rule, kept
  * whatever the sysctl says (it is often 0 in containers and on CI images),
  * and kept for every kind of entry, not only links: in a sticky directory
@@ -73,7 +94,6 @@ static int planted(const char *path, char *err, size_t len)
 	size_t n = strlen(buf);
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
-	uid_t me = mg_fs_uid();
 	/* each component in turn: buf[0..end) names it */
 	for (size_t end = 1; end <= n; end++) {
 		if (end < n && buf[end] != '/')
@@ -82,25 +102,11 @@ static int planted(const char *path, char *err, size_t len)
 			continue; /* "//", or the root itself */
 		char saved = buf[end];
 		buf[end] = '\0';
-		struct stat ent, parent;
+		struct stat ent;
 		int rc = lstat(buf, &ent);
 		bool last = end == n;
-		if (rc == 0 && (last ? !S_ISDIR(ent.st_mode) : S_ISLNK(ent.st_mode))) {
-			char pdir[PATH_MAX];
-			dir_of(buf, pdir, sizeof pdir);
-			if (stat(pdir, &parent) == 0 && (parent.st_mode & S_ISVTX) && (parent.st_mode & S_IWOTH) &&
-			    ent.st_uid != me && ent.st_uid != parent.st_uid) {
-				const char *kind = S_ISLNK(ent.st_mode) ? "symlink" : S_ISFIFO(ent.st_mode) ? "FIFO"
-						   : S_ISREG(ent.st_mode) ? "file" : "special file";
-				snprintf(err, len,
-					 "cannot write %s: %s is a %s of uid %d in %s, a directory anyone may write to, "
-					 "and not yours (uid %d): someone else may have planted it; remove it or write "
-					 "the output elsewhere",
-					 path, buf, kind, (int)ent.st_uid, pdir, (int)me);
-				buf[end] = saved;
-				return -1;
-			}
-		}
+		if (rc == 0 && (last ? !S_ISDIR(ent.st_mode) : S_ISLNK(ent.st_mode)) && foreign(buf, path, &ent, err, len) < 0)
+			return -1;
 		buf[end] = saved;
 		if (rc < 0)
 			break; /* nothing further exists */
@@ -242,6 +248,9 @@ int mg_outfile_write(const char *path, mode_t mode, bool force_mode, mg_outfile_
 		snprintf(err, len, "cannot write %s: it is a directory (name a file in it)", path);
 		return -1;
 	}
+	/* again on what is acted on: an entry made since planted() looked */
+	if (foreign(path, path, &lst, err, len) < 0)
+		return -1;
 	if (S_ISREG(lst.st_mode)) {
 		if (file_writable(path, err, len) < 0)
 			return -1;
