@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ bool mg_spawn_not_found(const char *err)
 
 /* What the child reports through a close-on-exec pipe when it cannot exec. */
 enum child_stage { STAGE_HOLD = 1, STAGE_IDENTITY, STAGE_STDIN, STAGE_OUTPUT, STAGE_CWD, STAGE_ENV, STAGE_EXEC,
-		   STAGE_PARENT };
+		   STAGE_PARENT, STAGE_STDIN_PIPE };
 struct child_failure {
 	int stage;
 	int err;
@@ -96,9 +97,18 @@ static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int
 	if (sp->die_with_memgate && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
 		child_fail(status_fd, STAGE_PARENT, errno);
 	if (sp->stdin_mode != MG_STDIN_INHERIT) {
+		/* Without waiting: opening a FIFO blocks until a writer comes, and
+		 * memgate waits for this child before the timeout starts, so a FIFO
+		 * with no writer held memgate for ever. It is refused instead. */
 		const char *in = sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null";
-		int fd = open(in, O_RDONLY);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+		int fd = open(in, O_RDONLY | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			child_fail(status_fd, STAGE_STDIN, errno);
+		if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+			child_fail(status_fd, STAGE_STDIN_PIPE, ESPIPE);
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || dup2(fd, STDIN_FILENO) < 0)
 			child_fail(status_fd, STAGE_STDIN, errno);
 		if (fd != STDIN_FILENO)
 			close(fd);
@@ -149,6 +159,11 @@ static void describe(const struct mg_spawn *sp, struct child_failure cf, char *e
 	case STAGE_STDIN:
 		snprintf(err, len, "cannot open stdin \"%s\" for the %s: " MG_ERRNO_FMT,
 			 sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null", w, MG_ERRNO(cf.err));
+		break;
+	case STAGE_STDIN_PIPE:
+		snprintf(err, len, "stdin \"%s\" for the %s is a FIFO or a socket: the %s would wait for its writer "
+			 "before its timeout starts; give a regular file, or \"stdin\": \"inherit\" and redirect memgate's",
+			 sp->stdin_path ? sp->stdin_path : "", w, w);
 		break;
 	default:
 		snprintf(err, len, "%s setup failed (stage %d): %s (%s)", w, cf.stage, MG_ERRNO(cf.err));

@@ -170,6 +170,31 @@ static void cwd_env_stdin(void **state)
 	it_free(&r);
 }
 
+/* stdin a FIFO nobody writes to: the child's open waited for a writer,
+ * memgate waited for the child before the 2 s timeout even started, and
+ * the run hung for ever. Now: refused at once, naming the path and what
+ * to give instead (exit 3, the fixture did not start). */
+static void a_fifo_as_stdin_is_refused(void **state)
+{
+	(void)state;
+	char in[64];
+	snprintf(in, sizeof in, "/tmp/memgate-it-fifo-%d", (int)getpid());
+	unlink(in);
+	assert_int_equal(mkfifo(in, 0600), 0);
+	it_config("%s", fmt("{\"version\": 1, \"fixtures\": [{\"name\": \"fifo\", \"stdin\": \"%s\", "
+			 "\"timeout\": \"2s\", \"command\": [\"cat\"]}]}", in));
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	bool ended = it_wait_at_most(&r, it_ms(20000));
+	unlink(in);
+	if (!ended)
+		fail_msg("memgate hung on a FIFO as stdin (killed after 20 s)");
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, in));
+	assert_non_null(strstr(r.err, "is a FIFO"));
+	it_free(&r);
+}
+
 /* SIGINT during the first fixture: it is killed, the second is not run. */
 static void interrupt_skips_the_rest(void **state)
 {
@@ -285,6 +310,7 @@ int main(void)
 		cmocka_unit_test(validate_refuses_explosive_regex),
 		cmocka_unit_test(usage_errors),
 		cmocka_unit_test(cwd_env_stdin),
+		cmocka_unit_test(a_fifo_as_stdin_is_refused),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
 		cmocka_unit_test(forced_backend_unavailable),
