@@ -117,8 +117,18 @@ static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int
 	if (sp->capture && (dup2(out[1], STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0))
 		child_fail(status_fd, STAGE_OUTPUT, errno);
 	if (!sp->capture && sp->output_path) {
-		int fd = open(sp->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+		/* the tools' logs are in a directory the measured program can
+		 * write to: a FIFO it put there would block this open (and memgate,
+		 * waiting for this child) for ever; O_NONBLOCK makes it ENXIO */
+		int fd = open(sp->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			child_fail(status_fd, STAGE_OUTPUT, errno);
+		if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+			child_fail(status_fd, STAGE_OUTPUT, ESPIPE);
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(fd, STDERR_FILENO) < 0)
 			child_fail(status_fd, STAGE_OUTPUT, errno);
 		close(fd);
 	}
