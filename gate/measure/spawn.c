@@ -82,6 +82,13 @@ static void put_env(char *const *env, int status_fd)
 static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int status_fd, const int out[2],
 		       const int errp[2])
 {
+	/* The watchdog acts when the last write end of its pipe closes. Held
+	 * here until exec (close-on-exec), it kept the watchdog waiting should
+	 * memgate die while this child was still setting up: seen with a FIFO
+	 * as stdin (d8ee282), the child and the cgroup outlived a SIGKILLed
+	 * memgate for good. */
+	if (sp->watchdog && sp->watchdog->fd >= 0)
+		close(sp->watchdog->fd);
 	sigprocmask(SIG_SETMASK, sp->child_mask, NULL);
 	char go;
 	ssize_t n;
