@@ -52,6 +52,68 @@ static int dir_writable(const char *path, char *err, size_t len)
 	return 0;
 }
 
+/* Is ent, the entry named path (lstat'ed), someone else's in a sticky
+ * directory anyone may write to? Then -1 with err. */
+static int foreign(const char *path, const char *shown, const struct stat *ent, char *err, size_t len)
+{
+	char pdir[PATH_MAX];
+	struct stat parent;
+	uid_t me = mg_fs_uid();
+	dir_of(path, pdir, sizeof pdir);
+	if (stat(pdir, &parent) == 0 && (parent.st_mode & S_ISVTX) && (parent.st_mode & S_IWOTH) && ent->st_uid != me &&
+	    ent->st_uid != parent.st_uid) {
+		const char *kind = S_ISLNK(ent->st_mode) ? "symlink" : S_ISFIFO(ent->st_mode) ? "FIFO"
+				   : S_ISREG(ent->st_mode) ? "file" : "special file";
+		snprintf(err, len,
+			 "cannot write %s: %s is a %s of uid %d in %s, a directory anyone may write to, and not yours "
+			 "(uid %d): someone else may have planted it; remove it or write the output elsewhere",
+			 shown, path, kind, (int)ent->st_uid, pdir, (int)me);
+		return -1;
+	}
+	return 0;
+}
+
+/* Planted by someone else? The kernel's fs.protected_symlinks rule, kept
+ * whatever the sysctl says (it is often 0 in containers and on CI images),
+ * and kept for every kind of entry, not only links: in a sticky directory
+ * anyone may write to (/tmp), an entry is used only if it belongs to the
+ * user memgate writes as (the file system uid: the invoking user under
+ * sudo) or to the directory's owner. Else a link that another user put at
+ * /tmp/report.json leads root's write to /etc/passwd or to a disk's
+ * device node, a FIFO of theirs reads the report, and a file of theirs
+ * would be replaced by one they own again. Checked for the last component
+ * of path and for every link on the way to it (/tmp/out -> /etc): 0, or -1
+ * with err naming the entry and the fix. */
+static int planted(const char *path, char *err, size_t len)
+{
+	char buf[PATH_MAX];
+	if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf) {
+		snprintf(err, len, "cannot write %s: path too long", path);
+		return -1;
+	}
+	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	/* each component in turn: buf[0..end) names it */
+	for (size_t end = 1; end <= n; end++) {
+		if (end < n && buf[end] != '/')
+			continue;
+		if (buf[end - 1] == '/')
+			continue; /* "//", or the root itself */
+		char saved = buf[end];
+		buf[end] = '\0';
+		struct stat ent;
+		int rc = lstat(buf, &ent);
+		bool last = end == n;
+		if (rc == 0 && (last ? !S_ISDIR(ent.st_mode) : S_ISLNK(ent.st_mode)) && foreign(buf, path, &ent, err, len) < 0)
+			return -1;
+		buf[end] = saved;
+		if (rc < 0)
+			break; /* nothing further exists */
+	}
+	return 0;
+}
+
 static int file_writable(const char *path, char *err, size_t len)
 {
 	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0) {
@@ -173,6 +235,8 @@ int mg_outfile_write(const char *path, mode_t mode, bool force_mode, mg_outfile_
 		snprintf(err, len, "an empty output path");
 		return -1;
 	}
+	if (planted(path, err, len) < 0)
+		return -1;
 	if (lstat(path, &lst) < 0) {
 		if (errno != ENOENT) {
 			snprintf(err, len, "cannot write %s: %s (%s)", path, MG_ERRNO(errno));
@@ -184,6 +248,9 @@ int mg_outfile_write(const char *path, mode_t mode, bool force_mode, mg_outfile_
 		snprintf(err, len, "cannot write %s: it is a directory (name a file in it)", path);
 		return -1;
 	}
+	/* again on what is acted on: an entry made since planted() looked */
+	if (foreign(path, path, &lst, err, len) < 0)
+		return -1;
 	if (S_ISREG(lst.st_mode)) {
 		if (file_writable(path, err, len) < 0)
 			return -1;
@@ -219,6 +286,8 @@ int mg_outfile_write(const char *path, mode_t mode, bool force_mode, mg_outfile_
 			return -1;
 		}
 		target[n] = '\0';
+		if (planted(target, err, len) < 0) /* where the link leads is checked too */
+			return -1;
 		return replace(target, &st, mode, force_mode, fn, ctx, err, len);
 	}
 	return in_place(fd, path, fn, ctx, err, len);
@@ -243,6 +312,8 @@ int mg_outfile_check(const char *path, char *err, size_t len)
 		snprintf(err, len, "an empty output path");
 		return -1;
 	}
+	if (planted(path, err, len) < 0)
+		return -1;
 	if (lstat(path, &lst) < 0) {
 		if (errno != ENOENT) {
 			snprintf(err, len, "%s: %s (%s)", path, MG_ERRNO(errno));

@@ -64,6 +64,50 @@ struct dent64 {
 	char name[];
 };
 
+/* Everything in the directory open at fd, subdirectories too (a fixture
+ * may make them in the mark directory: they kept it from being removed).
+ * Only through descriptors: a subdirectory is entered with O_NOFOLLOW, so a
+ * symlink a fixture swaps in is removed, never followed. depth bounds the
+ * recursion (and the stack: one buffer a level). */
+static void empty_dir(int fd, int depth)
+{
+	char buf[4096];
+	for (int round = 0; round < 64; round++) {
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			break;
+		long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		int removed = 0;
+		for (long off = 0; off < n;) {
+			struct dent64 *d = (struct dent64 *)(buf + off);
+			off += d->reclen;
+			if (!strcmp(d->name, ".") || !strcmp(d->name, ".."))
+				continue;
+			if (unlinkat(fd, d->name, 0) == 0) {
+				removed++;
+				continue;
+			}
+			if ((errno != EISDIR && errno != EPERM) || depth >= 16)
+				continue;
+			int sub = openat(fd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				continue;
+			/* a 0500 one would keep its entries from us (under sudo we
+			 * are its owner, not root): ours, so it may be opened up */
+			if (fchmod(sub, 0700) < 0) {
+				/* not ours: what root's rights allow is removed */
+			}
+			empty_dir(sub, depth + 1);
+			close(sub);
+			if (unlinkat(fd, d->name, AT_REMOVEDIR) == 0)
+				removed++;
+		}
+		if (!removed)
+			break;
+	}
+}
+
 void mg_tmpdir_remove(struct mg_tmpdir *t)
 {
 	if (!t->path[0])
@@ -74,23 +118,7 @@ void mg_tmpdir_remove(struct mg_tmpdir *t)
 		    fstatat(t->parent_fd, t->name, &named, AT_SYMLINK_NOFOLLOW) == 0 && mine.st_dev == named.st_dev &&
 		    mine.st_ino == named.st_ino;
 	if (t->fd >= 0) {
-		char buf[4096];
-		for (int round = 0; round < 64; round++) {
-			if (lseek(t->fd, 0, SEEK_SET) < 0)
-				break;
-			long n = syscall(SYS_getdents64, t->fd, buf, sizeof buf);
-			if (n <= 0)
-				break;
-			int removed = 0;
-			for (long off = 0; off < n;) {
-				struct dent64 *d = (struct dent64 *)(buf + off);
-				off += d->reclen;
-				if (strcmp(d->name, ".") && strcmp(d->name, "..") && unlinkat(t->fd, d->name, 0) == 0)
-					removed++;
-			}
-			if (!removed)
-				break;
-		}
+		empty_dir(t->fd, 0);
 		close(t->fd);
 		t->fd = -1;
 	}

@@ -23,8 +23,8 @@ struct mg_tmpdir {
 /* A fresh 0700 directory $TMPDIR/PREFIX-XXXXXX (/tmp without TMPDIR). 0, or
  * -1 with err (naming the directory and the errno). */
 int mg_tmpdir_make(struct mg_tmpdir *t, const char *prefix, char *err, size_t len);
-/* Remove what it holds (files, FIFOs, sockets: not subdirectories) and the
- * directory itself; close the descriptors. Does nothing when path is ""
+/* Remove what it holds (files, FIFOs, sockets, and subdirectories a fixture
+ * made there, 16 levels deep) and the directory itself; close the descriptors. Does nothing when path is ""
  * (MG_TMPDIR_NONE, a zeroed struct, or removed already).
  * Only async-signal-safe calls: the watchdog may call it after a fork. */
 void mg_tmpdir_remove(struct mg_tmpdir *t);

@@ -1,10 +1,12 @@
 /* memgate: the command line's entry point: help, version, and the command
  * table; each command is cmd/NAME.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 
 #include "cmd/cmd.h"
+#include "error.h"
 #include "identity.h"
 
 static int run(int argc, char **argv)
@@ -40,6 +42,16 @@ int main(int argc, char **argv)
 	/* Whatever the binary is called: a later run tells a live memgate's
 	 * cgroups from a dead one's by this name (cgroup.c, the sweep). */
 	prctl(PR_SET_NAME, "memgate");
+	/* memgate's environment holds the CI tokens it posts with, and what it
+	 * measures runs as the same user when memgate is not root: a fixture
+	 * could read /proc/$PPID/environ (or the watchdog's, a fork) or ptrace
+	 * memgate. Not dumpable, its /proc files are root's and it cannot be
+	 * attached to; the fixture's exec makes the fixture dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		fprintf(stderr, "memgate: cannot make memgate's own memory private (prctl PR_SET_DUMPABLE): " MG_ERRNO_FMT "\n",
+			MG_ERRNO(errno));
+		return EXIT_ERROR;
+	}
 	/* Under sudo, every file memgate opens is opened as the invoking user
 	 * from here on; root is kept only for cgroups and signals (identity.h). */
 	struct mg_identity id;

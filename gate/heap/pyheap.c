@@ -5,12 +5,15 @@
 #include "heap/pyheap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define PATH_LEN 128
 
@@ -185,13 +188,43 @@ static json_t *parse_text(const struct ctx *c, const char *text)
 	return root;
 }
 
-static char *read_file(const char *path, char *err, size_t errlen)
+/* The file is in a directory the measured program may write to: it may
+ * have put a FIFO there (an open for reading would wait for a writer that
+ * never comes: memgate hung, deaf to SIGTERM), a device, or a link. Only a
+ * regular file is read, opened without waiting and without following. */
+static FILE *open_regular(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s (%s)", path, MG_ERRNO(errno));
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: " MG_ERRNO_FMT "%s", path, MG_ERRNO(errno),
+			 errno == ELOOP ? " (a symlink: the helper writes a regular file)" : "");
 		return NULL;
 	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot stat %s: " MG_ERRNO_FMT, path, MG_ERRNO(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot read %s: not a regular file (the measured program put something else "
+			 "in its place)", path);
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: " MG_ERRNO_FMT, path, MG_ERRNO(errno));
+		close(fd);
+	}
+	return f;
+}
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = open_regular(path, err, errlen);
+	if (!f)
+		return NULL;
 	size_t cap = 8192, len = 0, n;
 	char *buf = malloc(cap);
 	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,8 @@
 #include "measure/run.h"
 #include "measure/spawn.h"
 #include "measure/tool.h"
+#include "measure/watchdog.h"
+#include "tmpdir.h"
 
 #define TOOL_TIMEOUT_MS 120000          /* one memray or heaptrack_print step, a probe */
 #define LOG_MAX ((size_t)64 << 10)      /* a tool's output: its tail is what matters */
@@ -46,12 +49,19 @@ static char *read_text(const char *path, size_t max, bool tail, size_t *len_out,
 {
 	if (too_long)
 		*too_long = false;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
+	/* the scratch dir is the fixture's to write to (it runs there under
+	 * the tool): a FIFO put in a file's place must not block memgate's
+	 * open, a link must not lead it elsewhere */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
 		return NULL;
 	}
 	size_t size = (size_t)st.st_size;
@@ -76,40 +86,63 @@ static char *read_text(const char *path, size_t max, bool tail, size_t *len_out,
 	return buf;
 }
 
-/* A private scratch directory (0700, the user's under sudo: files are
- * opened with the user's rights, identity.h). 0, or -1 with r->error. */
-static int make_scratch(const char *what, char *dir, size_t len, struct mg_result *r)
+/* A pass's private scratch directory (0700, the user's under sudo: files
+ * are opened with the user's rights, identity.h), and the watchdog that
+ * removes it should memgate be killed while no run's watchdog guards it
+ * (the probe, the tool's summary after the run). */
+struct scratch {
+	struct mg_tmpdir dir;
+	struct mg_watchdog wd;
+};
+
+/* Its own watchdog on: 0, or -1 with r->error. */
+static int scratch_guard(struct scratch *s, struct mg_result *r)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, len, "%s/memgate-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
-	if (!mkdtemp(dir)) {
-		mg_run_error(r, "%s: cannot create a temp dir in %s: " MG_ERRNO_FMT
-			 "; set TMPDIR to a writable directory", what, tmp && *tmp ? tmp : "/tmp", MG_ERRNO(errno));
-		dir[0] = '\0';
+	char err[256];
+	const struct mg_tmpdir *dirs[] = {&s->dir};
+	if (mg_watchdog_start(&s->wd, NULL, 0, dirs, 1, err, sizeof err) < 0) {
+		mg_run_error(r, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Around a supervised run, whose own watchdog guards it (opts.scratch): a
+ * second watchdog, a child of memgate, would be taken for the fixture's. */
+static void scratch_unguard(struct scratch *s)
+{
+	mg_watchdog_stop(&s->wd);
+}
+
+/* 0, or -1 with r->error. */
+static int make_scratch(const char *what, struct scratch *s, struct mg_result *r)
+{
+	char prefix[32], err[PATH_MAX + 160];
+	s->dir = (struct mg_tmpdir)MG_TMPDIR_NONE;
+	s->wd = (struct mg_watchdog){.pid = -1, .fd = -1};
+	snprintf(prefix, sizeof prefix, "memgate-%s", what);
+	if (mg_tmpdir_make(&s->dir, prefix, err, sizeof err) < 0) {
+		mg_run_error(r, "%s: %s", what, err);
+		return -1;
+	}
+	if (scratch_guard(s, r) < 0) {
+		mg_tmpdir_remove(&s->dir);
 		return -1;
 	}
 	return 0;
 }
 
 /* Remove the scratch directory and everything in it (the tools write files
- * memgate does not name, such as memray's CAPTURE.<pid> per forked child). */
-static void remove_scratch(const char *dir, struct mg_result *r)
+ * memgate does not name, such as memray's CAPTURE.<pid> per forked child),
+ * by descriptor (tmpdir.h); then its watchdog may go. */
+static void remove_scratch(struct scratch *s, struct mg_result *r)
 {
-	if (!dir[0])
-		return;
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			if (unlinkat(dirfd(d), e->d_name, 0) < 0)
-				mg_result_note(r, "cannot remove %s/%s: " MG_ERRNO_FMT, dir, e->d_name, MG_ERRNO(errno));
-		}
-		closedir(d);
-	}
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		mg_result_note(r, "cannot remove %s: " MG_ERRNO_FMT, dir, MG_ERRNO(errno));
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", s->dir.path);
+	mg_tmpdir_remove(&s->dir);
+	if (path[0] && access(path, F_OK) == 0)
+		mg_result_note(r, "cannot remove the temp dir %s (something in it could not be removed)", path);
+	mg_watchdog_stop(&s->wd);
 }
 
 /* ---- helper runs -------------------------------------------------------- */
@@ -363,12 +396,14 @@ static void memray_flamegraph(struct mg_supervisor *sv, const struct mg_fixture 
 /* The memray run (a no-op unless heap.tool is memray). */
 static void memray_pass(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
-	char dir[PATH_MAX], capture[PATH_MAX + 32], log[PATH_MAX + 32], err[384];
+	char capture[PATH_MAX + 32], log[PATH_MAX + 32], err[384];
 	struct mg_memray_cmds cmds = {0};
 	struct mg_memray_acc acc = {0};
 	char *output = NULL;
-	if (make_scratch("memray", dir, sizeof dir, r) < 0)
+	struct scratch sc;
+	if (make_scratch("memray", &sc, r) < 0)
 		return;
+	const char *dir = sc.dir.path;
 	snprintf(capture, sizeof capture, "%s/capture.bin", dir);
 	snprintf(log, sizeof log, "%s/probe.log", dir);
 	struct mg_memray_opts o = {.capture = capture, .native = f->heap.native, .follow_fork = f->heap.follow_fork};
@@ -380,9 +415,14 @@ static void memray_pass(struct mg_supervisor *sv, const struct mg_fixture *f, st
 		goto out;
 
 	snprintf(log, sizeof log, "%s/run.log", dir);
-	struct mg_supervise_opts so = {.output_path = log};
+	struct mg_supervise_opts so = {.output_path = log, .scratch = &sc.dir};
 	struct mg_result mr;
+	scratch_unguard(&sc);
 	attribution_run(sv, f, cmds.run, cmds.nrun, &so, &mr);
+	if (scratch_guard(&sc, r) < 0) {
+		mg_result_free(&mr);
+		goto out;
+	}
 	if (mr.error[0]) {
 		mg_run_error(r, "memray run: %.480s", mr.error);
 		mg_result_free(&mr);
@@ -441,7 +481,7 @@ out:
 	free(output);
 	mg_memray_acc_free(&acc);
 	mg_memray_cmds_free(&cmds);
-	remove_scratch(dir, r);
+	remove_scratch(&sc, r);
 }
 
 /* ---- heaptrack ------------------------------------------------------------- */
@@ -511,12 +551,14 @@ static bool heaptrack_data(const char *data, char *file, size_t len)
 /* The heaptrack run (a no-op unless heap.tool is heaptrack). */
 static void heaptrack_pass(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)
 {
-	char dir[PATH_MAX], data[PATH_MAX + 32], file[PATH_MAX + 48], log[PATH_MAX + 32], print[PATH_MAX + 32];
+	char data[PATH_MAX + 32], file[PATH_MAX + 48], log[PATH_MAX + 32], print[PATH_MAX + 32];
 	char err[384], line[200], top[16];
 	char *output = NULL, *text = NULL;
 	struct mg_heaptrack *ht = NULL;
-	if (make_scratch("heaptrack", dir, sizeof dir, r) < 0)
+	struct scratch sc;
+	if (make_scratch("heaptrack", &sc, r) < 0)
 		return;
+	const char *dir = sc.dir.path;
 	snprintf(log, sizeof log, "%s/probe.log", dir);
 	if (!heaptrack_probe(sv, f, log, r))
 		goto out;
@@ -530,10 +572,15 @@ static void heaptrack_pass(struct mg_supervisor *sv, const struct mg_fixture *f,
 	}
 	/* the script must outlive the program to write the data: the stop
 	 * signal goes to the program (tests/data/heaptrack/NOTES.md) */
-	struct mg_supervise_opts so = {.output_path = log, .stop_child_env = HEAPTRACK_STOP_ENV};
+	struct mg_supervise_opts so = {.output_path = log, .stop_child_env = HEAPTRACK_STOP_ENV, .scratch = &sc.dir};
 	struct mg_result mr;
+	scratch_unguard(&sc);
 	attribution_run(sv, f, argv, argc, &so, &mr);
 	free(argv);
+	if (scratch_guard(&sc, r) < 0) {
+		mg_result_free(&mr);
+		goto out;
+	}
 	if (mr.error[0]) {
 		mg_run_error(r, "heaptrack run: %.480s", mr.error);
 		mg_result_free(&mr);
@@ -595,7 +642,7 @@ out:
 	free(ht);
 	free(text);
 	free(output);
-	remove_scratch(dir, r);
+	remove_scratch(&sc, r);
 }
 
 void mg_measure_fixture(struct mg_supervisor *sv, const struct mg_fixture *f, struct mg_result *r)

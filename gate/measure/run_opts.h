@@ -3,6 +3,8 @@
 #ifndef MG_RUN_OPTS_H
 #define MG_RUN_OPTS_H
 
+struct mg_tmpdir;
+
 /* How a second, attribution run (measure.c) differs from the measured one. */
 struct mg_supervise_opts {
 	/* command mode: the command's stdout and stderr into this new file
@@ -14,6 +16,9 @@ struct mg_supervise_opts {
 	 * heaptrack's script runs the program as its child and loses its data
 	 * when it is signalled itself (mg_signal_children_with_env, kill.h). */
 	const char *stop_child_env;
+	/* the pass's scratch directory (the tool's capture): the run's
+	 * watchdog removes it too should memgate be killed meanwhile */
+	const struct mg_tmpdir *scratch;
 };
 
 #endif

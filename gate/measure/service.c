@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int mg_free_port(int *port, char *err, size_t len)
@@ -173,8 +174,17 @@ int mg_probe_http(const char *url, int timeout_ms, char *why, size_t len)
 		size_t got = 0;
 		struct pollfd p = {fd, POLLIN, 0};
 		/* Read the whole (bounded) answer: closing early makes the service's
-		 * write fail, and its log fill with broken-pipe tracebacks. */
-		for (size_t total = 0; total < 65536 && poll(&p, 1, timeout_ms) == 1;) {
+		 * write fail, and its log fill with broken-pipe tracebacks. Bounded
+		 * in time too, as a whole: a service that sends a byte at a time
+		 * kept memgate here for hours (64 KiB of polls of timeout_ms each),
+		 * sampling nothing and deaf to its timeouts and signals. */
+		struct timespec t0, now;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (size_t total = 0; total < 65536;) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long spent = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+			if (spent >= timeout_ms || poll(&p, 1, (int)(timeout_ms - spent)) != 1)
+				break;
 			ssize_t r = recv(fd, sink, sizeof sink, 0);
 			if (r <= 0)
 				break;

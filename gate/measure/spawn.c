@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,8 @@ static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int
 	if (sp->die_with_memgate && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
 		child_fail(status_fd, STAGE_PARENT, errno);
 	if (sp->stdin_mode != MG_STDIN_INHERIT) {
+		/* a FIFO waits here for its writer: the fixture's timeout bounds
+		 * the start (run.c), so one nobody writes is an error, not a hang */
 		const char *in = sp->stdin_mode == MG_STDIN_FILE ? sp->stdin_path : "/dev/null";
 		int fd = open(in, O_RDONLY);
 		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
@@ -116,8 +119,18 @@ static void child_main(const struct mg_spawn *sp, pid_t parent, int hold_fd, int
 	if (sp->capture && (dup2(out[1], STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0))
 		child_fail(status_fd, STAGE_OUTPUT, errno);
 	if (!sp->capture && sp->output_path) {
-		int fd = open(sp->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+		/* the tools' logs are in a directory the measured program can
+		 * write to: a FIFO it put there would block this open (and memgate,
+		 * waiting for this child) for ever; O_NONBLOCK makes it ENXIO */
+		int fd = open(sp->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			child_fail(status_fd, STAGE_OUTPUT, errno);
+		if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+			child_fail(status_fd, STAGE_OUTPUT, ESPIPE);
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(fd, STDERR_FILENO) < 0)
 			child_fail(status_fd, STAGE_OUTPUT, errno);
 		close(fd);
 	}

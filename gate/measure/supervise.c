@@ -515,8 +515,8 @@ void mg_supervise_with(struct mg_supervisor *sv, const struct mg_fixture *f, con
 	/* Nothing starts unguarded: should memgate die, the watchdog kills it
 	 * and removes memgate's temp dirs. */
 	const struct mg_cgroup *guarded[] = {run.have_cg ? &run.cg : NULL, run.have_aux ? &run.aux : NULL};
-	const struct mg_tmpdir *dirs[] = {&run.ph.dir, &run.pyheap.dir};
-	if (!r->error[0] && mg_watchdog_start(&run.wd, guarded, 2, dirs, 2, err, sizeof err) < 0)
+	const struct mg_tmpdir *dirs[] = {&run.ph.dir, &run.pyheap.dir, run.opts->scratch};
+	if (!r->error[0] && mg_watchdog_start(&run.wd, guarded, 2, dirs, 3, err, sizeof err) < 0)
 		mg_run_error(r, "%s", err);
 	if (run.wd.pid > 0 && mg_pidset_add(&run.spare, run.wd.pid) < 0)
 		mg_run_error(r, "out of memory");

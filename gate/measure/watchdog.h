@@ -20,7 +20,7 @@
 #include "tmpdir.h"
 
 #define MG_WATCHDOG_MAX_CGROUPS 2
-#define MG_WATCHDOG_MAX_DIRS 2
+#define MG_WATCHDOG_MAX_DIRS 3
 
 struct mg_watchdog {
 	pid_t pid;              /* -1 when not running */

@@ -10,11 +10,13 @@
 #include "report/render.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "report/render_common.h"
 #include "error.h"
@@ -38,14 +40,61 @@ static void failed(struct status *st, const char *what)
 	st->rc = -1;
 }
 
+/* GitHub's file, opened to append: a regular file (or a device, such as
+ * /dev/null). The measured program sees these paths in its environment and
+ * may write where they point: a FIFO it left there would block fopen's
+ * open for ever (no reader comes), so the open does not wait, and a FIFO
+ * or socket is refused. NULL with errno, or with *not_file set. */
+static FILE *open_append(const char *path, bool *not_file)
+{
+	*not_file = false;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+	struct stat st;
+	if (fd < 0) {
+		*not_file = errno == ENXIO; /* a FIFO nobody reads */
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		*not_file = true;
+		close(fd);
+		return NULL;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	FILE *f = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "a");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+/* The open failed: say why. */
+static void open_failed(struct status *st, const char *path, bool not_file)
+{
+	if (not_file && st->rc == 0)
+		snprintf(st->err, st->errlen, "cannot write %s: not a regular file (a FIFO or socket); GitHub's "
+			 "runner makes it a file", path);
+	else
+		failed(st, path);
+	st->rc = -1;
+}
+
 /* ------------------------------------------------------ job summary */
 
 static void step_summary(const struct mg_view *v, const char *path, struct status *st)
 {
-	FILE *f = fopen(path, "a");
+	bool not_file;
+	FILE *f = open_append(path, &not_file);
 	struct stat sb;
 	if (!f) {
-		failed(st, path);
+		open_failed(st, path, not_file);
 		return;
 	}
 	/* the 1 MiB limit is per step: leave room for what is already there */
@@ -264,9 +313,10 @@ static int figure_outputs(FILE *f, const struct mg_view *v)
 
 static void outputs(const struct mg_view *v, const char *report_path, const char *path, struct status *st)
 {
-	FILE *f = fopen(path, "a");
+	bool not_file;
+	FILE *f = open_append(path, &not_file);
 	if (!f) {
-		failed(st, path);
+		open_failed(st, path, not_file);
 		return;
 	}
 	errno = 0; /* set again only by a failure below (a write, getrandom, calloc) */

@@ -98,6 +98,27 @@ static void command_exit3(void **state)
 	it_free(&r);
 }
 
+/* The program, run under heaptrack, finds the scratch dir in its parent's
+ * command line (heaptrack -o DIR/data) and puts a FIFO where memgate has
+ * heaptrack_print write: the child's open of its output waited for a
+ * reader, memgate waited for the child, and the tool's timeout had not
+ * started: memgate hung for ever. Now an error naming the file, at once. */
+static void a_fifo_planted_for_a_tool_does_not_hang(void **state)
+{
+	(void)state;
+	it_need_heaptrack();
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"c\", \"heap\": {\"tool\": \"heaptrack\"}, "
+		  "\"command\": [\"sh\", \"-c\", \"for a in $(tr '\\\\0' ' ' < /proc/$PPID/cmdline); do case $a in "
+		  "*/data) mkfifo \\\"${a%%/data}/print.txt\\\";; esac; done; true\"]}]}\n");
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	if (!it_wait_at_most(&r, it_ms(30000)))
+		fail_msg("memgate hung on a FIFO planted at the tool's output (killed after 30 s)");
+	assert_int_equal(r.status, 3);
+	assert_contains(r.err, "print.txt");
+	it_free(&r);
+}
+
 /* heaptrack's peak is the figure of the heap limit, and of python_heap
  * (its first name, which a heaptrack fixture used to find "not
  * measured"): both judged, one over, one within. */
@@ -165,6 +186,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(native_lab),
 		cmocka_unit_test(command_exit3),
+		cmocka_unit_test(a_fifo_planted_for_a_tool_does_not_hang),
 		cmocka_unit_test(heap_limits),
 		cmocka_unit_test(heaptrack_missing),
 	};

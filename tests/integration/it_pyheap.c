@@ -114,6 +114,27 @@ static void not_python_is_noted(void **state)
 	it_free(&r);
 }
 
+/* The program put a FIFO where the tracemalloc helper writes its report
+ * (MEMGATE_PYHEAP_OUT) and left without writing: memgate's fopen waited
+ * for a writer for ever, and its SIGTERM handler could not end the wait.
+ * Now: done within seconds, the report named unreadable in a note. */
+static void a_fifo_for_the_heap_report_does_not_hang(void **state)
+{
+	(void)state;
+	if (!have_python())
+		skip_because("python3 is not installed");
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"f\", \"heap\": {\"tool\": \"tracemalloc\"}, "
+		  "\"command\": [\"python3\", \"-c\", \"import os; os.mkfifo(os.environ['MEMGATE_PYHEAP_OUT']); "
+		  "os._exit(0)\"]}]}");
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	if (!it_wait_at_most(&r, it_ms(30000)))
+		fail_msg("memgate hung on a FIFO at MEMGATE_PYHEAP_OUT (killed after 30 s)");
+	assert_int_equal(r.status, 0);
+	assert_contains(r.err, "not a regular file");
+	it_free(&r);
+}
+
 /* ---- memray: the lab --------------------------------------------------- */
 
 /* The lab's leaky service under memray names its three leaking lines, each
@@ -456,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tracemalloc_names_the_line),
 		cmocka_unit_test(not_python_is_noted),
+		cmocka_unit_test(a_fifo_for_the_heap_report_does_not_hang),
 		cmocka_unit_test(memray_lab_services),
 		cmocka_unit_test(memray_plain_script),
 		cmocka_unit_test(memray_failing_scripts),

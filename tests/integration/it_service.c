@@ -142,6 +142,47 @@ static void not_ready(void **state)
 	it_free(&r);
 }
 
+/* A service that answers the readiness probe one byte every 100 ms, for
+ * ever: memgate's probe read it all (up to 64 KiB, 200 ms a poll: hours),
+ * its loop stopped, and neither ready_timeout nor timeout could end it.
+ * Now the probe gives up after its 200 ms and the service is not ready. */
+static void a_trickling_probe_answer_does_not_stall(void **state)
+{
+	(void)state;
+	char py[64];
+	snprintf(py, sizeof py, "/tmp/memgate-it-trickle-%d.py", (int)getpid());
+	FILE *f = fopen(py, "w");
+	assert_non_null(f);
+	fputs("import socket, sys, time\n"
+	      "s = socket.socket()\n"
+	      "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+	      "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+	      "s.listen(8)\n"
+	      "while True:\n"
+	      "    c, _ = s.accept()\n"
+	      "    try:\n"
+	      "        c.recv(4096)\n"
+	      "        while True:\n"
+	      "            c.send(b'H')\n"
+	      "            time.sleep(0.1)\n"
+	      "    except OSError:\n"
+	      "        c.close()\n", f);
+	assert_int_equal(fclose(f), 0);
+	config("{\"name\": \"trickle\", \"timeout\": \"20s\", \"service\": {\"command\": [\"python3\", \"%s\", "
+	       "\"{port}\"], \"ready\": {\"http\": \"http://127.0.0.1:{port}/health\"}, \"ready_timeout\": \"2s\"},"
+	       " \"driver\": {\"command\": [\"true\"]}}", py);
+	struct it_run r;
+	it_start(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	bool ended = it_wait_at_most(&r, it_ms(30000));
+	unlink(py);
+	if (!ended)
+		fail_msg("memgate stalled in the readiness probe (killed after 30 s)");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(it_str(r.report, "fixtures.0.service.outcome"), "not_ready");
+	it_assert_no_cgroup_left(r.pid);
+	it_free(&r);
+}
+
 static void dies_before_ready_shows_its_output(void **state)
 {
 	(void)state;
@@ -299,6 +340,7 @@ int main(void)
 		cmocka_unit_test(late_progress_lines_do_not_lower_growth),
 		cmocka_unit_test(driver_is_not_measured),
 		cmocka_unit_test(not_ready),
+		cmocka_unit_test(a_trickling_probe_answer_does_not_stall),
 		cmocka_unit_test(dies_before_ready_shows_its_output),
 		cmocka_unit_test(driver_failure_fails),
 		cmocka_unit_test(stop_grace),

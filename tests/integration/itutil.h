@@ -138,6 +138,33 @@ static inline void it_wait(struct it_run *r)
 	unlink(r->json_path);
 }
 
+/* it_wait, but at most ms: past it memgate is SIGKILLed (its watchdog
+ * cleans up) and false is returned, so a hang fails the test instead of
+ * stalling the suite. */
+static inline bool it_wait_at_most(struct it_run *r, long ms)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)r->pid);
+	bool ended = false;
+	for (long waited = 0; !ended && waited < ms; waited += 10) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = '\0';
+		const char *p = strrchr(buf, ')');
+		ended = !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X'; /* exited, not yet reaped */
+		if (!ended) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (!ended)
+		kill(r->pid, SIGKILL);
+	it_wait(r);
+	return ended;
+}
+
 /* The one config file a test process writes (/tmp/memgate-it-cfg-PID.json). */
 static inline const char *it_cfg_path(void)
 {

@@ -114,6 +114,64 @@ static void planted_links_are_never_followed(void **state)
 	assert_int_equal(access(at("nowhere"), F_OK), -1);
 }
 
+/* Root (no sudo, fs.protected_symlinks=0, as on many CI images) wrote
+ * --json /tmp/r.json through a link another user had put there: the file
+ * it named (here "victim", in /root or /etc in real life) was replaced. In
+ * a sticky world-writable directory an entry of someone else's is refused,
+ * as the last component or as a link on the way. */
+static void entries_planted_by_others_are_refused(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* planting as another uid needs lchown */
+	clean();
+	char err[512];
+	assert_int_equal(mkdir(at("shared"), 0777), 0);
+	assert_int_equal(chmod(at("shared"), 01777), 0);
+	assert_int_equal(mkdir(at("private"), 0755), 0);
+	FILE *v = fopen(at("private/victim"), "w");
+	assert_non_null(v);
+	fputs("precious\n", v);
+	fclose(v);
+	const uid_t other = 4242;
+	/* a link to a file */
+	assert_int_equal(symlink(at("private/victim"), at("shared/r.json")), 0);
+	assert_int_equal(lchown(at("shared/r.json"), other, other), 0);
+	assert_int_equal(mg_outfile_check(at("shared/r.json"), err, sizeof err), -1);
+	assert_non_null(strstr(err, at("shared/r.json")));
+	assert_non_null(strstr(err, "uid 4242"));
+	assert_int_equal(mg_outfile_write_text(at("shared/r.json"), 0644, false, "report\n", err, sizeof err), -1);
+	assert_non_null(strstr(err, "planted"));
+	assert_string_equal(slurp(at("private/victim")), "precious\n");
+	/* a link to a directory on the way */
+	assert_int_equal(symlink(at("private"), at("shared/out")), 0);
+	assert_int_equal(lchown(at("shared/out"), other, other), 0);
+	assert_int_equal(mg_outfile_write_text(at("shared/out/victim"), 0644, false, "report\n", err, sizeof err), -1);
+	assert_non_null(strstr(err, at("shared/out")));
+	assert_string_equal(slurp(at("private/victim")), "precious\n");
+	/* a FIFO of theirs would read the report; a file of theirs is not replaced */
+	assert_int_equal(mkfifo(at("shared/fifo"), 0666), 0);
+	assert_int_equal(chown(at("shared/fifo"), other, other), 0);
+	assert_int_equal(mg_outfile_write_text(at("shared/fifo"), 0644, false, "report\n", err, sizeof err), -1);
+	v = fopen(at("shared/theirs.json"), "w");
+	assert_non_null(v);
+	fclose(v);
+	assert_int_equal(chown(at("shared/theirs.json"), other, other), 0);
+	assert_int_equal(mg_outfile_write_text(at("shared/theirs.json"), 0644, false, "report\n", err, sizeof err), -1);
+	struct stat st;
+	assert_int_equal(stat(at("shared/theirs.json"), &st), 0);
+	assert_int_equal(st.st_uid, other);
+	/* one's own link there is followed, and a new file is made */
+	assert_int_equal(symlink(at("private/victim"), at("shared/mine.json")), 0);
+	assert_int_equal(mg_outfile_write_text(at("shared/mine.json"), 0644, false, "mine\n", err, sizeof err), 0);
+	assert_string_equal(slurp(at("private/victim")), "mine\n");
+	assert_int_equal(mg_outfile_write_text(at("shared/new.json"), 0644, false, "new\n", err, sizeof err), 0);
+	assert_string_equal(slurp(at("shared/new.json")), "new\n");
+	/* the same directory without the sticky bit: not a shared one */
+	assert_int_equal(chmod(at("shared"), 0777), 0);
+	assert_int_equal(mg_outfile_write_text(at("shared/theirs.json"), 0644, false, "report\n", err, sizeof err), 0);
+}
+
 static void links_to_files_stay_links(void **state)
 {
 	(void)state;
@@ -311,6 +369,7 @@ int main(void)
 		cmocka_unit_test(new_and_replaced_files),
 		cmocka_unit_test(planted_links_are_never_followed),
 		cmocka_unit_test(links_to_files_stay_links),
+		cmocka_unit_test(entries_planted_by_others_are_refused),
 		cmocka_unit_test(directories_are_refused),
 		cmocka_unit_test(a_failed_write_leaves_the_old_file),
 		cmocka_unit_test(devices_are_written_in_place),

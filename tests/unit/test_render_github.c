@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
 #include "report/render.h"
@@ -513,6 +514,44 @@ static void unwritable_path_is_reported(void **state)
 	json_decref(rep);
 }
 
+/* The measured program can see $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT and
+ * put a FIFO there: fopen("a") waited for a reader for ever and the step
+ * hung. Now refused at once, named; a device (/dev/null) still works. */
+static void a_fifo_for_githubs_files_is_refused(void **state)
+{
+	(void)state;
+	json_t *rep = load_report("oom");
+	char fifo[64];
+	snprintf(fifo, sizeof fifo, "/tmp/memgate-gh-fifo-%d", (int)getpid());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t kid = fork(); /* the hang, if any, is the child's; it is killed after 10 s */
+	assert_true(kid >= 0);
+	if (kid == 0) {
+		struct run r = github(rep, "r.json", fifo, NULL);
+		bool ok = r.rc == -1 && strstr(r.err, fifo) && strstr(r.err, "not a regular file");
+		r = github(rep, "r.json", NULL, fifo);
+		ok = ok && r.rc == -1 && strstr(r.err, "not a regular file");
+		r = github(rep, "r.json", "/dev/null", "/dev/null");
+		_exit(ok && r.rc == 0 ? 0 : 1);
+	}
+	int st = 0;
+	pid_t w = 0;
+	for (int i = 0; i < 1000 && (w = waitpid(kid, &st, WNOHANG)) == 0; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (w == 0) {
+		kill(kid, SIGKILL);
+		waitpid(kid, &st, 0);
+	}
+	unlink(fifo);
+	json_decref(rep);
+	if (w == 0)
+		fail_msg("rendering to a FIFO at $GITHUB_STEP_SUMMARY hung (killed after 10 s)");
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* The 1 MiB limit is per step: content already in the summary file counts. */
 static void summary_budget_counts_what_is_there(void **state)
 {
@@ -629,6 +668,7 @@ int main(void)
 		cmocka_unit_test(output_names_are_unique),
 		cmocka_unit_test(malformed_report_writes_nothing),
 		cmocka_unit_test(unwritable_path_is_reported),
+		cmocka_unit_test(a_fifo_for_githubs_files_is_refused),
 		cmocka_unit_test(summary_budget_counts_what_is_there),
 		cmocka_unit_test(environment_empty_is_unset),
 		cmocka_unit_test(run_under_actions_skips_an_empty_summary),

@@ -65,6 +65,36 @@ static void made_private_and_removed(void **state)
 	assert_true(fcntl(0, F_GETFD) >= 0); /* stdin still open */
 }
 
+/* A fixture made a directory tree in the mark directory: memgate left
+ * /tmp/memgate-mark-XXXXXX behind (unlinkat of a directory fails). A
+ * symlink inside is removed, not followed. */
+static void subdirectories_are_removed_too(void **state)
+{
+	(void)state;
+	struct mg_tmpdir t;
+	char err[256], p[PATH_MAX + 32], victim[128];
+	assert_int_equal(mg_tmpdir_make(&t, "memgate-x", err, sizeof err), 0);
+	snprintf(victim, sizeof victim, "%s/victim2", base);
+	assert_int_equal(mkdir(victim, 0700), 0);
+	touch_in(victim, "keep");
+	snprintf(p, sizeof p, "%s/sub", t.path);
+	assert_int_equal(mkdir(p, 0700), 0);
+	touch_in(p, "f");
+	snprintf(p, sizeof p, "%s/sub/deeper", t.path);
+	assert_int_equal(mkdir(p, 0700), 0);
+	touch_in(t.path, "sub/deeper/f");
+	snprintf(p, sizeof p, "%s/sub/deeper", t.path);
+	assert_int_equal(chmod(p, 0500), 0); /* not writable: emptied all the same (as its owner) */
+	snprintf(p, sizeof p, "%s/sub/link", t.path);
+	assert_int_equal(symlink(victim, p), 0);
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", t.path);
+	mg_tmpdir_remove(&t);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(p, sizeof p, "%s/keep", victim);
+	assert_int_equal(access(p, F_OK), 0); /* not followed */
+}
+
 /* The fixture renames the dir away and puts a symlink to a directory of
  * someone else's in its place: removal touches neither that directory nor
  * the symlink. */
@@ -102,6 +132,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(made_private_and_removed),
 		cmocka_unit_test(a_symlink_in_its_place_is_not_followed),
+		cmocka_unit_test(subdirectories_are_removed_too),
 	};
 	return cmocka_run_group_tests_name("tmpdir", tests, setup, teardown);
 }
