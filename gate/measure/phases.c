@@ -378,6 +378,21 @@ static void ignored(struct run *run, const char *line)
 	}
 }
 
+/* A scoped mark names its process: one of the fixture's, or memgate would
+ * read and reset (clear_refs) the counters of any process the sender may
+ * name, as root any on the machine. The sampler's table first, then the
+ * tree as it is now (a process that marks right after its fork). */
+static bool of_fixture(struct run *run, pid_t pid)
+{
+	char err[256];
+	if (mg_sampler_parent(run, pid) > 0)
+		return true;
+	mg_pidset_clear(&run->check);
+	int rc = run->have_cg ? mg_cgroup_procs(&run->cg, &run->tree, &run->check, err, sizeof err)
+			      : mg_list_descendants(&run->tree, getpid(), &run->check, err, sizeof err);
+	return rc == 0 && mg_pidset_has(&run->check, pid) && !mg_pidset_has(&run->spare, pid);
+}
+
 /* Marks read together, in order. A scope with several marks in one read
  * is one memgate fell behind on: only its last mark is a real boundary
  * (counters read and reset now); the phases between are recorded as
@@ -385,6 +400,11 @@ static void ignored(struct run *run, const char *line)
 static void take_marks(struct run *run, const struct mg_mark *marks, size_t k)
 {
 	for (size_t i = 0; i < k; i++) {
+		if (marks[i].pid && !of_fixture(run, marks[i].pid)) {
+			mg_result_note(run->r, "a mark for pid %d was ignored: not a process of the fixture",
+				       (int)marks[i].pid);
+			continue;
+		}
 		bool later = false, earlier = false;
 		for (size_t j = i + 1; j < k && !later; j++)
 			later = marks[j].pid == marks[i].pid;

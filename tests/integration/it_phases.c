@@ -327,6 +327,27 @@ static void bad_marks_are_noted(void **state)
 	assert_contains(all, "\"hello\"");
 	(void)phase(r.report, "ok");
 	it_free(&r);
+
+	/* a scoped mark names a process of the fixture, or it is ignored:
+	 * memgate read and reset (clear_refs) the counters of whatever pid a
+	 * mark named, as root any process's (here the test's own) */
+	snprintf(script, sizeof script,
+		 "echo 'phase foreign pid=%d' > \"$MEMGATE_MARK\"; echo \"phase own pid=$$\" > \"$MEMGATE_MARK\"; "
+		 "sleep 0.1; echo \"end pid=$$\" > \"$MEMGATE_MARK\"", (int)getpid());
+	measure(&r, &MODES[0], (const char *const[]){"/bin/sh", "-c", script, NULL});
+	assert_int_equal(r.status, 0);
+	all[0] = '\0';
+	json_array_foreach(it_get(r.report, "fixtures.0.measurement.notes"), i, n) {
+		strncat(all, json_string_value(n), sizeof all - strlen(all) - 2);
+		strcat(all, "\n");
+	}
+	char want[96];
+	snprintf(want, sizeof want, "a mark for pid %d was ignored: not a process of the fixture", (int)getpid());
+	assert_contains(all, want);
+	json_array_foreach(it_get(r.report, "fixtures.0.phases"), i, n)
+		assert_string_not_equal(json_string_value(json_object_get(n, "name")), "foreign");
+	(void)phase(r.report, "own");
+	it_free(&r);
 }
 
 /* A program that marks through the FIFO without pause: memgate keeps up
