@@ -24,12 +24,13 @@
  *                            serve, and after the first request fork WORKERS
  *                            workers that each hold WORKER_MIB (a pre-fork
  *                            server's workers coming up after it is ready)
- *   drive PORT N [EVERY [LAG]]
+ *   drive PORT N [EVERY [LAG [PAUSE_US]]]
  *                            N sequential GETs; last line "requests=N", and
  *                            "requests=K" every EVERY requests before it;
  *                            with LAG, each line in the first half is read
  *                            late: the parent (memgate) is stopped while
- *                            LAG more requests are made
+ *                            LAG more requests are made; PAUSE_US between
+ *                            requests (a client's think time)
  *   phased PORT START_MIB STEADY_MIB
  *                            a start-up spike of START_MIB, freed before it
  *                            serves, then STEADY_MIB held while it serves
@@ -345,7 +346,7 @@ static int marks(long n, long rounds)
 	return 0;
 }
 
-static int drive(int port, long n, long every, long lag)
+static int drive(int port, long n, long every, long lag, long pause_us)
 {
 	pid_t reader = getppid();
 	long resume_at = -1;
@@ -358,6 +359,8 @@ static int drive(int port, long n, long every, long lag)
 		}
 		if (i == resume_at)
 			kill(reader, SIGCONT);
+		if (pause_us > 0 && i > 0)
+			usleep((useconds_t)pause_us);
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -438,7 +441,7 @@ int main(int argc, char **argv)
 		return marks(arg(argc, argv, 2), arg(argc, argv, 3));
 	} else if (!strcmp(m, "drive")) {
 		return drive((int)arg(argc, argv, 2), arg(argc, argv, 3), argc > 4 ? arg(argc, argv, 4) : 0,
-			     argc > 5 ? arg(argc, argv, 5) : 0);
+			     argc > 5 ? arg(argc, argv, 5) : 0, argc > 6 ? arg(argc, argv, 6) : 0);
 	} else if (!strcmp(m, "busy")) {
 		struct timespec t0, t;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
