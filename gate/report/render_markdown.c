@@ -76,7 +76,11 @@ static void md_escape(FILE *out, const char *s, bool line_start)
 		else if (strchr("\\`*_[]<>|~&#!$", c)) {
 			fputc('\\', out);
 			fputc(c, out);
-		} else
+		} else if (c == '@') /* a zero-width space after it: names come from the
+				      * measured program, and in a PR comment "@someone" or
+				      * "@org/team" would notify them (a backslash does not stop it) */
+			fputs("@\xe2\x80\x8b", out);
+		else
 			fputc(c, out);
 	}
 }

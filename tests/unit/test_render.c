@@ -861,14 +861,18 @@ static void markdown_escapes_cells(void **state)
 	json_t *f = fixture("a|b`c*d_e f_", "fail", 30 * MIB, 20 * MIB);
 	add_reason(f, "1. x | y\nz <b>&amp; [link](u) #3 ~~s~~");
 	add_reason(f, "- looks like a list");
+	add_reason(f, "ping @octocat and @org/team");
 	json_t *rep = one(f, "fail");
 	struct rendered r = render(mg_render_markdown, rep);
 	assert_int_equal(r.rc, 0);
 	assert_contains(r.out, "| a\\|b\\`c\\*d_e f\\_ | FAIL | 30.0 MiB | 20.0 MiB | "
-			       "1\\. x \\| y z \\<b\\>\\&amp; \\[link\\](u) \\#3 \\~\\~s\\~\\~ (+1 more) |\n");
+			       "1\\. x \\| y z \\<b\\>\\&amp; \\[link\\](u) \\#3 \\~\\~s\\~\\~ (+2 more) |\n");
 	assert_contains(r.out, "### FAIL: a\\|b\\`c\\*d_e f\\_\n");
 	assert_contains(r.out, "- 1\\. x \\| y z \\<b\\>");
 	assert_contains(r.out, "- \\- looks like a list\n");
+	/* a name from the measured program never mentions anyone in a PR comment */
+	assert_null(strstr(r.out, "@octo"));
+	assert_contains(r.out, "ping @\xe2\x80\x8boctocat and @\xe2\x80\x8borg/team");
 	/* one table row per line: no raw newline leaked from the reason */
 	assert_int_equal(count(r.out, "\nz "), 0);
 	free(r.out);
