@@ -95,6 +95,9 @@ static void clean_up(struct guard *g)
 	char err[512];
 	mg_tree_reader_init(&t);
 	size_t killed = kill_trees(g, &t);
+	/* root for the cgroups only: the temp dirs below are the user's, and
+	 * the fixture may have moved anything into them */
+	mg_fs_root_begin();
 	for (size_t i = 0; i < g->ncg; i++) {
 		struct mg_cgroup cg = *g->cg[i];
 		/* until it is empty: then it can be removed */
@@ -114,6 +117,7 @@ static void clean_up(struct guard *g)
 		if (mg_cgroup_destroy(&cg, err, sizeof err) < 0)
 			fprintf(stderr, "memgate: watchdog: %s\n", err);
 	}
+	mg_fs_root_end();
 	for (size_t i = 0; i < g->ndirs; i++)
 		mg_tmpdir_remove(&g->dirs[i]);
 	fprintf(stderr,
@@ -135,7 +139,6 @@ static void watchdog_main(struct guard *g, int fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	close_others(g, fd);
-	mg_fs_root_begin(); /* cgroup removal is all it does with files */
 	for (;;) {
 		int32_t pid;
 		ssize_t n = read(3, &pid, sizeof pid);
