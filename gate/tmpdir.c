@@ -22,9 +22,13 @@ int mg_tmpdir_make(struct mg_tmpdir *t, const char *prefix, char *err, size_t le
 		tmp = "/tmp";
 	char parent[PATH_MAX];
 	int n = snprintf(parent, sizeof parent, "%s", tmp);
+	if (n < 0 || (size_t)n >= sizeof parent) { /* n is the whole length: never index past the buffer */
+		snprintf(err, len, "TMPDIR=%.64s...: too long a path for a temp dir (set TMPDIR to a shorter one)", tmp);
+		return -1;
+	}
 	while (n > 1 && parent[n - 1] == '/')
 		parent[--n] = '\0';
-	if (n < 0 || (size_t)n + strlen(prefix) + 9 >= sizeof t->path) {
+	if ((size_t)n + strlen(prefix) + 9 >= sizeof t->path) {
 		snprintf(err, len, "TMPDIR=%s: too long a path for a temp dir", tmp);
 		return -1;
 	}
