@@ -267,8 +267,9 @@ int mg_outfile_write(const char *path, mode_t mode, bool force_mode, mg_outfile_
 			snprintf(err, len, "cannot write %s: " MG_ERRNO_FMT, path, MG_ERRNO(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		if (S_ISDIR(st.st_mode))
+	bool dir = false;
+	if (fstat(fd, &st) < 0 || (dir = S_ISDIR(st.st_mode))) { /* st is read only once fstat filled it */
+		if (dir)
 			snprintf(err, len, "cannot write %s: it is a directory", path);
 		else
 			snprintf(err, len, "cannot write %s: " MG_ERRNO_FMT, path, MG_ERRNO(errno));
@@ -337,8 +338,9 @@ int mg_outfile_check(const char *path, char *err, size_t len)
 		return -1;
 	}
 	int rc = 0;
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		if (S_ISDIR(st.st_mode))
+	bool dir = false;
+	if (fstat(fd, &st) < 0 || (dir = S_ISDIR(st.st_mode))) { /* st is read only once fstat filled it */
+		if (dir)
 			snprintf(err, len, "%s: it is a directory", path);
 		else
 			snprintf(err, len, "cannot stat %s: " MG_ERRNO_FMT, path, MG_ERRNO(errno));
