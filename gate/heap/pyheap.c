@@ -301,11 +301,19 @@ static int tm_site(const struct ctx *c, const json_t *o, const char *p, struct m
 	return 0;
 }
 
+enum { DOMAINS_MAX = 1024 };
+
 static int tm_domains(const struct ctx *c, const json_t *root, struct mg_pyheap *out)
 {
 	json_t *a;
 	if (get_array(c, root, "", "domains", true, &a) < 0)
 		return -1;
+	/* a handful in practice (Python's own, NumPy's); the duplicate check
+	 * below is pairwise, so a forged report with millions would hang us */
+	if (json_array_size(a) > DOMAINS_MAX)
+		return fail(c, "domains", "%zu domains, more than the %d a tracemalloc report of memgate's helper "
+			    "can have: the file is not its report (was it written by the measured program?)",
+			    json_array_size(a), DOMAINS_MAX);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		char p[PATH_LEN];
 		index_path(p, "domains", i);

@@ -270,6 +270,33 @@ static void long_location_keeps_its_tail(void **state)
 	free(h);
 }
 
+/* A forged report with very many domains is refused, not checked for
+ * duplicates pairwise (2 million took hours); 1024 still parse. */
+static void too_many_domains_refused(void **state)
+{
+	(void)state;
+	char err[ERRLEN];
+	for (int n = 1024; n <= 1025; n++) {
+		size_t cap = 64 + (size_t)n * 48, o = 0;
+		char *text = malloc(cap);
+		assert_non_null(text);
+		o += (size_t)snprintf(text + o, cap - o, TM_HEAD TM_TOP_OK "\"domains\": [");
+		for (int i = 0; i < n; i++)
+			o += (size_t)snprintf(text + o, cap - o, "%s{\"domain\": %d, \"size_bytes\": 1}", i ? ", " : "", i);
+		snprintf(text + o, cap - o, "]}");
+		struct mg_pyheap *h = new_heap();
+		int rc = mg_pyheap_parse_tracemalloc(text, "t.json", h, err, sizeof err);
+		if (n == 1024) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_contains(err, "1025 domains, more than the 1024");
+		}
+		free(h);
+		free(text);
+	}
+}
+
 /* Found by tests/fuzz/fuzz_tracemalloc: a cut through a multi-byte character
  * left invalid UTF-8, and mg_pyheap_json gave NULL (the report lost its
  * python_heap). The cut keeps whole characters only. */
@@ -667,7 +694,7 @@ static void memray_probe_statuses(void **state)
 {
 	(void)state;
 	if (system("python3 -c '' >/dev/null 2>&1") != 0)
-		skip();
+		skip_because("python3 is not installed");
 	assert_int_equal(mg_memray_interpret_probe(real_status(0, 0)), MG_MEMRAY_PROBE_OK);
 	assert_int_equal(mg_memray_interpret_probe(real_status(10, 0)), MG_MEMRAY_PROBE_NO_MEMRAY);
 	assert_int_equal(mg_memray_interpret_probe(real_status(13, 0)), MG_MEMRAY_PROBE_NO_MEMRAY_IN_VENV);
@@ -688,6 +715,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tracemalloc_leaky_service),
 		cmocka_unit_test(tracemalloc_numpy_domains),
+		cmocka_unit_test(too_many_domains_refused),
 		cmocka_unit_test(tracemalloc_more_sites_than_kept),
 		cmocka_unit_test(tracemalloc_exit3_from_text),
 		cmocka_unit_test(tracemalloc_json_round_trip),
