@@ -257,6 +257,9 @@ static int setup(const struct mg_curl *c, CURL *h, const struct mg_http_request 
 	/* never follow a redirect: it could carry the token elsewhere */
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	if (rc == CURLE_UNKNOWN_OPTION) /* libcurl before 7.85 (Ubuntu 22.04, Debian 11): the bitmask form, */
+		rc = c->easy_setopt(h, (CURLoption)181 /* CURLOPT_PROTOCOLS, deprecated since */,
+				    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 	SET(CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
