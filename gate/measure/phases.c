@@ -380,13 +380,12 @@ static void ignored(struct run *run, const char *line)
 
 /* A scoped mark names its process: one of the fixture's, or memgate would
  * read and reset (clear_refs) the counters of any process the sender may
- * name, as root any on the machine. The sampler's table first, then the
- * tree as it is now (a process that marks right after its fork). */
+ * name, as root any on the machine. The tree as it is now, not the
+ * sampler's table: a slot outlives its process until the next listing,
+ * and its pid may be another's by then. */
 static bool of_fixture(struct run *run, pid_t pid)
 {
 	char err[256];
-	if (mg_sampler_parent(run, pid) > 0)
-		return true;
 	mg_pidset_clear(&run->check);
 	int rc = run->have_cg ? mg_cgroup_procs(&run->cg, &run->tree, &run->check, err, sizeof err)
 			      : mg_list_descendants(&run->tree, getpid(), &run->check, err, sizeof err);
