@@ -479,8 +479,9 @@ static void stat_figures(const char *text, bool v2, int64_t *anon, int64_t *file
  * the largest part of an idle tick after the wake-up: it is read again when
  * the usage moved, at every boundary, and at least every STAT_EVERY ticks
  * (a cgroup held at its limit keeps its usage while anon grows at the page
- * cache's expense). Otherwise its last figures stand: anon and file only
- * move with the usage, within the kernel's charge batching. */
+ * cache's expense). Otherwise its last figures stand: anon and file move
+ * with the usage but for the kernel's charge batching and its lazy flush
+ * of these counters, which the 8th tick catches up with. */
 enum { STAT_EVERY = 8 };
 
 static void cgroup_tick(struct run *run, bool full, int64_t ms, int64_t *usage_out, int64_t *anon_out)
@@ -610,7 +611,9 @@ int mg_sample(struct run *run, bool full)
 	s->tokens_ns -= used;
 	if (reads)
 		s->ns_per_read = 0.8 * s->ns_per_read + 0.2 * ((double)used / (double)reads);
-	if (run->f->pss && (full || ms >= s->next_pss_ms))
+	/* not for every full sample: the boundaries and the driver's progress
+	 * lines need none, and a sweep reads every process's smaps_rollup */
+	if (run->f->pss && ms >= s->next_pss_ms)
 		pss_sweep(run, ms);
 	if (r->error[0])
 		return -1;
@@ -699,5 +702,4 @@ void mg_sampler_free(struct mg_sampler *s)
 	free(s->pss_sweeps.us);
 	memset(s, 0, sizeof *s);
 	s->usage_fd = s->stat_fd = -1;
-	s->stat_usage = s->stat_anon = -1;
 }
