@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,7 +143,8 @@ static int prepare_artifacts(const char *dir, char *abs, size_t len)
 			break;
 	}
 	struct stat st;
-	if (!realpath(dir, path) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || access(path, W_OK) < 0) {
+	if (!realpath(dir, path) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) < 0) { /* as the user: access() asks as root under sudo */
 		fprintf(stderr, "memgate: --artifacts: %s is not a writable directory: " MG_ERRNO_FMT "\n", dir,
 			MG_ERRNO(errno ? errno : ENOTDIR));
 		return EXIT_USAGE;
