@@ -977,7 +977,8 @@ static void comment_fixture(FILE *out, const struct mg_rv_fixture *f)
 			mg_rv_format_value(l, l->value_bytes, v, sizeof v);
 		mg_rv_format_value(l, l->limit_bytes, lim, sizeof lim);
 		comment_row(out, f, first, note, l->metric, v, lim,
-			    l->ok ? NULL : l->has_value ? " (over)" : " (not measured)");
+			    l->ok ? NULL : !l->has_value ? " (not measured)"
+			    : l->value_bytes > l->limit_bytes ? " (over)" : " (not proven)");
 		first = false;
 	}
 	for (size_t i = 0; i < f->nbaseline; i++) {

@@ -123,10 +123,8 @@ static json_t *one(json_t *fixture_obj, const char *verdict)
 /* xmllint --noout on text; skipped (once said) when xmllint is missing. */
 static void assert_well_formed_xml(const char *text)
 {
-	if (system("command -v xmllint >/dev/null 2>&1") != 0) {
-		print_message("SKIP well-formedness: xmllint not installed (apt-get install libxml2-utils)\n");
-		return;
-	}
+	if (system("command -v xmllint >/dev/null 2>&1") != 0)
+		skip_because("xmllint is not installed (apt-get install libxml2-utils)");
 	char path[] = "/tmp/memgate-xml-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
@@ -2909,6 +2907,29 @@ static void heap_long_lists_render_fast(void **state)
 	json_decref(rep);
 }
 
+/* A sampled figure under its limit whose pass could not be proven
+ * (verdict.c: "ok": false, value <= limit) is an error, never "over". */
+static void unproven_pass_is_an_error(void **state)
+{
+	(void)state;
+	json_t *f = fixture("short", "error", 10 * MIB, 20 * MIB);
+	json_object_set_new(json_array_get(json_object_get(f, "limits"), 0), "ok", json_false());
+	add_reason(f, "pss limit 20.0 MiB cannot be checked: tree_rss, its ceiling, went over it");
+	json_t *rep = one(f, "error");
+	struct rendered r = render(mg_render_junit, rep);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "type=\"not-measured\"");
+	assert_contains(r.out, "the pass cannot be proven");
+	assert_null(strstr(r.out, "does not meet"));
+	free(r.out);
+	r = render_comment(rep, 65536, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "(not proven)");
+	assert_null(strstr(r.out, "(over)"));
+	free(r.out);
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2941,6 +2962,7 @@ int main(void)
 		cmocka_unit_test(junit_real_report),
 		cmocka_unit_test(junit_counts_agree_with_verdicts),
 		cmocka_unit_test(junit_escapes_everything),
+		cmocka_unit_test(unproven_pass_is_an_error),
 		cmocka_unit_test(junit_classifies_by_structure_not_wording),
 		cmocka_unit_test(junit_invalid_utf8_is_replaced),
 		cmocka_unit_test(junit_surprises_where_they_matter),
