@@ -231,10 +231,8 @@ static void github_format_uses_the_environment(void **state)
 static void a_full_disk_is_named(void **state)
 {
 	(void)state;
-	if (access("/dev/full", W_OK) != 0) {
-		print_message("SKIP: no writable /dev/full\n");
-		return;
-	}
+	if (access("/dev/full", W_OK) != 0)
+		skip_because("no writable /dev/full here");
 	const char *formats[] = {"markdown", "json", "junit", "svg", "text"};
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
 		struct result r = RUN("report", "-f", (char *)formats[i], "tests/data/reports/mixed.json", "-o", "/dev/full");

@@ -123,7 +123,7 @@ static void entries_planted_by_others_are_refused(void **state)
 {
 	(void)state;
 	if (geteuid() != 0)
-		skip(); /* planting as another uid needs lchown */
+		skip_because("planting an entry as another user needs root (lchown)");
 	clean();
 	char err[512];
 	assert_int_equal(mkdir(at("shared"), 0777), 0);
