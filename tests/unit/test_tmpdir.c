@@ -127,12 +127,31 @@ static void a_symlink_in_its_place_is_not_followed(void **state)
 	assert_int_equal(access(moved, F_OK), 0);
 }
 
+/* A TMPDIR longer than PATH_MAX is refused with a reason (the old trim
+ * indexed parent[n - 1] with n the whole length, past the buffer, before
+ * the length was checked). */
+static void a_tmpdir_too_long_is_refused(void **state)
+{
+	(void)state;
+	static char longdir[PATH_MAX + 200];
+	memset(longdir, 'd', sizeof longdir - 2);
+	longdir[0] = '/';
+	longdir[sizeof longdir - 2] = '/';
+	setenv("TMPDIR", longdir, 1);
+	struct mg_tmpdir t;
+	char err[256];
+	assert_int_equal(mg_tmpdir_make(&t, "memgate-test", err, sizeof err), -1);
+	assert_contains(err, "too long a path for a temp dir");
+	unsetenv("TMPDIR");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(made_private_and_removed),
 		cmocka_unit_test(a_symlink_in_its_place_is_not_followed),
 		cmocka_unit_test(subdirectories_are_removed_too),
+		cmocka_unit_test(a_tmpdir_too_long_is_refused),
 	};
 	return cmocka_run_group_tests_name("tmpdir", tests, setup, teardown);
 }
