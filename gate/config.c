@@ -348,6 +348,20 @@ static int check_name(const struct ctx *c, const char *path, const char *name)
 	return 0;
 }
 
+int mg_heap_tool_from_name(const char *name, enum mg_heap_tool *out)
+{
+	static const struct {
+		const char *name;
+		enum mg_heap_tool tool;
+	} tools[] = {{"tracemalloc", MG_HEAP_TRACEMALLOC}, {"memray", MG_HEAP_MEMRAY}, {"heaptrack", MG_HEAP_HEAPTRACK}};
+	for (size_t i = 0; name && i < sizeof tools / sizeof *tools; i++)
+		if (strcmp(name, tools[i].name) == 0) {
+			*out = tools[i].tool;
+			return 0;
+		}
+	return -1;
+}
+
 static int apply_name(const struct ctx *c, const char *path, const json_t *v,
 		      struct mg_fixture *f)
 {
@@ -833,16 +847,13 @@ static int apply_python(const struct ctx *c, const char *path, const json_t *v, 
 	json_object_foreach((json_t *)v, key, val) {
 		key_path(p, path, key);
 		if (strcmp(key, "heap") == 0) {
-			const char *h = json_string_value(val);
-			if (h && strcmp(h, "tracemalloc") == 0)
-				f->heap.tool = MG_HEAP_TRACEMALLOC;
-			else if (h && strcmp(h, "memray") == 0)
-				f->heap.tool = MG_HEAP_MEMRAY;
-			else if (h && strcmp(h, "heaptrack") == 0)
+			enum mg_heap_tool t;
+			if (mg_heap_tool_from_name(json_string_value(val), &t) < 0)
+				return fail(c, p, "expected \"tracemalloc\" or \"memray\"");
+			if (t == MG_HEAP_HEAPTRACK)
 				return fail(c, p, "heaptrack is not a Python tool; write \"heap\": {\"tool\": "
 						  "\"heaptrack\"} instead of \"python\"");
-			else
-				return fail(c, p, "expected \"tracemalloc\" or \"memray\"");
+			f->heap.tool = t;
 		} else if (strcmp(key, "top") == 0 || strcmp(key, "optional") == 0) {
 			if (apply_heap_common(c, p, key, val, &f->heap))
 				return -1;
@@ -866,14 +877,7 @@ static int apply_heap(const struct ctx *c, const char *path, const json_t *v, st
 	json_object_foreach((json_t *)v, key, val) {
 		key_path(p, path, key);
 		if (strcmp(key, "tool") == 0) {
-			const char *h = json_string_value(val);
-			if (h && strcmp(h, "tracemalloc") == 0)
-				f->heap.tool = MG_HEAP_TRACEMALLOC;
-			else if (h && strcmp(h, "memray") == 0)
-				f->heap.tool = MG_HEAP_MEMRAY;
-			else if (h && strcmp(h, "heaptrack") == 0)
-				f->heap.tool = MG_HEAP_HEAPTRACK;
-			else
+			if (mg_heap_tool_from_name(json_string_value(val), &f->heap.tool) < 0)
 				return fail(c, p, "expected \"tracemalloc\", \"memray\" or \"heaptrack\"");
 		} else if (strcmp(key, "top") == 0 || strcmp(key, "optional") == 0 || strcmp(key, "native") == 0 ||
 			   strcmp(key, "follow_fork") == 0) {

@@ -31,6 +31,8 @@ struct mg_driver {
  * "heap": {"tool": ...}, or its older form "python": {"heap": ...}
  * (tracemalloc and memray only). */
 enum mg_heap_tool { MG_HEAP_NONE, MG_HEAP_TRACEMALLOC, MG_HEAP_MEMRAY, MG_HEAP_HEAPTRACK };
+/* "tracemalloc", "memray", "heaptrack" (NULL: none): 0, or -1 */
+int mg_heap_tool_from_name(const char *name, enum mg_heap_tool *out);
 struct mg_heap_cfg {
 	enum mg_heap_tool tool;
 	int top;                /* sites kept, default 10 */

@@ -126,13 +126,7 @@ int mg_cmd_measure(int argc, char **argv)
 			root = optarg;
 			break;
 		case O_HEAP:
-			if (strcmp(optarg, "tracemalloc") == 0)
-				f.heap.tool = MG_HEAP_TRACEMALLOC;
-			else if (strcmp(optarg, "memray") == 0)
-				f.heap.tool = MG_HEAP_MEMRAY;
-			else if (strcmp(optarg, "heaptrack") == 0)
-				f.heap.tool = MG_HEAP_HEAPTRACK;
-			else
+			if (mg_heap_tool_from_name(optarg, &f.heap.tool) < 0)
 				rc = mg_usage_error("--heap \"%s\": expected tracemalloc, memray or heaptrack", optarg);
 			break;
 		case O_ARTIFACTS:

@@ -354,12 +354,10 @@ static void site_line(FILE *out, const struct mg_rv_heap *h, const struct mg_rv_
 	fputc('\n', out);
 }
 
-/* "  per process: pid 100 12.0 MiB, pid 101 (forked) 6.0 MiB, ... and 2 more" */
-static void procs_line(FILE *out, const struct mg_rv_heap *h, const char *indent)
+void mg_rv_heap_procs_list(FILE *out, const struct mg_rv_heap *h, const char *more)
 {
 	size_t idx[MG_RV_HEAP_PROCS];
 	size_t n = mg_rv_heap_procs_order(h, idx, MG_RV_HEAP_PROCS);
-	fprintf(out, "%s  per process:", indent);
 	for (size_t k = 0; k < n; k++) {
 		const struct mg_rv_heap_proc *p = &h->procs[idx[k]];
 		char v[32];
@@ -371,7 +369,14 @@ static void procs_line(FILE *out, const struct mg_rv_heap *h, const char *indent
 		fprintf(out, "%s %s", p->forked ? " (forked)" : "", v);
 	}
 	if (h->nprocs > n)
-		fprintf(out, ", and %zu more", h->nprocs - n);
+		fprintf(out, ", %sand %zu more", more, h->nprocs - n);
+}
+
+/* "  per process: pid 100 12.0 MiB, pid 101 (forked) 6.0 MiB, ... and 2 more" */
+static void procs_line(FILE *out, const struct mg_rv_heap *h, const char *indent)
+{
+	fprintf(out, "%s  per process:", indent);
+	mg_rv_heap_procs_list(out, h, "");
 	fputc('\n', out);
 }
 

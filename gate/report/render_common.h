@@ -70,6 +70,9 @@ bool mg_rv_heap_forked(const struct mg_rv_heap *h);
 /* The processes to name, the largest peaks first (ties in report order):
  * at most max indices into h->procs; how many were written. */
 size_t mg_rv_heap_procs_order(const struct mg_rv_heap *h, size_t *out, size_t max);
+/* " pid 100 12.0 MiB, pid 101 (forked) 6.0 MiB, MORE" "and N more": the
+ * per-process peaks, largest first, as every renderer lists them */
+void mg_rv_heap_procs_list(FILE *out, const struct mg_rv_heap *h, const char *more);
 /* heaptrack: the leak at the same place (location and function) as a site
  * held at the peak, or NULL; and whether leaks[i] is one of those. Only the
  * first MG_RV_HEAP_MATCH of each list are compared (memgate writes at most

@@ -556,21 +556,8 @@ static void site_row(FILE *out, const struct mg_rv_heap *h, const struct mg_rv_s
 /* "Per process: pid 21908 8.5 MiB, pid 21910 (forked) 5.1 MiB, … and 2 more." */
 static void heap_procs(FILE *out, const struct mg_rv_heap *h)
 {
-	size_t idx[MG_RV_HEAP_PROCS];
-	size_t n = mg_rv_heap_procs_order(h, idx, MG_RV_HEAP_PROCS);
 	fputs("Per process:", out);
-	for (size_t k = 0; k < n; k++) {
-		const struct mg_rv_heap_proc *p = &h->procs[idx[k]];
-		char v[32];
-		mg_format_mib(p->peak_bytes, v, sizeof v);
-		if (p->pid == MG_NULL_FIG)
-			fprintf(out, "%s pid ?", k ? "," : "");
-		else
-			fprintf(out, "%s pid %lld", k ? "," : "", (long long)p->pid);
-		fprintf(out, "%s %s", p->forked ? " (forked)" : "", v);
-	}
-	if (h->nprocs > n)
-		fprintf(out, ", … and %zu more", h->nprocs - n);
+	mg_rv_heap_procs_list(out, h, "… ");
 	fputs(".\n\n", out);
 }
 

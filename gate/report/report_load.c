@@ -323,23 +323,27 @@ static const char *file_kind(mode_t m)
 													: "not a regular file";
 }
 
+/* LEAD PATH: ... into err, on one line; -1 */
+static int path_err(char *err, size_t len, const char *lead, const char *path, const char *fmt, va_list ap)
+{
+	if (!err || !len)
+		return -1;
+	int n = snprintf(err, len, "%s%s: ", lead, path);
+	if (n >= 0 && (size_t)n < len)
+		vsnprintf(err + n, len - (size_t)n, fmt, ap);
+	one_line(err);
+	return -1;
+}
+
 /* "PATH: ..." into err; -1 */
 static int file_err(char *err, size_t len, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int file_err(char *err, size_t len, const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
-
-	if (!err || !len)
-		return -1;
-	n = snprintf(err, len, "%s: ", path);
-	if (n >= 0 && (size_t)n < len) {
-		va_start(ap, fmt);
-		vsnprintf(err + n, len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	one_line(err);
+	va_start(ap, fmt);
+	path_err(err, len, "", path, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -349,17 +353,9 @@ static int read_err(char *err, size_t len, const char *path, const char *fmt, ..
 static int read_err(char *err, size_t len, const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
-
-	if (!err || !len)
-		return -1;
-	n = snprintf(err, len, "cannot read %s: ", path);
-	if (n >= 0 && (size_t)n < len) {
-		va_start(ap, fmt);
-		vsnprintf(err + n, len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	one_line(err);
+	va_start(ap, fmt);
+	path_err(err, len, "cannot read ", path, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
