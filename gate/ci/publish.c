@@ -109,6 +109,19 @@ static bool publish_comment(json_t *report, const struct mg_post_opts *o, FILE *
 	return rc == 0 || (rc == 1 && !o->require_post);
 }
 
+int mg_post_check_early(const struct mg_post_flags *flags)
+{
+	char err[1024];
+	struct mg_post_opts o;
+	int rc = mg_post_opts_from_env(&o, flags, environ, err, sizeof err);
+	mg_post_opts_free(&o);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "memgate: %s: nothing will be posted: %s%s\n", flags->require_post ? "error" : "warning", err,
+		flags->require_post ? "" : " (the run goes on)");
+	return flags->require_post ? -1 : 0;
+}
+
 int mg_post_publish(json_t *report, const struct mg_post_flags *flags, const char *summary_markdown,
 		    FILE *out, int status)
 {

@@ -18,6 +18,11 @@
 int mg_post_publish(json_t *report, const struct mg_post_flags *flags, const char *summary_markdown,
 		    FILE *out, int status);
 
+/* Before a run: can flags and environ post at all (a token, the repository,
+ * the commit)? Said now, not after a long run: with --require-post an error
+ * (returns -1), else a warning and the run goes on (returns 0). */
+int mg_post_check_early(const struct mg_post_flags *flags);
+
 /* The check run's summary: the report as markdown within GitHub's 65535
  * limit. malloc'd; NULL when it cannot be rendered (a plain list is posted). */
 char *mg_post_summary_markdown(json_t *report);

@@ -368,6 +368,9 @@ int mg_cmd_run(int argc, char **argv, bool validate_only)
 			rc = mg_check_not_input((const char *const[]){"--json", "--junit", "--markdown", "--svg"},
 						(const char *const[]){json, x.junit, x.markdown, x.svg}, 4,
 						"the config (-c)", path);
+		/* a missing token or repository said before the run, not after it */
+		if (rc == 0 && (x.post || x.post_flags.comment) && mg_post_check_early(&x.post_flags) < 0)
+			rc = EXIT_ERROR; /* what --require-post gives when it cannot post */
 		if (rc == 0)
 			rc = mg_execute(cfg.fixtures, cfg.nfixtures, root ? root : cfg.cgroup_root, artifacts, json, &x);
 	}

@@ -468,6 +468,28 @@ static void unmeasurable_limit_is_error(void **state)
 	}
 }
 
+/* --post-status with nothing to post with is said before the run, not
+ * after it; with --require-post the run does not start (exit 3). */
+static void post_settings_checked_before_the_run(void **state)
+{
+	(void)state;
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"t\", \"command\": [\"true\"]}]}");
+	struct it_run r;
+	unsetenv("GITHUB_ACTIONS");
+	unsetenv("GITLAB_CI");
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), "--post-status", "--require-post", NULL});
+	assert_int_equal(r.status, 3);
+	assert_contains(r.err, "error: nothing will be posted: cannot tell where to post");
+	assert_null(strstr(r.err, "running t"));
+	it_free(&r);
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), "--post-status", NULL});
+	assert_int_equal(r.status, 0);
+	const char *warn = strstr(r.err, "warning: nothing will be posted");
+	assert_non_null(warn);
+	assert_non_null(strstr(warn, "running t")); /* said first, and the run went on */
+	it_free(&r);
+}
+
 static bool v2_memory_here(void)
 {
 	const char *files[] = {"/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/unified/cgroup.controllers"};
@@ -554,6 +576,7 @@ int main(void)
 		cmocka_unit_test(sigkill_while_blocked_before_exec),
 		cmocka_unit_test(interrupt_skips_the_rest),
 		cmocka_unit_test(unmeasurable_limit_is_error),
+		cmocka_unit_test(post_settings_checked_before_the_run),
 		cmocka_unit_test(forced_backend_unavailable),
 		cmocka_unit_test(sudo_runs_command_as_invoking_user),
 	};
