@@ -102,6 +102,34 @@ static void tracemalloc_names_the_line(void **state)
 	it_free(&r);
 }
 
+/* A script whose file name is not UTF-8: its sites are shown with the
+ * odd byte escaped, and the report stays readable (json.dump wrote a lone
+ * surrogate, which memgate's reader refused: the whole heap block lost). */
+static void a_file_name_not_utf8_keeps_the_report(void **state)
+{
+	(void)state;
+	if (!have_python())
+		skip_because("python3 is not installed");
+	char dir[] = "/tmp/memgate-it-py-XXXXXX", script[128], cmd[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(script, sizeof script, "%s/grow\xff.py", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fputs("keep = [bytearray(1 << 20) for _ in range(8)]\n", f);
+	fclose(f);
+	it_config("{\"version\": 1, \"fixtures\": [{\"name\": \"odd\", \"command\": [\"sh\", \"-c\", "
+		  "\"exec python3 %s/grow*.py\"], \"python\": {\"heap\": \"tracemalloc\", \"top\": 3}}]}\n", dir);
+	struct it_run r;
+	it_memgate(&r, (const char *const[]){"run", "-c", it_cfg_path(), NULL});
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		print_message("could not remove %s\n", dir);
+	assert_non_null(r.report);
+	assert_int_equal(r.status, 0);
+	assert_contains(it_str(r.report, "fixtures.0.python_heap.top.0.location"), "grow\\udcff.py:1");
+	it_free(&r);
+}
+
 static void not_python_is_noted(void **state)
 {
 	(void)state;
@@ -476,6 +504,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tracemalloc_names_the_line),
+		cmocka_unit_test(a_file_name_not_utf8_keeps_the_report),
 		cmocka_unit_test(not_python_is_noted),
 		cmocka_unit_test(a_fifo_for_the_heap_report_does_not_hang),
 		cmocka_unit_test(memray_lab_services),

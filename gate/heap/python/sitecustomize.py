@@ -327,6 +327,10 @@ class _Helper:
         return tuple(p.rstrip(_os.sep) + _os.sep for p in found)
 
     def show(self, filename):
+        # a file name that is not UTF-8 arrives with lone surrogates, which
+        # json.dump writes and memgate's JSON reader refuses (the whole
+        # report lost): they are shown as \udcXX text instead
+        filename = filename.encode("utf-8", "backslashreplace").decode("utf-8")
         if not _os.path.isabs(filename):
             return filename
         rel = _os.path.relpath(filename, self.cwd)
