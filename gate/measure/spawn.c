@@ -184,9 +184,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A signal that interrupts memgate (blocked, read from its signalfd by the
- * supervisor), pending now: its number, left pending; else 0. */
-static int pending_interrupt(void)
+int mg_pending_interrupt(void)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	sigset_t pend;
@@ -218,7 +216,7 @@ static int wait_for_exec(const struct mg_spawn *sp, pid_t pid, int fd, char *err
 			return 0;
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc == 0 && left > START_CHECK_MS && !(sig = pending_interrupt()))
+		if (rc == 0 && left > START_CHECK_MS && !(sig = mg_pending_interrupt()))
 			continue;
 		if (sig) {
 			snprintf(err, len, "interrupted by SIG%s before the %s started (it was blocked before exec%s%s%s)",

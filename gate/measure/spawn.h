@@ -56,4 +56,8 @@ int mg_spawn(const struct mg_spawn *sp, struct mg_spawned *out, char *err, size_
 /* err (from mg_spawn, or mg_run_tool) says the program is not on PATH. */
 bool mg_spawn_not_found(const char *err);
 
+/* A signal that interrupts memgate (blocked, read from its signalfd by the
+ * supervisor), pending now: its number, left pending; else 0. */
+int mg_pending_interrupt(void);
+
 #endif

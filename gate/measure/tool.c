@@ -10,6 +10,13 @@
 
 #include "measure/spawn.h"
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int mg_run_tool(const struct mg_tool *t, char *err, size_t len)
 {
 	sigset_t now;
@@ -30,8 +37,9 @@ int mg_run_tool(const struct mg_tool *t, char *err, size_t len)
 	int rc = mg_spawn(&sp, &out, err, len);
 	if (out.pid <= 0)
 		return -1;
-	int status;
-	for (int64_t waited = 0;; waited += 10) {
+	int status, sig = 0;
+	int64_t deadline = now_ms() + t->timeout_ms;
+	for (;;) {
 		pid_t w = waitpid(out.pid, &status, WNOHANG);
 		if (w == out.pid)
 			return rc == 0 ? status : -1;
@@ -39,10 +47,17 @@ int mg_run_tool(const struct mg_tool *t, char *err, size_t len)
 			snprintf(err, len, "cannot wait for %s: " MG_ERRNO_FMT, sp.what, MG_ERRNO(errno));
 			return -1;
 		}
-		if (waited >= t->timeout_ms) {
+		/* Ctrl-C or a TERM stops the tool at once (left pending for the
+		 * supervisor, which ends the run), not after its time limit */
+		if (now_ms() >= deadline || (sig = mg_pending_interrupt())) {
 			kill(out.pid, SIGKILL); /* our child, not reaped: its pid is still its own */
 			waitpid(out.pid, &status, 0);
-			snprintf(err, len, "%s did not finish in %lld ms: killed", sp.what, (long long)t->timeout_ms);
+			if (sig)
+				snprintf(err, len, "%s stopped: memgate was interrupted (SIG%s)", sp.what,
+					 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+			else
+				snprintf(err, len, "%s did not finish in %lld s: killed (a very large capture takes "
+					 "longer: a shorter run helps)", sp.what, (long long)(t->timeout_ms / 1000));
 			return -1;
 		}
 		struct timespec ts = {0, 10 * 1000 * 1000};
